@@ -1,0 +1,1 @@
+"""Banking support chatbot: settings, composition root, chat pipeline and SQL log."""

@@ -1,0 +1,1 @@
+"""SQL log: schema, engine, migrations and CRUD."""

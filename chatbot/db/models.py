@@ -1,0 +1,218 @@
+"""SQL schema (SQLModel), in the full-stack-fastapi style: Base / table / Create / Public classes.
+
+Every schema change needs an Alembic migration in ``chatbot/db/migrations/versions``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ts(**kw: Any) -> Any:
+    return Field(default_factory=utcnow, sa_type=DateTime(timezone=True), **kw)  # type: ignore[call-overload]
+
+
+def _json(default: Any = None) -> Any:
+    factory = (lambda: None) if default is None else type(default)
+    return Field(default_factory=factory, sa_column=Column(JSON, nullable=default is None))
+
+
+class Role(StrEnum):
+    reviewer = "reviewer"
+    engineer = "engineer"
+
+
+class Verdict(StrEnum):
+    approve = "approve"
+    correct = "correct"
+    reject = "reject"
+    kb_gap = "kb_gap"
+
+
+class ReviewStatus(StrEnum):
+    unreviewed = "unreviewed"
+    pending = "pending"  # some reviews, fewer than the consensus setting
+    agreed = "agreed"
+    disputed = "disputed"
+
+
+class ModelStatus(StrEnum):
+    candidate = "candidate"
+    production = "production"
+    retired = "retired"
+    rejected = "rejected"
+
+
+class RunStatus(StrEnum):
+    running = "running"
+    succeeded = "succeeded"
+    failed = "failed"
+    skipped = "skipped"
+
+
+# --- conversations and turns ----------------------------------------------------------------------
+class Conversation(SQLModel, table=True):
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    channel: str = Field(default="web", max_length=32)
+    created_at: datetime = _ts()
+
+
+class TurnBase(SQLModel):
+    question: str
+    answer: str
+    would_be_answer: str | None = None  # the model's answer when the bot abstained, kept for reviewers
+    abstained: bool = False
+    pii_redacted: bool = False
+    confidence: float = 0.0
+    base_model: str = Field(default="", max_length=255)
+    adapter_version: str | None = Field(default=None, max_length=64)
+    prompt_version: str = Field(default="", max_length=32)
+    latency_ms: float = 0.0
+
+
+class Turn(TurnBase, table=True):
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    conversation_id: uuid.UUID = Field(foreign_key="conversation.id", index=True)
+    sources: list[dict[str, Any]] = _json([])  # [{id, title, score, chunk, text}]
+    confidence_components: dict[str, float] = _json({})
+    meta: dict[str, Any] = _json({})  # e.g. simulation labels; never shown to customers
+    review_status: str = Field(default=ReviewStatus.unreviewed, max_length=16, index=True)
+    consensus_verdict: str | None = Field(default=None, max_length=16)
+    consensus_answer: str | None = None
+    created_at: datetime = _ts(index=True)
+
+
+class TurnCreate(TurnBase):
+    id: uuid.UUID | None = None
+    conversation_id: uuid.UUID | None = None
+    sources: list[dict[str, Any]] = []
+    confidence_components: dict[str, float] = {}
+    meta: dict[str, Any] = {}
+    created_at: datetime | None = None
+
+
+class TurnPublic(TurnBase):
+    id: uuid.UUID
+    conversation_id: uuid.UUID
+    sources: list[dict[str, Any]]
+    confidence_components: dict[str, float]
+    review_status: str
+    consensus_verdict: str | None
+    created_at: datetime
+
+
+# --- feedback and reviews ---------------------------------------------------------------------------
+class Feedback(SQLModel, table=True):
+    """The customer's thumbs on a turn; one row per turn, updated when they change their mind."""
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    turn_id: uuid.UUID = Field(foreign_key="turn.id", unique=True, index=True)
+    rating: int  # +1 or -1
+    comment: str | None = None
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class UserBase(SQLModel):
+    username: str = Field(max_length=64, unique=True, index=True)
+    role: str = Field(max_length=16)
+
+
+class User(UserBase, table=True):
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    password_hash: str
+    created_at: datetime = _ts()
+
+
+class UserCreate(UserBase):
+    password: str = Field(min_length=8)
+
+
+class UserPublic(UserBase):
+    id: uuid.UUID
+    created_at: datetime
+
+
+class ReviewBase(SQLModel):
+    verdict: str = Field(max_length=16)
+    corrected_answer: str | None = None
+    comment: str | None = None
+
+
+class Review(ReviewBase, table=True):
+    __table_args__ = (UniqueConstraint("turn_id", "reviewer_id", name="uq_review_turn_reviewer"),)
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    turn_id: uuid.UUID = Field(foreign_key="turn.id", index=True)
+    reviewer_id: uuid.UUID = Field(foreign_key="user.id", index=True)
+    created_at: datetime = _ts()
+
+
+class ReviewCreate(ReviewBase):
+    turn_id: uuid.UUID
+    reviewer_id: uuid.UUID
+
+
+# --- model registry, training and eval runs -------------------------------------------------------
+class ModelVersion(SQLModel, table=True):
+    __tablename__ = "model_version"
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    version: str = Field(max_length=64, unique=True, index=True)
+    adapter_path: str
+    base_model: str = Field(max_length=255)
+    training_data_hash: str = Field(default="", max_length=64)
+    training_run_id: uuid.UUID | None = Field(default=None, foreign_key="training_run.id")
+    eval_metrics: dict[str, Any] = _json({})
+    status: str = Field(default=ModelStatus.candidate, max_length=16, index=True)
+    decision: str | None = None  # why the gate promoted or rejected it
+    promoted_by: str | None = Field(default=None, max_length=64)
+    promoted_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
+    created_at: datetime = _ts()
+
+
+class TrainingRun(SQLModel, table=True):
+    __tablename__ = "training_run"
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    status: str = Field(default=RunStatus.running, max_length=16, index=True)
+    base_model: str = Field(default="", max_length=255)
+    output_dir: str | None = None
+    data_hash: str = Field(default="", max_length=64)
+    n_train: int = 0
+    n_val: int = 0
+    hyperparameters: dict[str, Any] = _json({})
+    metrics: dict[str, Any] = _json({})
+    source_turn_ids: list[str] = _json([])
+    message: str | None = None
+    started_at: datetime = _ts()
+    finished_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
+
+
+class EvalRun(SQLModel, table=True):
+    __tablename__ = "eval_run"
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    suite: str = Field(max_length=32, index=True)
+    model_label: str = Field(default="", max_length=128)
+    dataset: str = ""
+    metrics: dict[str, Any] = _json({})
+    report_path: str | None = None
+    created_at: datetime = _ts()
+
+
+class Calibration(SQLModel, table=True):
+    """Confidence calibration fitted by the eval suite; the newest active row is used by the chat."""
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    method: str = Field(max_length=16)  # platt | isotonic | temperature
+    params: dict[str, Any] = _json({})
+    eval_run_id: uuid.UUID | None = Field(default=None, foreign_key="eval_run.id")
+    active: bool = True
+    created_at: datetime = _ts()

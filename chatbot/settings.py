@@ -1,0 +1,137 @@
+"""One settings object for the whole product.
+
+Sources, highest priority first: keyword arguments, ``BANKBOT_*`` environment variables, a TOML file
+(``BANKBOT_CONFIG`` or ``./bankbot.toml`` when it exists), then the defaults below.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+# Sentinels for the models that ship inside PyPI packages (no hub download at run time).
+BUILTIN_LLM = "builtin:smollm2-135m-instruct"
+BUILTIN_EMBEDDER = "builtin:all-minilm-l6-v2"
+FAKE_LLM = "fake"
+
+
+def config_file_path() -> Path:
+    return Path(os.environ.get("BANKBOT_CONFIG", "bankbot.toml"))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BANKBOT_", extra="ignore", validate_default=True)
+
+    # Storage
+    data_dir: Path = Field(
+        Path("bankbot-data"), description="Where the database, Chroma, models and runs live"
+    )
+    database_url: str | None = Field(None, description="SQLAlchemy URL; default: SQLite file in data_dir")
+    chroma_path: Path | None = Field(None, description="Embedded Chroma folder; default: data_dir/chroma")
+    chroma_host: str | None = Field(
+        None, description="Chroma server host; when set, chromadb.HttpClient is used"
+    )
+    chroma_port: int = 8000
+    chroma_collection: str = "bankbot_kb"
+    model_cache_dir: Path | None = Field(
+        None, description="Converted/merged model cache; default data_dir/models"
+    )
+
+    # Models
+    llm_model: str = Field(BUILTIN_LLM, description="builtin, 'fake', a local folder or a hub id")
+    embedding_model: str = Field(BUILTIN_EMBEDDER, description="builtin, a local folder or a hub id")
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    inference_backend: Literal["auto", "fp32", "bf16", "int8-weight-only", "int4-weight-only"] = "fp32"
+    hf_offline: bool = Field(True, description="Set HF_HUB_OFFLINE=1 so nothing is fetched from a hub")
+
+    # Generation
+    max_new_tokens: int = Field(160, ge=1, le=2048)
+    temperature: float = Field(0.0, ge=0.0, le=2.0, description="0 means greedy")
+    top_p: float = Field(1.0, gt=0.0, le=1.0)
+    repetition_penalty: float = Field(1.1, ge=1.0, le=2.0)
+    context_window: int = Field(2048, ge=256, description="Prompt + answer budget in tokens")
+
+    # Retrieval and answering
+    retrieval_k: int = Field(4, ge=1, le=20)
+    few_shot_k: int = Field(2, ge=0, le=8)
+    min_retrieval_score: float = Field(0.30, ge=0.0, le=1.0, description="Below: out of scope, abstain")
+    abstain_confidence: float = Field(0.35, ge=0.0, le=1.0, description="Below: hand off to an agent")
+    max_question_chars: int = Field(1000, ge=10)
+
+    # Review
+    review_consensus: int = Field(2, ge=1, le=10, description="Reviews needed per turn")
+
+    # Nightly
+    min_new_examples: int = Field(20, ge=1, description="Fewer new reviewed examples: nightly skips")
+    promotion_margin: float = Field(0.0, description="Candidate must beat production by this much")
+    regression_tolerance: float = Field(0.02, ge=0.0)
+
+    # Web app
+    host: str = "127.0.0.1"
+    port: int = Field(7860, ge=1, le=65535)
+
+    @field_validator("data_dir", "chroma_path", "model_cache_dir", mode="after")
+    @classmethod
+    def _expand(cls, value: Path | None) -> Path | None:
+        return value.expanduser() if value is not None else None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        path = config_file_path()
+        if path.is_file():
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+    # Derived locations ---------------------------------------------------------------------------
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'bankbot.db').resolve()}"
+
+    @property
+    def effective_chroma_path(self) -> Path:
+        return self.chroma_path or self.data_dir / "chroma"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.model_cache_dir or self.data_dir / "models"
+
+    @property
+    def spool_dir(self) -> Path:
+        return self.data_dir / "spool"
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.data_dir / "runs"
+
+    def masked(self) -> dict[str, Any]:
+        """Effective settings for display, with credentials in URLs replaced by ***."""
+        shown = self.model_dump(mode="json")
+        shown["database_url"] = mask_url(self.effective_database_url)
+        shown["chroma_path"] = str(self.effective_chroma_path)
+        shown["config_file"] = str(config_file_path()) if config_file_path().is_file() else None
+        return shown
+
+
+_URL_PASSWORD = re.compile(r"(?P<head>://[^:/@]+:)(?P<secret>[^@]+)(?P<tail>@)")
+
+
+def mask_url(url: str) -> str:
+    return _URL_PASSWORD.sub(r"\g<head>***\g<tail>", url)

@@ -1,0 +1,1 @@
+"""Learning from feedback: SFT datasets, LoRA recipe, embedder fine-tuning, eval gate, nightly job."""

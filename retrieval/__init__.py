@@ -1,0 +1,1 @@
+"""Knowledge base ingestion, vector store, example-question index and the LangChain retriever."""

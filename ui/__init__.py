@@ -1,0 +1,1 @@
+"""Gradio web app: customer chat, reviewer queue, engineer dashboard."""
