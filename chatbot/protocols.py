@@ -74,9 +74,7 @@ class Generator(Protocol):
         self, batch: Sequence[Sequence[Message]], *, max_new_tokens: int | None = None
     ) -> list[Generation]: ...
 
-    def stream(
-        self, messages: Sequence[Message], *, max_new_tokens: int | None = None
-    ) -> Iterator[str | Generation]:
+    def stream(self, messages: Sequence[Message], *, max_new_tokens: int | None = None) -> Iterator[str | Generation]:
         """Yield text pieces as they are decoded, then one final Generation."""
         ...
 

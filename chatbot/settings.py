@@ -33,19 +33,13 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="BANKBOT_", extra="ignore", validate_default=True)
 
     # Storage
-    data_dir: Path = Field(
-        Path("bankbot-data"), description="Where the database, Chroma, models and runs live"
-    )
+    data_dir: Path = Field(Path("bankbot-data"), description="Where the database, Chroma, models and runs live")
     database_url: str | None = Field(None, description="SQLAlchemy URL; default: SQLite file in data_dir")
     chroma_path: Path | None = Field(None, description="Embedded Chroma folder; default: data_dir/chroma")
-    chroma_host: str | None = Field(
-        None, description="Chroma server host; when set, chromadb.HttpClient is used"
-    )
+    chroma_host: str | None = Field(None, description="Chroma server host; when set, chromadb.HttpClient is used")
     chroma_port: int = 8000
     chroma_collection: str = "bankbot_kb"
-    model_cache_dir: Path | None = Field(
-        None, description="Converted/merged model cache; default data_dir/models"
-    )
+    model_cache_dir: Path | None = Field(None, description="Converted/merged model cache; default data_dir/models")
 
     # Models
     llm_model: str = Field(BUILTIN_LLM, description="builtin, 'fake', a local folder or a hub id")

@@ -14,9 +14,7 @@ import pytest
 
 from chatbot.settings import Settings
 
-POSTGRES_ADMIN_URL = os.environ.get(
-    "BANKBOT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@localhost:5432/test"
-)
+POSTGRES_ADMIN_URL = os.environ.get("BANKBOT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@localhost:5432/test")
 # The converted SmolLM2 and other model caches are shared by every test of a run (and across runs).
 MODEL_CACHE = Path(os.environ.get("BANKBOT_TEST_MODEL_CACHE", Path.home() / ".cache" / "bankbot-test-models"))
 
@@ -54,9 +52,7 @@ def _postgres_database() -> Iterator[str]:
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
-    admin = create_engine(
-        POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3}
-    )
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
     name = f"bankbot_test_{uuid.uuid4().hex[:10]}"
     try:
         with admin.connect() as conn:

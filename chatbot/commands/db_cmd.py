@@ -30,7 +30,5 @@ def run(args: argparse.Namespace) -> int:
         migrate.downgrade(app.engine, args.revision)
         print(f"database {url} at revision {migrate.current_revision(app.engine) or 'base'}")
     else:
-        print(
-            f"current: {migrate.current_revision(app.engine) or 'none'}  head: {migrate.head_revision(app.engine)}"
-        )
+        print(f"current: {migrate.current_revision(app.engine) or 'none'}  head: {migrate.head_revision(app.engine)}")
     return 0

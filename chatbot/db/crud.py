@@ -85,9 +85,7 @@ def get_turn(*, session: Session, turn_id: uuid.UUID) -> Turn:
 
 
 # --- feedback --------------------------------------------------------------------------------------------
-def set_feedback(
-    *, session: Session, turn_id: uuid.UUID, rating: int, comment: str | None = None
-) -> Feedback:
+def set_feedback(*, session: Session, turn_id: uuid.UUID, rating: int, comment: str | None = None) -> Feedback:
     """Record the customer's thumbs; a second click on the same turn updates the row."""
     if rating not in (1, -1):
         raise ValueError("rating must be +1 or -1")
@@ -133,9 +131,7 @@ def add_review(*, session: Session, review_create: ReviewCreate, required: int) 
     review = Review.model_validate(review_create)
     session.add(review)
     session.flush()
-    votes = [
-        ReviewVote(r.verdict, r.corrected_answer) for r in turn_reviews(session=session, turn_id=turn.id)
-    ]
+    votes = [ReviewVote(r.verdict, r.corrected_answer) for r in turn_reviews(session=session, turn_id=turn.id)]
     result = consensus(votes, required=required, original_answer=turn.answer)
     turn.review_status = result.status
     turn.consensus_verdict = result.verdict
