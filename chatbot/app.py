@@ -65,7 +65,7 @@ class BankBot:
     @cached_property
     def generator(self) -> Generator:
         if self._get("generator") is not None:
-            return self._get("generator")  # type: ignore[no-any-return]
+            return self._get("generator")
         from chatbot.generation import build_generator
 
         return build_generator(self.settings, adapter=self.production_adapter())

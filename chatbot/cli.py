@@ -53,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from pydantic import ValidationError
+
     from chatbot.errors import BankbotError
 
     args = build_parser().parse_args(argv)
@@ -70,6 +72,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args._run(args) or 0)
     except BankbotError as exc:
         print(f"bankbot {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"BANKBOT_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in exc.errors()
+        )
+        print(f"bankbot {args.command}: error: invalid settings: {problems}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"bankbot {args.command}: interrupted", file=sys.stderr)

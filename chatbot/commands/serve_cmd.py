@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import argparse
+
+HELP = "start the web app: customer chat at /, review queue at /review, engineer dashboard at /dashboard"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", help="interface to listen on (default: settings.host, 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port (default: settings.port, 7860)")
+    parser.add_argument(
+        "--no-ingest", action="store_true", help="do not ingest the demo knowledge base when the collection is empty"
+    )
+
+
+def _knowledge_base_size(app: object) -> int:
+    store = app.vector_store  # type: ignore[attr-defined]
+    # LangChain's Chroma wrapper keeps the chromadb collection here; counting is cheap and loads no model.
+    return int(store._collection.count())
+
+
+def run(args: argparse.Namespace) -> int:
+    from chatbot.app import build_app
+    from chatbot.errors import BankbotError
+    from chatbot.settings import Settings
+
+    settings = Settings()
+    host = args.host or settings.host
+    port = args.port or settings.port
+    if not 1 <= port <= 65535:
+        raise BankbotError(f"--port must be between 1 and 65535, not {port}")
+    app = build_app(settings)
+    app.upgrade_database()
+    if not args.no_ingest and _knowledge_base_size(app) == 0:
+        from retrieval.ingest import ingest
+
+        print("knowledge base is empty: ingesting the demo articles…", flush=True)
+        ingest(settings, app.vector_store)
+        print(f"knowledge base ready: {_knowledge_base_size(app)} chunks", flush=True)
+
+    from ui.server import serve
+
+    shown = "localhost" if host in {"0.0.0.0", "127.0.0.1", "::"} else host
+    base = f"http://{shown}:{port}"
+    print(f"bankbot web app: {base}/  (review: {base}/review, dashboard: {base}/dashboard)", flush=True)
+    serve(app, host=host, port=port)
+    return 0

@@ -1,0 +1,161 @@
+"""Schema, migrations and CRUD on both SQLite and the real PostgreSQL server."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import inspect
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from chatbot.db import crud
+from chatbot.db.engine import check_connection, make_engine
+from chatbot.db.migrate import current_revision, downgrade, head_revision, upgrade
+from chatbot.db.models import Feedback, ReviewCreate, ReviewStatus, Turn, TurnCreate, UserCreate
+from chatbot.errors import DatabaseUnavailable
+
+TABLES = {
+    "conversation",
+    "turn",
+    "feedback",
+    "review",
+    "user",
+    "model_version",
+    "training_run",
+    "eval_run",
+    "calibration",
+}
+
+
+def test_upgrade_to_head_and_back_down(database_url: str) -> None:
+    engine = make_engine(database_url)
+    upgrade(engine)
+    assert current_revision(engine) == head_revision(engine)
+    assert set(inspect(engine).get_table_names()) >= TABLES
+    downgrade(engine, "base")
+    assert current_revision(engine) is None
+    assert not TABLES & set(inspect(engine).get_table_names())
+    upgrade(engine)  # and up again: downgrade leaves nothing behind that blocks a re-run
+    assert set(inspect(engine).get_table_names()) >= TABLES
+    engine.dispose()
+
+
+def test_sqlite_runs_in_wal_mode(sqlite_url: str) -> None:
+    engine = make_engine(sqlite_url)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_unreachable_database_gives_one_readable_line() -> None:
+    engine = make_engine("postgresql+psycopg://postgres@127.0.0.1:1/nothing")
+    with pytest.raises(DatabaseUnavailable) as info:
+        check_connection(engine)
+    message = str(info.value)
+    assert "BANKBOT_DATABASE_URL" in message and "\n" not in message
+
+
+def _turn(session: Session, **kw: object) -> Turn:
+    data: dict[str, object] = {
+        "question": "Where is my card?",
+        "answer": "It ships in 5-7 days [1].",
+        "confidence": 0.8,
+    }
+    data.update(kw)
+    return crud.create_turn(session=session, turn_create=TurnCreate(**data))  # type: ignore[arg-type]
+
+
+def test_turn_round_trip_keeps_every_field(migrated_engine) -> None:  # type: ignore[no-untyped-def]
+    with Session(migrated_engine) as session:
+        turn = _turn(
+            session,
+            sources=[{"id": "card_arrival", "title": "Card", "score": 0.71, "chunk": 0}],
+            confidence_components={"mean_token_prob": 0.6, "top_score": 0.71},
+            base_model="smollm2",
+            adapter_version="v1",
+            prompt_version="p1",
+            latency_ms=812.5,
+            abstained=False,
+            pii_redacted=True,
+        )
+        turn_id = turn.id
+    with Session(migrated_engine) as session:
+        stored = session.get(Turn, turn_id)
+        assert stored is not None
+        assert stored.sources[0]["id"] == "card_arrival"
+        assert stored.confidence_components == {"mean_token_prob": 0.6, "top_score": 0.71}
+        assert (stored.adapter_version, stored.pii_redacted, stored.latency_ms) == ("v1", True, 812.5)
+        assert stored.review_status == ReviewStatus.unreviewed
+
+
+def test_create_turn_is_idempotent_on_id(migrated_engine) -> None:  # type: ignore[no-untyped-def]
+    turn_id = uuid.uuid4()
+    with Session(migrated_engine) as session:
+        _turn(session, id=turn_id)
+        _turn(session, id=turn_id, answer="a replayed copy")
+        assert len(session.exec(select(Turn)).all()) == 1
+
+
+def test_feedback_is_updated_when_the_customer_changes_their_mind(migrated_engine) -> None:  # type: ignore[no-untyped-def]
+    with Session(migrated_engine) as session:
+        turn = _turn(session)
+        crud.set_feedback(session=session, turn_id=turn.id, rating=1)
+        crud.set_feedback(session=session, turn_id=turn.id, rating=-1, comment="wrong fee")
+        rows = session.exec(select(Feedback)).all()
+        assert [(r.rating, r.comment) for r in rows] == [(-1, "wrong fee")]
+        with pytest.raises(ValueError):
+            crud.set_feedback(session=session, turn_id=turn.id, rating=5)
+
+
+def test_one_review_per_reviewer_and_consensus(migrated_engine) -> None:  # type: ignore[no-untyped-def]
+    with Session(migrated_engine) as session:
+        turn = _turn(session)
+        alice = crud.create_user(
+            session=session, user_create=UserCreate(username="alice", role="reviewer", password="password-a")
+        )
+        bob = crud.create_user(
+            session=session, user_create=UserCreate(username="bob", role="reviewer", password="password-b")
+        )
+        crud.add_review(
+            session=session,
+            review_create=ReviewCreate(
+                turn_id=turn.id, reviewer_id=alice.id, verdict="correct", corrected_answer="Fixed."
+            ),
+            required=2,
+        )
+        session.refresh(turn)
+        assert turn.review_status == ReviewStatus.pending
+        with pytest.raises(IntegrityError):
+            crud.add_review(
+                session=session,
+                review_create=ReviewCreate(turn_id=turn.id, reviewer_id=alice.id, verdict="approve"),
+                required=2,
+            )
+        session.rollback()
+        crud.add_review(
+            session=session,
+            review_create=ReviewCreate(
+                turn_id=turn.id, reviewer_id=bob.id, verdict="correct", corrected_answer="Fixed!"
+            ),
+            required=2,
+        )
+        session.refresh(turn)
+        assert (turn.review_status, turn.consensus_verdict, turn.consensus_answer) == ("agreed", "correct", "Fixed!")
+
+
+def test_users_have_hashed_passwords_and_roles(migrated_engine) -> None:  # type: ignore[no-untyped-def]
+    with Session(migrated_engine) as session:
+        user = crud.create_user(
+            session=session, user_create=UserCreate(username="eve", role="engineer", password="s3cret-pass")
+        )
+        assert "s3cret-pass" not in user.password_hash
+        assert crud.authenticate(session=session, username="eve", password="s3cret-pass") is not None
+        assert crud.authenticate(session=session, username="eve", password="wrong-pass") is None
+        with pytest.raises(ValueError, match="already exists"):
+            crud.create_user(
+                session=session, user_create=UserCreate(username="eve", role="engineer", password="another-1")
+            )
+        with pytest.raises(ValueError, match="role"):
+            crud.create_user(
+                session=session, user_create=UserCreate(username="mallory", role="admin", password="password1")
+            )
