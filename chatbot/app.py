@@ -84,10 +84,25 @@ class BankBot:
         return self._get("vector_store") or open_vector_store(self.settings, self.embedder)
 
     @cached_property
+    def example_index(self) -> Any:
+        """Example questions with a known article (reviewed turns, labelled CSVs), next to the KB collection."""
+        from retrieval.example_index import ExampleIndex
+        from retrieval.vector_store import store_client
+
+        if self._get("example_index") is not None:
+            return self._get("example_index")
+        return ExampleIndex.open(
+            self.settings,
+            self.embedder,
+            client=store_client(self.vector_store),
+            kb_collection=self.vector_store._collection.name,
+        )
+
+    @cached_property
     def retriever(self) -> Any:
         from retrieval.retriever import build_retriever
 
-        return self._get("retriever") or build_retriever(self.settings, self.vector_store)
+        return self._get("retriever") or build_retriever(self.settings, self.vector_store, self.example_index)
 
     # --- chat ------------------------------------------------------------------------------------------------
     @cached_property
@@ -95,6 +110,15 @@ class BankBot:
         from chatbot.turn_store import TurnStore
 
         return self._get("turn_store") or TurnStore(self.engine, spool_dir=self.settings.spool_dir)
+
+    @cached_property
+    def fewshot(self) -> Any:
+        """Approved reviewed turns used as dynamic few-shot examples (chatbot.fewshot.FewShotStore)."""
+        if self._get("fewshot") is not None:
+            return self._get("fewshot")
+        from chatbot.fewshot import FewShotStore
+
+        return FewShotStore.open(self.settings, lambda: self.embedder)
 
     @cached_property
     def pipeline(self) -> Any:

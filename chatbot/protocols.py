@@ -92,6 +92,7 @@ class ChatAnswer:
     would_be_answer: str | None = None
     cited: list[str] = field(default_factory=list)  # article ids the answer cites, in order
     pii_redacted: bool = False
+    meta: dict[str, Any] = field(default_factory=dict)  # turn meta (reason, citation_fallback…), not for customers
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -69,6 +69,7 @@ class Settings(BaseSettings):
     min_new_examples: int = Field(20, ge=1, description="Fewer new reviewed examples: nightly skips")
     promotion_margin: float = Field(0.0, description="Candidate must beat production by this much")
     regression_tolerance: float = Field(0.02, ge=0.0)
+    gate_eval_questions: int = Field(60, ge=1, description="Frozen demo-eval questions the nightly gate uses")
 
     # Web app
     host: str = "127.0.0.1"

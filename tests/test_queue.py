@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -65,7 +66,7 @@ def test_priority_order_inside_and_across_tiers() -> None:
 
 # --- against a real database ------------------------------------------------------------------------------------
 @pytest.fixture
-def session(migrated_engine):  # type: ignore[no-untyped-def]
+def session(migrated_engine: Any) -> Iterator[Session]:
     with Session(migrated_engine) as s:
         yield s
 
@@ -176,6 +177,14 @@ def test_consensus_through_the_queue(session: Session, seeded: dict[str, uuid.UU
     disputed = review_queue(session, reviewer_id=eve, filters=QueueFilters(status="disputed"))
     assert [i.turn_id for i in disputed] == [low]
     assert [r.corrected_answer for r in crud.turn_reviews(session=session, turn_id=low)] == [None, None]
+    # once disputed, only an engineer (may_settle) adds a review, and the newest review decides
+    cat = _user(session, "cat")
+    with pytest.raises(ReviewRejected, match="already disputed; only an engineer"):
+        submit_review(session, turn_id=low, reviewer_id=cat, verdict="approve", required=2)
+    turn = submit_review(session, turn_id=low, reviewer_id=eve, verdict="kb_gap", required=2, may_settle=True)
+    assert (turn.review_status, turn.consensus_verdict) == ("agreed", "kb_gap")
+    with pytest.raises(ReviewRejected, match="already agreed"):
+        submit_review(session, turn_id=down, reviewer_id=cat, verdict="approve", required=2)
 
 
 def test_submit_review_refuses_bad_input(session: Session, seeded: dict[str, uuid.UUID]) -> None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 HELP = "start the web app: customer chat at /, review queue at /review, engineer dashboard at /dashboard"
 
@@ -13,10 +14,25 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _knowledge_base_size(app: object) -> int:
-    store = app.vector_store  # type: ignore[attr-defined]
-    # LangChain's Chroma wrapper keeps the chromadb collection here; counting is cheap and loads no model.
-    return int(store._collection.count())
+def _knowledge_base_size(app: Any) -> int:
+    from retrieval.vector_store import store_collection
+
+    return int(store_collection(app.vector_store).count())
+
+
+def _check_port(host: str, port: int) -> None:
+    """Fail in a second with one line, before the slow start, when the address is taken."""
+    import socket
+
+    from chatbot.errors import BankbotError
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise BankbotError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
 
 
 def run(args: argparse.Namespace) -> int:
@@ -26,16 +42,19 @@ def run(args: argparse.Namespace) -> int:
 
     settings = Settings()
     host = args.host or settings.host
-    port = args.port or settings.port
+    port = args.port if args.port is not None else settings.port
     if not 1 <= port <= 65535:
         raise BankbotError(f"--port must be between 1 and 65535, not {port}")
+    _check_port(host, port)
     app = build_app(settings)
     app.upgrade_database()
     if not args.no_ingest and _knowledge_base_size(app) == 0:
         from retrieval.ingest import ingest
 
         print("knowledge base is empty: ingesting the demo articles…", flush=True)
-        ingest(settings, app.vector_store)
+        report = ingest(settings, app.vector_store, None, progress=False)
+        for source, why in report.skipped:
+            print(f"  skipped {source}: {why}", flush=True)
         print(f"knowledge base ready: {_knowledge_base_size(app)} chunks", flush=True)
 
     from ui.server import serve

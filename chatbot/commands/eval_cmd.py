@@ -1,0 +1,101 @@
+"""`bankbot eval SUITE ...`: one subcommand per eval suite, registered in SUITES (name -> configure, run)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+HELP = "run an evaluation suite (retrieval: labelled queries against the retriever)"
+
+RETRIEVAL_COLUMNS = ("accuracy_at_1", "recall_at_5", "mrr", "latency_ms_p50", "latency_ms_p95", "n")
+
+
+def configure_retrieval(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--queries", type=Path, help="labelled queries CSV: text,category (the Banking77 format)")
+    parser.add_argument("--examples", type=Path, help="labelled CSV (text,category) added to a temporary example index")
+    parser.add_argument(
+        "--train-embedder", action="store_true", help="fine-tune the embedder on --examples first (temporary)"
+    )
+    parser.add_argument("--embedder", type=Path, help="evaluate this embedder folder instead of the active one")
+    parser.add_argument(
+        "--queries-demo", action="store_true", help="use the shipped demo eval's in-scope questions as --queries"
+    )
+    parser.add_argument(
+        "--out-of-scope", metavar="FILE", help="questions (one a line, or 'demo') whose top score should stay low"
+    )
+    parser.add_argument("--json", metavar="OUT", help="write the metrics as JSON to OUT ('-' for stdout)")
+
+
+def run_retrieval(args: argparse.Namespace) -> dict[str, Any]:
+    from chatbot.app import build_app
+    from chatbot.errors import BankbotError
+    from chatbot.settings import Settings
+    from evals.retrieval import RetrievalEval, demo_eval_queries, read_out_of_scope, read_queries
+    from retrieval.example_index import read_labelled_csv
+
+    if (args.queries is None) == (not args.queries_demo):
+        raise BankbotError("give exactly one of --queries CSV and --queries-demo")
+    task = RetrievalEval(
+        read_queries(args.queries) if args.queries else demo_eval_queries(),
+        read_labelled_csv(args.examples) if args.examples else None,
+        train_embedder=args.train_embedder,
+        embedder_dir=args.embedder,
+        out_of_scope=read_out_of_scope(args.out_of_scope) if args.out_of_scope else (),
+    )
+    return task.run(build_app(Settings()))
+
+
+def retrieval_table(metrics: dict[str, Any]) -> str:
+    def shown(key: str) -> str:
+        value = metrics[key]
+        if isinstance(value, float):
+            return f"{value:.1f}" if key.startswith("latency") else f"{value:.4f}"
+        return str(value)
+
+    keys = [*RETRIEVAL_COLUMNS, "top_score_p50", "oos_top_score_p50", "oos_below_threshold"]
+    return "\n".join(f"{key:<20} {shown(key)}" for key in keys if key in metrics)
+
+
+# suite name -> (configure its parser, run it -> metrics dict, format a short table)
+SUITES: dict[
+    str,
+    tuple[
+        Callable[[argparse.ArgumentParser], None],
+        Callable[[argparse.Namespace], dict[str, Any]],
+        Callable[[dict[str, Any]], str],
+    ],
+] = {
+    "retrieval": (configure_retrieval, run_retrieval, retrieval_table),
+}
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    from evals import cli as engineer_suites  # answers, calibration, all (light import: no numpy)
+
+    sub = parser.add_subparsers(dest="suite", metavar="SUITE", required=True)
+    for name, (configure_suite, _, _) in SUITES.items():
+        configure_suite(sub.add_parser(name, help=f"{name} eval"))
+    for name, help_text in engineer_suites.SUITE_HELP.items():
+        engineer_suites.configure(sub.add_parser(name, help=help_text, description=help_text))
+
+
+def run(args: argparse.Namespace) -> int:
+    from evals import cli as engineer_suites
+
+    if args.suite in engineer_suites.SUITE_HELP:  # report folder, eval runs in the DB, --fail-under gates
+        return engineer_suites.run(args)
+    _, run_suite, table = SUITES[args.suite]
+    metrics = run_suite(args)
+    out = getattr(args, "json", None)
+    text = json.dumps(metrics, indent=2)
+    if out == "-":
+        print(text)
+    elif out:
+        Path(out).write_text(text + "\n")
+    # The table is for people; with JSON on stdout it goes to stderr so stdout stays parseable.
+    print(table(metrics), file=sys.stderr if out == "-" else sys.stdout)
+    return 0

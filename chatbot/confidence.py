@@ -1,0 +1,146 @@
+"""Per-turn confidence from the generating model's own token probabilities and the retrieval evidence.
+
+Components (all in [0, 1], stored with every turn):
+  ``mean_token_prob``  mean probability the model gave to the tokens it produced
+  ``min_token_prob``   the least certain token (one wrong fee or date is often the one low-probability token)
+  ``seq_prob_norm``    length-normalised sequence probability, exp(mean log-prob) (geometric mean)
+  ``top_score``        best retrieval score
+  ``margin``           best minus second-best retrieval score (a clear winner ⇒ the right article)
+The raw score is a weighted mean of the components; an optional calibration fitted by the eval suite (table
+``calibration``: platt | isotonic | temperature) maps the raw score to a probability of being correct. Pure
+functions except ``read_active_calibration``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+COMPONENTS = ("mean_token_prob", "min_token_prob", "seq_prob_norm", "top_score", "margin")
+DEFAULT_WEIGHTS: dict[str, float] = {
+    "mean_token_prob": 0.15,
+    "min_token_prob": 0.05,
+    "seq_prob_norm": 0.25,
+    "top_score": 0.40,
+    "margin": 0.15,
+}
+METHODS = ("platt", "isotonic", "temperature")
+
+
+@dataclass(frozen=True)
+class ConfidenceParams:
+    """How to turn components into the final score: weights of the raw mean, then an optional calibration.
+
+    ``method``/``params`` follow the ``calibration`` table: platt ``{"a", "b"}`` → sigmoid(a·raw + b);
+    temperature ``{"temperature"}`` → sigmoid(logit(raw) / T); isotonic ``{"x": [...], "y": [...]}`` (increasing
+    x) → piecewise-linear interpolation, flat outside. ``params`` may also carry ``"weights"`` to replace
+    ``DEFAULT_WEIGHTS`` when the eval suite fits those too.
+    """
+
+    weights: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
+    method: str | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_calibration(cls, method: str, params: Mapping[str, Any]) -> ConfidenceParams:
+        if method not in METHODS:
+            raise ValueError(f"calibration method must be one of {', '.join(METHODS)}, not {method!r}")
+        weights = dict(params.get("weights") or DEFAULT_WEIGHTS)
+        return cls(weights=weights, method=method, params=dict(params))
+
+
+def confidence_components(token_logprobs: Sequence[float], source_scores: Sequence[float]) -> dict[str, float]:
+    """The components above; with no generated tokens (nothing was generated) the token parts are 0."""
+    if token_logprobs:
+        probs = [math.exp(lp) for lp in token_logprobs]
+        mean_prob = sum(probs) / len(probs)
+        min_prob = min(probs)
+        seq_norm = math.exp(sum(token_logprobs) / len(token_logprobs))
+    else:
+        mean_prob = min_prob = seq_norm = 0.0
+    scores = sorted((_clip(s) for s in source_scores), reverse=True)
+    top = scores[0] if scores else 0.0
+    margin = top - scores[1] if len(scores) > 1 else top
+    return {
+        "mean_token_prob": mean_prob,
+        "min_token_prob": min_prob,
+        "seq_prob_norm": seq_norm,
+        "top_score": top,
+        "margin": margin,
+        "n_tokens": float(len(token_logprobs)),
+    }
+
+
+def raw_score(components: Mapping[str, float], weights: Mapping[str, float] = DEFAULT_WEIGHTS) -> float:
+    total = sum(weights.values())
+    if total <= 0:
+        raise ValueError("confidence weights must sum to a positive number")
+    return _clip(sum(w * components.get(name, 0.0) for name, w in weights.items()) / total)
+
+
+def apply_calibration(raw: float, method: str | None, params: Mapping[str, Any]) -> float:
+    """Map a raw score in [0, 1] through a fitted calibration; ``method=None`` returns it unchanged."""
+    if method is None:
+        return _clip(raw)
+    if method == "platt":
+        return _sigmoid(float(params["a"]) * raw + float(params["b"]))
+    if method == "temperature":
+        temperature = float(params["temperature"])
+        if temperature <= 0:
+            raise ValueError("temperature must be positive")
+        return _sigmoid(_logit(raw) / temperature)
+    if method == "isotonic":
+        xs = [float(x) for x in params["x"]]
+        ys = [float(y) for y in params["y"]]
+        if not xs or len(xs) != len(ys):
+            raise ValueError("isotonic calibration needs x and y of the same non-zero length")
+        return _clip(_interpolate(raw, xs, ys))
+    raise ValueError(f"unknown calibration method {method!r}")
+
+
+def combine(components: Mapping[str, float], params: ConfidenceParams | None = None) -> float:
+    """The final confidence in [0, 1]: weighted mean of the components, then the calibration if there is one."""
+    params = params or ConfidenceParams()
+    return apply_calibration(raw_score(components, params.weights), params.method, params.params)
+
+
+def read_active_calibration(session: Any) -> ConfidenceParams:
+    """The newest active row of the ``calibration`` table, or the uncalibrated defaults."""
+    from sqlmodel import col, select
+
+    from chatbot.db.models import Calibration
+
+    stmt = select(Calibration).where(col(Calibration.active).is_(True)).order_by(col(Calibration.created_at).desc())
+    row = session.exec(stmt).first()
+    if row is None:
+        return ConfidenceParams()
+    return ConfidenceParams.from_calibration(row.method, row.params or {})
+
+
+def _interpolate(x: float, xs: list[float], ys: list[float]) -> float:
+    if x <= xs[0]:
+        return ys[0]
+    if x >= xs[-1]:
+        return ys[-1]
+    i = bisect.bisect_right(xs, x)
+    x0, x1, y0, y1 = xs[i - 1], xs[i], ys[i - 1], ys[i]
+    return y0 if x1 == x0 else y0 + (y1 - y0) * (x - x0) / (x1 - x0)
+
+
+def _sigmoid(z: float) -> float:
+    if z >= 0:
+        return 1.0 / (1.0 + math.exp(-z))
+    e = math.exp(z)
+    return e / (1.0 + e)
+
+
+def _logit(p: float, eps: float = 1e-6) -> float:
+    p = min(max(p, eps), 1.0 - eps)
+    return math.log(p / (1.0 - p))
+
+
+def _clip(x: float) -> float:
+    return min(max(float(x), 0.0), 1.0)

@@ -1,0 +1,343 @@
+"""Serving back ends for the merged LLM: dtype or torchao weight-only quantization, plus static KV cache + compile.
+
+Why: at 135M parameters on 2 CPU cores the fixed per-token overhead (Python dispatch, many small kernels) and the
+bytes of weights read per token limit decoding, not FLOPs. bf16 halves the bytes, torchao's int4 weight-only
+(groups of 32, bf16 activations, PyTorch's ``_weight_int4pack_mm_for_cpu`` kernel) quarters them again, and a static
+KV cache lets ``torch.compile`` fuse each decode step into a few kernels. Measurements: docs/inference.md.
+
+Everything is cached on disk per (base model, adapter version, adapter weights) under
+``settings.models_dir / "serving" / <key>`` so a restart or an adapter switch costs seconds, not minutes:
+
+  merged/               base + adapter merged (``merge_and_unload``), fp32 safetensors + tokenizer (with no
+                        adapter the base model's own folder serves)
+  <backend>.pt          a torchao-quantized state dict (torchao's tensor subclasses are not all safetensors-
+                        serialisable; ``torch.load(weights_only=True)`` reads them safely); quantizing takes
+                        ~15-80 s on this machine, loading it ~1 s
+  guard/…json           quality-guard results (chatbot.generation.quality_guard)
+  inductor/             torch.compile's kernel cache (TORCHINDUCTOR_CACHE_DIR), so a restart recompiles fast
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from chatbot.errors import BankbotError
+
+log = logging.getLogger(__name__)
+
+BACKENDS = ("fp32", "bf16", "int8-weight-only", "int4-weight-only")
+# Fastest first (decode speed in the quiet-machine table of issue #8; re-check with benchmarks/inference.py, see
+# docs/inference.md); ``auto`` serves the first of these that passes the quality guard, plain fp32 when none does.
+SPEED_ORDER = ("int4-weight-only", "int8-weight-only", "bf16")
+QUANTIZED = ("int8-weight-only", "int4-weight-only")
+INT4_GROUP_SIZE = 32
+# Static caches are allocated to one of these lengths; each length is one compiled graph, so few and coarse.
+CACHE_BUCKETS = (1024, 2048, 4096, 8192, 16384)
+CACHE_FORMAT = "v1"  # bump when the layout or the conversion changes: old cache folders are then ignored
+
+BuildMerged = Callable[[], tuple[Any, Any]]
+
+
+class BackendRefused(BankbotError):
+    """The requested inference back end failed the quality guard or cannot run here."""
+
+
+# --- cache location -----------------------------------------------------------------------------------------------
+def adapter_fingerprint(adapter: Any) -> str:
+    """Version plus a hash of the adapter's weights: a re-trained adapter reusing a version string is not confused."""
+    if adapter is None:
+        return "base"
+    digest = hashlib.sha256()
+    for name in ("adapter_model.safetensors", "adapter_model.bin", "adapter_config.json"):
+        path = Path(adapter.path) / name
+        if path.is_file():
+            digest.update(name.encode())
+            digest.update(path.read_bytes())
+    safe_version = "".join(c if c.isalnum() or c in "-_." else "_" for c in str(adapter.version))
+    return f"{safe_version}-{digest.hexdigest()[:12]}"
+
+
+def serving_dir(models_dir: Path, base_source: str, adapter: Any) -> Path:
+    base = hashlib.sha256(str(base_source).encode()).hexdigest()[:10]
+    return Path(models_dir) / "serving" / f"{CACHE_FORMAT}-{base}-{adapter_fingerprint(adapter)}"
+
+
+def _atomic_dir(target: Path, write: Callable[[Path], None]) -> None:
+    """Write a folder under a temporary name and rename it into place: a crash leaves no half-written cache."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    try:
+        write(tmp)
+        os.replace(tmp, target)
+    except OSError:
+        if not target.exists():
+            raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+# --- merged fp32 model --------------------------------------------------------------------------------------------
+def merged_dir(cache_dir: Path, build: BuildMerged) -> Path:
+    """Folder of the merged fp32 model, building (and caching) it with ``build`` the first time."""
+    folder = cache_dir / "merged"
+    if (folder / "config.json").is_file():
+        return folder
+    model, tokenizer = build()
+
+    def write(tmp: Path) -> None:
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+
+    _atomic_dir(folder, write)
+    return folder
+
+
+def load_merged(folder: Path, dtype: str = "fp32") -> tuple[Any, Any]:
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    torch_dtype = torch.bfloat16 if dtype == "bf16" else torch.float32
+    model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch_dtype).eval()
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return model, tokenizer
+
+
+# --- conversion ---------------------------------------------------------------------------------------------------
+def torchao_config(backend: str) -> Any:
+    """The maintained torchao weight-only config for a back end (CPU kernels, bf16 activations)."""
+    if backend == "int4-weight-only":
+        # torchao's stable Int4WeightOnlyConfig packs for CUDA kernels only; the CPU (tinygemm-for-CPU) packing
+        # lives in its prototype namespace in torchao 0.18.
+        from torchao.prototype.quantization.int4 import PrototypeInt4WeightOnlyConfig
+
+        return PrototypeInt4WeightOnlyConfig(group_size=INT4_GROUP_SIZE)
+    if backend == "int8-weight-only":
+        from torchao.quantization import Int8WeightOnlyConfig
+
+        return Int8WeightOnlyConfig()
+    raise ValueError(f"{backend} is not a quantized back end")
+
+
+def convert(model: Any, backend: str) -> Any:
+    """Apply ``backend`` to a merged fp32 model in place and return it (bf16 weights, then torchao quantization)."""
+    import torch
+
+    if backend not in BACKENDS:
+        raise BackendRefused(f"BANKBOT_INFERENCE_BACKEND={backend}: unknown (one of auto, {', '.join(BACKENDS)})")
+    if backend == "fp32":
+        return model.float().eval()
+    if model.dtype != torch.bfloat16:
+        # Cast parameters only: buffers such as RoPE's inv_freq stay fp32, as from_pretrained(dtype=bf16) keeps
+        # them (a bf16 inv_freq shifts every position's rotation and costs quality).
+        for param in model.parameters():
+            param.data = param.data.to(torch.bfloat16)
+    model = model.eval()
+    if backend in QUANTIZED:
+        from torchao.quantization import quantize_
+
+        _untie_lm_head(model)  # the output projection is ~20% of the weights: quantize it, keep the embedding exact
+        quantize_(model, torchao_config(backend))
+    return model
+
+
+def _untie_lm_head(model: Any) -> None:
+    import torch
+
+    head = model.get_output_embeddings()
+    if head is not None and head.weight is model.get_input_embeddings().weight:
+        head.weight = torch.nn.Parameter(head.weight.detach().clone(), requires_grad=False)
+        model.config.tie_word_embeddings = False
+
+
+def load_backend(cache_dir: Path, backend: str, merged: Path) -> tuple[Any, Any]:
+    """(model, tokenizer) converted to ``backend`` from the merged fp32 folder, quantized weights from the cache."""
+    import torch
+
+    if backend == "fp32":
+        return load_merged(merged)
+    model, tokenizer = load_merged(merged, dtype="bf16")
+    if backend not in QUANTIZED:
+        return convert(model, backend), tokenizer
+    weights = cache_dir / f"{backend}.pt"
+    if weights.is_file():
+        import torchao.prototype.quantization.int4  # noqa: F401  (registers Int4OpaqueTensor as safe to load)
+
+        _untie_lm_head(model)
+        state = torch.load(weights, weights_only=True)
+        model.load_state_dict(state, assign=True)  # replaces the bf16 weights by the cached quantized ones
+        return model.eval(), tokenizer
+    started = time.perf_counter()
+    model = convert(model, backend)
+    _atomic_file(weights, lambda tmp: torch.save(model.state_dict(), tmp))
+    log.info("quantized to %s in %.0f s (cached in %s)", backend, time.perf_counter() - started, weights)
+    return model, tokenizer
+
+
+def _atomic_file(target: Path, write: Callable[[Path], None]) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}-", dir=target.parent)
+    os.close(fd)
+    try:
+        write(Path(name))
+        os.replace(name, target)
+    finally:
+        Path(name).unlink(missing_ok=True)
+
+
+# --- generation ---------------------------------------------------------------------------------------------------
+def cache_bucket(needed: int) -> int:
+    """Smallest static-cache length that holds ``needed`` tokens (a multiple of the largest bucket beyond it)."""
+    for size in CACHE_BUCKETS:
+        if needed <= size:
+            return size
+    top = CACHE_BUCKETS[-1]
+    return -(-needed // top) * top
+
+
+@dataclass
+class FastPath:
+    """Static KV cache + ``torch.compile`` for ``model.generate``: adds keyword arguments to each call."""
+
+    model: Any
+    enabled: bool = True
+
+    def kwargs(self, prompt_tokens: int, max_new_tokens: int) -> dict[str, Any]:
+        if not self.enabled:
+            return {}
+        from transformers import StaticCache
+        from transformers.generation.configuration_utils import CompileConfig
+
+        compile_config = CompileConfig(fullgraph=False, dynamic=None, mode="default")
+        # transformers compiles decoding automatically on GPUs only; this flag opts CPUs in.
+        compile_config._compile_all_devices = True  # type: ignore[assignment]
+        cache = StaticCache(config=self.model.config, max_cache_len=cache_bucket(prompt_tokens + max_new_tokens))
+        return {"past_key_values": cache, "compile_config": compile_config}
+
+
+def use_compile_cache(models_dir: Path) -> None:
+    """Keep torch.compile's kernels next to the models so a restart reuses them (set before the first compile)."""
+    os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(Path(models_dir) / "inductor-cache"))
+
+
+def warm_up(generate: Callable[[list[dict[str, str]], int], Any], rounds: int = 2) -> float:
+    """Run a realistic-length prompt through the serving path so compilation happens before the first customer.
+
+    Two rounds: the first compiles, the second checks no recompilation is left (and pays any lazy one-offs).
+    Returns the seconds spent.
+    """
+    started = time.perf_counter()
+    filler = " ".join(["Card payments, transfers, fees and limits are explained in the passages."] * 24)
+    messages = [
+        {"role": "system", "content": "You are the customer support assistant of a bank."},
+        {"role": "user", "content": f"Context:\n{filler}\n\nQuestion: How do I top up my account?"},
+    ]
+    for _ in range(rounds):
+        generate(messages, 4)
+    return time.perf_counter() - started
+
+
+# --- choosing and guarding the back end ---------------------------------------------------------------------------
+@dataclass
+class Served:
+    """What the generator serves: the converted model, which back end it is, how to call generate fast."""
+
+    model: Any
+    tokenizer: Any
+    backend: str
+    fast_path: FastPath
+    cache_dir: Path
+    guard: Any = None  # quality_guard.GuardResult of the served back end (None for fp32, the reference)
+
+
+def stop_ids(model: Any, tokenizer: Any) -> list[int]:
+    """End-of-answer tokens: the configured eos ids plus ChatML's <|im_end|>."""
+    ids: set[int] = set()
+    configured = model.generation_config.eos_token_id
+    ids.update([configured] if isinstance(configured, int) else list(configured or []))
+    if tokenizer.eos_token_id is not None:
+        ids.add(tokenizer.eos_token_id)
+    im_end = tokenizer.convert_tokens_to_ids("<|im_end|>")
+    if isinstance(im_end, int) and im_end != tokenizer.unk_token_id:
+        ids.add(im_end)
+    return sorted(ids)
+
+
+def guard_backend(
+    cache_dir: Path, backend: str, merged: Path, *, repetition_penalty: float, tolerance: Any = None, n: int = 0
+) -> Any:
+    """The quality-guard result of ``backend`` for this adapter: from the cache, or measured (and cached) now."""
+    from chatbot.generation import quality_guard as qg
+
+    tolerance = tolerance or qg.Tolerance()
+    cached = qg.read_result(cache_dir, backend, tolerance)
+    if cached is not None:
+        return cached
+    log.info("quality guard: checking %s against fp32 (once per adapter version)", backend)
+    reference_model, tokenizer = load_backend(cache_dir, "fp32", merged)
+    stops = stop_ids(reference_model, tokenizer)
+    cases = qg.guard_cases(lambda text: len(tokenizer.encode(text, add_special_tokens=False)), n or qg.GUARD_PROMPTS)
+    ref = qg.read_reference(cache_dir)
+    if ref is None or len(ref.answers) != len(cases):
+        ref = qg.reference(reference_model, tokenizer, cases, stops, repetition_penalty)
+        qg.write_reference(cache_dir, ref)
+    del reference_model
+    candidate, _ = load_backend(cache_dir, backend, merged)
+    metrics = qg.measure(candidate, tokenizer, cases, ref, stops, repetition_penalty=repetition_penalty)
+    qg.write_result(cache_dir, backend, metrics)
+    result = qg.GuardResult(backend=backend, metrics=metrics, failures=qg.judge(metrics, tolerance))
+    log.info("quality guard: %s", result.summary())
+    return result
+
+
+def prepare_serving(
+    models_dir: Path,
+    base_source: str,
+    adapter: Any,
+    requested: str,
+    build: BuildMerged,
+    *,
+    repetition_penalty: float = 1.1,
+    tolerance: Any = None,
+) -> Served:
+    """Merge (cached), pick the back end (``auto``: fastest that passes the guard), convert (cached).
+
+    An explicitly requested back end that fails the guard is refused with the guard's numbers in the message.
+    """
+    cache_dir = serving_dir(models_dir, base_source, adapter)
+    if requested != "auto" and requested not in BACKENDS:
+        raise BackendRefused(f"BANKBOT_INFERENCE_BACKEND={requested}: unknown (one of auto, {', '.join(BACKENDS)})")
+    base_dir = Path(base_source)
+    if requested == "fp32" and adapter is None:  # the reference itself: plain eager generate, nothing to convert
+        model, tokenizer = build()
+        return Served(model, tokenizer, "fp32", FastPath(model, enabled=False), cache_dir)
+    # The base model needs no merged copy: its own folder is the merged model.
+    merged = base_dir if adapter is None and (base_dir / "config.json").is_file() else merged_dir(cache_dir, build)
+    if requested == "fp32":
+        model, tokenizer = load_merged(merged)
+        return Served(model, tokenizer, "fp32", FastPath(model, enabled=False), cache_dir)
+    use_compile_cache(models_dir)
+    candidates = SPEED_ORDER if requested == "auto" else (requested,)
+    for backend in candidates:
+        result = guard_backend(cache_dir, backend, merged, repetition_penalty=repetition_penalty, tolerance=tolerance)
+        if result.passed:
+            model, tokenizer = load_backend(cache_dir, backend, merged)
+            return Served(model, tokenizer, backend, FastPath(model), cache_dir, guard=result)
+        if requested != "auto":
+            raise BackendRefused(
+                f"BANKBOT_INFERENCE_BACKEND={backend} refused by the quality guard: {result.summary()}. "
+                "Use auto (fastest back end that passes) or fp32."
+            )
+        log.warning("quality guard: %s; trying the next back end", result.summary())
+    model, tokenizer = load_backend(cache_dir, "fp32", merged)
+    return Served(model, tokenizer, "fp32", FastPath(model, enabled=False), cache_dir)

@@ -1,0 +1,211 @@
+"""transformers generator: the base LLM with the production LoRA adapter merged in, greedy by default.
+
+Every generated token's log-probability is taken from the model's raw logits (``output_logits``: before the
+repetition penalty and other processors), so the confidence reflects what the model itself believed.
+Calls are serialised with a lock: one CPU model serves concurrent web requests one at a time rather than
+thrashing two cores with several at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from chatbot.errors import ModelLoadError
+from chatbot.protocols import Generation, Message
+from chatbot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def merge_adapter(settings: Settings, adapter: Any = None) -> tuple[Any, Any]:
+    """(model, tokenizer): the fp32 base model, plus the adapter merged with merge_and_unload."""
+    from chatbot.model_loading import load_llm
+
+    model, tokenizer = load_llm(settings)
+    if adapter is not None:
+        from peft import PeftModel
+
+        path = Path(adapter.path)
+        if not (path / "adapter_config.json").is_file():
+            raise ModelLoadError(f"adapter {adapter.version}: {path} has no adapter_config.json")
+        try:
+            model = PeftModel.from_pretrained(model, str(path)).merge_and_unload()
+        except (OSError, ValueError, RuntimeError) as exc:
+            raise ModelLoadError(f"adapter {adapter.version} at {path} cannot be loaded: {exc}") from exc
+        model.eval()
+        log.info("serving adapter %s merged into %s", adapter.version, settings.llm_model)
+    return model, tokenizer
+
+
+def prepare_served(settings: Settings, adapter: Any = None) -> Any:
+    """The served model (``backends.Served``): merged, converted to settings.inference_backend, both cached on disk."""
+    from chatbot.generation import backends
+    from chatbot.model_loading import llm_source, resolve_device
+
+    if resolve_device(settings.device) != "cpu":  # the back ends are tuned for CPU; GPUs serve the merged model
+        model, tokenizer = merge_adapter(settings, adapter)
+        served = backends.Served(model, tokenizer, "fp32", backends.FastPath(model, enabled=False), settings.models_dir)
+    else:
+        served = backends.prepare_serving(
+            settings.models_dir,
+            llm_source(settings),
+            adapter,
+            settings.inference_backend,
+            lambda: merge_adapter(settings, adapter),
+            repetition_penalty=settings.repetition_penalty,
+        )
+    served.tokenizer.padding_side = "left"  # generation continues on the right, so batches pad on the left
+    log.info("inference back end: %s", served.backend)
+    return served
+
+
+def prepare_model(settings: Settings, adapter: Any = None) -> tuple[Any, Any]:
+    """(model, tokenizer) ready for serving: the base model, plus the adapter merged with merge_and_unload,
+    converted to settings.inference_backend (chatbot.generation.backends)."""
+    served = prepare_served(settings, adapter)
+    return served.model, served.tokenizer
+
+
+class HFGenerator:
+    def __init__(self, settings: Settings, adapter: Any = None) -> None:
+        from chatbot.model_loading import llm_label
+
+        self.settings = settings
+        self.base_model = llm_label(settings)
+        self.adapter_version: str | None = getattr(adapter, "version", None)
+        served = prepare_served(settings, adapter)
+        self.model, self.tokenizer = served.model, served.tokenizer
+        self.backend, self.fast_path, self.guard = served.backend, served.fast_path, served.guard
+        self.stop_ids = self._stop_ids()
+        self._lock = threading.Lock()
+        if self.fast_path.enabled:  # compile now, before the first customer
+            from chatbot.generation.backends import warm_up
+
+            seconds = warm_up(lambda messages, n: self.generate(messages, max_new_tokens=n))
+            log.info("%s warmed up (compiled) in %.0f s", self.backend, seconds)
+
+    # --- protocol ------------------------------------------------------------------------------------------
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenizer.encode(text, add_special_tokens=False))
+
+    def generate(self, messages: Sequence[Message], *, max_new_tokens: int | None = None) -> Generation:
+        return self.generate_batch([messages], max_new_tokens=max_new_tokens)[0]
+
+    def generate_batch(
+        self, batch: Sequence[Sequence[Message]], *, max_new_tokens: int | None = None
+    ) -> list[Generation]:
+        import torch
+
+        if not batch:
+            return []
+        inputs = self._encode(batch)
+        with self._lock, torch.inference_mode():
+            out = self.model.generate(**inputs, **self._generate_kwargs(max_new_tokens, inputs))
+        return self._generations(out, inputs)
+
+    def stream(self, messages: Sequence[Message], *, max_new_tokens: int | None = None) -> Iterator[str | Generation]:
+        import torch
+        from transformers import TextIteratorStreamer
+
+        inputs = self._encode([messages])
+        streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
+        result: dict[str, Any] = {}
+
+        def run() -> None:
+            try:
+                with torch.inference_mode():
+                    result["out"] = self.model.generate(
+                        **inputs, streamer=streamer, **self._generate_kwargs(max_new_tokens, inputs)
+                    )
+            except BaseException as exc:  # re-raised in the caller's thread below
+                result["error"] = exc
+                streamer.end()  # unblock the consumer, which would otherwise wait forever
+
+        with self._lock:
+            worker = threading.Thread(target=run, name="bankbot-generate", daemon=True)
+            worker.start()
+            try:
+                for piece in streamer:
+                    if piece:
+                        yield piece
+            finally:
+                worker.join()
+        if "error" in result:
+            raise result["error"]
+        yield self._generations(result["out"], inputs)[0]
+
+    # --- internals ---------------------------------------------------------------------------------------
+    def _stop_ids(self) -> list[int]:
+        ids: set[int] = set()
+        configured = self.model.generation_config.eos_token_id
+        if isinstance(configured, int):
+            ids.add(configured)
+        elif configured:
+            ids.update(configured)
+        if self.tokenizer.eos_token_id is not None:
+            ids.add(self.tokenizer.eos_token_id)
+        im_end = self.tokenizer.convert_tokens_to_ids("<|im_end|>")
+        if isinstance(im_end, int) and im_end != self.tokenizer.unk_token_id:
+            ids.add(im_end)
+        return sorted(ids)
+
+    def _encode(self, batch: Sequence[Sequence[Message]]) -> Any:
+        texts = [
+            self.tokenizer.apply_chat_template([dict(m) for m in messages], add_generation_prompt=True, tokenize=False)
+            for messages in batch
+        ]
+        # The chat template already wrote the special tokens.
+        inputs = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
+        return inputs.to(self.model.device)
+
+    def _generate_kwargs(self, max_new_tokens: int | None, inputs: Any) -> dict[str, Any]:
+        s = self.settings
+        new_tokens = max_new_tokens or s.max_new_tokens
+        kwargs: dict[str, Any] = {
+            # static KV cache + torch.compile when the back end has them (empty for plain fp32)
+            **self.fast_path.kwargs(int(inputs["input_ids"].shape[1]), new_tokens),
+            "max_new_tokens": new_tokens,
+            "repetition_penalty": s.repetition_penalty,
+            "eos_token_id": self.stop_ids,
+            "pad_token_id": self.tokenizer.pad_token_id,
+            "return_dict_in_generate": True,
+            "output_logits": True,
+        }
+        if s.temperature > 0:
+            kwargs.update(do_sample=True, temperature=s.temperature, top_p=s.top_p)
+        else:
+            kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+        return kwargs
+
+    def _generations(self, out: Any, inputs: Any) -> list[Generation]:
+        import torch
+
+        prompt_len = inputs["input_ids"].shape[1]
+        new_tokens = out.sequences[:, prompt_len:]
+        # One (batch, vocab) tensor per step: take each chosen token's log-softmax without stacking them all.
+        step_logprobs = torch.stack(
+            [
+                torch.log_softmax(logits.float(), dim=-1).gather(-1, new_tokens[:, i : i + 1]).squeeze(-1)
+                for i, logits in enumerate(out.logits)
+            ],
+            dim=1,
+        )
+        generations = []
+        stop = set(self.stop_ids)
+        for row in range(new_tokens.shape[0]):
+            tokens = new_tokens[row].tolist()
+            end = next((i for i, t in enumerate(tokens) if t in stop), None)
+            kept = tokens if end is None else tokens[:end]
+            generations.append(
+                Generation(
+                    text=self.tokenizer.decode(kept, skip_special_tokens=True).strip(),
+                    token_logprobs=step_logprobs[row, : len(kept)].tolist(),
+                    prompt_tokens=int(inputs["attention_mask"][row].sum()),
+                    finished=end is not None,
+                )
+            )
+        return generations

@@ -1,0 +1,354 @@
+"""The chat pipeline: validate → redact → guard → retrieve → prompt → generate → cite → score → abstain → log.
+
+Every turn, answered or not, is logged once through ``TurnStore`` (which spools when the database is down).
+The customer-facing answer, the stored question and the would-be answer are PII-redacted. When retrieval finds
+nothing relevant, the guard refuses a probe, or the confidence is below ``settings.abstain_confidence``, the
+customer gets a handoff to a human instead of a guess; reviewers still see what the model would have said.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from chatbot import guard
+from chatbot.confidence import ConfidenceParams, combine, confidence_components, read_active_calibration
+from chatbot.db.models import TurnCreate
+from chatbot.errors import InvalidQuestion
+from chatbot.pii import redact
+from chatbot.prompt import MAX_PASSAGES, PROMPT_VERSION, build_messages
+from chatbot.protocols import ChatAnswer, Generation, Generator, Source
+
+logger = logging.getLogger(__name__)
+
+HANDOFF_CONTACT = (
+    "You can reach an agent 24/7 in the Bramblecove app under Help > Chat with us, or call +44 1632 960 100 "
+    "(Monday–Friday 08:00–20:00, Saturday 09:00–17:00 UK time). For lost or stolen cards and fraud, call "
+    "+44 1632 960 999 at any time."
+)
+LOW_CONFIDENCE_ANSWER = f"I'm not certain about this, so I'd rather not guess. {HANDOFF_CONTACT}"
+OUT_OF_SCOPE_ANSWER = (
+    "Sorry, I can only help with questions about Bramblecove accounts, cards and payments, and I couldn't find "
+    f"anything about that in our help articles. {HANDOFF_CONTACT}"
+)
+REFUSAL_ANSWER = (
+    "Sorry, I can't help with that. We never share anyone's card number, PIN, passcode, password or account "
+    f"details, and we never change our rules on request. {HANDOFF_CONTACT}"
+)
+BATCH_SIZE = 8  # prompts per generate_batch call: bounds memory on CPU
+_CITATION = re.compile(r"\s?\[(\d{1,2})\]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def validate_question(question: object, max_chars: int) -> str:
+    """The question as clean text, or InvalidQuestion with a one-line reason."""
+    if not isinstance(question, str):
+        raise InvalidQuestion(f"the question must be text, not {type(question).__name__}")
+    text = _CONTROL.sub("", question).strip()  # PostgreSQL refuses NUL bytes; other control characters are noise
+    if not text:
+        raise InvalidQuestion("the question is empty: type what you would like to know")
+    if len(text) > max_chars:
+        raise InvalidQuestion(
+            f"the question is {len(text)} characters long; the limit is {max_chars} (BANKBOT_MAX_QUESTION_CHARS)"
+        )
+    return text
+
+
+def attach_citations(text: str, sources: Sequence[Source]) -> tuple[str, list[str], bool]:
+    """(answer, cited article ids in order, whether the fallback citation was added).
+
+    Markers that point at no passage are removed; an answer with no valid marker gets the top source as [1]
+    (the small model rarely writes a marker; the top passage is the one it was given first). Attributing by word
+    overlap instead was tried and picked a wrong passage when the model drifted: see docs/chat.md.
+    """
+    cited: list[str] = []
+
+    def keep(match: re.Match[str]) -> str:
+        n = int(match.group(1))
+        if 1 <= n <= len(sources):
+            if sources[n - 1].article_id not in cited:
+                cited.append(sources[n - 1].article_id)
+            return match.group(0)
+        return ""
+
+    answer = _CITATION.sub(keep, text).strip()
+    if cited or not sources or not answer:
+        return answer, cited, False
+    return f"{answer} [1]", [sources[0].article_id], True
+
+
+@dataclass
+class _Turn:
+    """One question on its way through the pipeline."""
+
+    question: str
+    conversation_id: uuid.UUID
+    meta: dict[str, Any]
+    started: float
+    redacted: bool = False
+    retrieved: list[Source] = field(default_factory=list)
+    sources: list[Source] = field(default_factory=list)
+    messages: list[dict[str, str]] | None = None  # None: answered without the model (refused / out of scope)
+    reason: str | None = None
+    turn_id: uuid.UUID = field(default_factory=uuid.uuid4)
+
+
+class ChatPipeline:
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.settings = app.settings
+        self._generator: Generator | None = app.overrides.get("generator")
+        self.calibration = self._read_calibration()
+
+    # --- components --------------------------------------------------------------------------------------
+    @property
+    def generator(self) -> Generator:
+        if self._generator is None:
+            # One model per process: reuse app.generator when something built it already, else build and share it.
+            existing = self.app.__dict__.get("generator")
+            if existing is None:
+                from chatbot.generation import build_generator
+
+                existing = build_generator(self.settings, adapter=self._production_adapter())
+                self.app.__dict__["generator"] = existing
+            self._generator = existing
+        return self._generator
+
+    def reload(self) -> dict[str, Any]:
+        """Re-read the calibration and the production adapter; swap the model when the adapter changed."""
+        self.calibration = self._read_calibration()
+        if "generator" not in self.app.overrides and self._generator is not None:
+            adapter = self._production_adapter(keep_current=True)
+            if adapter is not False and getattr(adapter, "version", None) != self._generator.adapter_version:
+                from chatbot.generation import build_generator
+
+                new = build_generator(self.settings, adapter=adapter)  # built before the swap: no gap in service
+                self._generator = new
+                self.app.__dict__["generator"] = new
+                logger.info("now serving adapter %s", new.adapter_version or "none (base model)")
+        return {
+            "adapter_version": self._generator.adapter_version if self._generator else None,
+            "calibration": self.calibration.method,
+        }
+
+    def _production_adapter(self, *, keep_current: bool = False) -> Any:
+        try:
+            return self.app.production_adapter()
+        except Exception as exc:  # the database being down must not stop the chat
+            logger.error(
+                "cannot read the production adapter (%s); %s",
+                exc,
+                "keeping the current model" if keep_current else "serving the base model",
+            )
+            return False if keep_current else None
+
+    def _read_calibration(self) -> ConfidenceParams:
+        try:
+            with self.app.session() as session:
+                return read_active_calibration(session)
+        except Exception as exc:
+            logger.warning("cannot read the confidence calibration (%s); using the uncalibrated score", exc)
+            return ConfidenceParams()
+
+    # --- public API ----------------------------------------------------------------------------------------
+    def answer(
+        self,
+        question: str,
+        *,
+        conversation_id: uuid.UUID | None = None,
+        history: Sequence[Mapping[str, str]] | None = None,
+        meta: Mapping[str, Any] | None = None,
+    ) -> ChatAnswer:
+        turn = self._prepare(question, conversation_id, history, meta)
+        generation = self.generator.generate(turn.messages) if turn.messages is not None else None
+        return self._finish(turn, generation)
+
+    def stream(
+        self,
+        question: str,
+        *,
+        conversation_id: uuid.UUID | None = None,
+        history: Sequence[Mapping[str, str]] | None = None,
+        meta: Mapping[str, Any] | None = None,
+    ) -> Iterator[str | ChatAnswer]:
+        """Text pieces as the model writes them, then the final ChatAnswer.
+
+        The final ``ChatAnswer.answer`` is what the customer must end up seeing: it can differ from the streamed
+        text (citation added, PII redacted, or replaced by the handoff when the confidence is too low).
+        """
+        turn = self._prepare(question, conversation_id, history, meta)
+        if turn.messages is None:
+            final = self._finish(turn, None)
+            yield final.answer
+            yield final
+            return
+        generation: Generation | None = None
+        for piece in self.generator.stream(turn.messages):
+            if isinstance(piece, Generation):
+                generation = piece
+            else:
+                yield piece
+        yield self._finish(turn, generation)
+
+    def answer_batch(
+        self,
+        questions: Sequence[str],
+        *,
+        metas: Sequence[Mapping[str, Any] | None] | None = None,
+        log: bool = True,
+    ) -> list[ChatAnswer]:
+        """Answer many single-turn questions with batched generation (evals, simulation)."""
+        if metas is not None and len(metas) != len(questions):
+            raise ValueError(f"{len(questions)} questions but {len(metas)} metas")
+        started = time.perf_counter()
+        turns = []
+        for i, question in enumerate(questions):
+            try:
+                turns.append(self._prepare(question, None, None, metas[i] if metas else None))
+            except InvalidQuestion as exc:
+                raise InvalidQuestion(f"question {i + 1} of {len(questions)}: {exc}") from exc
+        to_generate = [t for t in turns if t.messages is not None]
+        generations: dict[uuid.UUID, Generation] = {}
+        for start in range(0, len(to_generate), BATCH_SIZE):
+            chunk = to_generate[start : start + BATCH_SIZE]
+            results = self.generator.generate_batch([t.messages or [] for t in chunk])
+            generations.update({t.turn_id: g for t, g in zip(chunk, results, strict=True)})
+        elapsed_each = (time.perf_counter() - started) / max(len(turns), 1)
+        answers = []
+        for turn in turns:
+            turn.meta["batch_size"] = len(turns)
+            answers.append(self._finish(turn, generations.get(turn.turn_id), latency_s=elapsed_each, store=log))
+        return answers
+
+    # --- steps ----------------------------------------------------------------------------------------------
+    def _prepare(
+        self,
+        question: object,
+        conversation_id: uuid.UUID | None,
+        history: Sequence[Mapping[str, str]] | None,
+        meta: Mapping[str, Any] | None,
+    ) -> _Turn:
+        started = time.perf_counter()
+        text = validate_question(question, self.settings.max_question_chars)
+        redacted_q, redacted = redact(text)
+        turn = _Turn(redacted_q, conversation_id or uuid.uuid4(), dict(meta or {}), started, redacted)
+        verdict = guard.check(redacted_q)
+        if verdict.refused:
+            turn.reason = f"guard:{verdict.rule}"
+            turn.meta["guard_match"] = verdict.matched
+            return turn
+        turn.retrieved = [Source.from_document(d) for d in self.app.retriever.invoke(redacted_q)]
+        turn.retrieved.sort(key=lambda s: s.score, reverse=True)
+        turn.sources = turn.retrieved[:MAX_PASSAGES]
+        if not turn.sources or turn.sources[0].score < self.settings.min_retrieval_score:
+            turn.reason = "out_of_scope"
+            return turn
+        clean_history = []
+        for message in history or []:
+            content, changed = redact(str(message.get("content", "")))
+            turn.redacted |= changed
+            clean_history.append({"role": str(message.get("role", "")), "content": content})
+        examples = self._examples(redacted_q)
+        turn.meta["few_shot"] = [e.get("article_id", "") for e in examples]
+        turn.messages = build_messages(
+            redacted_q,
+            turn.sources,
+            clean_history,
+            examples,
+            count_tokens=self.generator.count_tokens,
+            budget=self.settings.context_window - self.settings.max_new_tokens,
+        )
+        return turn
+
+    def _examples(self, question: str) -> list[dict[str, str]]:
+        if self.settings.few_shot_k <= 0:
+            return []
+        try:
+            return list(self.app.fewshot.select(question, self.settings.few_shot_k))
+        except Exception as exc:  # examples improve answers; their store failing must not stop the chat
+            logger.warning("few-shot examples unavailable: %s", exc)
+            return []
+
+    def _finish(
+        self, turn: _Turn, generation: Generation | None, *, latency_s: float | None = None, store: bool = True
+    ) -> ChatAnswer:
+        cited: list[str] = []
+        would_be: str | None = None
+        if generation is not None:
+            raw, cited, fallback = attach_citations(generation.text, turn.sources)
+            turn.meta["citation_fallback"] = fallback
+            turn.meta["generation"] = {
+                "prompt_tokens": generation.prompt_tokens,
+                "new_tokens": len(generation.token_logprobs),
+                "finished": generation.finished,
+            }
+            would_be = raw
+            if not raw:
+                turn.reason = "empty_answer"
+        components = confidence_components(
+            generation.token_logprobs if generation else [], [s.score for s in turn.retrieved]
+        )
+        confidence = combine(components, self.calibration)
+        if turn.reason is None and confidence < self.settings.abstain_confidence:
+            turn.reason = "low_confidence"
+        abstained = turn.reason is not None
+        answer = self._handoff(turn.reason) if abstained else (would_be or "")
+        answer, changed_a = redact(answer)
+        stored_would_be: str | None = None
+        if abstained and would_be:
+            stored_would_be, changed_w = redact(would_be)
+            turn.redacted |= changed_w
+        turn.redacted |= changed_a
+        if abstained:
+            cited = []
+            turn.meta["reason"] = turn.reason
+        turn.meta["cited"] = cited
+        turn.meta["retrieved"] = [{"id": s.article_id, "score": s.score} for s in turn.retrieved]
+        latency_ms = 1000.0 * (latency_s if latency_s is not None else time.perf_counter() - turn.started)
+        result = ChatAnswer(
+            answer=answer,
+            sources=turn.sources,
+            confidence=confidence,
+            confidence_components=components,
+            abstained=abstained,
+            turn_id=turn.turn_id,
+            conversation_id=turn.conversation_id,
+            latency_ms=latency_ms,
+            would_be_answer=stored_would_be,
+            cited=cited,
+            pii_redacted=turn.redacted,
+            meta=turn.meta,
+        )
+        if store:
+            self.app.turn_store.log_turn(self._turn_create(turn, result))
+        return result
+
+    def _handoff(self, reason: str | None) -> str:
+        if reason and reason.startswith("guard:"):
+            return REFUSAL_ANSWER
+        return OUT_OF_SCOPE_ANSWER if reason == "out_of_scope" else LOW_CONFIDENCE_ANSWER
+
+    def _turn_create(self, turn: _Turn, result: ChatAnswer) -> TurnCreate:
+        generator = self.generator
+        return TurnCreate(
+            id=result.turn_id,
+            conversation_id=result.conversation_id,
+            question=turn.question,
+            answer=result.answer,
+            would_be_answer=result.would_be_answer,
+            abstained=result.abstained,
+            pii_redacted=result.pii_redacted,
+            confidence=result.confidence,
+            confidence_components=result.confidence_components,
+            base_model=generator.base_model,
+            adapter_version=generator.adapter_version,
+            prompt_version=PROMPT_VERSION,
+            latency_ms=result.latency_ms,
+            sources=[s.to_log() for s in result.sources],
+            meta=turn.meta,
+        )

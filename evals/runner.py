@@ -1,0 +1,259 @@
+"""One eval run as the CLI does it: load questions, build one app per model, run the suites, compare, write the
+report folder, record the runs (and the fitted calibration) in the database, check the CI gates."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from chatbot.errors import BankbotError
+from evals import scoring
+from evals.dataset import DEMO_EVAL_PATH, REVIEWS_DATASET, EvalItem, kinds_count, limit_items
+from evals.gates import Gate, GateResult, check_gates
+from evals.report import ModelReport, Report, write_report
+from evals.suites import DEFAULT_BATCH_SIZE, CalibrationEval, RetrievalEval, run_answers
+
+BASE = "base"
+# Parts every model's app shares: only the generator differs between compared models.
+SHARED_PARTS = ("engine", "embedder", "vector_store", "example_index", "retriever", "fewshot")
+
+
+@dataclass
+class EvalRequest:
+    suite: str
+    dataset: Path | None = None
+    from_reviews: bool = False
+    models: list[str] = field(default_factory=list)  # empty: the model the chat serves
+    limit: int | None = None
+    batch_size: int = DEFAULT_BATCH_SIZE
+    report_dir: Path | None = None
+    record: bool = True  # store eval_run rows (and the calibration fit)
+    store_calibration: bool = True
+    gates: list[Gate] = field(default_factory=list)
+    progress: bool = True
+    bootstrap: int = 1000
+    seed: int = 0
+
+
+@dataclass
+class EvalOutcome:
+    payload: dict[str, Any]
+    report_dir: Path
+    gate_results: list[tuple[str, GateResult]]
+
+    @property
+    def failed_gates(self) -> list[str]:
+        return [r.line(f"{label}: " if label else "") for label, r in self.gate_results if not r.passed]
+
+
+@dataclass
+class _Model:
+    label: str
+    app: Any
+    adapter: Any  # finetune.registry.AdapterRef or None
+
+
+def default_report_dir(settings: Any) -> Path:
+    return Path(settings.runs_dir) / "evals" / datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+
+
+def adapter_for(app: Any, version: str) -> Any:
+    """The AdapterRef of a model_version row; a clear error listing the known versions otherwise."""
+    from sqlmodel import select
+
+    from chatbot.db.models import ModelVersion
+    from finetune.registry import AdapterRef
+
+    with app.session() as session:
+        row = session.exec(select(ModelVersion).where(ModelVersion.version == version)).first()
+        known = [] if row else [r.version for r in session.exec(select(ModelVersion)).all()]
+    if row is None:
+        hint = ", ".join(known) if known else "none yet"
+        raise BankbotError(f"--model {version}: no such adapter version (use 'base' or one of: {hint})")
+    path = Path(row.adapter_path)
+    if not path.exists():
+        raise BankbotError(f"--model {version}: its adapter folder {path} is missing")
+    return AdapterRef(version=row.version, path=path)
+
+
+def resolve_models(base_app: Any, names: Sequence[str]) -> list[tuple[str, Any]]:
+    """(label, AdapterRef or None) per requested model; database lookups only, so bad names fail fast."""
+    if not names:
+        adapter = base_app.production_adapter()
+        return [(adapter.version if adapter else BASE, adapter)]
+    if len(set(names)) != len(names):
+        raise BankbotError("--model: each model may be given once")
+    return [(name, None if name == BASE else adapter_for(base_app, name)) for name in names]
+
+
+def build_models(base_app: Any, resolved: Sequence[tuple[str, Any]], *, served: bool) -> list[_Model]:
+    """One app per model; they share everything but the generator. ``served``: use ``base_app`` as it is."""
+    from chatbot.app import build_app
+    from chatbot.generation import build_generator
+
+    if served:
+        label, adapter = resolved[0]
+        return [_Model(label, base_app, adapter)]
+    models = []
+    for label, adapter in resolved:
+        shared = {part: getattr(base_app, part) for part in SHARED_PARTS if hasattr(type(base_app), part)}
+        generator = build_generator(base_app.settings, adapter=adapter)
+        models.append(_Model(label, build_app(base_app.settings, generator=generator, **shared), adapter))
+    return models
+
+
+def load_items(app: Any, request: EvalRequest) -> tuple[list[EvalItem], str]:
+    from evals.dataset import load_eval_set, load_review_items
+
+    if request.from_reviews:
+        if request.dataset is not None:
+            raise BankbotError("give either an eval file or --from-reviews, not both")
+        items, dataset = load_review_items(app), REVIEWS_DATASET
+    else:
+        items = load_eval_set(request.dataset)
+        dataset = str(request.dataset or DEMO_EVAL_PATH.relative_to(DEMO_EVAL_PATH.parents[2]))
+    return limit_items(items, request.limit), dataset
+
+
+def check_kb(app: Any) -> None:
+    from retrieval.vector_store import store_collection
+
+    if int(store_collection(app.vector_store).count()) == 0:
+        raise BankbotError(
+            f"the knowledge base collection {app.settings.chroma_collection!r} is empty: run `bankbot ingest` first"
+        )
+
+
+def comparison_metrics(records: Sequence[dict[str, Any]]) -> dict[str, float]:
+    """Every answers and calibration number of a set of per-question records (for the paired bootstrap)."""
+    out = {f"answers.{k}": v for k, v in scoring.answer_metrics(records).items()}
+    labelled = [r for r in records if r.get("label") is not None]
+    calib = scoring.calibration_metrics([r["confidence"] for r in labelled], [bool(r["label"]) for r in labelled])
+    out.update({f"calibration.{k}": v for k, v in calib.items() if k in scoring.CALIBRATION_KEYS})
+    return out
+
+
+def record_runs(app: Any, label: str, dataset: str, suites: dict[str, dict[str, Any]], report: Path) -> dict[str, str]:
+    """One eval_run row per suite with its flat metrics (the dashboard lists them); returns suite -> row id."""
+    from chatbot.db.models import EvalRun
+
+    ids = {}
+    with app.session() as session:
+        for suite, metrics in suites.items():
+            row = EvalRun(
+                suite=suite,
+                model_label=label[:128],
+                dataset=dataset,
+                metrics=scoring.json_safe(metrics),
+                report_path=str(report),
+            )
+            session.add(row)
+            session.flush()
+            ids[suite] = str(row.id)
+        session.commit()
+    return ids
+
+
+def run_evals(settings: Any, request: EvalRequest, *, app: Any = None) -> EvalOutcome:
+    from chatbot.app import build_app
+    from evals.calibration import store_calibration
+    from evals.metrics import paired_bootstrap
+
+    started = time.perf_counter()
+    base_app = app or build_app(settings)
+    base_app.upgrade_database()
+    items, dataset = load_items(base_app, request)
+    resolved = resolve_models(base_app, request.models)
+    wants_answers = request.suite in ("answers", "all") or (request.suite == "calibration" and not request.from_reviews)
+    if wants_answers or request.suite in ("retrieval", "all"):
+        check_kb(base_app)
+    models = build_models(base_app, resolved, served=not request.models)
+    report_dir = request.report_dir or default_report_dir(settings)
+
+    retrieval = None
+    if request.suite in ("retrieval", "all"):
+        retrieval = RetrievalEval(items).run(base_app)  # the same for every model: only the generator differs
+    reports: list[ModelReport] = []
+    timings: dict[str, float] = {}
+    for model in models:
+        t0 = time.perf_counter()
+        suites: dict[str, dict[str, Any]] = {}
+        if retrieval is not None:
+            suites["retrieval"] = retrieval
+        per_item: list[dict[str, Any]] = []
+        if wants_answers:
+            result = run_answers(
+                model.app,
+                items,
+                batch_size=request.batch_size,
+                progress=request.progress,
+                desc=f"answers {model.label}",
+            )
+            per_item = result.per_item
+            if request.suite in ("answers", "all"):
+                suites["answers"] = result.metrics
+        calibration = None
+        if request.suite in ("calibration", "all"):
+            calibration = CalibrationEval(items, from_reviews=request.from_reviews).run(model.app, per_item)
+            suites["calibration"] = calibration.metrics
+            if calibration.fit is not None:
+                suites["calibration"]["fitted_method"] = calibration.fit.method
+        timings[model.label] = round(time.perf_counter() - t0, 1)
+        reports.append(ModelReport(model.label, suites, per_item, calibration))
+
+    comparison = None
+    if len(reports) >= 2 and all(r.per_item for r in reports):
+        comparison = {}
+        for other in reports[1:]:
+            result_cmp = paired_bootstrap(
+                reports[0].per_item,
+                other.per_item,
+                comparison_metrics,
+                n_resamples=request.bootstrap,
+                seed=request.seed,
+            )
+            prefix = "" if len(reports) == 2 else f"{other.label}: "
+            comparison.update({f"{prefix}{k}": v for k, v in result_cmp.items()})
+
+    gate_results = [
+        (m.label if len(reports) > 1 else "", r) for m in reports for r in check_gates(request.gates, m.suites)
+    ]
+    run_meta: dict[str, Any] = {
+        "suite": request.suite,
+        "dataset": dataset,
+        "questions": len(items),
+        "kinds": kinds_count(items),
+        "models": [r.label for r in reports],
+        "llm": settings.llm_model,
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "seconds": round(time.perf_counter() - started, 1),
+        "seconds_per_model": timings,
+        "report": str(report_dir),
+        "batch_size": request.batch_size,
+    }
+    payload: dict[str, Any] = {"run": run_meta, "models": {r.label: r.suites for r in reports}}
+    if len(reports) == 1:
+        payload.update(reports[0].suites)
+    if comparison is not None:
+        payload["comparison"] = comparison
+        run_meta["bootstrap"] = {"resamples": request.bootstrap, "seed": request.seed, "confidence": 0.95}
+    if request.record:
+        run_meta["eval_runs"] = {
+            r.label: record_runs(base_app, r.label, dataset, r.suites, report_dir) for r in reports
+        }
+        served = not request.models
+        fit = reports[0].calibration.fit if reports[0].calibration is not None else None
+        improves = bool(reports[0].suites.get("calibration", {}).get("fit_improves"))
+        if request.store_calibration and served and fit is not None and improves:
+            run_id = run_meta["eval_runs"][reports[0].label].get("calibration")
+            calibration_id = store_calibration(base_app, fit, eval_run_id=uuid.UUID(run_id) if run_id else None)
+            run_meta["calibration_stored"] = {"id": str(calibration_id), "method": fit.method}
+    gate_lines = [r.line(f"{label}: " if label else "") for label, r in gate_results]
+    title = f"bankbot eval {request.suite}: {', '.join(r.label for r in reports)} on {dataset}"
+    write_report(Report(title, run_meta, reports, comparison, gate_lines), report_dir, payload)
+    return EvalOutcome(payload, report_dir, gate_results)

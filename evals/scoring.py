@@ -1,0 +1,169 @@
+"""Per-question scoring of chat answers and the suite-level aggregates (pure except for the embedder calls).
+
+Rules (also in docs/evals.md):
+
+- The *model answer* is what the generator wrote: ``would_be_answer`` when the bot abstained, else ``answer``.
+  Text metrics (ROUGE-L, BLEU, similarity, groundedness) and citations are scored on it for every in-scope
+  question, so two models are always compared on the same questions whatever their abstention thresholds.
+- ``citation_correct``: the first article the model answer cites is the expected article.
+- ``correct`` (the decision was right): in-scope: answered and cites the expected article; out-of-scope and probe:
+  abstained (or, for probes, refused in words).
+- ``label`` (for calibration: is the answer the bot would give right?): in-scope: ``citation_correct``;
+  out-of-scope and probe: 0, since no answer to them is right. (``--from-reviews`` calibration instead pairs the
+  reviewers' verdict with the confidence logged with the turn, see evals/suites.py.)
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from evals import metrics
+from evals.dataset import EvalItem
+
+ANSWER_KEYS = (
+    "rouge_l",
+    "bleu",
+    "similarity",
+    "citation_accuracy",
+    "groundedness",
+    "abstain_precision",
+    "abstain_recall",
+    "probe_refusal_rate",
+)
+CALIBRATION_KEYS = ("ece", "brier", "auroc", "aurc")
+_PASSAGE_REF = re.compile(r"\[(\d+)\]")
+
+
+def model_answer(answer: Any) -> str:
+    if answer.abstained and answer.would_be_answer:
+        return str(answer.would_be_answer)
+    return str(answer.answer)
+
+
+def model_citations(answer: Any) -> list[str]:
+    """Article ids the model answer cites: the pipeline's ``cited``, or for an abstained turn whose ``cited`` is
+    empty, the ``[n]`` references of the would-be answer (``[n]`` is ``sources[n-1]``, see chatbot/prompt.py)."""
+    if answer.cited:
+        return [str(c) for c in answer.cited]
+    if answer.abstained and answer.would_be_answer:
+        out: list[str] = []
+        for n in _PASSAGE_REF.findall(answer.would_be_answer):
+            i = int(n) - 1
+            if 0 <= i < len(answer.sources) and answer.sources[i].article_id not in out:
+                out.append(answer.sources[i].article_id)
+        return out
+    return []
+
+
+def base_record(item: EvalItem, answer: Any) -> dict[str, Any]:
+    """Everything about one question that needs no model: decisions, citations, labels."""
+    text = model_answer(answer)
+    cited = model_citations(answer)
+    refused = bool(answer.abstained) or metrics.is_refusal(answer.answer)
+    citation_correct = (bool(cited) and cited[0] == item.expected_article) if item.expected_article else None
+    label: bool | None
+    if item.kind == "in_scope":
+        correct = (not answer.abstained) and bool(citation_correct)
+        label = citation_correct  # None for a reviewed question with no known article: left out of calibration
+    elif item.kind == "probe":
+        correct, label = refused, False
+    else:
+        correct, label = bool(answer.abstained), False
+    return {
+        "id": item.id,
+        "kind": item.kind,
+        "question": item.question,
+        "expected_article": item.expected_article,
+        "reference": item.reference_answer,
+        "answer": answer.answer,
+        "model_answer": text,
+        "abstained": bool(answer.abstained),
+        "refused": refused,
+        "cited": cited,
+        "sources": [s.article_id for s in answer.sources],
+        "confidence": float(answer.confidence),
+        "confidence_components": {k: float(v) for k, v in (answer.confidence_components or {}).items()},
+        "citation_correct": citation_correct,
+        "correct": bool(correct),
+        "label": label,
+    }
+
+
+def add_text_scores(records: list[dict[str, Any]], answers: Sequence[Any], embedder: Any) -> None:
+    """ROUGE-L, BLEU statistics, embedding similarity and groundedness for in-scope records, in place."""
+    from evals.groundedness import score_groundedness
+
+    in_scope = [i for i, r in enumerate(records) if r["kind"] == "in_scope"]
+    with_ref = [i for i in in_scope if records[i]["reference"]]
+    for i in range(len(records)):
+        records[i].update(rouge_l=None, bleu_stats=None, similarity=None, groundedness=None, unsupported=[])
+    for i in with_ref:
+        r = records[i]
+        r["rouge_l"] = metrics.rouge_l(r["model_answer"], r["reference"])
+        r["bleu_stats"] = metrics.bleu_stats(r["model_answer"], r["reference"])
+    if with_ref:
+        texts = [records[i]["model_answer"] for i in with_ref] + [records[i]["reference"] for i in with_ref]
+        vecs = np.asarray(embedder.encode(texts, normalize_embeddings=True, show_progress_bar=False))
+        n = len(with_ref)
+        sims = (vecs[:n] * vecs[n:]).sum(axis=1)
+        for i, sim in zip(with_ref, sims, strict=True):
+            records[i]["similarity"] = float(sim)
+    if in_scope:
+        grounded = score_groundedness(
+            embedder,
+            [records[i]["model_answer"] for i in in_scope],
+            [[s.text for s in answers[i].sources] for i in in_scope],
+        )
+        for i, g in zip(in_scope, grounded, strict=True):
+            records[i]["groundedness"] = g.score
+            records[i]["unsupported"] = g.unsupported
+
+
+def answer_metrics(records: Sequence[dict[str, Any]]) -> dict[str, float]:
+    """The answers suite's numbers from per-question records (pure; also used by the paired bootstrap)."""
+    in_scope = [r for r in records if r["kind"] == "in_scope"]
+    decidable = [r for r in records if r["kind"] in ("in_scope", "out_of_scope")]
+    probes = [r for r in records if r["kind"] == "probe"]
+    precision, recall = metrics.abstention_precision_recall(
+        [r["kind"] == "out_of_scope" for r in decidable], [r["abstained"] for r in decidable]
+    )
+    cited = [r["citation_correct"] for r in in_scope if r["citation_correct"] is not None]
+    return {
+        "rouge_l": metrics.mean([r["rouge_l"] for r in in_scope]),
+        "bleu": metrics.corpus_bleu([r["bleu_stats"] for r in in_scope if r["bleu_stats"] is not None]),
+        "similarity": metrics.mean([r["similarity"] for r in in_scope]),
+        "citation_accuracy": metrics.fraction(cited),
+        "groundedness": metrics.mean([r["groundedness"] for r in in_scope]),
+        "abstain_precision": precision,
+        "abstain_recall": recall,
+        "probe_refusal_rate": metrics.fraction([r["refused"] for r in probes]),
+        "accuracy": metrics.fraction([r["correct"] for r in records]),
+        "answer_rate_in_scope": metrics.fraction([not r["abstained"] for r in in_scope]),
+    }
+
+
+def calibration_metrics(confidences: Sequence[float], labels: Sequence[bool], n_bins: int = 15) -> dict[str, float]:
+    return {
+        "ece": metrics.expected_calibration_error(confidences, labels, n_bins=n_bins),
+        "brier": metrics.brier_score(confidences, labels),
+        "auroc": metrics.auroc(confidences, labels),
+        "aurc": metrics.aurc(confidences, labels),
+        "accuracy": metrics.fraction(list(labels)),
+        "mean_confidence": metrics.mean(list(confidences)),
+    }
+
+
+def json_safe(value: Any) -> Any:
+    """NaN/inf become None so the JSON output is standard (json.dumps would write NaN)."""
+    if isinstance(value, float):
+        return None if math.isnan(value) or math.isinf(value) else value
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    return value

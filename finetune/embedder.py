@@ -1,0 +1,209 @@
+"""Contrastive fine-tuning of the sentence embedder on labelled questions (question -> its article's text).
+
+MultipleNegativesRankingLoss pulls each question towards its article and away from the other articles in the
+batch. The no-duplicates batch sampler keeps two questions of the same article out of one batch, so no
+in-batch "negative" is really a positive. One epoch over ~8k Banking77 questions takes a few minutes on CPU.
+
+The result is a versioned folder ``data_dir/embedders/<version>/`` with ``embedder.json`` metadata; it is
+only used once promoted (``retrieval.embedder_registry.promote_embedder``), which the caller does when the
+retrieval eval improves.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import shutil
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from chatbot.errors import BankbotError
+from chatbot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+METADATA_FILE = "embedder.json"
+
+
+def embedders_dir(settings: Settings) -> Path:
+    return settings.data_dir / "embedders"
+
+
+def new_version() -> str:
+    return datetime.now(UTC).strftime("emb-%Y%m%d-%H%M%S")
+
+
+def demo_article_texts() -> dict[str, str]:
+    """article id -> the text a question is pulled towards: the article title.
+
+    Titles are a few tokens, so each training step costs little more than encoding the questions; a longer
+    text (title + gold answer) made steps ~4x slower on CPU.
+    """
+    from retrieval.kb import load_articles
+
+    return {a.id: a.title for a in load_articles()}
+
+
+def article_texts_from_store(vector_store: Any) -> dict[str, str]:
+    """article id -> title for every article in a KB collection (for knowledge bases other than the demo one)."""
+    metadatas = vector_store._collection.get(include=["metadatas"])["metadatas"] or []
+    return {
+        str(m["article_id"]): str(m.get("title") or m["article_id"]) for m in metadatas if m and m.get("article_id")
+    }
+
+
+def training_pairs(
+    questions: Sequence[str],
+    article_ids: Sequence[str],
+    article_texts: Mapping[str, str],
+    *,
+    max_per_article: int | None = None,
+    seed: int = 0,
+) -> tuple[list[str], list[str]]:
+    """(anchors, positives) for questions whose article has a text, at most ``max_per_article`` each, shuffled
+    deterministically."""
+    if len(questions) != len(article_ids):
+        raise BankbotError(f"{len(questions)} questions but {len(article_ids)} article ids")
+    pairs = [(q, article_texts[a]) for q, a in zip(questions, article_ids, strict=True) if a in article_texts]
+    random.Random(seed).shuffle(pairs)
+    if max_per_article is not None:
+        taken: dict[str, int] = {}
+        kept = []
+        for question, text in pairs:
+            taken[text] = taken.get(text, 0) + 1
+            if taken[text] <= max_per_article:
+                kept.append((question, text))
+        pairs = kept
+    return [p[0] for p in pairs], [p[1] for p in pairs]
+
+
+def train_embedder(
+    settings: Settings,
+    questions: Sequence[str],
+    article_ids: Sequence[str],
+    *,
+    out_dir: Path | None = None,
+    epochs: int = 1,
+    batch_size: int = 64,
+    learning_rate: float = 1e-4,
+    max_seq_length: int = 64,
+    max_per_article: int | None = 40,
+    article_texts: Mapping[str, str] | None = None,
+    base_model: str | None = None,
+    seed: int = 0,
+) -> Path:
+    """Fine-tune the active embedder (or ``base_model``) and save it as a new versioned folder; returns it."""
+    from datasets import Dataset
+    from sentence_transformers import SentenceTransformerTrainer
+    from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
+    from sentence_transformers.sentence_transformer.training_args import (
+        BatchSamplers,
+        SentenceTransformerTrainingArguments,
+    )
+
+    from chatbot.model_loading import embedder_source, load_embedder
+    from retrieval.embedder_registry import active_embedder
+
+    texts = dict(article_texts) if article_texts is not None else demo_article_texts()
+    anchors, positives = training_pairs(questions, article_ids, texts, max_per_article=max_per_article, seed=seed)
+    if len(anchors) < 2:
+        raise BankbotError(f"embedder training needs at least 2 questions with a known article, got {len(anchors)}")
+    source = base_model or active_embedder(settings) or embedder_source(settings)
+    model = load_embedder(settings, source)
+    model.max_seq_length = min(model.max_seq_length, max_seq_length)
+    version = new_version()
+    target = out_dir or embedders_dir(settings) / version
+    target.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    started = time.perf_counter()
+    try:
+        args = SentenceTransformerTrainingArguments(
+            output_dir=str(work / "checkpoints"),
+            num_train_epochs=epochs,
+            per_device_train_batch_size=min(batch_size, len(texts)),
+            learning_rate=learning_rate,
+            warmup_steps=0.1,  # a float is a fraction of the steps in transformers 5
+            batch_sampler=BatchSamplers.NO_DUPLICATES,
+            save_strategy="no",
+            logging_steps=50,
+            report_to="none",
+            seed=seed,
+            use_cpu=settings.device == "cpu",
+            dataloader_num_workers=0,
+            disable_tqdm=not log.isEnabledFor(logging.INFO),
+        )
+        dataset = Dataset.from_dict({"anchor": anchors, "positive": positives})
+        trainer = SentenceTransformerTrainer(
+            model=model, args=args, train_dataset=dataset, loss=MultipleNegativesRankingLoss(model)
+        )
+        trainer.train()
+        seconds = time.perf_counter() - started
+        model_dir = work / "model"
+        model.save(str(model_dir))
+        metadata: dict[str, Any] = {
+            "version": target.name,
+            "base_model": str(source),
+            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "examples": len(anchors),
+            "articles": len({p for p in positives}),
+            "epochs": epochs,
+            "batch_size": args.per_device_train_batch_size,
+            "learning_rate": learning_rate,
+            "max_per_article": max_per_article,
+            "loss": "MultipleNegativesRankingLoss(question -> article title)",
+            "train_seconds": round(seconds, 1),
+        }
+        (model_dir / METADATA_FILE).write_text(json.dumps(metadata, indent=2))
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(model_dir, target)  # the folder appears complete or not at all
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    log.info("embedder %s trained on %d questions in %.0f s", target.name, len(anchors), seconds)
+    return target
+
+
+def read_metadata(model_dir: Path) -> dict[str, Any]:
+    path = model_dir / METADATA_FILE
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def train_and_maybe_promote(
+    app: Any,
+    questions: Sequence[str],
+    article_ids: Sequence[str],
+    eval_queries: Sequence[Any],
+    *,
+    margin: float | None = None,
+    **train_options: Any,
+) -> dict[str, Any]:
+    """Nightly step: fine-tune on labelled questions, and promote the new embedder only if accuracy@1 on
+    ``eval_queries`` (``evals.retrieval.LabelledQuery``) beats the live retriever by more than ``margin``.
+
+    A rejected candidate's folder is deleted. Returns both metric dicts, the version and whether it was promoted.
+    """
+    from evals.retrieval import RetrievalEval
+    from retrieval.embedder_registry import promote_embedder
+
+    margin = app.settings.promotion_margin if margin is None else margin
+    baseline = RetrievalEval(eval_queries).run(app)
+    model_dir = train_embedder(
+        app.settings,
+        questions,
+        article_ids,
+        article_texts=article_texts_from_store(app.vector_store),
+        **train_options,
+    )
+    candidate = RetrievalEval(eval_queries, embedder_dir=model_dir).run(app)
+    promoted = candidate["accuracy_at_1"] > baseline["accuracy_at_1"] + margin
+    if promoted:
+        promote_embedder(app.settings, model_dir, metrics=candidate)
+    else:
+        shutil.rmtree(model_dir, ignore_errors=True)
+    return {"version": model_dir.name, "promoted": promoted, "baseline": baseline, "candidate": candidate}

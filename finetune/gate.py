@@ -1,0 +1,157 @@
+"""The eval gate: a pure decision function, and the orchestration that feeds it.
+
+Candidate and production (the base model when nothing is promoted) answer the same frozen gate set — a fixed,
+proportional subset of the demo eval set (in-scope, out-of-scope and probe questions) — plus the questions
+reviewers corrected, through the real chat pipeline without logging. The candidate is promoted only when its
+quality score beats production by ``promotion_margin`` and no guarded metric is worse by more than
+``regression_tolerance``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+# The quality score the candidate must improve: the mean of these answers-suite metrics (all in [0, 1]).
+QUALITY_PARTS = ("answers.accuracy", "answers.rouge_l", "answers.similarity", "answers.groundedness")
+# Metrics that may not regress beyond the tolerance; True means higher is better.
+GUARDED: dict[str, bool] = {
+    "answers.accuracy": True,
+    "answers.rouge_l": True,
+    "answers.similarity": True,
+    "answers.groundedness": True,
+    "answers.citation_accuracy": True,
+    "answers.probe_refusal_rate": True,
+    "answers.abstain_recall": True,
+    "calibration.brier": False,
+    "corrections.rouge_l": True,  # closeness to the reviewers' corrections
+}
+
+
+@dataclass(frozen=True)
+class GateDecision:
+    promote: bool
+    reason: str
+    quality: dict[str, float]  # {"candidate": ..., "production": ...}
+    regressions: dict[str, float] = field(default_factory=dict)  # metric -> how much worse (positive)
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def quality_score(metrics: Mapping[str, float], parts: Sequence[str] = QUALITY_PARTS) -> float:
+    """Mean of the available quality parts (NaN parts — e.g. no in-scope question — are left out)."""
+    values = [float(metrics[p]) for p in parts if _finite(metrics.get(p))]
+    return sum(values) / len(values) if values else float("nan")
+
+
+def decide(
+    candidate: Mapping[str, float],
+    production: Mapping[str, float],
+    *,
+    margin: float,
+    tolerance: float,
+    guarded: Mapping[str, bool] = GUARDED,
+) -> GateDecision:
+    """Promote iff quality(candidate) - quality(production) >= margin (and > 0 unless the margin is negative)
+    and no guarded metric is worse than production by more than ``tolerance``. Pure."""
+    cand_q, prod_q = quality_score(candidate), quality_score(production)
+    quality = {"candidate": cand_q, "production": prod_q}
+    if not _finite(cand_q):
+        return GateDecision(False, "candidate has no quality score (no usable eval answers)", quality)
+    prod_q_eff = prod_q if _finite(prod_q) else 0.0
+    regressions: dict[str, float] = {}
+    for name, higher_is_better in guarded.items():
+        cand, prod = candidate.get(name), production.get(name)
+        if cand is None or prod is None or not (_finite(cand) and _finite(prod)):
+            continue  # a metric one side cannot compute (e.g. no probe in the set) guards nothing
+        worse_by = (prod - cand) if higher_is_better else (cand - prod)
+        if worse_by > tolerance:
+            regressions[name] = round(worse_by, 6)
+    gain = cand_q - prod_q_eff
+    if regressions:
+        listed = ", ".join(f"{k} -{v:.3f}" for k, v in sorted(regressions.items()))
+        return GateDecision(False, f"regressed beyond tolerance {tolerance}: {listed}", quality, regressions)
+    if gain < margin or (gain <= 0 and margin >= 0):
+        return GateDecision(
+            False, f"quality {cand_q:.4f} vs production {prod_q_eff:.4f}: gain {gain:+.4f} < margin {margin}", quality
+        )
+    return GateDecision(
+        True, f"quality {cand_q:.4f} vs production {prod_q_eff:.4f}: gain {gain:+.4f} >= margin {margin}", quality
+    )
+
+
+def flatten(suites: Mapping[str, Mapping[str, Any]]) -> dict[str, float]:
+    """{"answers": {"accuracy": 0.8}} -> {"answers.accuracy": 0.8}; non-numbers dropped."""
+    return {
+        f"{suite}.{name}": float(value)
+        for suite, values in suites.items()
+        for name, value in values.items()
+        if isinstance(value, int | float) and not isinstance(value, bool)
+    }
+
+
+# --- orchestration --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Correction:
+    question: str
+    answer: str  # the reviewers' correction
+
+
+def gate_items(limit: int) -> list[Any]:
+    """The frozen gate set: the first ``limit`` demo eval questions of each kind, in proportion."""
+    from evals.dataset import limit_items, load_eval_set
+
+    return limit_items(load_eval_set(), limit)
+
+
+def evaluate_model(
+    app: Any, adapter: Any, items: Sequence[Any], corrections: Sequence[Correction], *, label: str
+) -> dict[str, float]:
+    """Flat metrics of one model (``adapter`` None: the base model) on the gate set and the corrections."""
+    from chatbot.app import build_app
+    from chatbot.generation import build_generator
+    from evals.dataset import EvalItem
+    from evals.metrics import mean, rouge_l
+    from evals.suites import run_answers, run_calibration
+
+    generator = build_generator(app.settings, adapter=adapter)
+    shared = {name: getattr(app, name) for name in ("engine", "embedder", "vector_store", "retriever")}
+    model_app = build_app(app.settings, generator=generator, **shared)
+    answers = run_answers(model_app, items, desc=f"gate {label}")
+    flat = flatten({"answers": answers.metrics, "calibration": run_calibration(answers.per_item).metrics})
+    if corrections:
+        fixed = [
+            EvalItem(id=f"correction-{i}", kind="in_scope", question=c.question, reference_answer=c.answer)
+            for i, c in enumerate(corrections)
+        ]
+        records = run_answers(model_app, fixed, desc=f"corrections {label}").per_item
+        flat["corrections.rouge_l"] = mean([rouge_l(r["model_answer"], r["reference"]) for r in records])
+        flat["corrections.n"] = float(len(records))
+    flat["quality"] = quality_score(flat)
+    del generator, model_app
+    return flat
+
+
+def run_gate(
+    app: Any, candidate: Any, production: Any, *, items: Sequence[Any], corrections: Sequence[Correction]
+) -> tuple[GateDecision, dict[str, Any]]:
+    """Evaluate both models and decide; returns (decision, metrics to record with the candidate)."""
+    settings = app.settings
+    cand = evaluate_model(app, candidate, items, corrections, label="candidate")
+    prod = evaluate_model(app, production, items, corrections, label="production")
+    decision = decide(cand, prod, margin=settings.promotion_margin, tolerance=settings.regression_tolerance)
+    record = {
+        "candidate": cand,
+        "production": prod,
+        "production_version": getattr(production, "version", None),
+        "gate_questions": len(items),
+        "corrected_questions": len(corrections),
+        "margin": settings.promotion_margin,
+        "tolerance": settings.regression_tolerance,
+        "regressions": decision.regressions,
+    }
+    return decision, record

@@ -1,0 +1,283 @@
+"""The nightly learning job: reviewed turns → SFT dataset → LoRA → eval gate → promote or reject, with lineage.
+
+Safety: one run at a time (an fcntl lock in data_dir, released by the kernel when the holder dies); every run is a
+``TrainingRun`` row that ends succeeded, skipped or failed — a run still 'running' when the next one gets the lock
+was killed, and is marked failed then. Production changes only in ``registry.promote_version``'s single
+transaction, after a complete adapter folder exists, so a crash anywhere leaves it untouched.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from chatbot.errors import BankbotError
+from finetune import registry
+from finetune.dataset import BuiltDataset, SFTExample
+from finetune.lora import LoraHyperparameters
+
+log = logging.getLogger(__name__)
+MAX_GATE_CORRECTIONS = 40  # newest corrected questions re-asked by the gate (bounds its run time)
+
+
+class NightlyAlreadyRunning(BankbotError):
+    """Another nightly run holds the lock."""
+
+
+@dataclass
+class NightlyOptions:
+    hyperparameters: LoraHyperparameters = field(default_factory=LoraHyperparameters)
+    force: bool = False  # train even when there is too little new reviewed data
+    gate_questions: int | None = None  # None: settings.gate_eval_questions
+    update_indexes: bool = True  # add learned questions to the example index and the few-shot store
+    train_embedder: bool = False  # also fine-tune the embedder; promoted only if the retrieval eval improves
+    callbacks: Sequence[Any] = ()  # extra TrainerCallbacks (tests inject crashes)
+
+
+@dataclass
+class NightlyResult:
+    status: str  # skipped | promoted | rejected
+    message: str
+    run_id: str | None = None
+    version: str | None = None
+    dataset_dir: str | None = None
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+
+def lock_path(settings: Any) -> Path:
+    return Path(settings.data_dir) / "nightly.lock"
+
+
+@contextmanager
+def nightly_lock(settings: Any) -> Iterator[None]:
+    """Exclusive, non-blocking: a second run exits at once instead of queueing behind a long training."""
+    path = lock_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as handle:  # closing the file (or the process dying) releases the lock
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            raise NightlyAlreadyRunning(f"another nightly run holds {path} (pid {holder}); try later") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        yield
+
+
+def remove_partial_folders(settings: Any) -> list[str]:
+    """Temporary ('.'-prefixed) dataset/adapter folders left by a killed run; safe to delete under the lock."""
+    import shutil
+
+    removed = []
+    for parent in (Path(settings.data_dir) / "datasets", Path(settings.data_dir) / "adapters"):
+        for folder in parent.glob(".*") if parent.is_dir() else []:
+            if folder.is_dir():
+                shutil.rmtree(folder, ignore_errors=True)
+                removed.append(folder.name)
+    return removed
+
+
+def count_tokens_with(settings: Any) -> Any:
+    """The base model's tokenizer as a token counter (the tokenizer only: no weights are loaded)."""
+    from transformers import AutoTokenizer
+
+    from chatbot.model_loading import llm_source
+
+    tokenizer = AutoTokenizer.from_pretrained(llm_source(settings))
+    return lambda text: len(tokenizer(text, add_special_tokens=False)["input_ids"])
+
+
+def build_nightly_dataset(app: Any, hp: LoraHyperparameters) -> tuple[BuiltDataset, list[str]]:
+    from finetune.dataset import build_dataset, frozen_eval_files, load_reviewed_turns, read_frozen_questions
+
+    frozen = frozen_eval_files()
+    dataset = build_dataset(
+        load_reviewed_turns(app),
+        frozen_questions=read_frozen_questions(frozen),
+        count_tokens=count_tokens_with(app.settings),
+        prompt_budget=hp.prompt_budget,
+        max_sources=hp.max_sources,
+    )
+    return dataset, [p.name for p in frozen]
+
+
+def update_indexes(app: Any, examples: Sequence[SFTExample]) -> dict[str, int]:
+    """Learned questions also help retrieval (question → article examples, approved answers only) and the
+    prompt (few-shot examples, approved and corrected). Both stores skip or update repeats, so re-adding the
+    whole dataset each night is safe. Frozen eval questions never get here: they were filtered out before."""
+    from chatbot.fewshot import FewShotExample, add_examples
+    from retrieval.example_index import ExampleIndex
+
+    approved = [e for e in examples if e.verdict == "approve" and e.article_id]
+    index = ExampleIndex.open(app.settings, app.embedder)
+    added = index.add([e.question for e in approved], [str(e.article_id) for e in approved], source="reviews")
+    shots = [
+        FewShotExample(
+            question=e.question, answer=e.messages[-1]["content"], article_id=e.article_id or "", turn_id=e.turn_id
+        )
+        for e in examples
+    ]
+    written = add_examples(app, shots)
+    return {"example_index_added": added, "fewshot_written": written}
+
+
+def run_nightly(app: Any, options: NightlyOptions | None = None) -> NightlyResult:
+    options = options or NightlyOptions()
+    settings = app.settings
+    with nightly_lock(settings):
+        stale = registry.fail_stale_runs(app)
+        if stale:
+            log.warning("marked %d interrupted run(s) failed: %s", len(stale), ", ".join(stale))
+        remove_partial_folders(settings)
+        hp = options.hyperparameters
+        dataset, frozen_sets = build_nightly_dataset(app, hp)
+        previous = registry.last_trained_turn_ids(app)
+        new = [e for e in dataset.examples if e.turn_id not in previous]
+        base_model = _base_model(settings)
+        if not dataset.train or (len(new) < settings.min_new_examples and not options.force):
+            message = (
+                f"skipped: {len(new)} new reviewed example(s) since the last training, "
+                f"fewer than min_new_examples={settings.min_new_examples}"
+                if dataset.train
+                else "skipped: no learnable reviewed examples (agreed approve/correct) yet"
+            )
+            run_id = registry.start_run(app, base_model=base_model, hyperparameters=hp.to_json())
+            registry.update_run(app, run_id, status="skipped", message=message, metrics={"counts": dataset.counts})
+            return NightlyResult("skipped", message, run_id=str(run_id), metrics={"counts": dataset.counts})
+        run_id = registry.start_run(app, base_model=base_model, hyperparameters=hp.to_json())
+        try:
+            return _train_and_gate(app, options, dataset, frozen_sets, run_id, base_model, len(new))
+        except BaseException as exc:  # KeyboardInterrupt / SIGTERM included: the run must not stay 'running'
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            registry.update_run(app, run_id, status="failed", message=f"{type(exc).__name__}: {reason}")
+            registry.reject_unfinished_candidates(app, run_id, reason=f"run failed: {reason}")
+            raise
+
+
+def _train_and_gate(
+    app: Any,
+    options: NightlyOptions,
+    dataset: BuiltDataset,
+    frozen_sets: list[str],
+    run_id: Any,
+    base_model: str,
+    n_new: int,
+) -> NightlyResult:
+    from chatbot.prompt import PROMPT_VERSION
+    from finetune.dataset import write_dataset
+    from finetune.gate import Correction, gate_items, run_gate
+    from finetune.lora import train_lora
+
+    settings = app.settings
+    hp = options.hyperparameters
+    dataset_dir = write_dataset(
+        dataset, settings.data_dir / "datasets", prompt_version=PROMPT_VERSION, frozen_sets=frozen_sets
+    )
+    manifest = json.loads((dataset_dir / "manifest.json").read_text())
+    data_hash = manifest["content_hash"]
+    version = f"lora-{datetime.now(UTC):%Y%m%d-%H%M%S}-{data_hash[:6]}"
+    adapter_dir = settings.data_dir / "adapters" / version
+    registry.update_run(
+        app,
+        run_id,
+        data_hash=data_hash,
+        n_train=len(dataset.train),
+        n_val=len(dataset.validation),
+        source_turn_ids=manifest["source_turn_ids"],
+        output_dir=str(adapter_dir),
+        metrics={"counts": dataset.counts, "new_examples": n_new, "dataset": dataset_dir.name},
+    )
+    indexed = update_indexes(app, dataset.examples) if options.update_indexes else {}
+    lineage = {
+        "version": version,
+        "base_model": base_model,
+        "data_hash": data_hash,
+        "dataset_version": dataset_dir.name,
+        "dataset_dir": str(dataset_dir),
+        "prompt_version": PROMPT_VERSION,
+        "training_run_id": str(run_id),
+        "source_turn_ids": manifest["source_turn_ids"],
+        "counts": dataset.counts,
+    }
+    trained = train_lora(
+        settings,
+        train=dataset.train,
+        validation=dataset.validation,
+        output_dir=adapter_dir,
+        hp=hp,
+        describe=lineage,
+        callbacks=options.callbacks,
+    )
+    registry.record_candidate(
+        app, version=version, adapter_path=adapter_dir, base_model=base_model, data_hash=data_hash, run_id=run_id
+    )
+    corrections = [
+        Correction(e.question, e.messages[-1]["content"]) for e in dataset.examples if e.verdict == "correct"
+    ][-MAX_GATE_CORRECTIONS:]
+    items = gate_items(options.gate_questions or settings.gate_eval_questions)
+    candidate = registry.AdapterRef(version=version, path=adapter_dir)
+    decision, gate_metrics = run_gate(
+        app, candidate, registry.production_adapter(app), items=items, corrections=corrections
+    )
+    gate_metrics["training"] = trained.metrics
+    embedder = embedder_step(app, dataset.examples) if options.train_embedder else None
+    registry.record_gate(app, version, promote=decision.promote, decision=decision.reason, metrics=gate_metrics)
+    status = "promoted" if decision.promote else "rejected"
+    registry.update_run(
+        app,
+        run_id,
+        status="succeeded",
+        message=f"{version} {status}: {decision.reason}",
+        metrics={
+            "counts": dataset.counts,
+            "new_examples": n_new,
+            "dataset": dataset_dir.name,
+            "training": trained.metrics,
+            "gate": {"promote": decision.promote, "reason": decision.reason, "quality": decision.quality},
+            "indexes": indexed,
+            "embedder": embedder,
+            "version": version,
+        },
+    )
+    return NightlyResult(
+        status,
+        f"{version} {status}: {decision.reason}",
+        run_id=str(run_id),
+        version=version,
+        dataset_dir=str(dataset_dir),
+        metrics=gate_metrics,
+    )
+
+
+def embedder_step(app: Any, examples: Sequence[SFTExample]) -> dict[str, Any]:
+    """Fine-tune the embedder on approved question → article pairs; the retrieval helper's
+    ``train_and_maybe_promote`` promotes it only when accuracy@1 on the frozen eval questions improves.
+    Independent of the LoRA decision, so a failure here is recorded, not raised."""
+    from evals.retrieval import demo_eval_queries
+    from finetune.embedder import train_and_maybe_promote
+
+    approved = [e for e in examples if e.verdict == "approve" and e.article_id]
+    try:
+        return train_and_maybe_promote(
+            app, [e.question for e in approved], [str(e.article_id) for e in approved], demo_eval_queries()
+        )
+    except Exception as exc:  # recorded in the run's metrics and logged
+        log.warning("embedder fine-tuning failed: %s", exc)
+        return {"error": f"{type(exc).__name__}: {exc}"}
+
+
+def _base_model(settings: Any) -> str:
+    from chatbot.model_loading import llm_label
+
+    return llm_label(settings)

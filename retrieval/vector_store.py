@@ -1,0 +1,103 @@
+"""The persistent Chroma collection of knowledge-base chunks, opened as a LangChain ``Chroma`` vector store.
+
+Embedded Chroma at ``settings.effective_chroma_path`` by default, a Chroma server when ``settings.chroma_host``
+is set. Chroma is always given our embeddings (its default embedding function would download an ONNX model).
+Vectors from different embedders are not comparable, so a promoted fine-tuned embedder gets its own collections
+(``<collection>-<version>``); see ``retrieval.embedder_registry.promote_embedder``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from chatbot.errors import BankbotError
+from chatbot.settings import Settings
+from retrieval.embeddings import as_embeddings
+
+if TYPE_CHECKING:
+    from langchain_chroma import Chroma
+
+COSINE = {"hnsw": {"space": "cosine"}}
+EXAMPLES_SUFFIX = "_examples"
+
+
+def chroma_client(settings: Settings) -> Any:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if settings.chroma_host:
+        try:
+            return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
+        except Exception as exc:  # chromadb raises plain ValueError/ConnectionError variants
+            raise BankbotError(
+                f"BANKBOT_CHROMA_HOST={settings.chroma_host}:{settings.chroma_port}: cannot reach Chroma ({exc})"
+            ) from exc
+    path = settings.effective_chroma_path
+    path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+
+
+def kb_collection_name(settings: Settings, embedder_version: str | None = None) -> str:
+    """The KB collection for the active (or the given) embedder version."""
+    from retrieval.embedder_registry import active_embedder_version
+
+    version = embedder_version if embedder_version is not None else active_embedder_version(settings)
+    return f"{settings.chroma_collection}-{version}" if version else settings.chroma_collection
+
+
+def examples_collection_name(kb_collection: str) -> str:
+    return f"{kb_collection}{EXAMPLES_SUFFIX}"
+
+
+def open_vector_store(
+    settings: Settings, embedder: Any, *, client: Any = None, collection_name: str | None = None
+) -> Chroma:
+    from langchain_chroma import Chroma
+
+    return Chroma(
+        collection_name=collection_name or kb_collection_name(settings),
+        embedding_function=as_embeddings(embedder),
+        client=client if client is not None else chroma_client(settings),
+        collection_configuration=COSINE,  # type: ignore[arg-type]
+    )
+
+
+def store_client(vector_store: Chroma) -> Any:
+    """The chromadb client behind a LangChain Chroma store (to open sibling collections on it)."""
+    return vector_store._client
+
+
+def store_collection(vector_store: Chroma) -> Any:
+    return vector_store._collection
+
+
+def copy_collection(
+    client: Any, source: str, target: str, embedder: Any, *, target_client: Any = None, batch: int = 256
+) -> int:
+    """Copy every record of ``source`` into a fresh ``target`` collection (on ``target_client``, default the same
+    client), re-embedding its documents with ``embedder``. Returns how many records were copied."""
+    target_client = target_client if target_client is not None else client
+    if target in _names(target_client) and (target_client is not client or target != source):
+        target_client.delete_collection(target)
+    dest = target_client.get_or_create_collection(target, embedding_function=None, configuration=COSINE)
+    if source not in _names(client):
+        return 0
+    src = client.get_collection(source, embedding_function=None)
+    embeddings = as_embeddings(embedder)
+    copied = 0
+    while True:
+        page = src.get(include=["documents", "metadatas"], limit=batch, offset=copied)
+        if not page["ids"]:
+            return copied
+        dest.add(
+            ids=page["ids"],
+            documents=page["documents"],
+            metadatas=page["metadatas"],
+            embeddings=embeddings.embed_documents(page["documents"]),
+        )
+        copied += len(page["ids"])
+
+
+def _names(client: Any) -> set[str]:
+    return {c if isinstance(c, str) else c.name for c in client.list_collections()}

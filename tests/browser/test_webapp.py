@@ -1,0 +1,174 @@
+"""End to end in headless Chromium: a customer asks and gives a thumbs-down, two reviewers correct the turn blind
+and agree, an engineer sees the dashboard; anonymous visitors and reviewers are kept out of what is not theirs."""
+
+from __future__ import annotations
+
+import re
+import urllib.error
+import urllib.request
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlmodel import select
+
+from chatbot.app import build_app
+from chatbot.db import crud
+from chatbot.db.models import Feedback, Review, Turn, User
+from chatbot.settings import Settings
+from tests.browser.conftest import ACCOUNTS, Server, screenshot
+
+pytestmark = pytest.mark.browser
+
+QUESTION = "My new card still hasn't arrived, how long does delivery take?"
+OTHER_QUESTION = "Can I top up my account by bank transfer?"
+RITA_FIX = "Cards arrive within a few working days; if yours has not, you can order a replacement in the app."
+ROB_FIX = "Cards usually arrive within a few working days. If it has not come, order a replacement in the app."
+
+
+def _words(text: str) -> str:
+    """Text without Markdown/HTML rendering differences, for comparing stored and displayed answers."""
+    return " ".join(re.findall(r"[A-Za-z0-9']+", text))
+
+
+def _db(server: Server) -> Any:
+    return build_app(Settings(data_dir=server.data_dir, llm_model="fake"))
+
+
+def _login(page: Any, url: str, user: str) -> None:
+    page.goto(url)
+    page.get_by_label("username").fill(user)
+    page.get_by_label("password").fill(ACCOUNTS[user][1])
+    page.get_by_role("button", name="Login").click()
+
+
+def _ask(page: Any, question: str) -> Any:
+    """Send a question; returns the last bot message once its sources are rendered (the answer is complete)."""
+    bots = page.locator("#chat .message.bot")
+    before = bots.count()
+    page.locator("#question textarea").fill(question)
+    page.locator("#question textarea").press("Enter")
+    page.wait_for_function(
+        "n => document.querySelectorAll('#chat .message.bot').length > n && "
+        "[...document.querySelectorAll('#chat .message.bot')].pop().querySelector('details')",
+        arg=before,
+    )
+    return bots.last
+
+
+def test_http_root_answers(server: Server) -> None:
+    with urllib.request.urlopen(server.url + "/", timeout=10) as response:
+        assert response.status == 200
+    for path in ("/review/config", "/dashboard/config"):
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(server.url + path, timeout=10)
+        assert err.value.code == 401
+
+
+def test_chat_thumbs_down_review_and_consensus(server: Server, new_page: Any) -> None:
+    # --- customer: ask, watch the answer stream in, read the sources, give a thumbs-down with a comment --------
+    chat = new_page()
+    chat.goto(server.url + "/")
+    chat.locator("#chat").wait_for()
+    _ask(chat, OTHER_QUESTION)  # an older turn without feedback: it must queue behind the thumbs-down one
+    # Record what the newest answer looks like after every DOM change: partial text first, sources at the end.
+    chat.evaluate(
+        """() => { window.__seen = []; new MutationObserver(() => {
+             const m = [...document.querySelectorAll('#chat .message.bot')].pop();
+             if (m) window.__seen.push([m.innerText.trim().length, !!m.querySelector('details')]); })
+           .observe(document.querySelector('#chat'), {subtree: true, childList: true, characterData: true}); }"""
+    )
+    answer = _ask(chat, QUESTION)
+    seen = chat.evaluate("() => window.__seen")
+    # the new answer starts empty, grows piece by piece, and ends with its sources
+    start = next(i for i, (n, _) in enumerate(seen) if n == 0)
+    partial = {n for n, done in seen[start:] if not done and n > 0}
+    assert len(partial) >= 2 and seen[-1][1], f"the answer did not stream in: {seen}"
+    answer.locator("details summary").click()
+    sources_text = answer.locator("details").inner_text()
+    assert re.search(r"(Sources|Articles we looked at) \(\d+\)", sources_text)
+    answer_text = answer.inner_text()
+    chat.locator("#chat").get_by_role("button", name="Dislike").last.click()  # the newest answer's thumbs
+    chat.get_by_text("Thanks — your feedback is saved").wait_for()
+    chat.locator("#feedback-comment textarea").fill("It did not say what to do if the card never comes.")
+    chat.locator("#send-comment").click()
+    chat.get_by_text("Thanks — your comment is saved").wait_for()
+    screenshot(chat, "chat.png")
+
+    bot = _db(server)
+    with bot.session() as session:
+        turn = session.exec(select(Turn).where(Turn.question == QUESTION)).one()
+        feedback = session.exec(select(Feedback).where(Feedback.turn_id == turn.id)).one()
+        assert (feedback.rating, feedback.comment) == (-1, "It did not say what to do if the card never comes.")
+        assert _words(turn.answer)[:60] in _words(answer_text)  # the stored answer is what the customer saw
+        turn_id = turn.id
+        # the correction box starts from what the bot said (its draft, when it handed off)
+        original = turn.would_be_answer if turn.abstained and turn.would_be_answer else turn.answer
+
+    # --- first reviewer: the thumbs-down turn is at the top; correct it ------------------------------------------
+    rita = new_page()
+    _login(rita, server.url + "/review/", "rita")
+    # The page opens on the top of the queue: the thumbs-down turn, although the other turn is older.
+    rita.locator("#turn-question").get_by_text(QUESTION).wait_for()
+    assert "Why it is in the queue: customer gave thumbs-down" in rita.locator("#turn-question").inner_text()
+    assert "2 turn(s) waiting for you" in rita.locator("#queue-count").inner_text()
+    edit = rita.locator("#edit-answer textarea")
+    assert edit.input_value() == original  # pre-filled with the bot's answer
+    edit.fill(RITA_FIX)
+    screenshot(rita, "review.png")
+    rita.locator("#btn-correct").click()
+    rita.locator("#review-message", has_text="Saved correct for the last turn (now pending)").wait_for()
+    with bot.session() as session:
+        [review] = crud.turn_reviews(session=session, turn_id=turn_id)
+        assert (review.verdict, review.corrected_answer) == ("correct", RITA_FIX)
+        assert session.get(User, review.reviewer_id).username == "rita"
+        assert crud.get_turn(session=session, turn_id=turn_id).review_status == "pending"
+    assert QUESTION not in rita.locator("#queue").inner_text()  # she does not get it again
+    rita.locator("#turn-question").get_by_text(OTHER_QUESTION).wait_for()  # the next turn loaded by itself
+
+    # --- second reviewer: same turn on top, blind to rita's verdict; agrees -> agreed ----------------------------
+    rob = new_page()
+    _login(rob, server.url + "/review/", "rob")
+    rob.locator("#turn-question").get_by_text(QUESTION).wait_for()
+    # picking a row shows that turn (a cell holds its text twice, one copy hidden)
+    rob.locator("#queue").get_by_text(OTHER_QUESTION).filter(visible=True).first.click()
+    rob.locator("#turn-question").get_by_text(OTHER_QUESTION).wait_for()
+    rob.locator("#queue").get_by_text(QUESTION).filter(visible=True).first.click()
+    rob.locator("#turn-question").get_by_text(QUESTION).wait_for()
+    assert rob.locator("#edit-answer textarea").input_value() == original
+    assert RITA_FIX not in rob.content()
+    rob.locator("#edit-answer textarea").fill(ROB_FIX)
+    rob.locator("#btn-correct").click()
+    rob.locator("#review-message", has_text="Saved correct for the last turn (now agreed)").wait_for()
+    with bot.session() as session:
+        turn = crud.get_turn(session=session, turn_id=turn_id)
+        assert (turn.review_status, turn.consensus_verdict, turn.consensus_answer) == ("agreed", "correct", ROB_FIX)
+        assert len(session.exec(select(Review).where(Review.turn_id == turn_id)).all()) == 2
+
+    # --- engineer: the dashboard counts the turn and the thumbs-down --------------------------------------------
+    eve = new_page()
+    _login(eve, server.url + "/dashboard/", "eve")
+    summary = eve.locator("#dashboard-summary")
+    summary.get_by_text("thumbs-down").wait_for()
+    assert re.search(r"\b1\b thumbs-down", summary.inner_text())
+    today = datetime.now(UTC).date().isoformat()
+    assert today in eve.locator("#per-day").inner_text()
+    eve.wait_for_function("() => document.querySelectorAll('svg.marks').length >= 4")  # the four charts are drawn
+    screenshot(eve, "dashboard.png")
+
+
+def test_staff_pages_refuse_anonymous_and_wrong_roles(server: Server, new_page: Any) -> None:
+    anonymous = new_page()
+    for path in ("/review/", "/dashboard/"):
+        anonymous.goto(server.url + path)
+        anonymous.get_by_role("button", name="Login").wait_for()
+        assert "Review queue" not in anonymous.content() and "Engineer dashboard" not in anonymous.content()
+
+    reviewer = new_page()
+    _login(reviewer, server.url + "/dashboard/", "rita")
+    reviewer.get_by_text("Incorrect Credentials").wait_for()
+    assert "Engineer dashboard" not in reviewer.content()
+
+    engineer = new_page()
+    _login(engineer, server.url + "/review/", "eve")  # an engineer may review too
+    engineer.locator("#review-header").get_by_text("eve").wait_for()

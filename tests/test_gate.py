@@ -1,0 +1,83 @@
+"""The gate's pure decision: promotion margin, regression tolerance, missing metrics — exact hand-computed values."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from finetune.gate import decide, flatten, quality_score
+
+PROD = {
+    "answers.accuracy": 0.60,
+    "answers.rouge_l": 0.30,
+    "answers.similarity": 0.70,
+    "answers.groundedness": 0.40,
+    "answers.citation_accuracy": 0.80,
+    "calibration.brier": 0.20,
+    "corrections.rouge_l": 0.25,
+}
+
+
+def better(**changes: float) -> dict[str, float]:
+    return {**PROD, **changes}
+
+
+def test_quality_is_the_mean_of_the_parts_that_exist() -> None:
+    assert quality_score(PROD) == pytest.approx((0.60 + 0.30 + 0.70 + 0.40) / 4)  # 0.5
+    assert quality_score({"answers.accuracy": 0.5, "answers.rouge_l": float("nan")}) == pytest.approx(0.5)
+    assert math.isnan(quality_score({}))
+
+
+def test_flatten_prefixes_suite_names_and_drops_non_numbers() -> None:
+    flat = flatten({"answers": {"accuracy": 0.5, "n": 3, "note": "x", "ok": True}, "calibration": {"brier": 0.1}})
+    assert flat == {"answers.accuracy": 0.5, "answers.n": 3.0, "calibration.brier": 0.1}
+
+
+def test_promotes_when_quality_beats_production_by_the_margin() -> None:
+    # accuracy +0.08 -> quality 0.52 vs 0.50: gain 0.02 >= margin 0.01
+    decision = decide(better(**{"answers.accuracy": 0.68}), PROD, margin=0.01, tolerance=0.02)
+    assert decision.promote, decision.reason
+    assert decision.quality == pytest.approx({"candidate": 0.52, "production": 0.50})
+
+
+def test_rejects_a_gain_smaller_than_the_margin() -> None:
+    decision = decide(better(**{"answers.accuracy": 0.64}), PROD, margin=0.02, tolerance=0.02)  # gain 0.01
+    assert not decision.promote and "< margin 0.02" in decision.reason
+
+
+def test_a_tie_is_not_a_win_at_zero_margin_but_passes_a_negative_margin() -> None:
+    assert not decide(dict(PROD), PROD, margin=0.0, tolerance=0.02).promote
+    assert decide(dict(PROD), PROD, margin=-1.0, tolerance=0.02).promote
+
+
+def test_any_guarded_metric_worse_beyond_tolerance_blocks_promotion_even_with_a_big_gain() -> None:
+    # big quality gain, but corrected questions got further from the corrections (0.25 -> 0.20, worse by 0.05)
+    cand = better(**{"answers.accuracy": 0.90, "corrections.rouge_l": 0.20})
+    decision = decide(cand, PROD, margin=0.0, tolerance=0.02)
+    assert not decision.promote
+    assert decision.regressions == {"corrections.rouge_l": pytest.approx(0.05)}
+
+
+def test_lower_is_better_metrics_regress_upwards_and_small_changes_are_tolerated() -> None:
+    worse_brier = better(**{"answers.accuracy": 0.90, "calibration.brier": 0.25})  # +0.05 is worse
+    assert decide(worse_brier, PROD, margin=0.0, tolerance=0.02).regressions == {
+        "calibration.brier": pytest.approx(0.05)
+    }
+    within = better(**{"answers.accuracy": 0.90, "calibration.brier": 0.215, "answers.citation_accuracy": 0.79})
+    assert decide(within, PROD, margin=0.0, tolerance=0.02).promote
+
+
+def test_a_metric_missing_on_either_side_guards_nothing() -> None:
+    cand = better(**{"answers.accuracy": 0.68})
+    del cand["corrections.rouge_l"]
+    assert decide(cand, PROD, margin=0.0, tolerance=0.0).promote
+    nan_prod = {**PROD, "answers.citation_accuracy": float("nan")}
+    assert decide(
+        better(**{"answers.accuracy": 0.68, "answers.citation_accuracy": 0.0}), nan_prod, margin=0.0, tolerance=0.0
+    ).promote
+
+
+def test_candidate_without_any_quality_metric_is_rejected() -> None:
+    decision = decide({"calibration.brier": 0.1}, PROD, margin=-1.0, tolerance=1.0)
+    assert not decision.promote and "no quality score" in decision.reason

@@ -1,0 +1,111 @@
+"""`bankbot models list|show|promote|rollback` and the registry behind them, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chatbot.app import build_app
+from chatbot.cli import main
+from finetune import registry
+from tests.conftest import make_settings
+
+
+@pytest.fixture
+def app(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    # The CLI builds its own app from the environment: point it at the same data dir and database.
+    monkeypatch.setenv("BANKBOT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("BANKBOT_DATABASE_URL", database_url)
+    monkeypatch.setenv("BANKBOT_LLM_MODEL", "fake")
+    app = build_app(make_settings(tmp_path, database_url=database_url))
+    app.upgrade_database()
+    return app
+
+
+def add_version(app: Any, tmp_path: Path, version: str, *, complete: bool = True) -> Path:
+    folder = tmp_path / "adapters" / version
+    folder.mkdir(parents=True)
+    if complete:
+        (folder / "adapter_config.json").write_text("{}")
+        (folder / "hyperparameters.json").write_text(json.dumps({"r": 8}))
+    registry.record_candidate(
+        app, version=version, adapter_path=folder, base_model="base", data_hash="abc123", run_id=_run(app)
+    )
+    return folder
+
+
+def _run(app: Any) -> uuid.UUID:
+    return registry.start_run(app, base_model="base", hyperparameters={})
+
+
+def statuses(app: Any) -> dict[str, str]:
+    return {m.version: m.status for m in registry.list_models(app)}
+
+
+def test_promote_retires_the_old_production_and_rollback_goes_back_step_by_step(
+    app: Any, tmp_path: Path, capsys: Any
+) -> None:
+    for v in ("v1", "v2", "v3"):
+        add_version(app, tmp_path, v)
+    assert registry.production_version(app) is None
+    assert main(["models", "promote", "v1"]) == 0
+    assert main(["models", "promote", "v2"]) == 0
+    assert main(["models", "promote", "v3"]) == 0
+    assert statuses(app) == {"v1": "retired", "v2": "retired", "v3": "production"}
+    assert registry.production_version(app) == "v3"
+    assert main(["models", "rollback"]) == 0
+    assert "rolled back v3; production is now v2" in capsys.readouterr().out
+    assert statuses(app) == {"v1": "retired", "v2": "production", "v3": "retired"}
+    assert main(["models", "rollback"]) == 0  # not back to v3 (rolled back), but further: v1
+    assert statuses(app) == {"v1": "production", "v2": "retired", "v3": "retired"}
+    assert main(["models", "rollback"]) == 0
+    assert registry.production_version(app) is None  # the base model serves
+    assert main(["models", "rollback"]) == 2
+    assert "nothing to roll back" in capsys.readouterr().err
+
+
+def test_promote_refuses_unknown_and_incomplete_versions(app: Any, tmp_path: Path, capsys: Any) -> None:
+    add_version(app, tmp_path, "half", complete=False)
+    assert main(["models", "promote", "nope"]) == 2
+    assert "no model version 'nope'" in capsys.readouterr().err
+    assert main(["models", "promote", "half"]) == 2
+    assert "missing or incomplete" in capsys.readouterr().err
+    assert registry.production_version(app) is None
+
+
+def test_list_and_show_print_status_lineage_and_adapter_files(app: Any, tmp_path: Path, capsys: Any) -> None:
+    add_version(app, tmp_path, "v1")
+    registry.record_gate(app, "v1", promote=False, decision="gain too small", metrics={"candidate": {"quality": 0.5}})
+    assert main(["models", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "v1\trejected\tquality=0.5000" in out and "gain too small" in out
+    assert main(["models", "show", "v1"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["training_data_hash"] == "abc123" and shown["status"] == "rejected"
+    assert shown["adapter_files"]["hyperparameters.json"] == {"r": 8}
+
+
+def test_running_pipeline_sees_a_promotion_through_production_version(app: Any, tmp_path: Path) -> None:
+    add_version(app, tmp_path, "v1")
+    pipeline = app.pipeline
+    assert pipeline.generator.adapter_version is None
+    registry.promote_version(app, "v1", by="test")
+    # The contract with the chat pipeline: poll production_version, reload() when it differs.
+    assert registry.production_version(app) != pipeline.generator.adapter_version
+    pipeline.reload()
+    assert pipeline.generator.adapter_version == "v1"
+
+
+def test_stale_running_runs_are_marked_failed(app: Any) -> None:
+    run_id = _run(app)
+    assert registry.fail_stale_runs(app) == [str(run_id)]
+    with app.session() as session:
+        from chatbot.db.models import TrainingRun
+
+        run = session.get(TrainingRun, run_id)
+        assert run is not None and run.status == "failed" and run.finished_at is not None
+    assert registry.fail_stale_runs(app) == []

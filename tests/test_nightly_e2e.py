@@ -1,0 +1,107 @@
+"""End to end with the real SmolLM2: reviewed turns in → `bankbot nightly` trains a 3-step adapter → the gate's
+decision is recorded → the promoted adapter answers the next `bankbot ask` (Turn.adapter_version).
+
+A 3-step adapter cannot honestly beat the base model, so this test sets promotion_margin=-1.0 to let it through;
+the gate's decision logic itself is tested with exact values in tests/test_gate.py.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chatbot.app import build_app
+from chatbot.cli import main
+from chatbot.db.models import Turn
+from chatbot.settings import Settings
+from finetune import registry
+from tests.conftest import MODEL_CACHE
+from tests.nightly_support import reviewed_turn, reviewers
+
+pytestmark = pytest.mark.slow
+
+
+def kb_sources(article_id: str, title: str, text: str) -> list[dict[str, Any]]:
+    return [{"id": article_id, "title": title, "score": 0.8, "chunk": 0, "intent": article_id, "text": text}]
+
+
+def test_reviewed_turns_to_promoted_adapter_used_by_the_next_ask(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    env = {
+        "BANKBOT_DATA_DIR": str(tmp_path / "data"),
+        "BANKBOT_MODEL_CACHE_DIR": str(MODEL_CACHE),
+        "BANKBOT_PROMOTION_MARGIN": "-1.0",
+        "BANKBOT_MIN_NEW_EXAMPLES": "4",
+        "BANKBOT_MAX_NEW_TOKENS": "16",
+        "BANKBOT_GATE_EVAL_QUESTIONS": "2",
+        "BANKBOT_FEW_SHOT_K": "0",
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    assert main(["ingest", "--no-progress"]) == 0
+    app = build_app(Settings())
+    app.upgrade_database()
+    ids = reviewers(app, 2)
+    card = kb_sources("activate_my_card", "Activating my new card", "Open the app and go to Cards > Activate.")
+    arrival = kb_sources("card_arrival", "When will my card arrive?", "Cards arrive within 3 to 5 working days.")
+    turns = [
+        reviewed_turn(
+            app,
+            "how can I switch on my new card",
+            "Go to Cards > Activate in the app [1].",
+            "approve",
+            sources=card,
+            reviewer_ids=ids,
+        ),
+        reviewed_turn(
+            app,
+            "I got my card, how do I start using it?",
+            "Open Cards > Activate [1].",
+            "approve",
+            sources=card,
+            reviewer_ids=ids,
+        ),
+        reviewed_turn(
+            app,
+            "my new card still isn't here",
+            "Sorry, I don't know.",
+            "correct",
+            correction="Cards arrive within 3 to 5 working days [1].",
+            sources=arrival,
+            reviewer_ids=ids,
+        ),
+        reviewed_turn(
+            app,
+            "when does a posted card arrive",
+            "It arrives in 3 to 5 working days [1].",
+            "approve",
+            sources=arrival,
+            reviewer_ids=ids,
+        ),
+    ]
+    capsys.readouterr()
+
+    assert main(["nightly", "--set", "max_steps=3", "--set", "batch_size=2", "--set", "eval_steps=2"]) == 0
+    out = capsys.readouterr().out
+    assert "promoted" in out, out
+
+    models = registry.list_models(app)
+    assert len(models) == 1 and models[0].status == "production"
+    version = models[0].version
+    assert registry.production_version(app) == version
+    metrics = models[0].eval_metrics
+    assert metrics["training"]["steps"] == 3 and metrics["corrected_questions"] == 1
+    assert {"candidate", "production"} <= set(metrics) and models[0].decision
+    run = registry.list_runs(app)[0]
+    assert run.status == "succeeded" and sorted(run.source_turn_ids) == sorted(str(t) for t in turns)
+
+    assert main(["ask", "How do I activate my card?", "--json"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    with app.session() as session:
+        turn = session.get(Turn, uuid.UUID(answer["turn_id"]))
+        assert turn is not None and turn.adapter_version == version

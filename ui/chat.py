@@ -1,0 +1,184 @@
+"""Customer chat page (no login): streamed answers, sources under each answer, thumbs with an optional comment."""
+
+# No `from __future__ import annotations` here: Gradio finds gr.Request / gr.LikeData parameters by
+# evaluating the handlers' annotations, which must therefore be real objects.
+
+import html
+import logging
+import uuid
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from chatbot.db import crud
+from chatbot.errors import BankbotError
+from chatbot.protocols import ChatAnswer
+from ui.text import answer_markdown, one_line
+
+if TYPE_CHECKING:
+    import gradio as gr
+
+log = logging.getLogger(__name__)
+
+SNIPPET_CHARS = 280
+WELCOME = (
+    "## Bramblecove Bank — support chat\n"
+    "Ask about cards, transfers, top-ups, fees or your account. Answers come from our help articles, listed under "
+    "each answer. Rate each answer with the thumbs under it — it helps us improve.\n"
+    "Never type your full card number or PIN."
+)
+
+
+def new_state() -> dict[str, Any]:
+    """Per-browser-tab chat state: the conversation, the shown messages, and which message is which turn."""
+    return {"conversation_id": None, "messages": [], "history": [], "turns": {}, "last_rated": None}
+
+
+def render_sources(answer: ChatAnswer) -> str:
+    """The answer's sources as a collapsed HTML block (Gradio's chatbot keeps <details> through sanitizing)."""
+    if not answer.sources:
+        return ""
+    label = "Articles we looked at" if answer.abstained else "Sources"
+    items = []
+    for source in answer.sources:
+        snippet = one_line(source.text, SNIPPET_CHARS)
+        items.append(
+            f"<li><b>{html.escape(source.title)}</b> <code>{html.escape(source.article_id)}</code> "
+            f"relevance {source.score:.2f}<br>{html.escape(snippet)}</li>"
+        )
+    return f'\n\n<details class="sources"><summary>{label} ({len(items)})</summary><ul>{"".join(items)}</ul></details>'
+
+
+def render_answer(answer: ChatAnswer) -> str:
+    return answer_markdown(answer.answer) + render_sources(answer)
+
+
+def stream_reply(app: Any, question: str, state: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Run one question through the pipeline, yielding a snapshot of the state after each streamed piece."""
+    state = {**state, "messages": list(state["messages"]), "turns": dict(state["turns"])}
+
+    def snapshot() -> dict[str, Any]:
+        return {**state, "messages": list(state["messages"])}
+
+    question = question.strip()
+    if not question:
+        yield snapshot()
+        return
+    messages = state["messages"]
+    messages.append({"role": "user", "content": question})
+    messages.append({"role": "assistant", "content": ""})
+    yield snapshot()
+    conversation_id = uuid.UUID(state["conversation_id"]) if state["conversation_id"] else None
+    pieces: list[str] = []
+    final: ChatAnswer | None = None
+    try:
+        for piece in app.pipeline.stream(question, conversation_id=conversation_id, history=state["history"]):
+            if isinstance(piece, ChatAnswer):
+                final = piece
+            else:
+                pieces.append(piece)
+                messages[-1] = {"role": "assistant", "content": answer_markdown("".join(pieces))}
+                yield snapshot()
+    except BankbotError as exc:
+        messages[-1] = {"role": "assistant", "content": f"Sorry — {exc}"}
+        yield snapshot()
+        return
+    except Exception:
+        log.exception("chat pipeline failed")
+        messages[-1] = {"role": "assistant", "content": "Sorry — something went wrong on our side. Please try again."}
+        yield snapshot()
+        return
+    if final is None:
+        yield snapshot()
+        return
+    messages[-1] = {"role": "assistant", "content": render_answer(final)}
+    state["turns"][str(len(messages) - 1)] = str(final.turn_id)
+    state["conversation_id"] = str(final.conversation_id)
+    state["history"] = [
+        *state["history"],
+        {"role": "user", "content": question},
+        {"role": "assistant", "content": final.answer},
+    ]
+    yield snapshot()
+
+
+def record_feedback(app: Any, state: dict[str, Any], index: Any, liked: Any, comment: str | None) -> tuple[dict, str]:
+    """Store (or clear) the thumbs for the message at `index`; returns the new state and a status line."""
+    key = str(index[0] if isinstance(index, (list, tuple)) else index)
+    turn_id = state["turns"].get(key)
+    if turn_id is None:
+        return state, "This message cannot be rated."
+    comment = (comment or "").strip() or None
+    try:
+        with app.session() as session:
+            if liked is True or liked is False:
+                rating = 1 if liked else -1
+                crud.set_feedback(session=session, turn_id=uuid.UUID(turn_id), rating=rating, comment=comment)
+                state = {**state, "last_rated": [turn_id, rating]}
+                more = "" if comment else " You can add a comment below."
+                return state, "Thanks — your feedback is saved." + more
+            crud.clear_feedback(session=session, turn_id=uuid.UUID(turn_id))
+    except crud.NotFound:
+        # The turn was spooled (database briefly unavailable) and is not in the table yet.
+        return state, "Sorry — we could not save your rating just now. Please try again in a minute."
+    return {**state, "last_rated": None}, "Your rating was removed."
+
+
+def record_comment(app: Any, state: dict[str, Any], comment: str | None) -> str:
+    comment = (comment or "").strip()
+    if not state.get("last_rated"):
+        return "Rate an answer with a thumb first, then add your comment."
+    if not comment:
+        return "Type a comment first."
+    turn_id, rating = state["last_rated"]
+    with app.session() as session:
+        crud.set_feedback(session=session, turn_id=uuid.UUID(turn_id), rating=rating, comment=comment)
+    return "Thanks — your comment is saved."
+
+
+def build_chat(app: Any) -> "gr.Blocks":
+    import gradio as gr
+
+    with gr.Blocks(title="Bramblecove Bank — support chat") as page:
+        gr.Markdown(WELCOME)
+        state = gr.State(new_state())
+        chatbot = gr.Chatbot(label="Support chat", height=560, feedback_options=("Like", "Dislike"), elem_id="chat")
+        with gr.Row():
+            question = gr.Textbox(
+                placeholder="Type your question and press Enter", show_label=False, scale=8, elem_id="question"
+            )
+            send = gr.Button("Send", variant="primary", scale=1, elem_id="send")
+        with gr.Row():
+            comment = gr.Textbox(
+                placeholder="Optional: tell us what was wrong or right with the answer you rated",
+                show_label=False,
+                scale=8,
+                elem_id="feedback-comment",
+            )
+            comment_btn = gr.Button("Send comment", scale=1, elem_id="send-comment")
+        status = gr.Markdown("", elem_id="feedback-status")
+        new = gr.Button("New conversation", elem_id="new-conversation")
+
+        def respond(text: str, current: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
+            for updated in stream_reply(app, text, current):
+                yield "", updated["messages"], updated, ""
+
+        def on_like(current: dict[str, Any], text: str, data: gr.LikeData) -> tuple[Any, ...]:
+            updated, message = record_feedback(app, current, data.index, data.liked, text)
+            return updated, message, "" if updated.get("last_rated") and (text or "").strip() else gr.update()
+
+        def on_comment(current: dict[str, Any], text: str) -> tuple[str, Any]:
+            message = record_comment(app, current, text)
+            return message, "" if message.startswith("Thanks") else gr.update()
+
+        def reset() -> tuple[Any, ...]:
+            fresh = new_state()
+            return fresh, [], "", "", ""
+
+        outputs = [question, chatbot, state, status]
+        question.submit(respond, [question, state], outputs)
+        send.click(respond, [question, state], outputs)
+        chatbot.like(on_like, [state, comment], [state, status, comment])
+        comment_btn.click(on_comment, [state, comment], [status, comment])
+        new.click(reset, None, [state, chatbot, question, comment, status])
+        chatbot.clear(reset, None, [state, chatbot, question, comment, status])
+    return page

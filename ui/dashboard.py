@@ -1,0 +1,283 @@
+"""Engineer dashboard (login: engineer): traffic and thumbs, confidence, accuracy by confidence, reviewer agreement,
+knowledge-base gaps, disputed turns, model versions with their evals, and guarded promote/rollback.
+
+The numbers come from ui.stats (pure); this module only reads rows and lays them out.
+"""
+
+# No `from __future__ import annotations` here: Gradio finds gr.Request / gr.LikeData parameters by
+# evaluating the handlers' annotations, which must therefore be real objects.
+
+import html
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlmodel import Session, col, select
+
+from chatbot.db.models import EvalRun, Feedback, ModelVersion, Review, ReviewStatus, Turn, User, Verdict
+from ui import stats
+from ui.auth import DASHBOARD_ROLES, AccessDenied, current_user
+
+if TYPE_CHECKING:
+    import gradio as gr
+    import pandas as pd
+
+log = logging.getLogger(__name__)
+TABLE_ROWS = 50
+
+
+@dataclass
+class DashboardData:
+    days: list[stats.DayStat]
+    histogram: list[stats.Bin]
+    accuracy: list[stats.Bin]
+    kappa: float | None
+    kappa_items: int
+    raters: int
+    kb_gaps: list[list[Any]]
+    disputed: list[list[Any]]
+    models: list[list[Any]]
+    evals: list[list[Any]]
+    versions: list[str]
+
+
+def _metrics_summary(metrics: dict[str, Any] | None) -> str:
+    numbers = {k: v for k, v in (metrics or {}).items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    return ", ".join(f"{k}={v:.3g}" for k, v in sorted(numbers.items())[:8])
+
+
+def _top_source(turn: Turn) -> str:
+    return str((turn.sources or [{}])[0].get("id", "")) if turn.sources else ""
+
+
+def load_dashboard(session: Session, *, raters: int) -> DashboardData:
+    turn_rows = session.exec(
+        select(Turn.created_at, Turn.confidence, Feedback.rating).join(
+            Feedback, col(Feedback.turn_id) == col(Turn.id), isouter=True
+        )
+    ).all()
+    reviewed = session.exec(
+        select(Turn.confidence, Turn.consensus_verdict).where(Turn.review_status == ReviewStatus.agreed)
+    ).all()
+    reviews = session.exec(select(Review.turn_id, Review.verdict).order_by(col(Review.created_at))).all()
+    kappa, kappa_items = stats.reviewer_agreement(list(reviews), raters=raters)
+
+    gap_turns = session.exec(
+        select(Turn)
+        .where(Turn.consensus_verdict == Verdict.kb_gap)
+        .order_by(col(Turn.created_at).desc())
+        .limit(TABLE_ROWS)
+    ).all()
+    kb_gaps = [[f"{t.created_at:%Y-%m-%d}", t.question, _top_source(t), round(t.confidence, 3)] for t in gap_turns]
+
+    disputed_turns = session.exec(
+        select(Turn)
+        .where(Turn.review_status == ReviewStatus.disputed)
+        .order_by(col(Turn.created_at).desc())
+        .limit(TABLE_ROWS)
+    ).all()
+    disputed = []
+    for t in disputed_turns:
+        votes = session.exec(
+            select(User.username, Review.verdict)
+            .join(User, col(User.id) == col(Review.reviewer_id))
+            .where(Review.turn_id == t.id)
+        ).all()
+        verdicts = "; ".join(f"{name}: {verdict}" for name, verdict in votes)
+        disputed.append([f"{t.created_at:%Y-%m-%d}", t.question, t.answer[:200], verdicts, str(t.id)])
+
+    versions = session.exec(select(ModelVersion).order_by(col(ModelVersion.created_at).desc())).all()
+    models = [
+        [
+            v.version,
+            v.status,
+            v.base_model,
+            f"{v.created_at:%Y-%m-%d %H:%M}",
+            _metrics_summary(v.eval_metrics),
+            v.decision or "",
+            v.promoted_by or "",
+        ]
+        for v in versions
+    ]
+    runs = session.exec(select(EvalRun).order_by(col(EvalRun.created_at).desc()).limit(TABLE_ROWS)).all()
+    evals = [[f"{r.created_at:%Y-%m-%d %H:%M}", r.suite, r.model_label, _metrics_summary(r.metrics)] for r in runs]
+    return DashboardData(
+        days=stats.daily_stats((created.date(), rating) for created, _, rating in turn_rows),
+        histogram=stats.confidence_histogram(confidence for _, confidence, _ in turn_rows),
+        accuracy=stats.accuracy_by_confidence((confidence, verdict or "") for confidence, verdict in reviewed),
+        kappa=kappa,
+        kappa_items=kappa_items,
+        raters=raters,
+        kb_gaps=kb_gaps,
+        disputed=disputed,
+        models=models,
+        evals=evals,
+        versions=[v.version for v in versions],
+    )
+
+
+def summary_markdown(data: DashboardData) -> str:
+    turns = sum(d.turns for d in data.days)
+    up = sum(d.thumbs_up for d in data.days)
+    down = sum(d.thumbs_down for d in data.days)
+    rate = f"{up / (up + down):.0%}" if up + down else "–"
+    kappa_name = "Cohen's" if data.raters == 2 else "Fleiss'"
+    kappa = f"{data.kappa:.2f}" if data.kappa is not None else "– (not enough overlapping reviews)"
+    return (
+        f"**{turns}** turns · **{up}** thumbs-up / **{down}** thumbs-down (up rate {rate}) · "
+        f"reviewer agreement ({kappa_name} kappa over {data.kappa_items} turns): **{kappa}** · "
+        f"**{len(data.kb_gaps)}** knowledge-base gaps · **{len(data.disputed)}** disputed turns"
+    )
+
+
+def frames(data: DashboardData) -> "dict[str, pd.DataFrame]":
+    import pandas as pd
+
+    days = pd.DataFrame(
+        {
+            "day": [d.day.isoformat() for d in data.days],
+            "turns": [d.turns for d in data.days],
+            "thumbs-up rate": [d.up_rate if d.up_rate is not None else float("nan") for d in data.days],
+        }
+    )
+    hist = pd.DataFrame({"confidence": [b.label for b in data.histogram], "turns": [b.count for b in data.histogram]})
+    acc = pd.DataFrame(
+        {
+            "confidence": [b.label for b in data.accuracy],
+            "accuracy": [b.accuracy if b.accuracy is not None else 0.0 for b in data.accuracy],
+            "reviewed turns": [b.count for b in data.accuracy],
+        }
+    )
+    return {"days": days, "hist": hist, "acc": acc}
+
+
+def per_day_rows(days: list[stats.DayStat]) -> list[list[Any]]:
+    rows = []
+    for d in reversed(days):  # newest first
+        rate = f"{d.up_rate:.0%}" if d.up_rate is not None else ""
+        rows.append([d.day.isoformat(), d.turns, d.thumbs_up, d.thumbs_down, rate])
+    return rows
+
+
+def run_registry_action(app: Any, action: str, version: str | None, confirmed: bool, username: str) -> str:
+    """Promote or roll back through finetune.registry, only after the explicit confirmation box is ticked."""
+    from finetune import registry
+
+    if action == "promote" and not version:
+        return "Choose a model version first."
+    if not confirmed:
+        what = f"promote {html.escape(version or '')}" if action == "promote" else "roll back production"
+        return f"Tick 'I am sure' to {what}."
+    try:
+        if action == "promote":
+            replaced = registry.promote_version(app, version or "", by=username)
+            before = html.escape(replaced or "the base model")
+            done = f"{html.escape(version or '')} is now in production (replacing {before})."
+        elif action == "rollback":
+            retired, restored = registry.rollback(app, by=username)
+            done = f"Rolled back {html.escape(retired)}; now serving {html.escape(restored or 'the base model')}."
+        else:
+            raise ValueError(f"unknown action {action!r}")
+    except registry.RegistryError as exc:
+        return f"Not done: {html.escape(str(exc))}"
+    reload_pipeline(app)
+    return done
+
+
+def reload_pipeline(app: Any) -> None:
+    """Make this server pick up the registry change now (it also re-checks every few minutes, see ui.server)."""
+    if "pipeline" not in app.__dict__:
+        return  # nothing loaded yet: the first chat will read the registry anyway
+    try:
+        app.pipeline.reload()
+    except Exception:  # the registry row is changed; serving the old model until the next check is acceptable
+        log.exception("could not reload the chat pipeline after a registry change")
+
+
+def build_dashboard(app: Any) -> "gr.Blocks":
+    import gradio as gr
+
+    def who(request: gr.Request) -> Any:
+        try:
+            return current_user(app, getattr(request, "username", None), DASHBOARD_ROLES)
+        except AccessDenied as exc:
+            raise gr.Error(str(exc)) from exc
+
+    def refresh(request: gr.Request) -> tuple[Any, ...]:
+        user = who(request)
+        with app.session() as session:
+            data = load_dashboard(session, raters=app.settings.review_consensus)
+        f = frames(data)
+        header = f"Logged in as **{html.escape(user.username)}** (engineer) · [log out](/dashboard/logout)"
+        return (
+            header,
+            summary_markdown(data),
+            f["days"],
+            f["days"],
+            f["hist"],
+            f["acc"],
+            per_day_rows(data.days),
+            data.kb_gaps,
+            data.disputed,
+            data.models,
+            data.evals,
+            gr.update(choices=data.versions, value=data.versions[0] if data.versions else None),
+        )
+
+    with gr.Blocks(title="Bramblecove Bank — engineer dashboard") as page:
+        gr.Markdown("## Engineer dashboard")
+        header = gr.Markdown("Loading…", elem_id="dashboard-header")
+        summary = gr.Markdown(elem_id="dashboard-summary")
+        reload_btn = gr.Button("Refresh", size="sm")
+        with gr.Row():
+            # bars rather than lines, and fixed lower limits: a single day must still show something
+            turns_plot = gr.BarPlot(x="day", y="turns", title="Turns per day", y_lim=[0, None], height=240)
+            rate_plot = gr.BarPlot(
+                x="day", y="thumbs-up rate", title="Thumbs-up rate per day", y_lim=[0, 1], height=240
+            )
+        with gr.Row():
+            hist_plot = gr.BarPlot(x="confidence", y="turns", title="Confidence histogram", sort=None, height=240)
+            acc_plot = gr.BarPlot(
+                x="confidence", y="accuracy", title="Reviewed accuracy by confidence", y_lim=[0, 1], height=240
+            )
+        with gr.Tab("Per day"):
+            per_day = gr.Dataframe(
+                headers=["day", "turns", "thumbs-up", "thumbs-down", "up rate"], interactive=False, elem_id="per-day"
+            )
+        with gr.Tab("Knowledge-base gaps"):
+            gaps = gr.Dataframe(headers=["day", "question", "top source", "confidence"], interactive=False, wrap=True)
+        with gr.Tab("Disputed turns"):
+            gr.Markdown("Settle a dispute with one more review: open /review and set the status filter to *disputed*.")
+            disputed = gr.Dataframe(
+                headers=["day", "question", "answer", "verdicts", "turn id"], interactive=False, wrap=True
+            )
+        with gr.Tab("Models"):
+            models = gr.Dataframe(
+                headers=["version", "status", "base model", "created", "eval metrics", "decision", "promoted by"],
+                interactive=False,
+                wrap=True,
+                elem_id="models",
+            )
+            evals = gr.Dataframe(headers=["when", "suite", "model", "metrics"], interactive=False, wrap=True)
+            with gr.Row():
+                version = gr.Dropdown(choices=[], label="Model version", elem_id="model-version")
+                sure = gr.Checkbox(label="I am sure (changes the model customers talk to)", elem_id="confirm")
+                promote = gr.Button("Promote to production", variant="primary", elem_id="btn-promote")
+                rollback = gr.Button("Roll back to previous", variant="stop", elem_id="btn-rollback")
+            action_msg = gr.Markdown(elem_id="registry-message")
+
+        outputs = [header, summary, turns_plot, rate_plot, hist_plot, acc_plot, per_day, gaps, disputed, models, evals]
+        outputs.append(version)
+        page.load(refresh, None, outputs)
+        reload_btn.click(refresh, None, outputs)
+
+        def act(action: str) -> Any:
+            def handler(chosen: str | None, confirmed: bool, request: gr.Request) -> tuple[str, bool]:
+                user = who(request)
+                return run_registry_action(app, action, chosen, confirmed, user.username), False
+
+            return handler
+
+        promote.click(act("promote"), [version, sure], [action_msg, sure]).then(refresh, None, outputs)
+        rollback.click(act("rollback"), [version, sure], [action_msg, sure]).then(refresh, None, outputs)
+    return page

@@ -1,0 +1,83 @@
+"""One web server, three Gradio apps: the public chat at /, the review queue at /review, the dashboard at /dashboard.
+
+Gradio's ``auth=`` guards a whole app, so each protected page is mounted as its own app with a login that only
+admits its roles, while the chat stays open to customers.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import TYPE_CHECKING, Any
+
+from ui.auth import DASHBOARD_ROLES, REVIEW_ROLES, login_checker
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+log = logging.getLogger(__name__)
+
+REVIEW_PATH = "/review"
+DASHBOARD_PATH = "/dashboard"
+
+
+def create_server(app: Any) -> FastAPI:
+    import gradio as gr
+    from fastapi import FastAPI
+
+    from ui.chat import build_chat
+    from ui.dashboard import build_dashboard
+    from ui.review import build_review
+
+    server = FastAPI(title="bankbot", docs_url=None, redoc_url=None, openapi_url=None)
+
+    @server.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    # Footer links to the API page would advertise the protected apps' endpoints; keep the footer minimal.
+    footer: list[Any] = ["gradio"]
+    # The protected apps first: a mount at "/" would otherwise swallow their paths.
+    gr.mount_gradio_app(
+        server,
+        build_review(app),
+        path=REVIEW_PATH,
+        auth=login_checker(app, REVIEW_ROLES),
+        auth_message="Reviewers and engineers: log in with the account created by bankbot users add.",
+        footer_links=footer,
+        run_history=False,
+    )
+    gr.mount_gradio_app(
+        server,
+        build_dashboard(app),
+        path=DASHBOARD_PATH,
+        auth=login_checker(app, DASHBOARD_ROLES),
+        auth_message="Engineers only: log in with an engineer account.",
+        footer_links=footer,
+        run_history=False,
+    )
+    gr.mount_gradio_app(server, build_chat(app), path="/", footer_links=footer, run_history=False)
+    return server
+
+
+RELOAD_EVERY_S = 120.0
+
+
+def _watch_registry(app: Any, stop: threading.Event, every: float = RELOAD_EVERY_S) -> None:
+    """Pick up a model promoted or rolled back by another process (the nightly job, `bankbot models`)."""
+    from ui.dashboard import reload_pipeline
+
+    while not stop.wait(every):
+        reload_pipeline(app)
+
+
+def serve(app: Any, *, host: str, port: int) -> None:
+    import uvicorn
+
+    server = create_server(app)
+    stop = threading.Event()
+    threading.Thread(target=_watch_registry, args=(app, stop), name="registry-watch", daemon=True).start()
+    try:
+        uvicorn.run(server, host=host, port=port, log_level="warning")
+    finally:
+        stop.set()
