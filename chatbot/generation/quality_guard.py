@@ -89,10 +89,9 @@ def rouge_l(reference: str, candidate: str) -> float:
     """ROUGE-L F1 with stemming (rouge-score); 1.0 for identical texts (even with no words), 0.0 if one is empty."""
     if reference.strip() == candidate.strip():
         return 1.0
-    from rouge_score import rouge_scorer
+    from evals.metrics import rouge_l as eval_rouge_l  # the same scorer as the eval suite
 
-    scorer = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True)
-    return float(scorer.score(reference, candidate)["rougeL"].fmeasure)
+    return eval_rouge_l(candidate, reference)
 
 
 def mean(values: Sequence[float]) -> float:
