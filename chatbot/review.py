@@ -12,6 +12,7 @@ from chatbot.db.models import ReviewStatus, Verdict
 class ReviewVote:
     verdict: str
     corrected_answer: str | None = None
+    article_id: str | None = None  # with a correction: the article the answer should cite
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,7 @@ class Consensus:
     status: ReviewStatus
     verdict: str | None
     answer: str | None  # the answer to learn from: the original when approved, the correction when corrected
+    article_id: str | None = None  # the article an agreed correction cites, when a reviewer chose one
 
 
 def consensus(votes: Sequence[ReviewVote], *, required: int, original_answer: str) -> Consensus:
@@ -47,5 +49,9 @@ def _agreed(verdict: str, votes: Sequence[ReviewVote], original_answer: str) -> 
     if verdict == Verdict.correct:
         # The newest non-empty correction is the one we learn from.
         corrections = [v.corrected_answer for v in votes if v.corrected_answer and v.corrected_answer.strip()]
-        return Consensus(ReviewStatus.agreed, verdict, corrections[-1] if corrections else None)
+        # Likewise the newest chosen article (reviewers who agree on the verdict rarely pick different ones).
+        articles = [v.article_id for v in votes if v.verdict == Verdict.correct and v.article_id]
+        return Consensus(
+            ReviewStatus.agreed, verdict, corrections[-1] if corrections else None, articles[-1] if articles else None
+        )
     return Consensus(ReviewStatus.agreed, verdict, None)

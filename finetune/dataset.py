@@ -13,7 +13,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,7 @@ class ReviewedTurn:
     sources: tuple[Mapping[str, Any], ...] = ()
     created_at: str = ""  # ISO timestamp; newer wins among duplicates
     cited: tuple[str, ...] = ()
+    reviewer_article: str | None = None  # the article the agreed correction cites, chosen by the reviewers
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,9 @@ class SFTExample:
     article_id: str | None
     question_hash: str
     pii_redacted: bool
+    # True when reviewers set article_id (approved, or a correction pointed at an article): only then may the
+    # question teach retrieval. A correction of a wrongly cited answer keeps the bot's wrong article otherwise.
+    article_confirmed: bool = False
 
 
 @dataclass
@@ -80,13 +84,37 @@ def is_validation(qhash: str, percent: int = VALIDATION_PERCENT) -> bool:
 
 
 def article_of(turn: ReviewedTurn) -> str | None:
-    """The article a turn is about: its first cited source, else its top retrieved source."""
+    """The article a turn is about: the reviewers' choice, else its first cited source, else its top source."""
+    if turn.reviewer_article:
+        return turn.reviewer_article
     if turn.cited:
         return turn.cited[0]
     if turn.sources:
         top = max(turn.sources, key=lambda s: float(s.get("score", 0.0)))
         return str(top.get("id")) or None
     return None
+
+
+def article_confirmed(turn: ReviewedTurn) -> bool:
+    """Reviewers vouched for the turn's article: they approved its answer (citation included) or chose the article
+    of their correction."""
+    return turn.verdict == "approve" or bool(turn.reviewer_article)
+
+
+def with_article_first(
+    sources: Sequence[Mapping[str, Any]], article_id: str, passage: Mapping[str, Any] | None
+) -> tuple[dict[str, Any], ...]:
+    """The logged sources with the reviewers' article first and top-scored (a corrected answer cites it as [1]);
+    the others keep their order behind it. The article's own logged chunk is reused when retrieval found it,
+    else ``passage`` (its first chunk from the knowledge base); without either the sources are unchanged."""
+    found = [dict(s) for s in sources if str(s.get("id")) == article_id]
+    if not found and passage is None:
+        return tuple(dict(s) for s in sources)
+    rest = [dict(s) for s in sources if str(s.get("id")) != article_id]
+    first = found[0] if found else {**dict(passage or {}), "id": article_id}
+    first["score"] = max([1.0] + [float(s.get("score", 0.0)) for s in sources])
+    first["attached_by_reviewer"] = not found
+    return (first, *rest)
 
 
 def select_learnable(turns: Iterable[ReviewedTurn]) -> list[ReviewedTurn]:
@@ -161,7 +189,7 @@ def build_dataset(
     for turn in learnable:
         question, q_hit = redact_text(turn.question)
         answer, a_hit = redact_text(turn.answer)
-        clean = ReviewedTurn(turn.turn_id, question, answer, turn.verdict, turn.sources, turn.created_at, turn.cited)
+        clean = replace(turn, question=question, answer=answer)
         redacted.append((clean, q_hit or a_hit))
     was_redacted = {t.turn_id: hit for t, hit in redacted}
     not_frozen = [t for t, _ in redacted if normalize_question(t.question) not in frozen]
@@ -196,6 +224,7 @@ def build_dataset(
             article_id=article_of(turn),
             question_hash=qhash,
             pii_redacted=was_redacted[turn.turn_id],
+            article_confirmed=article_confirmed(turn),
         )
         (validation if is_validation(qhash, validation_percent) else train).append(example)
     if not validation and len(train) >= 2:
@@ -289,8 +318,14 @@ def read_examples(path: Path) -> list[SFTExample]:
     return [SFTExample(**row) for row in rows]
 
 
-def load_reviewed_turns(app: Any) -> list[ReviewedTurn]:
-    """Agreed turns with a learnable verdict, oldest first (thin query; everything else is pure)."""
+def load_reviewed_turns(
+    app: Any, passages: Callable[[Sequence[str]], Mapping[str, Mapping[str, Any]]] | None = None
+) -> list[ReviewedTurn]:
+    """Agreed turns with a learnable verdict, oldest first (thin query; everything else is pure).
+
+    A correction pointed at another article gets that article as its first source, so the corrected answer's
+    [1] refers to the right passage in the training prompt; ``passages`` (default: the knowledge base's first
+    chunks, ``retrieval.vector_store.article_passages``) supplies articles retrieval had not found."""
     from sqlmodel import col, select
 
     from chatbot.db.models import ReviewStatus, Turn
@@ -303,7 +338,7 @@ def load_reviewed_turns(app: Any) -> list[ReviewedTurn]:
             .order_by(col(Turn.created_at), col(Turn.id))
         )
         rows = session.exec(stmt).all()
-        return [
+        turns = [
             ReviewedTurn(
                 turn_id=str(t.id),
                 question=t.question,
@@ -312,6 +347,25 @@ def load_reviewed_turns(app: Any) -> list[ReviewedTurn]:
                 sources=tuple(t.sources or ()),
                 created_at=t.created_at.isoformat() if t.created_at else "",
                 cited=tuple(str(c) for c in (t.meta or {}).get("cited", []) or ()),
+                reviewer_article=t.consensus_article_id if t.consensus_verdict == "correct" else None,
             )
             for t in rows
         ]
+    missing = [
+        t.reviewer_article
+        for t in turns
+        if t.reviewer_article and all(str(s.get("id")) != t.reviewer_article for s in t.sources)
+    ]
+    found: Mapping[str, Mapping[str, Any]]
+    if missing and passages is None:
+        from retrieval.vector_store import article_passages
+
+        found = article_passages(app.vector_store, missing)
+    else:
+        found = passages(missing) if missing and passages is not None else {}
+    return [
+        replace(t, sources=with_article_first(t.sources, t.reviewer_article, found.get(t.reviewer_article)))
+        if t.reviewer_article
+        else t
+        for t in turns
+    ]

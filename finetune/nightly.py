@@ -25,7 +25,7 @@ from finetune.dataset import BuiltDataset, SFTExample
 from finetune.lora import LoraHyperparameters
 
 log = logging.getLogger(__name__)
-MAX_GATE_CORRECTIONS = 40  # newest corrected questions re-asked by the gate (bounds its run time)
+GATE_CORRECTIONS = 40  # newest corrected questions re-asked by the gate (bounds its run time)
 
 
 class NightlyAlreadyRunning(BankbotError):
@@ -37,6 +37,8 @@ class NightlyOptions:
     hyperparameters: LoraHyperparameters = field(default_factory=LoraHyperparameters)
     force: bool = False  # train even when there is too little new reviewed data
     gate_questions: int | None = None  # None: settings.gate_eval_questions
+    # Newest corrected questions the gate re-asks with both models (non-regression); each costs two generations.
+    gate_corrections: int = GATE_CORRECTIONS
     update_indexes: bool = True  # add learned questions to the example index and the few-shot store
     train_embedder: bool = False  # also fine-tune the embedder; promoted only if the retrieval eval improves
     callbacks: Sequence[Any] = ()  # extra TrainerCallbacks (tests inject crashes)
@@ -113,15 +115,17 @@ def build_nightly_dataset(app: Any, hp: LoraHyperparameters) -> tuple[BuiltDatas
 
 
 def update_indexes(app: Any, examples: Sequence[SFTExample]) -> dict[str, int]:
-    """Learned questions also help retrieval (question → article examples, approved answers only) and the
-    prompt (few-shot examples, approved and corrected). Both stores skip or update repeats, so re-adding the
-    whole dataset each night is safe. Frozen eval questions never get here: they were filtered out before."""
+    """Learned questions also help retrieval (question → article examples) and the prompt (few-shot examples,
+    approved and corrected). Retrieval learns only articles reviewers vouched for: an approved answer's, or the
+    article reviewers chose for a correction; a correction without one may keep the bot's wrong article. Both
+    stores skip or update repeats, so re-adding the whole dataset each night is safe. Frozen eval questions never
+    get here: they were filtered out before."""
     from chatbot.fewshot import FewShotExample, add_examples
     from retrieval.example_index import ExampleIndex
 
-    approved = [e for e in examples if e.verdict == "approve" and e.article_id]
+    confirmed = [e for e in examples if e.article_confirmed and e.article_id]
     index = ExampleIndex.open(app.settings, app.embedder)
-    added = index.add([e.question for e in approved], [str(e.article_id) for e in approved], source="reviews")
+    added = index.add([e.question for e in confirmed], [str(e.article_id) for e in confirmed], source="reviews")
     shots = [
         FewShotExample(
             question=e.question, answer=e.messages[-1]["content"], article_id=e.article_id or "", turn_id=e.turn_id
@@ -222,9 +226,8 @@ def _train_and_gate(
     registry.record_candidate(
         app, version=version, adapter_path=adapter_dir, base_model=base_model, data_hash=data_hash, run_id=run_id
     )
-    corrections = [
-        Correction(e.question, e.messages[-1]["content"]) for e in dataset.examples if e.verdict == "correct"
-    ][-MAX_GATE_CORRECTIONS:]
+    corrected = [Correction(e.question, e.messages[-1]["content"]) for e in dataset.examples if e.verdict == "correct"]
+    corrections = corrected[-options.gate_corrections :] if options.gate_corrections > 0 else []
     items = gate_items(options.gate_questions or settings.gate_eval_questions)
     candidate = registry.AdapterRef(version=version, path=adapter_dir)
     decision, gate_metrics = run_gate(
@@ -261,16 +264,16 @@ def _train_and_gate(
 
 
 def embedder_step(app: Any, examples: Sequence[SFTExample]) -> dict[str, Any]:
-    """Fine-tune the embedder on approved question → article pairs; the retrieval helper's
+    """Fine-tune the embedder on reviewer-confirmed question → article pairs; the retrieval helper's
     ``train_and_maybe_promote`` promotes it only when accuracy@1 on the frozen eval questions improves.
     Independent of the LoRA decision, so a failure here is recorded, not raised."""
     from evals.retrieval import demo_eval_queries
     from finetune.embedder import train_and_maybe_promote
 
-    approved = [e for e in examples if e.verdict == "approve" and e.article_id]
+    confirmed = [e for e in examples if e.article_confirmed and e.article_id]
     try:
         return train_and_maybe_promote(
-            app, [e.question for e in approved], [str(e.article_id) for e in approved], demo_eval_queries()
+            app, [e.question for e in confirmed], [str(e.article_id) for e in confirmed], demo_eval_queries()
         )
     except Exception as exc:  # recorded in the run's metrics and logged
         log.warning("embedder fine-tuning failed: %s", exc)

@@ -8,6 +8,7 @@ Vectors from different embedders are not comparable, so a promoted fine-tuned em
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from chatbot.errors import BankbotError
@@ -101,3 +102,37 @@ def copy_collection(
 
 def _names(client: Any) -> set[str]:
     return {c if isinstance(c, str) else c.name for c in client.list_collections()}
+
+
+def article_titles(vector_store: Chroma) -> dict[str, str]:
+    """article id → title over the whole knowledge base (for a reviewer choosing the right article)."""
+    records = store_collection(vector_store).get(include=["metadatas"])
+    titles: dict[str, str] = {}
+    for meta in records["metadatas"] or []:
+        if meta and meta.get("article_id"):
+            titles.setdefault(str(meta["article_id"]), str(meta.get("title") or meta["article_id"]))
+    return dict(sorted(titles.items()))
+
+
+def article_passages(vector_store: Chroma, article_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The first chunk of each article as a logged-source dict (``id``, ``title``, ``chunk``, ``intent``, ``text``):
+    what a training prompt shows when a reviewer pointed a correction at an article retrieval had missed."""
+    wanted = sorted({a for a in article_ids if a})
+    if not wanted:
+        return {}
+    records = store_collection(vector_store).get(
+        where={"article_id": {"$in": wanted}}, include=["metadatas", "documents"]
+    )
+    found: dict[str, dict[str, Any]] = {}
+    for meta, text in zip(records["metadatas"] or [], records["documents"] or [], strict=False):
+        article = str((meta or {}).get("article_id", ""))
+        chunk = int((meta or {}).get("chunk", 0) or 0)
+        if article and (article not in found or chunk < found[article]["chunk"]):
+            found[article] = {
+                "id": article,
+                "title": str(meta.get("title", "")),
+                "chunk": chunk,
+                "intent": meta.get("intent") or None,
+                "text": text or "",
+            }
+    return found

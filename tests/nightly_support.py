@@ -60,6 +60,7 @@ def reviewed_turn(
     verdict: str,
     *,
     correction: str | None = None,
+    article_id: str | None = None,
     sources: list[dict[str, Any]] | None = None,
     reviewer_ids: list[uuid.UUID],
     required: int | None = None,
@@ -74,7 +75,11 @@ def reviewed_turn(
             crud.add_review(
                 session=session,
                 review_create=ReviewCreate(
-                    turn_id=turn.id, reviewer_id=reviewer, verdict=verdict, corrected_answer=correction
+                    turn_id=turn.id,
+                    reviewer_id=reviewer,
+                    verdict=verdict,
+                    corrected_answer=correction,
+                    article_id=article_id,
                 ),
                 required=required or len(reviewer_ids),
             )

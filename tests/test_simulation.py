@@ -136,16 +136,6 @@ def test_reviewer_approves_right_and_corrects_wrong_with_citation() -> None:
     assert reviewers.second_opinion(right, gold, disagreement_rate=1.0, rng=rng) == wrong
 
 
-def test_sources_with_article_puts_the_right_article_first() -> None:
-    logged = [{"id": "x", "score": 0.8, "text": "x text"}, {"id": "top_up", "score": 0.6, "text": "chunk"}]
-    moved = reviewers.sources_with_article(logged, article_id="top_up", title="Top up", text="body")
-    assert [s["id"] for s in moved] == ["top_up", "x"]
-    assert moved[0]["score"] == 1.0 and moved[0]["text"] == "chunk" and moved[0]["attached_by_reviewer"] is False
-    added = reviewers.sources_with_article(logged[:1], article_id="top_up", title="Top up", text="body")
-    assert [(s["id"], s["score"]) for s in added] == [("top_up", 1.0), ("x", 0.8)]
-    assert added[0]["text"] == "body" and added[0]["attached_by_reviewer"] is True
-
-
 # --- held-out summary ---------------------------------------------------------------------------------------------
 def test_low_confidence_split_exact() -> None:
     # lowest 20% of 5 = ceil(1.0) = 1 answer: confidence 0.1, wrong; the rest has 1 wrong in 4
@@ -233,7 +223,6 @@ def test_confidence_arm_reviews_top_of_queue_and_corrections_cite_the_article(tm
     app = build_app(make_settings(tmp_path))
     app.upgrade_database()
     gold = {"top_up": ("top_up", "alpha beta gamma delta")}
-    texts = {"top_up": ("Top up", "body")}
     ids = []
     with app.session() as session:
         for i, (answer, conf) in enumerate(
@@ -255,13 +244,14 @@ def test_confidence_arm_reviews_top_of_queue_and_corrections_cite_the_article(tm
     chosen = pick_turns(app, "confidence", reviewer_id=reviewer_ids[0], budget=2, rng=random.Random(0))
     assert chosen == [ids[0], ids[1]]  # thumbs-down first, then the least confident
     config = SimulationConfig(questions=Path("q.csv"), out=tmp_path, disagreement_rate=0.0)
-    counts = review_turns(app, chosen, reviewer_ids=reviewer_ids, round_no=1, config=config, gold=gold, texts=texts)
+    counts = review_turns(app, chosen, reviewer_ids=reviewer_ids, round_no=1, config=config, gold=gold)
     assert counts == {"turns_reviewed": 2, "approved": 1, "corrected": 1, "disputed": 0, "agreed": 2}
     with app.session() as session:
         approved, corrected = session.get(Turn, ids[0]), session.get(Turn, ids[1])
         assert (approved.review_status, approved.consensus_verdict) == ("agreed", "approve")
         assert corrected.consensus_answer == "alpha beta gamma delta [1]"
-        assert corrected.sources[0]["id"] == "top_up" and corrected.sources[0]["attached_by_reviewer"]
+        assert (corrected.consensus_verdict, corrected.consensus_article_id) == ("correct", "top_up")
+        assert approved.consensus_article_id is None  # an approval keeps the bot's own citation
     # The random arm draws from the open turns only: the one left.
     assert pick_turns(app, "random", reviewer_id=reviewer_ids[0], budget=5, rng=random.Random(0)) == [ids[2]]
     with pytest.raises(BankbotError, match="unknown arm"):
@@ -301,37 +291,6 @@ def test_merge_results_joins_arms_of_comparable_runs() -> None:
         merge_results([one, {**two, "config": {"questions": "q.csv", "seed": 2}}])
     with pytest.raises(ValueError, match="more than one run"):
         merge_results([one, one])
-
-
-def test_corrected_questions_are_filed_under_the_attached_article(tmp_path: Path, embedder: Any) -> None:
-    import json
-    from dataclasses import asdict
-
-    from chatbot.app import build_app
-    from evals.simulation.adapters import index_corrected_examples
-    from finetune.dataset import SFTExample
-    from retrieval.example_index import ExampleIndex
-
-    app = build_app(make_settings(tmp_path), embedder=embedder)
-    folder = tmp_path / "dataset"
-    folder.mkdir()
-
-    def line(question: str, verdict: str, article: str | None) -> str:
-        example = SFTExample("t", question, [{"role": "user", "content": question}], verdict, article, "h", False)
-        return json.dumps(asdict(example))
-
-    rows = [
-        line("where is my new card", "correct", "card_arrival"),
-        line("hi", "approve", "top_up"),
-        line("no article known", "correct", None),
-    ]
-    (folder / "train.jsonl").write_text("\n".join(rows[:2]) + "\n", encoding="utf-8")
-    (folder / "validation.jsonl").write_text(rows[2] + "\n", encoding="utf-8")
-    assert index_corrected_examples(app, folder) == 1
-    index = ExampleIndex.open(app.settings, embedder)
-    assert [(h.question, h.article_id) for h in index.search("where is my new card", 5)] == [
-        ("where is my new card", "card_arrival")
-    ]
 
 
 def test_cli_nightly_option_needs_key_value(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -187,6 +187,7 @@ def submit_review(
     verdict: str,
     required: int,
     corrected_answer: str | None = None,
+    article_id: str | None = None,
     comment: str | None = None,
     may_settle: bool = False,
 ) -> Turn:
@@ -204,11 +205,13 @@ def submit_review(
         raise ReviewRejected(f"this turn is already {current.review_status}; only an engineer can review it now")
     if verdict != Verdict.correct:
         corrected_answer = None  # an edit box left untouched is not a correction
+        article_id = None  # only a correction moves the answer to another article
     create = ReviewCreate(
         turn_id=turn_id,
         reviewer_id=reviewer_id,
         verdict=verdict,
         corrected_answer=corrected_answer,
+        article_id=(article_id or "").strip() or None,
         comment=(comment or "").strip() or None,
     )
     try:

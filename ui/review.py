@@ -119,8 +119,27 @@ def starting_edit(turn: Turn) -> str:
     return turn.would_be_answer if turn.abstained and turn.would_be_answer else turn.answer
 
 
+def starting_article(turn: Turn) -> str | None:
+    """What the article picker starts with: the article the answer cited, else the top retrieved one."""
+    cited = list((turn.meta or {}).get("cited") or [])
+    if cited:
+        return str(cited[0])
+    sources = turn.sources or []
+    return str(sources[0].get("id")) if sources and sources[0].get("id") else None
+
+
+def article_options(titles: dict[str, str]) -> list[tuple[str, str]]:
+    """(label, article id) pairs for the picker, by title."""
+    return sorted(
+        ((f"{title} ({article_id})", article_id) for article_id, title in titles.items()),
+        key=lambda option: option[0].lower(),
+    )
+
+
 def build_review(app: Any) -> "gr.Blocks":
     import gradio as gr
+
+    from retrieval.vector_store import article_titles
 
     def who(request: gr.Request) -> Any:
         try:
@@ -136,12 +155,18 @@ def build_review(app: Any) -> "gr.Blocks":
         """Outputs for the detail panel: turn id state, question, answer, confidence, passages, edit box, comment."""
         if item is None:
             empty = "_Nothing left in your queue with these filters — well done._"
-            return None, empty, "", "", "", gr.update(value="", interactive=False), ""
+            no_edit = gr.update(value="", interactive=False)
+            return None, empty, "", "", "", no_edit, gr.update(value=None, interactive=False), ""
         with app.session() as session:
             turn = crud.get_turn(session=session, turn_id=item.turn_id)
         parts = render_turn(turn, item.reason)
         edit = gr.update(value=starting_edit(turn), interactive=True)
-        return str(turn.id), parts["question"], parts["answer"], parts["confidence"], parts["passages"], edit, ""
+        # Choices are reloaded per turn: the knowledge base may have been re-ingested since the page opened.
+        choices = article_options(article_titles(app.vector_store))
+        known = {value for _, value in choices}
+        start = starting_article(turn)
+        pick = gr.update(choices=choices, value=start if start in known else None, interactive=True)
+        return str(turn.id), parts["question"], parts["answer"], parts["confidence"], parts["passages"], edit, pick, ""
 
     def refresh(message: str, filters_in: list[Any], request: gr.Request) -> tuple[Any, ...]:
         user = who(request)
@@ -183,6 +208,13 @@ def build_review(app: Any) -> "gr.Blocks":
                 question_md = gr.Markdown(elem_id="turn-question")
                 answer_md = gr.Markdown(elem_id="turn-answer")
                 edit = gr.Textbox(label="Corrected answer (used by 'Correct')", lines=5, elem_id="edit-answer")
+                article_pick = gr.Dropdown(
+                    [],
+                    label="Article the corrected answer cites as [1] (used by 'Correct')",
+                    info="Pick the right article when the bot cited the wrong one: training and retrieval learn it.",
+                    allow_custom_value=False,
+                    elem_id="edit-article",
+                )
                 comment = gr.Textbox(label="Comment (optional)", elem_id="review-comment")
                 with gr.Row():
                     approve = gr.Button("Approve", variant="primary", elem_id="btn-approve")
@@ -196,7 +228,7 @@ def build_review(app: Any) -> "gr.Blocks":
                 passages_md = gr.Markdown(elem_id="turn-passages")
 
         filters_in = [date_from, date_to, min_c, max_c, thumbs, article, status]
-        detail = [turn_id, question_md, answer_md, confidence_md, passages_md, edit, comment]
+        detail = [turn_id, question_md, answer_md, confidence_md, passages_md, edit, article_pick, comment]
         outputs = [header, counts, table, ids, reasons, message, *detail]
 
         # Gradio injects gr.Request by type hint, so the handlers spell out their inputs.
@@ -219,6 +251,7 @@ def build_review(app: Any) -> "gr.Blocks":
             def handler(
                 current: str | None,
                 edited: str,
+                picked: str | None,
                 note: str,
                 d_from: str,
                 d_to: str,
@@ -241,6 +274,7 @@ def build_review(app: Any) -> "gr.Blocks":
                             reviewer_id=user.id,
                             verdict=verdict,
                             corrected_answer=edited,
+                            article_id=picked,
                             comment=note,
                             required=app.settings.review_consensus,
                             may_settle=user.role == Role.engineer,
@@ -261,6 +295,6 @@ def build_review(app: Any) -> "gr.Blocks":
         apply.click(on_load, filters_in, outputs)
         table.select(on_select, [ids, reasons], detail)
         for button, verdict in [(approve, Verdict.approve), (correct, Verdict.correct), (reject, Verdict.reject)]:
-            button.click(act(verdict.value), [turn_id, edit, comment, *filters_in], outputs)
-        kb_gap.click(act(Verdict.kb_gap.value), [turn_id, edit, comment, *filters_in], outputs)
+            button.click(act(verdict.value), [turn_id, edit, article_pick, comment, *filters_in], outputs)
+        kb_gap.click(act(Verdict.kb_gap.value), [turn_id, edit, article_pick, comment, *filters_in], outputs)
     return page

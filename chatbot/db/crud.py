@@ -131,11 +131,14 @@ def add_review(*, session: Session, review_create: ReviewCreate, required: int) 
     review = Review.model_validate(review_create)
     session.add(review)
     session.flush()
-    votes = [ReviewVote(r.verdict, r.corrected_answer) for r in turn_reviews(session=session, turn_id=turn.id)]
+    votes = [
+        ReviewVote(r.verdict, r.corrected_answer, r.article_id) for r in turn_reviews(session=session, turn_id=turn.id)
+    ]
     result = consensus(votes, required=required, original_answer=turn.answer)
     turn.review_status = result.status
     turn.consensus_verdict = result.verdict
     turn.consensus_answer = result.answer
+    turn.consensus_article_id = result.article_id
     session.add(turn)
     session.commit()
     session.refresh(review)

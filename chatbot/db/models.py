@@ -89,6 +89,8 @@ class Turn(TurnBase, table=True):
     review_status: str = Field(default=ReviewStatus.unreviewed, max_length=16, index=True)
     consensus_verdict: str | None = Field(default=None, max_length=16)
     consensus_answer: str | None = None
+    # The article the agreed correction should cite, chosen by the reviewers (None: the bot's own citation).
+    consensus_article_id: str | None = Field(default=None, max_length=255)
     created_at: datetime = _ts(index=True)
 
 
@@ -146,6 +148,9 @@ class UserPublic(UserBase):
 class ReviewBase(SQLModel):
     verdict: str = Field(max_length=16)
     corrected_answer: str | None = None
+    # With a correction: the knowledge-base article the corrected answer rests on, when the bot cited the
+    # wrong one. The nightly job then trains on that article's passage and teaches retrieval the question.
+    article_id: str | None = Field(default=None, max_length=255)
     comment: str | None = None
 
 

@@ -91,13 +91,6 @@ def gold_by_intent() -> dict[str, tuple[str, str]]:
     return gold
 
 
-def article_texts() -> dict[str, tuple[str, str]]:
-    """article id → (title, body), what a reviewer attaches to a turn."""
-    from retrieval.kb import load_articles
-
-    return {a.id: (a.title, a.body) for a in load_articles()}
-
-
 def arm_settings(base: Settings, out: Path, arm: str, config: SimulationConfig) -> Settings:
     """A fresh data folder per arm; the converted base models are shared between arms (read-only cache)."""
     return base.model_copy(
@@ -198,9 +191,8 @@ def review_turns(
     round_no: int,
     config: SimulationConfig,
     gold: dict[str, tuple[str, str]],
-    texts: dict[str, tuple[str, str]],
 ) -> dict[str, Any]:
-    """Both reviewers judge every chosen turn against its article; a correction also attaches the article."""
+    """Both reviewers judge every chosen turn against its article; a correction is pointed at the article."""
     from chatbot.db.models import Turn
     from ui.queue import submit_review
 
@@ -224,15 +216,6 @@ def review_turns(
             )
             rng = reviewers.reviewer_rng(config.seed, round_no, str(turn_id))
             second = reviewers.second_opinion(first, gold_answer, disagreement_rate=config.disagreement_rate, rng=rng)
-            if reviewers.CORRECT in (first.verdict, second.verdict):
-                title, body = texts[article_id]
-                turn.sources = reviewers.sources_with_article(
-                    turn.sources or [], article_id=article_id, title=title, text=body
-                )
-                # The correction cites [1], now the article: record that citation, as the dataset reads it.
-                turn.meta = {**(turn.meta or {}), "cited": [article_id], "bot_cited": cited}
-                session.add(turn)
-                session.commit()
             for reviewer_id, vote in zip(reviewer_ids, (first, second), strict=True):
                 turn = submit_review(
                     session,
@@ -241,6 +224,7 @@ def review_turns(
                     verdict=vote.verdict,
                     required=required,
                     corrected_answer=vote.corrected_answer,
+                    article_id=article_id,  # what a reviewer picks on the review page; ignored unless correcting
                     comment="simulated reviewer",
                 )
             counts["turns_reviewed"] += 1
@@ -258,7 +242,6 @@ def run_arm_round(
     config: SimulationConfig,
     reviewer_ids: Sequence[Any],
     gold: dict[str, tuple[str, str]],
-    texts: dict[str, tuple[str, str]],
 ) -> dict[str, Any]:
     from evals.simulation.adapters import run_nightly_job
 
@@ -269,9 +252,7 @@ def run_arm_round(
     mark = time.perf_counter()
     rng = random.Random(f"pick:{config.seed}:{round_no}")
     chosen = pick_turns(app, arm, reviewer_id=reviewer_ids[0], budget=config.review_budget, rng=rng)
-    reviews = review_turns(
-        app, chosen, reviewer_ids=reviewer_ids, round_no=round_no, config=config, gold=gold, texts=texts
-    )
+    reviews = review_turns(app, chosen, reviewer_ids=reviewer_ids, round_no=round_no, config=config, gold=gold)
     timing["reviews_s"] = time.perf_counter() - mark
     mark = time.perf_counter()
     nightly = run_nightly_job(app, **config.nightly)
@@ -291,7 +272,6 @@ def run_simulation(
 
     started = time.perf_counter()
     gold = gold_by_intent()
-    texts = article_texts()
     labelled = [q for q in read_questions(config.questions) if q.category in gold]
     pool, heldout = stratified_split(labelled, holdout_fraction=config.holdout_fraction, seed=config.seed)
     batches = customer_batches(pool, rounds=config.rounds, per_round=config.per_round, seed=config.seed)
@@ -331,9 +311,7 @@ def run_simulation(
         rounds: list[dict[str, Any]] = []
         results["arms"][arm] = {"rounds": rounds}
         for round_no, batch in enumerate(batches, start=1):
-            entry = run_arm_round(
-                app, arm, round_no, batch, config=config, reviewer_ids=reviewer_ids, gold=gold, texts=texts
-            )
+            entry = run_arm_round(app, arm, round_no, batch, config=config, reviewer_ids=reviewer_ids, gold=gold)
             app = open_app(settings, fresh=False)  # pick up what the nightly job promoted
             mark = time.perf_counter()
             held, records = evaluate_heldout(

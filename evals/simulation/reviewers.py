@@ -2,16 +2,16 @@
 
 Both reviewers apply the same rule; on a small, seeded share of turns the second one votes the other way, so the
 consensus code sees disputes (which the nightly job must then leave out). A correction is the article's gold
-answer with a citation marker, and the reviewer attaches the article as the turn's first source, so the model
-learns to cite the right article.
+answer with a citation marker, and the reviewer points it at the article (the review's ``article_id``, as the
+review page's article picker does), so the model learns to cite the right article and retrieval learns the
+question.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from evals.simulation.customers import DEFAULT_MATCH_THRESHOLD, answer_is_right
 
@@ -70,20 +70,3 @@ def second_opinion(
 
 def reviewer_rng(seed: int, round_no: int, turn_key: str) -> random.Random:
     return random.Random(f"reviewer:{seed}:{round_no}:{turn_key}")
-
-
-def sources_with_article(
-    sources: Sequence[Mapping[str, Any]], *, article_id: str, title: str, text: str
-) -> list[dict[str, Any]]:
-    """The turn's logged sources with the right article first and top-scored (the training prompt keeps the
-    best-scored source first); the other sources keep their order behind it. The article's own logged chunk is
-    reused when retrieval found it, otherwise the article text the reviewer attached."""
-    rest = [dict(s) for s in sources if str(s.get("id")) != article_id]
-    found = [dict(s) for s in sources if str(s.get("id")) == article_id]
-    top = max([float(s.get("score", 0.0)) for s in sources] + [0.0])
-    first: dict[str, Any] = (
-        found[0] if found else {"id": article_id, "title": title, "chunk": 0, "intent": None, "text": text}
-    )
-    first["score"] = max(1.0, top)
-    first["attached_by_reviewer"] = not found
-    return [first, *rest]
