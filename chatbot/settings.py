@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     top_p: float = Field(1.0, gt=0.0, le=1.0)
     repetition_penalty: float = Field(1.1, ge=1.0, le=2.0)
     context_window: int = Field(2048, ge=256, description="Prompt + answer budget in tokens")
+    batch_max_size: int = Field(8, ge=1, le=64, description="Concurrent chats answered in one batch (1: off)")
+    batch_window_ms: float = Field(20.0, ge=0.0, le=1000.0, description="How long a chat waits for company")
 
     # Retrieval and answering
     retrieval_k: int = Field(4, ge=1, le=20)

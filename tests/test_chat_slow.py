@@ -79,3 +79,33 @@ def test_smollm2_streams_pieces_with_logprobs(app: Any) -> None:
     assert batched[1].token_logprobs == pytest.approx(alone.token_logprobs, abs=1e-3)
     result = list(app.pipeline.stream("How can I set a new PIN?"))[-1]
     assert isinstance(result, ChatAnswer) and 0.0 <= result.confidence <= 1.0
+
+
+def test_concurrent_chats_are_answered_in_one_batch_with_the_same_answers(app: Any) -> None:
+    import threading
+
+    generator = app.pipeline.generator
+    prompts = [[{"role": "user", "content": q}] for q in ("Say hello.", "Name a colour.", "Count to three.")]
+    alone = [generator.generate(p, max_new_tokens=8) for p in prompts]
+    results: dict[int, list[Any]] = {}
+    sizes_before = len(generator.batcher.batch_sizes)
+    generator.batcher.window_s = 3.0  # wide enough that three threads started together always meet
+    try:
+        threads = [
+            threading.Thread(
+                target=lambda i=i: results.update({i: list(generator.stream(prompts[i], max_new_tokens=8))})
+            )
+            for i in range(3)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+    finally:
+        generator.batcher.window_s = app.settings.batch_window_ms / 1000.0
+    assert generator.batcher.batch_sizes[sizes_before:] == [3]
+    for i, single in enumerate(alone):
+        *pieces, final = results[i]
+        assert isinstance(final, Generation) and final.text == single.text
+        assert "".join(pieces).strip() == final.text
+        assert final.token_logprobs == pytest.approx(single.token_logprobs, abs=1e-3)

@@ -236,3 +236,25 @@ def test_serve_refuses_a_busy_port(capsys: pytest.CaptureFixture[str]) -> None:
     err = capsys.readouterr().err.strip()
     assert err.startswith(f"bankbot serve: error: cannot listen on 127.0.0.1:{port}: ")
     assert len(err.splitlines()) == 1
+
+
+def test_chat_api_answers_logs_and_rejects_an_empty_question(tmp_path: Path, embedder: Any) -> None:
+    from fastapi.testclient import TestClient
+    from sqlmodel import select
+
+    from chatbot.db.models import Turn
+    from ui.server import create_server
+
+    app = build_app(make_settings(tmp_path), embedder=embedder)
+    app.upgrade_database()
+    with TestClient(create_server(app)) as client:
+        reply = client.post("/api/chat", json={"question": "When will my card arrive?"})
+        assert reply.status_code == 200
+        body = reply.json()
+        assert set(body) == {"answer", "sources", "confidence", "abstained", "turn_id", "latency_ms"}
+        with app.session() as session:
+            turn = session.exec(select(Turn)).one()
+        assert str(turn.id) == body["turn_id"] and turn.question == "When will my card arrive?"
+        empty = client.post("/api/chat", json={"question": "   "})
+        assert empty.status_code == 422 and "empty" in empty.json()["error"]
+        assert client.post("/api/chat", json={}).status_code == 422  # no question field at all

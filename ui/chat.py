@@ -175,8 +175,11 @@ def build_chat(app: Any) -> "gr.Blocks":
             return fresh, [], "", "", ""
 
         outputs = [question, chatbot, state, status]
-        question.submit(respond, [question, state], outputs)
-        send.click(respond, [question, state], outputs)
+        # Gradio runs one event of a kind at a time by default; the generator's batcher is what bounds the model
+        # work, so let as many customers in as it batches (twice: one batch runs while the next one gathers).
+        limit = {"concurrency_limit": 2 * app.settings.batch_max_size, "concurrency_id": "chat"}
+        question.submit(respond, [question, state], outputs, **limit)
+        send.click(respond, [question, state], outputs, **limit)
         chatbot.like(on_like, [state, comment], [state, status, comment])
         comment_btn.click(on_comment, [state, comment], [status, comment])
         new.click(reset, None, [state, chatbot, question, comment, status])

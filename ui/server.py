@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
 
 from ui.auth import DASHBOARD_ROLES, REVIEW_ROLES, login_checker
 
@@ -17,6 +20,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+class ChatRequest(BaseModel):
+    question: str
+    conversation_id: uuid.UUID | None = None
+
+
 REVIEW_PATH = "/review"
 DASHBOARD_PATH = "/dashboard"
 
@@ -24,6 +32,7 @@ DASHBOARD_PATH = "/dashboard"
 def create_server(app: Any) -> FastAPI:
     import gradio as gr
     from fastapi import FastAPI
+    from fastapi.responses import JSONResponse
 
     from ui.chat import build_chat
     from ui.dashboard import build_dashboard
@@ -34,6 +43,21 @@ def create_server(app: Any) -> FastAPI:
     @server.get("/healthz")
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
+
+    # A JSON endpoint for integrations and the load benchmark: the same pipeline (and batcher) as the web chat,
+    # logged the same way. A plain (sync) handler, so FastAPI runs concurrent calls in its thread pool.
+    @server.post("/api/chat", response_model=None)
+    def api_chat(request: ChatRequest) -> Any:
+        from chatbot.errors import BankbotError, InvalidQuestion
+
+        try:
+            answer = app.pipeline.answer(request.question, conversation_id=request.conversation_id)
+        except InvalidQuestion as exc:
+            return JSONResponse({"error": str(exc)}, status_code=422)
+        except BankbotError as exc:
+            log.warning("chat API: %s", exc)
+            return JSONResponse({"error": str(exc)}, status_code=503)
+        return JSONResponse(answer.to_json())
 
     # Footer links to the API page would advertise the protected apps' endpoints; keep the footer minimal.
     footer: list[Any] = ["gradio"]

@@ -2,19 +2,22 @@
 
 Every generated token's log-probability is taken from the model's raw logits (``output_logits``: before the
 repetition penalty and other processors), so the confidence reflects what the model itself believed.
-Calls are serialised with a lock: one CPU model serves concurrent web requests one at a time rather than
-thrashing two cores with several at once.
+Concurrent chats are micro-batched (``chatbot.generation.batching``): requests that arrive together are answered
+in one ``generate`` call by one worker thread, so two cores are never thrashed by several generations at once
+and 8 customers do not wait for 8 answers in turn. Explicit batches (``generate_batch``: evals, simulation)
+share the same lock.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from chatbot.errors import ModelLoadError
+from chatbot.generation.batching import Batcher, BatchRequest, RowStreamer, TextDeltas
 from chatbot.protocols import Generation, Message
 from chatbot.settings import Settings
 
@@ -82,6 +85,9 @@ class HFGenerator:
         self.backend, self.fast_path, self.guard = served.backend, served.fast_path, served.guard
         self.stop_ids = self._stop_ids()
         self._lock = threading.Lock()
+        self.batcher = Batcher(
+            self._run_batch, max_batch=settings.batch_max_size, window_s=settings.batch_window_ms / 1000.0
+        )
         if self.fast_path.enabled:  # compile now, before the first customer
             from chatbot.generation.backends import warm_up
 
@@ -93,7 +99,7 @@ class HFGenerator:
         return len(self.tokenizer.encode(text, add_special_tokens=False))
 
     def generate(self, messages: Sequence[Message], *, max_new_tokens: int | None = None) -> Generation:
-        return self.generate_batch([messages], max_new_tokens=max_new_tokens)[0]
+        return self.batcher.generate(messages, max_new_tokens or self.settings.max_new_tokens)
 
     def generate_batch(
         self, batch: Sequence[Sequence[Message]], *, max_new_tokens: int | None = None
@@ -108,37 +114,23 @@ class HFGenerator:
         return self._generations(out, inputs)
 
     def stream(self, messages: Sequence[Message], *, max_new_tokens: int | None = None) -> Iterator[str | Generation]:
-        import torch
-        from transformers import TextIteratorStreamer
-
-        inputs = self._encode([messages])
-        streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
-        result: dict[str, Any] = {}
-
-        def run() -> None:
-            try:
-                with torch.inference_mode():
-                    result["out"] = self.model.generate(
-                        **inputs, streamer=streamer, **self._generate_kwargs(max_new_tokens, inputs)
-                    )
-            except BaseException as exc:  # re-raised in the caller's thread below
-                result["error"] = exc
-                streamer.end()  # unblock the consumer, which would otherwise wait forever
-
-        with self._lock:
-            worker = threading.Thread(target=run, name="bankbot-generate", daemon=True)
-            worker.start()
-            try:
-                for piece in streamer:
-                    if piece:
-                        yield piece
-            finally:
-                worker.join()
-        if "error" in result:
-            raise result["error"]
-        yield self._generations(result["out"], inputs)[0]
+        yield from self.batcher.stream(messages, max_new_tokens or self.settings.max_new_tokens)
 
     # --- internals ---------------------------------------------------------------------------------------
+    def _run_batch(self, requests: Sequence[BatchRequest], emit: Callable[[int, str], None]) -> list[Generation]:
+        """One ``generate`` call for the batcher's requests, streaming each row's text as it is produced."""
+        import torch
+
+        inputs = self._encode([r.messages for r in requests])
+        deltas = TextDeltas(
+            lambda ids: self.tokenizer.decode(ids, skip_special_tokens=True), len(requests), self.stop_ids
+        )
+        streamer = RowStreamer(lambda row, token: emit(row, deltas.add(row, token)))
+        kwargs = self._generate_kwargs(requests[0].max_new_tokens, inputs)
+        with self._lock, torch.inference_mode():
+            out = self.model.generate(**inputs, streamer=streamer, **kwargs)
+        return self._generations(out, inputs)
+
     def _stop_ids(self) -> list[int]:
         ids: set[int] = set()
         configured = self.model.generation_config.eos_token_id
