@@ -2,8 +2,12 @@
 
 Why: at 135M parameters on 2 CPU cores the fixed per-token overhead (Python dispatch, many small kernels) and the
 bytes of weights read per token limit decoding, not FLOPs. bf16 halves the bytes, torchao's int4 weight-only
-(groups of 32, bf16 activations, PyTorch's ``_weight_int4pack_mm_for_cpu`` kernel) quarters them again, and a static
-KV cache lets ``torch.compile`` fuse each decode step into a few kernels. Measurements: docs/inference.md.
+(groups of 32, PyTorch's ``_weight_int4pack_mm_for_cpu`` kernel) quarters them again, and a static KV cache lets
+``torch.compile`` fuse each decode step into a few kernels. The quantized back ends keep **fp32 activations**
+(norms, attention, embeddings, the matmul inputs): CPUs without native bf16 (AVX2 only, like this project's machine)
+emulate bf16 arithmetic slowly — a bf16 prefill was ~9x slower per projection than fp32 here — and fp32
+activations also keep the quantized model closer to the fp32 reference the quality guard compares it with.
+Measurements: docs/inference.md.
 
 Everything is cached on disk per (base model, adapter version, adapter weights) under
 ``settings.models_dir / "serving" / <key>`` so a restart or an adapter switch costs seconds, not minutes:
@@ -42,7 +46,9 @@ QUANTIZED = ("int8-weight-only", "int4-weight-only")
 INT4_GROUP_SIZE = 32
 # Static caches are allocated to one of these lengths; each length is one compiled graph, so few and coarse.
 CACHE_BUCKETS = (1024, 2048, 4096, 8192, 16384)
-CACHE_FORMAT = "v1"  # bump when the layout or the conversion changes: old cache folders are then ignored
+CACHE_FORMAT = "v2"  # bump when the layout or the conversion changes: old cache folders are then ignored
+# Activation (compute) dtype per back end; weights of the quantized ones are int8/int4 either way.
+ACTIVATIONS = {"fp32": "fp32", "bf16": "bf16", "int8-weight-only": "fp32", "int4-weight-only": "fp32"}
 
 BuildMerged = Callable[[], tuple[Any, Any]]
 
@@ -115,7 +121,7 @@ def load_merged(folder: Path, dtype: str = "fp32") -> tuple[Any, Any]:
 
 # --- conversion ---------------------------------------------------------------------------------------------------
 def torchao_config(backend: str) -> Any:
-    """The maintained torchao weight-only config for a back end (CPU kernels, bf16 activations)."""
+    """The maintained torchao weight-only config for a back end (CPU kernels; activations keep the model's dtype)."""
     if backend == "int4-weight-only":
         # torchao's stable Int4WeightOnlyConfig packs for CUDA kernels only; the CPU (tinygemm-for-CPU) packing
         # lives in its prototype namespace in torchao 0.18.
@@ -130,14 +136,15 @@ def torchao_config(backend: str) -> Any:
 
 
 def convert(model: Any, backend: str) -> Any:
-    """Apply ``backend`` to a merged fp32 model in place and return it (bf16 weights, then torchao quantization)."""
+    """Apply ``backend`` to a merged model in place and return it: the activation dtype (``ACTIVATIONS``), then
+    torchao weight-only quantization for the quantized back ends."""
     import torch
 
     if backend not in BACKENDS:
         raise BackendRefused(f"BANKBOT_INFERENCE_BACKEND={backend}: unknown (one of auto, {', '.join(BACKENDS)})")
-    if backend == "fp32":
-        return model.float().eval()
-    if model.dtype != torch.bfloat16:
+    if ACTIVATIONS[backend] == "fp32":
+        model = model.float()
+    elif model.dtype != torch.bfloat16:
         # Cast parameters only: buffers such as RoPE's inv_freq stay fp32, as from_pretrained(dtype=bf16) keeps
         # them (a bf16 inv_freq shifts every position's rotation and costs quality).
         for param in model.parameters():
@@ -166,7 +173,7 @@ def load_backend(cache_dir: Path, backend: str, merged: Path) -> tuple[Any, Any]
 
     if backend == "fp32":
         return load_merged(merged)
-    model, tokenizer = load_merged(merged, dtype="bf16")
+    model, tokenizer = load_merged(merged, dtype=ACTIVATIONS[backend])
     if backend not in QUANTIZED:
         return convert(model, backend), tokenizer
     weights = cache_dir / f"{backend}.pt"

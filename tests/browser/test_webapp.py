@@ -138,11 +138,17 @@ def test_chat_thumbs_down_review_and_consensus(server: Server, new_page: Any) ->
     assert rob.locator("#edit-answer textarea").input_value() == original
     assert RITA_FIX not in rob.content()
     rob.locator("#edit-answer textarea").fill(ROB_FIX)
+    # he also points the correction at the article it rests on (the picker starts on the bot's citation)
+    picker = rob.locator("#edit-article input")
+    picker.click()
+    picker.fill("card_delivery_estimate")
+    rob.locator('[data-testid="dropdown-option"]', has_text="(card_delivery_estimate)").first.click()
     rob.locator("#btn-correct").click()
     rob.locator("#review-message", has_text="Saved correct for the last turn (now agreed)").wait_for()
     with bot.session() as session:
         turn = crud.get_turn(session=session, turn_id=turn_id)
         assert (turn.review_status, turn.consensus_verdict, turn.consensus_answer) == ("agreed", "correct", ROB_FIX)
+        assert turn.consensus_article_id == "card_delivery_estimate"
         assert len(session.exec(select(Review).where(Review.turn_id == turn_id)).all()) == 2
 
     # --- engineer: the dashboard counts the turn and the thumbs-down --------------------------------------------
