@@ -242,8 +242,9 @@ class ChatPipeline:
             turn.reason = f"guard:{verdict.rule}"
             turn.meta["guard_match"] = verdict.matched
             return turn
+        # Kept in the retriever's order (its fused ranking); ``score`` is each article's evidence, which can
+        # order differently (retrieval/retriever.py).
         turn.retrieved = [Source.from_document(d) for d in self.app.retriever.invoke(redacted_q)]
-        turn.retrieved.sort(key=lambda s: s.score, reverse=True)
         turn.sources = turn.retrieved[:MAX_PASSAGES]
         if not turn.sources or turn.sources[0].score < self.settings.min_retrieval_score:
             turn.reason = "out_of_scope"

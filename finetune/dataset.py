@@ -84,14 +84,14 @@ def is_validation(qhash: str, percent: int = VALIDATION_PERCENT) -> bool:
 
 
 def article_of(turn: ReviewedTurn) -> str | None:
-    """The article a turn is about: the reviewers' choice, else its first cited source, else its top source."""
+    """The article a turn is about: the reviewers' choice, else its first cited source, else its first (top-ranked)
+    source."""
     if turn.reviewer_article:
         return turn.reviewer_article
     if turn.cited:
         return turn.cited[0]
     if turn.sources:
-        top = max(turn.sources, key=lambda s: float(s.get("score", 0.0)))
-        return str(top.get("id")) or None
+        return str(turn.sources[0].get("id")) or None
     return None
 
 

@@ -8,6 +8,13 @@ distant examples cannot crowd out a closer article). The final score is
 ``(1 - article_weight) * vote_share * s + article_weight * a``, in [0, 1]:
 a question close to known questions of one article scores near ``s``, an out-of-scope one scores low in both.
 The weights were chosen on the Banking77 dev split (docs/retrieval.md).
+
+The fused score only **ranks**. The ``score`` a document carries — what confidence and abstention read — is the
+article's evidence ``max(a, s_article)`` (its own similarity, or its closest known question's, whichever is
+higher), which keeps one scale however many examples are indexed: with a sparse index the vote shares are split
+among the articles themselves, and the fused numbers fell by half, so the first reviewed examples made the bot
+hand off most questions (measured by the feedback-loop simulation, docs/simulation.md). ``rank_score`` keeps the
+fused number for inspection.
 """
 
 from __future__ import annotations
@@ -43,6 +50,16 @@ def example_votes(hits: Iterable[tuple[str, float]], *, temperature: float = TEM
         weights[article_id] = weights.get(article_id, 0.0) + math.exp((sim - best) / temperature)
     total = sum(weights.values())
     return {a: w / total for a, w in weights.items()}
+
+
+def evidence_scores(
+    article_scores: Mapping[str, float], example_hits: Iterable[tuple[str, float]]
+) -> dict[str, float]:
+    """article id -> max(its own similarity, its closest example question's similarity), in [0, 1]."""
+    evidence = dict(article_scores)
+    for article_id, sim in example_hits:
+        evidence[article_id] = max(evidence.get(article_id, 0.0), sim)
+    return evidence
 
 
 def fuse_scores(
@@ -101,17 +118,16 @@ class KnowledgeBaseRetriever(BaseRetriever):
         hits = []
         if self.example_index is not None:
             hits = [(h.article_id, h.score) for h in self.example_index.search_by_vector(vector, self.example_k)]
-        scores = fuse_scores(
-            {a: s for a, (_, s) in best_chunk.items()},
-            hits,
-            temperature=self.temperature,
-            article_weight=self.article_weight,
-        )
+        article_scores = {a: s for a, (_, s) in best_chunk.items()}
+        scores = fuse_scores(article_scores, hits, temperature=self.temperature, article_weight=self.article_weight)
         ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))[: self.k]
         missing = [a for a, _ in ranked if a not in best_chunk]
         if missing:  # voted for by examples but no chunk among the nearest: fetch its best chunk
             best_chunk.update(self._best_chunks(vector, missing))
-        return [self._document(best_chunk[a][0], score) for a, score in ranked if a in best_chunk]
+        evidence = evidence_scores({a: s for a, (_, s) in best_chunk.items()}, hits)
+        return [
+            self._document(best_chunk[a][0], evidence[a], rank_score) for a, rank_score in ranked if a in best_chunk
+        ]
 
     def _best_chunks(self, vector: list[float], article_ids: list[str]) -> dict[str, tuple[Document, float]]:
         found: dict[str, tuple[Document, float]] = {}
@@ -124,7 +140,7 @@ class KnowledgeBaseRetriever(BaseRetriever):
         return found
 
     @staticmethod
-    def _document(chunk: Document, score: float) -> Document:
+    def _document(chunk: Document, score: float, rank_score: float) -> Document:
         meta = chunk.metadata
         return Document(
             page_content=chunk.page_content,
@@ -136,6 +152,7 @@ class KnowledgeBaseRetriever(BaseRetriever):
                 "headings": str(meta.get("headings", "")),
                 "source": str(meta.get("source", "")),
                 "score": round(min(1.0, max(0.0, score)), 6),
+                "rank_score": round(min(1.0, max(0.0, rank_score)), 6),
             },
         )
 

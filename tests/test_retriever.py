@@ -12,7 +12,7 @@ import pytest
 from retrieval.example_index import ExampleIndex, normalise_question
 from retrieval.ingest import ingest
 from retrieval.kb import demo_kb_dir
-from retrieval.retriever import build_retriever, example_votes, fuse_scores
+from retrieval.retriever import build_retriever, evidence_scores, example_votes, fuse_scores
 from retrieval.vector_store import open_vector_store
 from tests.conftest import make_settings
 
@@ -137,6 +137,27 @@ def test_a_few_examples_cannot_crowd_out_a_closer_article() -> None:
     assert fused["a"] == pytest.approx(0.8 * 1 / total * 0.6 + 0.2 * 0.6)
     assert fused["b"] == pytest.approx(0.8 * (math.exp(-2) + math.exp(-6)) / total * 0.6 + 0.2 * 0.3)
     assert max(fused, key=lambda k: fused[k]) == "a"
+
+
+def test_evidence_is_the_best_of_article_and_example_similarity() -> None:
+    assert evidence_scores({"a": 0.6, "b": 0.3}, [("b", 0.5), ("c", 0.7), ("b", 0.4)]) == {"a": 0.6, "b": 0.5, "c": 0.7}
+    assert evidence_scores({"a": 0.6}, []) == {"a": 0.6}
+
+
+def test_a_few_examples_do_not_lower_the_score_confidence_reads(tmp_path: Path, embedder: Any) -> None:
+    """Documents are ranked by the fused score but carry the evidence score, so indexing the first reviewed
+    questions does not shrink every score (and push the bot into handing off)."""
+    settings = make_settings(tmp_path)
+    store = open_vector_store(settings, embedder)
+    ingest(settings, store, [demo_kb_dir() / f"{a}.md" for a in ("activate_my_card", "card_arrival")], progress=False)
+    question = "How do I activate my card?"
+    alone = build_retriever(settings, store, None).invoke(question)
+    index = ExampleIndex.open(settings, embedder)
+    index.add(["when does the parcel with my card come", "is my card in the post"], ["card_arrival"] * 2, source="t")
+    docs = build_retriever(settings, store, index).invoke(question)
+    assert [d.metadata["article_id"] for d in docs] == [d.metadata["article_id"] for d in alone]
+    assert docs[0].metadata["score"] == pytest.approx(alone[0].metadata["score"], abs=1e-6)
+    assert docs[0].metadata["rank_score"] < docs[0].metadata["score"]  # the fused number is lower, and kept apart
 
 
 def test_promoted_embedder_gets_its_own_reembedded_collections(tmp_path: Path, embedder: Any) -> None:
