@@ -121,7 +121,9 @@ def test_example_votes_are_softmax_weights_per_article() -> None:
 
 
 def test_fuse_scores_mixes_votes_and_article_scores() -> None:
-    fused = fuse_scores({"a": 0.5, "c": 0.4}, [("a", 0.9), ("b", 0.9)], temperature=0.1, article_weight=0.2)
+    fused = fuse_scores(
+        {"a": 0.5, "c": 0.4}, [("a", 0.9), ("b", 0.9)], temperature=0.1, article_weight=0.2, article_offset=0.0
+    )
     # Neighbours: examples a 0.9, b 0.9 and the articles' own scores a 0.5, c 0.4; best 0.9, weights exp((s-0.9)/0.1).
     total = 2 + math.exp(-4) + math.exp(-5)
     assert fused["a"] == pytest.approx(0.8 * (1 + math.exp(-4)) / total * 0.9 + 0.2 * 0.5)
@@ -132,10 +134,20 @@ def test_fuse_scores_mixes_votes_and_article_scores() -> None:
 
 def test_a_few_examples_cannot_crowd_out_a_closer_article() -> None:
     # One indexed example of article "b" at similarity 0.5; the question's own article "a" matches at 0.6.
-    fused = fuse_scores({"a": 0.6, "b": 0.3}, [("b", 0.5)])
+    fused = fuse_scores({"a": 0.6, "b": 0.3}, [("b", 0.5)], article_offset=0.0)
     total = 1 + math.exp(-2) + math.exp(-6)  # temperature 0.05: a 0.6 -> 1, b 0.5 -> e^-2, b 0.3 -> e^-6
     assert fused["a"] == pytest.approx(0.8 * 1 / total * 0.6 + 0.2 * 0.6)
     assert fused["b"] == pytest.approx(0.8 * (math.exp(-2) + math.exp(-6)) / total * 0.6 + 0.2 * 0.3)
+    assert max(fused, key=lambda k: fused[k]) == "a"
+
+
+def test_articles_vote_with_the_offset_that_puts_them_on_the_questions_scale() -> None:
+    # An example at 0.65 beats an article at 0.6 without the offset; with 0.1 added the article's vote wins.
+    article, example = {"a": 0.6, "b": 0.3}, [("b", 0.65)]
+    assert max((f := fuse_scores(article, example, article_offset=0.0)), key=lambda k: f[k]) == "b"
+    fused = fuse_scores(article, example, article_offset=0.1)
+    total = 1 + math.exp(-1) + math.exp(-6)  # neighbours a 0.7 (best), b 0.65 -> e^-1, b 0.4 -> e^-6
+    assert fused["a"] == pytest.approx(0.8 * 1 / total * 0.7 + 0.2 * 0.6)
     assert max(fused, key=lambda k: fused[k]) == "a"
 
 
@@ -157,7 +169,7 @@ def test_a_few_examples_do_not_lower_the_score_confidence_reads(tmp_path: Path, 
     docs = build_retriever(settings, store, index).invoke(question)
     assert [d.metadata["article_id"] for d in docs] == [d.metadata["article_id"] for d in alone]
     assert docs[0].metadata["score"] == pytest.approx(alone[0].metadata["score"], abs=1e-6)
-    assert docs[0].metadata["rank_score"] < docs[0].metadata["score"]  # the fused number is lower, and kept apart
+    assert docs[0].metadata["rank_score"] != docs[0].metadata["score"]  # the fused number is kept apart
 
 
 def test_promoted_embedder_gets_its_own_reembedded_collections(tmp_path: Path, embedder: Any) -> None:
