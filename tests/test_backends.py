@@ -309,3 +309,15 @@ def backends_source(settings: Any) -> str:
     from chatbot.model_loading import llm_source
 
     return llm_source(settings)
+
+
+def test_warm_up_runs_single_prompts_then_two_batch_sizes() -> None:
+    calls: list[tuple[str, int]] = []
+    backends.warm_up(
+        lambda messages, n: calls.append(("one", n)),
+        generate_batch=lambda batch, n: calls.append((f"batch of {len(batch)}", n)),
+    )
+    assert calls == [("one", 4), ("one", 4), ("batch of 2", 4), ("batch of 3", 4)]
+    calls.clear()
+    backends.warm_up(lambda messages, n: calls.append(("one", n)), rounds=1)
+    assert calls == [("one", 4)]

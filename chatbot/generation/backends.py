@@ -237,10 +237,16 @@ def use_compile_cache(models_dir: Path) -> None:
     os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(Path(models_dir) / "inductor-cache"))
 
 
-def warm_up(generate: Callable[[list[dict[str, str]], int], Any], rounds: int = 2) -> float:
+def warm_up(
+    generate: Callable[[list[dict[str, str]], int], Any],
+    rounds: int = 2,
+    generate_batch: Callable[[list[list[dict[str, str]]], int], Any] | None = None,
+) -> float:
     """Run a realistic-length prompt through the serving path so compilation happens before the first customer.
 
     Two rounds: the first compiles, the second checks no recompilation is left (and pays any lazy one-offs).
+    With ``generate_batch`` (the server batches concurrent chats) a batch of two and one of three follow: the first
+    batch size other than one recompiles with a dynamic batch dimension, the next one checks it is reused.
     Returns the seconds spent.
     """
     started = time.perf_counter()
@@ -251,6 +257,9 @@ def warm_up(generate: Callable[[list[dict[str, str]], int], Any], rounds: int = 
     ]
     for _ in range(rounds):
         generate(messages, 4)
+    if generate_batch is not None:
+        for size in (2, 3):
+            generate_batch([messages] * size, 4)
     return time.perf_counter() - started
 
 

@@ -91,7 +91,11 @@ class HFGenerator:
         if self.fast_path.enabled:  # compile now, before the first customer
             from chatbot.generation.backends import warm_up
 
-            seconds = warm_up(lambda messages, n: self.generate(messages, max_new_tokens=n))
+            batched = settings.batch_max_size > 1
+            seconds = warm_up(
+                lambda messages, n: self.generate(messages, max_new_tokens=n),
+                generate_batch=(lambda batch, n: self.generate_batch(batch, max_new_tokens=n)) if batched else None,
+            )
             log.info("%s warmed up (compiled) in %.0f s", self.backend, seconds)
 
     # --- protocol ------------------------------------------------------------------------------------------
