@@ -159,8 +159,34 @@ def test_summarise_exact_values() -> None:
     # AUROC: positives {0.9, 0.7} vs negatives {0.2, 0.8}: pairs won 0.9>0.2, 0.9>0.8, 0.7>0.2 -> 3/4
     assert m["auroc"] == pytest.approx(0.75)
     assert (m["wrong_share_low_confidence"], m["wrong_share_rest"]) == (1.0, pytest.approx(1 / 3))
+    # citations: the least confident (0.2) cited wrongly; the other three cited right
+    assert (m["wrong_citation_share_low_confidence"], m["wrong_citation_share_rest"]) == (1.0, 0.0)
     # ECE with 5 bins: (0.2,0.4]: {0.2 wrong} |0-0.2|; (0.6,0.8]: {0.7 right, 0.8 wrong} |0.5-0.75|; (0.8,1]: |1-0.9|
     assert m["ece"] == pytest.approx(0.25 * 0.2 + 0.5 * 0.25 + 0.25 * 0.1)
+
+
+def test_merge_rescores_answer_metrics_from_the_stored_rounds(tmp_path: Path) -> None:
+    import json
+    from dataclasses import asdict
+
+    from evals.simulation.report import rescore_run
+
+    answers = [record(True, 0.9, 0.6), record(False, 0.2, 0.2, False)]
+    (tmp_path / "rounds").mkdir()
+    stored = {"answers": [asdict(a) for a in answers]}
+    (tmp_path / "rounds" / "start-round-0.json").write_text(json.dumps(stored))
+    (tmp_path / "rounds" / "random-round-1.json").write_text(json.dumps(stored))
+    old = {"retrieval_accuracy_at_1": 0.5, "retrieval_n": 10, "rouge_l": 0.99}
+    summary = {
+        "round0": old,
+        "arms": {"random": {"rounds": [{"round": 1, "heldout": old}, {"round": 2, "heldout": old}]}},
+    }
+    fresh = rescore_run(tmp_path, summary)
+    assert fresh["round0"]["rouge_l"] == pytest.approx(0.4) and fresh["round0"]["retrieval_accuracy_at_1"] == 0.5
+    assert fresh["round0"]["wrong_citation_share_low_confidence"] == 1.0
+    assert fresh["arms"]["random"]["rounds"][0]["heldout"]["rouge_l"] == pytest.approx(0.4)
+    assert fresh["arms"]["random"]["rounds"][1]["heldout"] == old  # no stored answers: kept as they were
+    assert summary["round0"]["rouge_l"] == 0.99  # the input is not modified
 
 
 # --- report --------------------------------------------------------------------------------------------------------

@@ -128,14 +128,15 @@ def merge(runs: list[Path], out: Path) -> int:
     import json
 
     from chatbot.errors import BankbotError
-    from evals.simulation.report import merge_results, write_report
+    from evals.simulation.report import merge_results, rescore_run, write_report
 
     summaries = []
     for run_dir in runs:
         path = run_dir / "summary.json"
         if not path.is_file():
             raise BankbotError(f"{path}: no such file (is {run_dir} a finished simulation?)")
-        summaries.append(json.loads(path.read_text(encoding="utf-8")))
+        # answer metrics are recomputed from the stored answers, so a report gains metrics added since the run
+        summaries.append(rescore_run(run_dir, json.loads(path.read_text(encoding="utf-8"))))
     try:
         results = merge_results(summaries)
     except ValueError as exc:

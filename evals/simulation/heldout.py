@@ -53,6 +53,10 @@ def summarise(retrieval: Mapping[str, Any], answers: Sequence[AnswerRecord]) -> 
     confidences = [a.confidence for a in answers]
     right = [a.right for a in answers]
     low_wrong, rest_wrong = low_confidence_split(confidences, right, LOW_CONFIDENCE_SHARE)
+    # The same split on citations: a weaker notion of "right" that still separates answers while a small model
+    # rarely reaches the answer-accuracy bar (a hand-off counts as not citing the right article).
+    cited = [a.cited_right for a in answers]
+    low_wrong_cite, rest_wrong_cite = low_confidence_split(confidences, cited, LOW_CONFIDENCE_SHARE)
     return {
         "retrieval_n": retrieval.get("n"),
         "retrieval_accuracy_at_1": retrieval.get("accuracy_at_1"),
@@ -69,8 +73,22 @@ def summarise(retrieval: Mapping[str, Any], answers: Sequence[AnswerRecord]) -> 
         "auroc": metrics.auroc(confidences, right),
         "wrong_share_low_confidence": low_wrong,
         "wrong_share_rest": rest_wrong,
+        "wrong_citation_share_low_confidence": low_wrong_cite,
+        "wrong_citation_share_rest": rest_wrong_cite,
         "confidence_bins": metrics.reliability_bins(confidences, right, n_bins=CONFIDENCE_BINS),
     }
+
+
+def rescore(held: Mapping[str, Any], answers: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """A round's held-out metrics recomputed from its stored answer records (``rounds/*.json``) with the current
+    ``summarise``, keeping the round's retrieval numbers (they are not stored per query)."""
+    retrieval = {
+        "n": held.get("retrieval_n"),
+        "accuracy_at_1": held.get("retrieval_accuracy_at_1"),
+        "recall_at_5": held.get("retrieval_recall_at_5"),
+        "mrr": held.get("retrieval_mrr"),
+    }
+    return summarise(retrieval, [AnswerRecord(**dict(a)) for a in answers])
 
 
 def answer_record(

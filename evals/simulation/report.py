@@ -22,6 +22,8 @@ COLUMNS: tuple[tuple[str, str, bool], ...] = (
     ("auroc", "AUROC", True),
     ("wrong_share_low_confidence", "wrong, lowest-conf 20%", False),
     ("wrong_share_rest", "wrong, rest", False),
+    ("wrong_citation_share_low_confidence", "wrong citation, lowest-conf 20%", False),
+    ("wrong_citation_share_rest", "wrong citation, rest", False),
 )
 # The metrics the simulation must raise from round 0 to the last round, and where the arms are compared.
 HEADLINE = ("retrieval_accuracy_at_1", "rouge_l")
@@ -181,6 +183,27 @@ COMPARABLE = (
     "heldout_limit",
     "llm_model",
 )
+
+
+def rescore_run(run_dir: Path, summary: Mapping[str, Any]) -> dict[str, Any]:
+    """``summary`` with every round's held-out answer metrics recomputed from ``run_dir/rounds/*.json``
+    (``heldout.rescore``); rounds without a stored file keep their numbers."""
+    from evals.simulation.heldout import rescore
+
+    def stored(name: str) -> list[Any] | None:
+        path = run_dir / "rounds" / name
+        return json.loads(path.read_text(encoding="utf-8")).get("answers") if path.is_file() else None
+
+    result = json.loads(json.dumps(summary))  # a deep copy
+    start = stored("start-round-0.json")
+    if start is not None and result.get("round0"):
+        result["round0"] = rescore(result["round0"], start)
+    for arm, data in result.get("arms", {}).items():
+        for entry in data.get("rounds", []):
+            answers = stored(f"{arm}-round-{entry['round']}.json")
+            if answers is not None and entry.get("heldout"):
+                entry["heldout"] = rescore(entry["heldout"], answers)
+    return dict(result)
 
 
 def merge_results(summaries: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
