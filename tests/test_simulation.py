@@ -186,6 +186,8 @@ def test_merge_rescores_answer_metrics_from_the_stored_rounds(tmp_path: Path) ->
     assert fresh["round0"]["wrong_citation_share_low_confidence"] == 1.0
     assert fresh["arms"]["random"]["rounds"][0]["heldout"]["rouge_l"] == pytest.approx(0.4)
     assert fresh["arms"]["random"]["rounds"][1]["heldout"] == old  # no stored answers: kept as they were
+    change = fresh["arms"]["random"]["rouge_l_change"]  # round 0 vs the last stored round: the same answers
+    assert (change["n"], change["delta"], change["up"], change["down"]) == (1, 0.0, 0, 0)
     assert summary["round0"]["rouge_l"] == 0.99  # the input is not modified
 
 

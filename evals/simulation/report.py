@@ -110,6 +110,13 @@ def markdown(results: Mapping[str, Any], *, plots: Sequence[str] = ()) -> str:
         for key, v in checks[arm].items():
             word = "rose" if v["rose"] else "did NOT rise"
             lines.append(f"- `{arm}`: {key} {word} ({fmt(v['round0'])} → {fmt(v['last'])})")
+        change = results["arms"][arm].get("rouge_l_change")
+        if change:
+            lines.append(
+                f"- `{arm}`: per-question ROUGE-L change {change['delta']:+.3f} (paired bootstrap 95 % CI "
+                f"{change['ci_low']:+.3f} … {change['ci_high']:+.3f}; {change['up']} up, {change['down']} down "
+                f"of {change['n']})"
+            )
     if "confidence_at_least_random" in checks:
         word = "at least as good as" if checks["confidence_at_least_random"] else "WORSE than"
         lines.append(f"- confidence-prioritised review is {word} random review at the last round")
@@ -199,11 +206,40 @@ def rescore_run(run_dir: Path, summary: Mapping[str, Any]) -> dict[str, Any]:
     if start is not None and result.get("round0"):
         result["round0"] = rescore(result["round0"], start)
     for arm, data in result.get("arms", {}).items():
+        last: list[Any] | None = None
         for entry in data.get("rounds", []):
             answers = stored(f"{arm}-round-{entry['round']}.json")
             if answers is not None and entry.get("heldout"):
                 entry["heldout"] = rescore(entry["heldout"], answers)
+                last = answers
+        if start is not None and last is not None:
+            data["rouge_l_change"] = rouge_change(start, last)
     return dict(result)
+
+
+def rouge_change(first: Sequence[Mapping[str, Any]], last: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Per-question ROUGE-L change from round 0 to the last round with a paired-bootstrap 95 % interval (the
+    answer subset is small, so whether a rise is more than noise needs saying)."""
+    from evals.metrics import paired_bootstrap
+
+    before = {str(a["question"]): float(a["score"]) for a in first}
+    after = {str(a["question"]): float(a["score"]) for a in last}
+    common = sorted(before.keys() & after.keys())
+
+    def mean_score(items: Sequence[float]) -> dict[str, float]:
+        return {"rouge_l": sum(items) / len(items)}
+
+    boot = paired_bootstrap(
+        [before[q] for q in common], [after[q] for q in common], mean_score, n_resamples=5000, seed=0
+    )["rouge_l"]
+    return {
+        "n": len(common),
+        "delta": boot["delta"],
+        "ci_low": boot["ci_low"],
+        "ci_high": boot["ci_high"],
+        "up": sum(after[q] > before[q] for q in common),
+        "down": sum(after[q] < before[q] for q in common),
+    }
 
 
 def merge_results(summaries: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
