@@ -49,7 +49,9 @@ class LoraHyperparameters:
     batch_size: int = 8
     gradient_accumulation: int = 1
     epochs: float = 1.0
-    max_steps: int = 100  # cap: 1,000 examples in < 20 min on 2 CPU cores (docs/nightly.md has the timing)
+    # optimizer steps (transformers: this overrides epochs): 125 x batch 8 = one pass over 1,000 examples, ~9 min
+    # on 2 CPU cores (docs/nightly.md has the timing); larger datasets are sampled, not fully seen, each night
+    max_steps: int = 125
     warmup_steps: int = 5
     lr_scheduler: str = "cosine"
     # Early stopping on validation loss
