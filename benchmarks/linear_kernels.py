@@ -38,7 +38,15 @@ def main(argv: list[str] | None = None) -> int:
     int4 = torch.nn.Linear(576, 1536, bias=False).to(torch.bfloat16)
     int4.weight.data.copy_(fp32.weight.data)
     quantize_(int4, PrototypeInt4WeightOnlyConfig(group_size=32))
-    kernels = {"fp32": (fp32, torch.float32), "bf16": (bf16, torch.bfloat16), "int4": (int4, torch.bfloat16)}
+    int4_fp32 = torch.nn.Linear(576, 1536, bias=False)  # int4 weights, fp32 activations (the served back end)
+    int4_fp32.weight.data.copy_(fp32.weight.data)
+    quantize_(int4_fp32, PrototypeInt4WeightOnlyConfig(group_size=32))
+    kernels = {
+        "fp32": (fp32, torch.float32),
+        "bf16": (bf16, torch.bfloat16),
+        "int4": (int4, torch.bfloat16),
+        "int4_fp32_act": (int4_fp32, torch.float32),
+    }
 
     results: dict[str, Any] = {}
     for rows in (int(r) for r in args.rows.split(",")):

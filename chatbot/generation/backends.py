@@ -3,11 +3,10 @@
 Why: at 135M parameters on 2 CPU cores the fixed per-token overhead (Python dispatch, many small kernels) and the
 bytes of weights read per token limit decoding, not FLOPs. bf16 halves the bytes, torchao's int4 weight-only
 (groups of 32, PyTorch's ``_weight_int4pack_mm_for_cpu`` kernel) quarters them again, and a static KV cache lets
-``torch.compile`` fuse each decode step into a few kernels. The quantized back ends keep **fp32 activations**
-(norms, attention, embeddings, the matmul inputs): CPUs without native bf16 (AVX2 only, like this project's machine)
-emulate bf16 arithmetic slowly — a bf16 prefill was ~9x slower per projection than fp32 here — and fp32
-activations also keep the quantized model closer to the fp32 reference the quality guard compares it with.
-Measurements: docs/inference.md.
+``torch.compile`` fuse each decode step into a few kernels. The quantized back ends run bf16 activations: PyTorch's
+CPU int4 kernel has a fast path for bf16 inputs only — with fp32 activations one 576→1536 projection took 366 ms
+at prefill and 1.0 ms at decode vs 5.4 ms / 0.06 ms with bf16 (``benchmarks/linear_kernels.py``, 2026-11-21), so
+keeping fp32 activations for quality is not an option. Measurements: docs/inference.md.
 
 Everything is cached on disk per (base model, adapter version, adapter weights) under
 ``settings.models_dir / "serving" / <key>`` so a restart or an adapter switch costs seconds, not minutes:
@@ -46,9 +45,10 @@ QUANTIZED = ("int8-weight-only", "int4-weight-only")
 INT4_GROUP_SIZE = 32
 # Static caches are allocated to one of these lengths; each length is one compiled graph, so few and coarse.
 CACHE_BUCKETS = (1024, 2048, 4096, 8192, 16384)
-CACHE_FORMAT = "v2"  # bump when the layout or the conversion changes: old cache folders are then ignored
-# Activation (compute) dtype per back end; weights of the quantized ones are int8/int4 either way.
-ACTIVATIONS = {"fp32": "fp32", "bf16": "bf16", "int8-weight-only": "fp32", "int4-weight-only": "fp32"}
+CACHE_FORMAT = "v3"  # bump when the layout or the conversion changes: old cache folders are then ignored
+# Activation (compute) dtype per back end; weights of the quantized ones are int8/int4 either way. int4 with fp32
+# activations was tried (v2) and is ~60-130x slower per projection on CPU: the int4 kernel is fast for bf16 only.
+ACTIVATIONS = {"fp32": "fp32", "bf16": "bf16", "int8-weight-only": "bf16", "int4-weight-only": "bf16"}
 
 BuildMerged = Callable[[], tuple[Any, Any]]
 
