@@ -243,6 +243,21 @@ def test_guard_passes_a_faithful_backend_and_refuses_a_broken_one(tiny_dir: Path
     assert qg.judge(bad, qg.Tolerance())
 
 
+def test_the_same_model_agrees_fully_even_when_a_repetition_penalty_chose_the_answer(tiny_dir: Path) -> None:
+    # Guard v1 compared the back end's raw argmax with the answer tokens; a repetition penalty picks some of those
+    # tokens against the raw argmax, so fp32 failed against itself. Simulate such an answer: one token replaced.
+    model, tok, cases, stops = _load(tiny_dir), CharTokenizer(), _guard_cases(), [0]
+    plain = qg.reference(model, tok, cases, stops, 1.0)
+    altered = [[a[0], a[1] + 1, *a[2:]] if len(a) > 2 else a for a in plain.answers]
+    forced = [qg.teacher_forced(model, qg._prompt_ids(tok, c), a) for c, a in zip(cases, altered, strict=True)]
+    ref = qg.Reference(
+        answers=altered, mean_logprobs=[qg.mean(lps) for _, lps in forced], choices=[c for c, _ in forced]
+    )
+    assert min(qg.token_agreement(a, c) for a, c in zip(ref.answers, ref.choices, strict=True)) < 1.0  # v1's view
+    same = qg.measure(model, tok, cases, ref, stops, repetition_penalty=1.0)
+    assert same.token_agreement == 1.0 and same.logprob_shift == 0.0
+
+
 def test_explicit_backend_failing_the_cached_guard_is_refused(tiny_dir: Path, tmp_path: Path) -> None:
     cache_dir = backends.serving_dir(tmp_path, str(tiny_dir), None)
     qg.write_result(cache_dir, "int4-weight-only", _metrics(token_agreement=0.31))

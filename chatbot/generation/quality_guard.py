@@ -4,8 +4,11 @@ A speed-up that changes answers is not a speed-up (``quantize_dynamic`` int8 is 
 garbage). On ``GUARD_PROMPTS`` fixed RAG prompts (demo-eval questions with their KB article and two distractors,
 built with the production prompt builder) the guard measures, against fp32 with the same adapter merged:
 
-  token_agreement   teacher-forced: share of the fp32 answer's tokens that are also the back end's greedy choice
-                    at the same position (1.0 = identical next-token decisions; robust to one early divergence)
+  token_agreement   teacher-forced on the fp32 answer: share of positions where the back end's next-token choice
+                    (argmax of its raw logits) equals fp32's own at the same position (1.0 = identical next-token
+                    decisions; robust to one early divergence). Both sides are raw argmaxes: version 1 compared
+                    against the answer tokens themselves, which the repetition penalty had chosen, so even fp32
+                    scored ~0.7 against itself and every back end failed
   rouge_l_vs_fp32   ROUGE-L F1 of the back end's own greedy answers against the fp32 answers
   gold_rouge_drop   mean ROUGE-L against the articles' gold answers, fp32 minus back end (task quality lost)
   logprob_shift     mean |difference| of the answer's mean token log-prob (what confidence is computed from)
@@ -26,7 +29,7 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-GUARD_VERSION = 1  # bump when prompts or metrics change: cached results are then recomputed
+GUARD_VERSION = 2  # bump when prompts or metrics change: cached results are then recomputed
 GUARD_PROMPTS = 12
 GUARD_NEW_TOKENS = 64
 GUARD_PROMPT_BUDGET = 420  # prompt tokens, like a typical chat turn (3 passages of ~80 words)
@@ -205,12 +208,13 @@ class Reference:
 
     answers: list[list[int]]
     mean_logprobs: list[float]
+    choices: list[list[int]]  # fp32's own teacher-forced next-token choices along each answer
 
 
 def reference(model: Any, tokenizer: Any, cases: Sequence[GuardCase], stop_ids: Sequence[int], rp: float) -> Reference:
     answers = greedy_answers(model, tokenizer, cases, stop_ids, repetition_penalty=rp)
-    lps = [mean(teacher_forced(model, _prompt_ids(tokenizer, c), a)[1]) for c, a in zip(cases, answers, strict=True)]
-    return Reference(answers=answers, mean_logprobs=lps)
+    forced = [teacher_forced(model, _prompt_ids(tokenizer, c), a) for c, a in zip(cases, answers, strict=True)]
+    return Reference(answers=answers, mean_logprobs=[mean(lps) for _, lps in forced], choices=[c for c, _ in forced])
 
 
 def measure(
@@ -226,9 +230,10 @@ def measure(
     agreements, shifts, vs_fp32, gold_ref, gold_cand = [], [], [], [], []
     samples: list[dict[str, str]] = []
     answers = greedy_answers(candidate, tokenizer, cases, stop_ids, repetition_penalty=repetition_penalty)
-    for case, ref_answer, ref_lp, answer in zip(cases, ref.answers, ref.mean_logprobs, answers, strict=True):
+    rows = zip(cases, ref.answers, ref.mean_logprobs, ref.choices, answers, strict=True)
+    for case, ref_answer, ref_lp, ref_choices, answer in rows:
         choices, lps = teacher_forced(candidate, _prompt_ids(tokenizer, case), ref_answer)
-        agreements.append(token_agreement(ref_answer, choices))
+        agreements.append(token_agreement(ref_choices, choices))
         shifts.append(abs(mean(lps) - ref_lp))
         ref_text = tokenizer.decode(ref_answer, skip_special_tokens=True).strip()
         text = tokenizer.decode(answer, skip_special_tokens=True).strip()
