@@ -14,12 +14,13 @@ corrected). Each query is embedded and searched once; the variants re-rank the s
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
+
+from json_output import emit_json  # benchmarks/json_output.py (the script's folder is on sys.path)
 
 ROOT = Path(__file__).resolve().parents[1]
 VARIANTS: dict[str, dict[str, float]] = {
@@ -104,11 +105,7 @@ def main(argv: list[str] | None = None) -> int:
                 ]
                 table[name][index_name] = round(sum(right) / len(right), 4)
     report: dict[str, Any] = {"heldout_queries": len(labels), "accuracy_at_1": table}
-    text = json.dumps(report, indent=2)
-    if args.json and args.json != "-":
-        Path(args.json).write_text(text + "\n", encoding="utf-8")
-    else:
-        print(text)
+    emit_json(report, args.json)
     return 0
 
 

@@ -26,6 +26,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from json_output import emit_json  # benchmarks/json_output.py (the script's folder is on sys.path)
+
 CONFIGS = ("ours", "fp32", "llamacpp")
 
 
@@ -227,13 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     if "ours" in results and "llamacpp" in results:
         results["ours"].update(ratios(results["ours"], results["llamacpp"]))
-    text = json.dumps(report, indent=2)
-    if args.json == "-":
-        print(text)
-    elif args.json:
-        Path(args.json).write_text(text + "\n", encoding="utf-8")
-    else:
-        print(text)
+    emit_json(report, args.json)
     return 0
 
 

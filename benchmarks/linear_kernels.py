@@ -11,10 +11,11 @@ and shape, interleaved so a busy machine affects all three alike, plus the CPU c
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from typing import Any
+
+from json_output import emit_json  # benchmarks/json_output.py (the script's folder is on sys.path)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -72,12 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         "load_avg_1m": round(os.getloadavg()[0], 2),
         "results": results,
     }
-    text = json.dumps(report, indent=2)
-    if args.json and args.json != "-":
-        with open(args.json, "w", encoding="utf-8") as handle:
-            handle.write(text + "\n")
-    else:
-        print(text)
+    emit_json(report, args.json)
     return 0
 
 

@@ -28,6 +28,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from json_output import emit_json  # benchmarks/json_output.py (the script's folder is on sys.path)
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -178,11 +180,7 @@ def main(argv: list[str] | None = None) -> int:
         "load_avg_1m": round(os.getloadavg()[0], 2),
         "levels": results,
     }
-    text = json.dumps(report, indent=2)
-    if args.json and args.json != "-":
-        Path(args.json).write_text(text + "\n", encoding="utf-8")
-    else:
-        print(text)
+    emit_json(report, args.json)
     return 0
 
 

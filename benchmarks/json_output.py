@@ -1,0 +1,15 @@
+"""The one way benchmarks hand over their JSON report: to a file, or to stdout for ``--json -`` (or no --json)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+
+def emit_json(report: Any, destination: str | None) -> None:
+    text = json.dumps(report, indent=2)
+    if destination and destination != "-":
+        Path(destination).write_text(text + "\n", encoding="utf-8")
+    else:
+        print(text)
