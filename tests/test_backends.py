@@ -298,7 +298,9 @@ def test_int4_on_smollm2_guard_metrics_and_compiled_serving_with_logprobs(
     from tests.conftest import make_settings
 
     settings = make_settings(tmp_path, llm_model="builtin:smollm2-135m-instruct", inference_backend="int4-weight-only")
-    cache_dir = backends.serving_dir(settings.models_dir, backends_source(settings), None)
+    # The guard in a folder of its own: the shared model cache may hold a guard result of another size (e.g. the
+    # 12-prompt one of benchmarks/inference.py), which would be read instead of measured.
+    cache_dir = backends.serving_dir(tmp_path / "guard-models", backends_source(settings), None)
     result = backends.guard_backend(
         cache_dir, "int4-weight-only", Path(backends_source(settings)), repetition_penalty=1.1, n=3
     )
