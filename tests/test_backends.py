@@ -56,11 +56,13 @@ def test_judge_names_each_broken_tolerance() -> None:
     assert failures[2].startswith("log-prob shift 0.300")
 
 
-def test_cache_bucket_rounds_up_to_few_lengths() -> None:
-    assert backends.cache_bucket(1) == 1024
-    assert backends.cache_bucket(1024) == 1024
-    assert backends.cache_bucket(1025) == 2048
-    assert backends.cache_bucket(16385) == 32768
+def test_cache_bucket_rounds_up_to_the_cache_step() -> None:
+    assert backends.CACHE_STEP == 128
+    assert backends.cache_bucket(0) == 128
+    assert backends.cache_bucket(1) == 128
+    assert backends.cache_bucket(128) == 128
+    assert backends.cache_bucket(522) == 640  # the inference benchmark: 426 prompt + 96 new tokens
+    assert backends.cache_bucket(2049) == 2176
 
 
 def test_adapter_fingerprint_follows_the_weights(tmp_path: Path) -> None:
@@ -144,17 +146,48 @@ def _load(folder: Path, dtype: str = "fp32") -> Any:
 def test_convert_keeps_logits_close_and_quantizes_the_lm_head(tiny_dir: Path, backend: str, max_error: float) -> None:
     import torch
 
+    from chatbot.generation.int8_linear import Int8WeightOnlyLinear
+
     ids = torch.arange(2, 40)[None]
     reference = _logits(_load(tiny_dir), ids)
     model = backends.convert(_load(tiny_dir), backend)
     error = (_logits(model, ids) - reference).abs().max().item()
     assert error < max_error
     # the activation dtype of the back end (backends.ACTIVATIONS); a torchao tensor reports it too
-    assert model.lm_head.weight.dtype == (torch.bfloat16 if backends.ACTIVATIONS[backend] == "bf16" else torch.float32)
+    projection = model.model.layers[0].mlp.up_proj.weight
+    assert projection.dtype == (torch.bfloat16 if backends.ACTIVATIONS[backend] == "bf16" else torch.float32)
     if backend in backends.QUANTIZED:
-        quantized = type(model.lm_head.weight).__name__
+        quantized = type(projection).__name__
         assert quantized != "Parameter" and "Tensor" in quantized  # a torchao tensor subclass, not bf16
-        assert model.get_input_embeddings().weight is not model.lm_head.weight  # untied: embedding stays exact
+        head = model.lm_head
+        assert model.get_input_embeddings().weight is not getattr(head, "weight", None)  # untied: embedding exact
+        if backend in backends.INT8_HEAD:  # kept at 8 bits, like llama.cpp's Q8_0 output tensor
+            assert isinstance(head, Int8WeightOnlyLinear) and head.weight_int8.dtype == torch.int8
+        else:
+            assert "Tensor" in type(head.weight).__name__
+
+
+def test_int8_linear_matches_its_dequantized_weight_and_the_float_layer() -> None:
+    import torch
+
+    from chatbot.generation.int8_linear import Int8WeightOnlyLinear
+
+    torch.manual_seed(0)
+    linear = torch.nn.Linear(64, 96, bias=False)
+    layer = Int8WeightOnlyLinear.from_linear(linear, torch.bfloat16)
+    weight = linear.weight.detach()
+    scales = weight.abs().amax(dim=1) / 127
+    assert torch.equal(layer.weight_int8, torch.round(weight / scales[:, None]).to(torch.int8))
+    assert layer.weight_int8.abs().max().item() == 127  # every row uses the full range
+    x = torch.randn(2, 5, 64)
+    with torch.inference_mode():
+        out = layer(x.to(torch.bfloat16)).float()
+        exact = x.to(torch.bfloat16).float() @ layer.dequantized().float().T
+        assert out.shape == (2, 5, 96)
+        assert (out - exact).abs().max().item() < 0.05  # the kernel computes with the int8 weight, bf16 rounding
+        assert (out - linear(x)).abs().max().item() < 0.1  # and stays close to the float layer
+    with pytest.raises(ValueError, match="no bias"):
+        Int8WeightOnlyLinear.from_linear(torch.nn.Linear(4, 4))
 
 
 def test_unknown_backend_is_refused_with_one_line(tiny_dir: Path, tmp_path: Path) -> None:
@@ -170,6 +203,8 @@ def test_quantized_weights_are_cached_and_reload_identically(tiny_dir: Path, tmp
     assert (tmp_path / "int4-weight-only.pt").is_file()
     second, _ = _load_backend(tmp_path, "int4-weight-only", tiny_dir)
     assert torch.equal(_logits(first, ids), _logits(second, ids))
+    # served with the attention implementation the compiled decode step is fast with
+    assert first.config._attn_implementation == second.config._attn_implementation == backends.COMPILED_ATTENTION
 
 
 def _load_backend(cache_dir: Path, backend: str, merged: Path) -> tuple[Any, Any]:
@@ -207,7 +242,8 @@ def test_static_cache_path_generates_the_same_tokens(tiny_dir: Path) -> None:
         fast_kwargs = backends.FastPath(model).kwargs(ids.shape[1], 12)
         # Compilation is exercised by the slow test; here the static cache alone must not change the answer.
         fast = model.generate(input_ids=ids, disable_compile=True, **fast_kwargs, **kwargs)
-    assert fast_kwargs["past_key_values"].layers[0].max_cache_len == 1024
+    assert fast_kwargs["past_key_values"].layers[0].max_cache_len == 128  # 48 + 12 tokens, one CACHE_STEP
+    assert fast_kwargs["compile_config"].dynamic is True  # one graph for every cache length and batch size
     assert torch.equal(plain, fast)
 
 
@@ -321,6 +357,21 @@ def test_int4_on_smollm2_guard_metrics_and_compiled_serving_with_logprobs(
     assert isinstance(final, Generation)
     assert "".join(p for p in pieces[:-1] if isinstance(p, str)).strip() == final.text
     assert 0 < len(final.token_logprobs) <= 12 and all(lp <= 0 for lp in final.token_logprobs)
+
+    # Warm-up compiled the only decode graph there is: concurrent chats of other lengths, answered as one batch
+    # of a size warm-up never saw, with a longer static cache, must not compile again in front of customers.
+    from concurrent.futures import ThreadPoolExecutor
+
+    from torch._dynamo.utils import counters
+
+    graphs = counters["stats"]["unique_graphs"]
+    questions = [f"{'Please explain, ' * n}how do I top up my account?" for n in (1, 40, 80, 120)]
+    with ThreadPoolExecutor(len(questions)) as pool:
+        answers = list(
+            pool.map(lambda q: generator.generate([{"role": "user", "content": q}], max_new_tokens=6), questions)
+        )
+    assert all(isinstance(a, Generation) and a.token_logprobs for a in answers)
+    assert counters["stats"]["unique_graphs"] == graphs
 
 
 def backends_source(settings: Any) -> str:

@@ -108,14 +108,10 @@ class HFGenerator:
     def generate_batch(
         self, batch: Sequence[Sequence[Message]], *, max_new_tokens: int | None = None
     ) -> list[Generation]:
-        import torch
-
         if not batch:
             return []
         inputs = self._encode(batch)
-        with self._lock, torch.inference_mode():
-            out = self.model.generate(**inputs, **self._generate_kwargs(max_new_tokens, inputs))
-        return self._generations(out, inputs)
+        return self._generations(self._generate(inputs, max_new_tokens), inputs)
 
     def stream(self, messages: Sequence[Message], *, max_new_tokens: int | None = None) -> Iterator[str | Generation]:
         yield from self.batcher.stream(messages, max_new_tokens or self.settings.max_new_tokens)
@@ -123,17 +119,26 @@ class HFGenerator:
     # --- internals ---------------------------------------------------------------------------------------
     def _run_batch(self, requests: Sequence[BatchRequest], emit: Callable[[int, str], None]) -> list[Generation]:
         """One ``generate`` call for the batcher's requests, streaming each row's text as it is produced."""
-        import torch
-
         inputs = self._encode([r.messages for r in requests])
         deltas = TextDeltas(
             lambda ids: self.tokenizer.decode(ids, skip_special_tokens=True), len(requests), self.stop_ids
         )
         streamer = RowStreamer(lambda row, token: emit(row, deltas.add(row, token)))
-        kwargs = self._generate_kwargs(requests[0].max_new_tokens, inputs)
-        with self._lock, torch.inference_mode():
-            out = self.model.generate(**inputs, streamer=streamer, **kwargs)
+        out = self._generate(inputs, requests[0].max_new_tokens, streamer)
         return self._generations(out, inputs)
+
+    def _generate(self, inputs: Any, max_new_tokens: int | None, streamer: Any = None) -> Any:
+        """Every ``model.generate`` call of the server: one at a time, in inference mode.
+
+        The keyword arguments (with the fast path's static KV cache) are built inside inference mode too: cache
+        tensors made outside it carry another dispatch key set, which fails torch.compile's guards, so a batch
+        of chats recompiled the decode step (~1 min) in front of its customers.
+        """
+        import torch
+
+        with self._lock, torch.inference_mode():
+            kwargs = self._generate_kwargs(max_new_tokens, inputs)
+            return self.model.generate(**inputs, streamer=streamer, **kwargs)
 
     def _stop_ids(self) -> list[int]:
         ids: set[int] = set()
