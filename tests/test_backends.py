@@ -154,7 +154,11 @@ def test_convert_keeps_logits_close_and_quantizes_the_lm_head(tiny_dir: Path, ba
     error = (_logits(model, ids) - reference).abs().max().item()
     assert error < max_error
     # the activation dtype of the back end (backends.ACTIVATIONS); a torchao tensor reports it too
-    projection = model.model.layers[0].mlp.up_proj.weight
+    up_proj = model.model.layers[0].mlp.up_proj
+    if backend in backends.DENSE_PREFILL:  # the prompt reads a bf16 copy, decode steps the quantized weight
+        assert up_proj.dense.dtype == torch.bfloat16
+        up_proj = up_proj.quantized
+    projection = up_proj.weight
     assert projection.dtype == (torch.bfloat16 if backends.ACTIVATIONS[backend] == "bf16" else torch.float32)
     if backend in backends.QUANTIZED:
         quantized = type(projection).__name__
@@ -190,6 +194,25 @@ def test_int8_linear_matches_its_dequantized_weight_and_the_float_layer() -> Non
         Int8WeightOnlyLinear.from_linear(torch.nn.Linear(4, 4))
 
 
+def test_dense_prefill_linear_routes_prompts_to_the_dense_weight_and_steps_to_the_quantized_one() -> None:
+    import torch
+
+    from chatbot.generation import dense_prefill
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(8, 4, bias=False), torch.nn.ReLU(), torch.nn.Linear(4, 4))
+    dense_weight = torch.randn(4, 8)
+    assert dense_prefill.wrap(model, {id(model[0]): dense_weight}) == 1
+    layer = model[0]
+    assert isinstance(layer, dense_prefill.DensePrefillLinear) and isinstance(model[2], torch.nn.Linear)
+    prompt, step = torch.randn(2, 5, 8), torch.randn(2, 1, 8)
+    assert torch.equal(layer(prompt), prompt @ dense_weight.T)
+    assert torch.equal(layer(step), layer.quantized(step))
+    assert not torch.equal(layer(step), step @ dense_weight.T)
+    state = dense_prefill.without_dense(model.state_dict())
+    assert sorted(state) == ["0.quantized.weight", "2.bias", "2.weight"]
+
+
 def test_unknown_backend_is_refused_with_one_line(tiny_dir: Path, tmp_path: Path) -> None:
     with pytest.raises(backends.BackendRefused, match="BANKBOT_INFERENCE_BACKEND=int3: unknown"):
         backends.prepare_serving(tmp_path, str(tiny_dir), None, "int3", lambda: (None, None))
@@ -202,7 +225,9 @@ def test_quantized_weights_are_cached_and_reload_identically(tiny_dir: Path, tmp
     first, _ = _load_backend(tmp_path, "int4-weight-only", tiny_dir)
     assert (tmp_path / "int4-weight-only.pt").is_file()
     second, _ = _load_backend(tmp_path, "int4-weight-only", tiny_dir)
-    assert torch.equal(_logits(first, ids), _logits(second, ids))
+    assert torch.equal(_logits(first, ids), _logits(second, ids))  # the prompt path (bf16 copies)
+    assert torch.equal(_logits(first, ids[:, :1]), _logits(second, ids[:, :1]))  # one position: the int4 path
+    assert not any(k.endswith(".dense") for k in torch.load(tmp_path / "int4-weight-only.pt", weights_only=True))
     # served with the attention implementation the compiled decode step is fast with
     assert first.config._attn_implementation == second.config._attn_implementation == backends.COMPILED_ATTENTION
 

@@ -53,7 +53,7 @@ CACHE_STEP = 128
 # element-wise ops into its own loops. A grouped-query variant handing inductor matmuls of 3 rows was tried and was
 # slower: bf16 bmm on these tiny shapes costs ~170 us a call (docs/inference.md).
 COMPILED_ATTENTION = "eager"
-CACHE_FORMAT = "v5"  # bump when the layout or the conversion changes: old cache folders are then ignored
+CACHE_FORMAT = "v6"  # bump when the layout or the conversion changes: old cache folders are then ignored
 # Activation (compute) dtype per back end; weights of the quantized ones are int8/int4 either way. int4 with fp32
 # activations was tried (v2) and is ~60-130x slower per projection on CPU: the int4 kernel is fast for bf16 only.
 ACTIVATIONS = {"fp32": "fp32", "bf16": "bf16", "int8-weight-only": "bf16", "int4-weight-only": "bf16"}
@@ -61,6 +61,9 @@ ACTIVATIONS = {"fp32": "fp32", "bf16": "bf16", "int8-weight-only": "bf16", "int4
 # llama.cpp's Q4_1 file of the same model (its token_embd is Q8_0): at 4 bits the output projection alone dropped
 # the quality guard's ROUGE-L vs fp32 from 0.60 to 0.39 on SmolLM2 (docs/inference.md).
 INT8_HEAD = ("int4-weight-only",)
+# Back ends that read the prompt with the bf16 weights and decode with the quantized ones (dense_prefill.py):
+# PyTorch's CPU int4 kernel is slow for many rows (first token 0.95 s vs 0.50 s in bf16 for a 426-token prompt).
+DENSE_PREFILL = ("int4-weight-only",)
 
 BuildMerged = Callable[[], tuple[Any, Any]]
 
@@ -169,11 +172,17 @@ def convert(model: Any, backend: str) -> Any:
         head = model.get_output_embeddings()
         int8_head = backend in INT8_HEAD and head is not None
         keep = head if int8_head else None  # quantized separately below
+        targets = [m for m in model.modules() if _is_linear(m) and m is not keep]
+        dense = {id(m): m.weight.detach() for m in targets} if backend in DENSE_PREFILL else {}
         quantize_(model, torchao_config(backend), filter_fn=lambda m, _: _is_linear(m) and m is not keep)
         if int8_head:
             from chatbot.generation.int8_linear import Int8WeightOnlyLinear
 
             model.set_output_embeddings(Int8WeightOnlyLinear.from_linear(head, torch.bfloat16))
+        if dense:
+            from chatbot.generation import dense_prefill
+
+            dense_prefill.wrap(model, dense)
     return model
 
 
@@ -209,13 +218,29 @@ def load_backend(cache_dir: Path, backend: str, merged: Path) -> tuple[Any, Any]
 
             head = model.get_output_embeddings()
             model.set_output_embeddings(Int8WeightOnlyLinear(head.in_features, head.out_features, torch.bfloat16))
+        dense_keys: set[str] = set()
+        if backend in DENSE_PREFILL:  # the bf16 weights just loaded are the prompt path's; the cache has the rest
+            from chatbot.generation import dense_prefill
+
+            head = model.get_output_embeddings()
+            layers = [m for m in model.modules() if _is_linear(m) and m is not head]
+            dense_prefill.wrap(model, {id(m): m.weight for m in layers})
+            dense_keys = {k for k in model.state_dict() if k.endswith(f".{dense_prefill.DENSE}")}
         state = torch.load(weights, weights_only=True)
-        model.load_state_dict(state, assign=True)  # replaces the bf16 weights by the cached quantized ones
+        # replaces the bf16 weights by the cached quantized ones
+        missing, unexpected = model.load_state_dict(state, assign=True, strict=False)
+        if set(missing) != dense_keys or unexpected:
+            raise BackendRefused(
+                f"{weights} does not match the model (missing {missing[:3]}, unexpected "
+                f"{unexpected[:3]}); delete it to quantize again"
+            )
     else:
         started = time.perf_counter()
         model = convert(model, backend)
         if backend in QUANTIZED:
-            _atomic_file(weights, lambda tmp: torch.save(model.state_dict(), tmp))
+            from chatbot.generation.dense_prefill import without_dense
+
+            _atomic_file(weights, lambda tmp: torch.save(without_dense(model.state_dict()), tmp))
             log.info("quantized to %s in %.0f s (cached in %s)", backend, time.perf_counter() - started, weights)
     model.set_attn_implementation(COMPILED_ATTENTION)
     return model.eval(), tokenizer
