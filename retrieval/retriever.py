@@ -57,9 +57,7 @@ def example_votes(hits: Iterable[tuple[str, float]], *, temperature: float = TEM
     return {a: w / total for a, w in weights.items()}
 
 
-def evidence_scores(
-    article_scores: Mapping[str, float], example_hits: Iterable[tuple[str, float]]
-) -> dict[str, float]:
+def evidence_scores(article_scores: Mapping[str, float], example_hits: Iterable[tuple[str, float]]) -> dict[str, float]:
     """article id -> max(its own similarity, its closest example question's similarity), in [0, 1]."""
     evidence = dict(article_scores)
     for article_id, sim in example_hits:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+
 class ChatRequest(BaseModel):
     question: str
     conversation_id: uuid.UUID | None = None

@@ -22,6 +22,9 @@ import torch
 class Int8WeightOnlyLinear(torch.nn.Module):
     """``y = x @ (int8 weight * per-row scale).T`` without materialising the dequantized weight."""
 
+    weight_int8: torch.Tensor  # (out, in) int8, a buffer
+    scales: torch.Tensor  # (out,) in the activation dtype, a buffer
+
     def __init__(self, in_features: int, out_features: int, dtype: torch.dtype = torch.bfloat16) -> None:
         super().__init__()
         self.in_features, self.out_features = in_features, out_features
