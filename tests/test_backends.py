@@ -16,6 +16,7 @@ import pytest
 
 from chatbot.generation import backends
 from chatbot.generation import quality_guard as qg
+from chatbot.generation.fast_path import FastPath
 
 
 # --- pure functions -----------------------------------------------------------------------------------------------
@@ -54,15 +55,6 @@ def test_judge_names_each_broken_tolerance() -> None:
     assert failures[0].startswith("token agreement 0.500")
     assert failures[1].startswith("gold ROUGE-L drop 0.100")
     assert failures[2].startswith("log-prob shift 0.300")
-
-
-def test_cache_bucket_rounds_up_to_the_cache_step() -> None:
-    assert backends.CACHE_STEP == 128
-    assert backends.cache_bucket(0) == 128
-    assert backends.cache_bucket(1) == 128
-    assert backends.cache_bucket(128) == 128
-    assert backends.cache_bucket(522) == 640  # the inference benchmark: 426 prompt + 96 new tokens
-    assert backends.cache_bucket(2049) == 2176
 
 
 def test_adapter_fingerprint_follows_the_weights(tmp_path: Path) -> None:
@@ -264,7 +256,7 @@ def test_static_cache_path_generates_the_same_tokens(tiny_dir: Path) -> None:
     kwargs = {"max_new_tokens": 12, "do_sample": False, "pad_token_id": 0, "eos_token_id": None}
     with torch.inference_mode():
         plain = model.generate(input_ids=ids, **kwargs)
-        fast_kwargs = backends.FastPath(model).kwargs(ids.shape[1], 12)
+        fast_kwargs = FastPath(model).kwargs(ids.shape[1], 12)
         # Compilation is exercised by the slow test; here the static cache alone must not change the answer.
         fast = model.generate(input_ids=ids, disable_compile=True, **fast_kwargs, **kwargs)
     assert fast_kwargs["past_key_values"].layers[0].max_cache_len == 128  # 48 + 12 tokens, one CACHE_STEP
@@ -403,15 +395,3 @@ def backends_source(settings: Any) -> str:
     from chatbot.model_loading import llm_source
 
     return llm_source(settings)
-
-
-def test_warm_up_runs_single_prompts_then_two_batch_sizes() -> None:
-    calls: list[tuple[str, int]] = []
-    backends.warm_up(
-        lambda messages, n: calls.append(("one", n)),
-        generate_batch=lambda batch, n: calls.append((f"batch of {len(batch)}", n)),
-    )
-    assert calls == [("one", 4), ("one", 4), ("batch of 2", 4), ("batch of 3", 4)]
-    calls.clear()
-    backends.warm_up(lambda messages, n: calls.append(("one", n)), rounds=1)
-    assert calls == [("one", 4)]

@@ -18,6 +18,7 @@ from typing import Any
 
 from chatbot.errors import ModelLoadError
 from chatbot.generation.batching import Batcher, BatchRequest, RowStreamer, TextDeltas
+from chatbot.generation.fast_path import FastPath, warm_up
 from chatbot.protocols import Generation, Message
 from chatbot.settings import Settings
 
@@ -51,7 +52,7 @@ def prepare_served(settings: Settings, adapter: Any = None) -> Any:
 
     if resolve_device(settings.device) != "cpu":  # the back ends are tuned for CPU; GPUs serve the merged model
         model, tokenizer = merge_adapter(settings, adapter)
-        served = backends.Served(model, tokenizer, "fp32", backends.FastPath(model, enabled=False), settings.models_dir)
+        served = backends.Served(model, tokenizer, "fp32", FastPath(model, enabled=False), settings.models_dir)
     else:
         served = backends.prepare_serving(
             settings.models_dir,
@@ -89,8 +90,6 @@ class HFGenerator:
             self._run_batch, max_batch=settings.batch_max_size, window_s=settings.batch_window_ms / 1000.0
         )
         if self.fast_path.enabled:  # compile now, before the first customer
-            from chatbot.generation.backends import warm_up
-
             batched = settings.batch_max_size > 1
             seconds = warm_up(
                 lambda messages, n: self.generate(messages, max_new_tokens=n),
