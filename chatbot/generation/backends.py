@@ -169,9 +169,9 @@ def convert(model: Any, backend: str) -> Any:
         head = model.get_output_embeddings()
         int8_head = backend in INT8_HEAD and head is not None
         keep = head if int8_head else None  # quantized separately below
-        targets = [m for m in model.modules() if _is_linear(m) and m is not keep]
-        dense = {id(m): m.weight.detach() for m in targets} if backend in DENSE_PREFILL else {}
-        quantize_(model, torchao_config(backend), filter_fn=lambda m, _: _is_linear(m) and m is not keep)
+        targets = {id(m): m.weight.detach() for m in _linears(model, skip=keep)}
+        dense = targets if backend in DENSE_PREFILL else {}
+        quantize_(model, torchao_config(backend), filter_fn=lambda m, _: id(m) in targets)
         if int8_head:
             from chatbot.generation.int8_linear import Int8WeightOnlyLinear
 
@@ -183,10 +183,11 @@ def convert(model: Any, backend: str) -> Any:
     return model
 
 
-def _is_linear(module: Any) -> bool:
+def _linears(model: Any, skip: Any = None) -> list[Any]:
+    """The model's ``nn.Linear`` layers except ``skip``: what a quantized back end quantizes."""
     import torch
 
-    return isinstance(module, torch.nn.Linear)
+    return [m for m in model.modules() if isinstance(m, torch.nn.Linear) and m is not skip]
 
 
 def _untie_lm_head(model: Any) -> None:
@@ -219,8 +220,7 @@ def load_backend(cache_dir: Path, backend: str, merged: Path) -> tuple[Any, Any]
         if backend in DENSE_PREFILL:  # the bf16 weights just loaded are the prompt path's; the cache has the rest
             from chatbot.generation import dense_prefill
 
-            head = model.get_output_embeddings()
-            layers = [m for m in model.modules() if _is_linear(m) and m is not head]
+            layers = _linears(model, skip=model.get_output_embeddings())
             dense_prefill.wrap(model, {id(m): m.weight for m in layers})
             dense_keys = {k for k in model.state_dict() if k.endswith(f".{dense_prefill.DENSE}")}
         state = torch.load(weights, weights_only=True)
