@@ -138,6 +138,7 @@ def _load(folder: Path, dtype: str = "fp32") -> Any:
 def test_convert_keeps_logits_close_and_quantizes_the_lm_head(tiny_dir: Path, backend: str, max_error: float) -> None:
     import torch
 
+    from chatbot.generation.int4_linear import Int4WeightOnlyLinear
     from chatbot.generation.int8_linear import Int8WeightOnlyLinear
 
     ids = torch.arange(2, 40)[None]
@@ -150,11 +151,14 @@ def test_convert_keeps_logits_close_and_quantizes_the_lm_head(tiny_dir: Path, ba
     if backend in backends.DENSE_PREFILL:  # the prompt reads a bf16 copy, decode steps the quantized weight
         assert up_proj.dense.dtype == torch.bfloat16
         up_proj = up_proj.quantized
-    projection = up_proj.weight
-    assert projection.dtype == (torch.bfloat16 if backends.ACTIVATIONS[backend] == "bf16" else torch.float32)
+    if backend == "int4-weight-only":  # plain packed int4 buffers (int4_linear), scales in the activation dtype
+        assert isinstance(up_proj, Int4WeightOnlyLinear) and up_proj.qdata.dtype == torch.uint8
+        assert up_proj.scale_and_zero.dtype == torch.bfloat16
+    else:
+        assert up_proj.weight.dtype == (torch.bfloat16 if backends.ACTIVATIONS[backend] == "bf16" else torch.float32)
+    if backend == "int8-weight-only":  # a torchao tensor subclass, not bf16
+        assert type(up_proj.weight).__name__ != "Parameter" and "Tensor" in type(up_proj.weight).__name__
     if backend in backends.QUANTIZED:
-        quantized = type(projection).__name__
-        assert quantized != "Parameter" and "Tensor" in quantized  # a torchao tensor subclass, not bf16
         head = model.lm_head
         assert model.get_input_embeddings().weight is not getattr(head, "weight", None)  # untied: embedding exact
         if backend in backends.INT8_HEAD:  # kept at 8 bits, like llama.cpp's Q8_0 output tensor
@@ -192,11 +196,9 @@ def test_dense_prefill_linear_routes_prompts_to_the_dense_weight_and_steps_to_th
     from chatbot.generation import dense_prefill
 
     torch.manual_seed(0)
-    model = torch.nn.Sequential(torch.nn.Linear(8, 4, bias=False), torch.nn.ReLU(), torch.nn.Linear(4, 4))
     dense_weight = torch.randn(4, 8)
-    assert dense_prefill.wrap(model, {id(model[0]): dense_weight}) == 1
-    layer = model[0]
-    assert isinstance(layer, dense_prefill.DensePrefillLinear) and isinstance(model[2], torch.nn.Linear)
+    layer = dense_prefill.DensePrefillLinear(torch.nn.Linear(8, 4, bias=False), dense_weight)
+    model = torch.nn.Sequential(layer, torch.nn.ReLU(), torch.nn.Linear(4, 4))
     prompt, step = torch.randn(2, 5, 8), torch.randn(2, 1, 8)
     assert torch.equal(layer(prompt), prompt @ dense_weight.T)
     assert torch.equal(layer(step), layer.quantized(step))

@@ -13,11 +13,13 @@ Everything is cached on disk per (base model, adapter version, adapter weights) 
 
   merged/               base + adapter merged (``merge_and_unload``), fp32 safetensors + tokenizer (with no
                         adapter the base model's own folder serves)
-  <backend>.pt          a torchao-quantized state dict (torchao's tensor subclasses are not all safetensors-
-                        serialisable; ``torch.load(weights_only=True)`` reads them safely); quantizing takes
-                        ~15-80 s on this machine, loading it ~1 s
+  <backend>.pt          the quantized state dict (int4: plain tensors; int8: torchao's tensor subclasses, which
+                        are not all safetensors-serialisable; ``torch.load(weights_only=True)`` reads both
+                        safely); quantizing takes ~15-80 s on this machine, loading it ~1 s
   guard/…json           quality-guard results (chatbot.generation.quality_guard)
   inductor/             torch.compile's kernel cache (TORCHINDUCTOR_CACHE_DIR), so a restart recompiles fast
+
+Only the most recently used folders are kept (``serving_cache``: ~0.5 GB each, a new adapter most nights).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from chatbot.errors import BankbotError
+from chatbot.generation import serving_cache
 from chatbot.generation.fast_path import FastPath, use_compile_cache
 
 log = logging.getLogger(__name__)
@@ -50,7 +53,7 @@ INT4_GROUP_SIZE = 32
 # element-wise ops into its own loops. A grouped-query variant handing inductor matmuls of 3 rows was tried and was
 # slower: bf16 bmm on these tiny shapes costs ~170 us a call (docs/inference.md).
 COMPILED_ATTENTION = "eager"
-CACHE_FORMAT = "v6"  # bump when the layout or the conversion changes: old cache folders are then ignored
+CACHE_FORMAT = "v7"  # bump when the layout or the conversion changes: old cache folders are then ignored
 # Activation (compute) dtype per back end; weights of the quantized ones are int8/int4 either way. int4 with fp32
 # activations was tried (v2) and is ~60-130x slower per projection on CPU: the int4 kernel is fast for bf16 only.
 ACTIVATIONS = {"fp32": "fp32", "bf16": "bf16", "int8-weight-only": "bf16", "int4-weight-only": "bf16"}
@@ -133,18 +136,13 @@ def load_merged(folder: Path, dtype: str = "fp32") -> tuple[Any, Any]:
 
 # --- conversion ---------------------------------------------------------------------------------------------------
 def torchao_config(backend: str) -> Any:
-    """The maintained torchao weight-only config for a back end (CPU kernels; activations keep the model's dtype)."""
-    if backend == "int4-weight-only":
-        # torchao's stable Int4WeightOnlyConfig packs for CUDA kernels only; the CPU (tinygemm-for-CPU) packing
-        # lives in its prototype namespace in torchao 0.18.
-        from torchao.prototype.quantization.int4 import PrototypeInt4WeightOnlyConfig
-
-        return PrototypeInt4WeightOnlyConfig(group_size=INT4_GROUP_SIZE)
+    """The maintained torchao weight-only config for the int8 back end (int4 quantizes with torchao too, but serves
+    through ``int4_linear.Int4WeightOnlyLinear``: see that module for why)."""
     if backend == "int8-weight-only":
         from torchao.quantization import Int8WeightOnlyConfig
 
         return Int8WeightOnlyConfig()
-    raise ValueError(f"{backend} is not a quantized back end")
+    raise ValueError(f"{backend} has no torchao config here")
 
 
 def convert(model: Any, backend: str) -> Any:
@@ -169,17 +167,16 @@ def convert(model: Any, backend: str) -> Any:
         head = model.get_output_embeddings()
         int8_head = backend in INT8_HEAD and head is not None
         keep = head if int8_head else None  # quantized separately below
-        targets = {id(m): m.weight.detach() for m in _linears(model, skip=keep)}
-        dense = targets if backend in DENSE_PREFILL else {}
-        quantize_(model, torchao_config(backend), filter_fn=lambda m, _: id(m) in targets)
+        targets = _linears(model, skip=keep)
+        if backend == "int4-weight-only":
+            _to_int4(model, targets, quantize=True, dense=backend in DENSE_PREFILL)
+        else:
+            ids = {id(m) for m in targets}
+            quantize_(model, torchao_config(backend), filter_fn=lambda m, _: id(m) in ids)
         if int8_head:
             from chatbot.generation.int8_linear import Int8WeightOnlyLinear
 
             model.set_output_embeddings(Int8WeightOnlyLinear.from_linear(head, torch.bfloat16))
-        if dense:
-            from chatbot.generation import dense_prefill
-
-            dense_prefill.wrap(model, dense)
     return model
 
 
@@ -188,6 +185,27 @@ def _linears(model: Any, skip: Any = None) -> list[Any]:
     import torch
 
     return [m for m in model.modules() if isinstance(m, torch.nn.Linear) and m is not skip]
+
+
+def _to_int4(model: Any, layers: list[Any], *, quantize: bool, dense: bool) -> None:
+    """Replace ``layers`` by ``Int4WeightOnlyLinear`` modules: quantized from their weights, or empty ones for a
+    cached state dict to fill. With ``dense`` each keeps its bf16 weight for prompts (``DensePrefillLinear``)."""
+    from chatbot.generation.dense_prefill import DensePrefillLinear
+    from chatbot.generation.int4_linear import Int4WeightOnlyLinear
+
+    def replacement(linear: Any) -> Any:
+        if quantize:
+            int4 = Int4WeightOnlyLinear.from_linear(linear, INT4_GROUP_SIZE, linear.weight.dtype)
+        else:
+            shape = (linear.in_features, linear.out_features, INT4_GROUP_SIZE, linear.weight.dtype, linear.bias)
+            int4 = Int4WeightOnlyLinear(*shape)
+        return DensePrefillLinear(int4, linear.weight.detach()) if dense else int4
+
+    wanted = {id(m) for m in layers}
+    for parent in list(model.modules()):
+        for name, child in list(parent.named_children()):
+            if id(child) in wanted:
+                setattr(parent, name, replacement(child))
 
 
 def _untie_lm_head(model: Any) -> None:
@@ -208,20 +226,19 @@ def load_backend(cache_dir: Path, backend: str, merged: Path) -> tuple[Any, Any]
     model, tokenizer = load_merged(merged, dtype=ACTIVATIONS[backend])
     weights = cache_dir / f"{backend}.pt"
     if backend in QUANTIZED and weights.is_file():
-        import torchao.prototype.quantization.int4  # noqa: F401  (registers Int4OpaqueTensor as safe to load)
+        import torchao.quantization  # noqa: F401  (registers torchao's int8 tensors as safe to load)
 
         _untie_lm_head(model)
+        head = model.get_output_embeddings()
         if backend in INT8_HEAD:  # the module the cached int8 head is loaded into
             from chatbot.generation.int8_linear import Int8WeightOnlyLinear
 
-            head = model.get_output_embeddings()
             model.set_output_embeddings(Int8WeightOnlyLinear(head.in_features, head.out_features, torch.bfloat16))
         dense_keys: set[str] = set()
-        if backend in DENSE_PREFILL:  # the bf16 weights just loaded are the prompt path's; the cache has the rest
+        if backend == "int4-weight-only":  # empty int4 modules for the cache to fill; prompts keep the bf16 weights
             from chatbot.generation import dense_prefill
 
-            layers = _linears(model, skip=model.get_output_embeddings())
-            dense_prefill.wrap(model, {id(m): m.weight for m in layers})
+            _to_int4(model, _linears(model, skip=head), quantize=False, dense=backend in DENSE_PREFILL)
             dense_keys = {k for k in model.state_dict() if k.endswith(f".{dense_prefill.DENSE}")}
         state = torch.load(weights, weights_only=True)
         # replaces the bf16 weights by the cached quantized ones
@@ -328,6 +345,8 @@ def prepare_serving(
     if requested == "fp32" and adapter is None:  # the reference itself: plain eager generate, nothing to convert
         model, tokenizer = build()
         return Served(model, tokenizer, "fp32", FastPath(model, enabled=False), cache_dir)
+    serving_cache.mark_used(cache_dir)  # then keep only the most recently used adapters' folders on disk
+    serving_cache.prune(cache_dir.parent, in_use=cache_dir)
     # The base model needs no merged copy: its own folder is the merged model.
     merged = base_dir if adapter is None and (base_dir / "config.json").is_file() else merged_dir(cache_dir, build)
     if requested == "fp32":

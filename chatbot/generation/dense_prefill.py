@@ -20,26 +20,15 @@ DENSE = "dense"  # state-dict suffix of the bf16 copy (not cached on disk: it is
 
 
 class DensePrefillLinear(torch.nn.Module):
-    def __init__(self, quantized: torch.nn.Linear, dense_weight: torch.Tensor) -> None:
+    def __init__(self, quantized: torch.nn.Module, dense_weight: torch.Tensor) -> None:
         super().__init__()
         self.quantized = quantized
         self.dense = torch.nn.Parameter(dense_weight, requires_grad=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() == 3 and x.shape[1] > 1:  # (batch, positions, features): the prompt
-            return torch.nn.functional.linear(x, self.dense, self.quantized.bias)
+            return torch.nn.functional.linear(x, self.dense, getattr(self.quantized, "bias", None))
         return self.quantized(x)
-
-
-def wrap(model: Any, dense: dict[int, torch.Tensor]) -> int:
-    """Replace every ``nn.Linear`` whose ``id`` is in ``dense`` by a ``DensePrefillLinear`` around it."""
-    replaced = 0
-    for parent in list(model.modules()):
-        for name, child in list(parent.named_children()):
-            if isinstance(child, torch.nn.Linear) and id(child) in dense:
-                setattr(parent, name, DensePrefillLinear(child, dense[id(child)]))
-                replaced += 1
-    return replaced
 
 
 def without_dense(state: dict[str, Any]) -> dict[str, Any]:
