@@ -19,16 +19,34 @@ import argparse
 import json
 import os
 import resource
+import signal
 import statistics
 import subprocess
 import sys
 import time
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 from json_output import emit_json  # benchmarks/json_output.py (the script's folder is on sys.path)
 
 CONFIGS = ("ours", "fp32", "llamacpp")
+
+
+def _version(package: str) -> str | None:
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return None
+
+
+CRASH_HINTS = {
+    # seen 2026-11-21: llama-cpp-python 0.3.36 built here segfaults on any prompt longer than one token (0.3.35
+    # works; pyproject.toml excludes 0.3.36)
+    "llamacpp": "llama-cpp-python "
+    + (_version("llama-cpp-python") or "?")
+    + " crashed evaluating the prompt; try another release (0.3.35 works here: pip install 'llama-cpp-python==0.3.35')",
+}
 
 
 def log(message: str) -> None:
@@ -165,6 +183,7 @@ def run_llamacpp(runs: int, new_tokens: int, repetition_penalty: float, threads:
         log(f"llama.cpp run {i + 1}: {samples[-1]}")
     return {
         "backend": "llama.cpp Q4_1 GGUF",
+        "llama_cpp_python": _version("llama-cpp-python"),
         "prompt_tokens": len(tokens),
         "new_tokens": new_tokens,
         "load_and_warmup_s": round(load_s, 2),
@@ -193,6 +212,9 @@ def run_config(config: str, args: argparse.Namespace) -> dict[str, Any]:
     command += ["--backend", args.backend] if args.backend else []
     log(f"{config}: starting ({' '.join(command[1:])})")
     proc = subprocess.run(command, stdout=subprocess.PIPE, text=True, timeout=args.timeout)
+    if proc.returncode < 0:  # killed by a signal: a crash inside a native library, not a Python error
+        signal_name = signal.Signals(-proc.returncode).name
+        return {"error": f"{config} crashed with {signal_name} (see stderr above); {CRASH_HINTS.get(config, '')}"}
     if proc.returncode != 0:
         return {"error": f"worker exited with {proc.returncode} (see stderr above)"}
     return json.loads(proc.stdout.strip().splitlines()[-1])
