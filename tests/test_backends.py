@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from chatbot.generation import backends
+from chatbot.generation import attention, backends
 from chatbot.generation import quality_guard as qg
 from chatbot.generation.fast_path import FastPath
 
@@ -222,8 +222,8 @@ def test_quantized_weights_are_cached_and_reload_identically(tiny_dir: Path, tmp
     assert torch.equal(_logits(first, ids), _logits(second, ids))  # the prompt path (bf16 copies)
     assert torch.equal(_logits(first, ids[:, :1]), _logits(second, ids[:, :1]))  # one position: the int4 path
     assert not any(k.endswith(".dense") for k in torch.load(tmp_path / "int4-weight-only.pt", weights_only=True))
-    # served with the attention implementation the compiled decode step is fast with
-    assert first.config._attn_implementation == second.config._attn_implementation == backends.COMPILED_ATTENTION
+    # served with fused prompt attention and the eager decode attention the compiled step is fast with
+    assert first.config._attn_implementation == second.config._attn_implementation == attention.NAME
 
 
 def _load_backend(cache_dir: Path, backend: str, merged: Path) -> tuple[Any, Any]:

@@ -48,12 +48,10 @@ BACKENDS = ("fp32", "bf16", "int8-weight-only", "int4-weight-only")
 SPEED_ORDER = ("int4-weight-only", "bf16")
 QUANTIZED = ("int8-weight-only", "int4-weight-only")
 INT4_GROUP_SIZE = 32
-# Compiled back ends use transformers' eager attention: in a compiled decode step "sdpa" runs PyTorch's CPU flash
-# kernel for one query row, 0.6 ms a layer (18 of 46 ms a step for SmolLM2), while inductor fuses eager attention's
-# element-wise ops into its own loops. A grouped-query variant handing inductor matmuls of 3 rows was tried and was
-# slower: bf16 bmm on these tiny shapes costs ~170 us a call (docs/inference.md).
-COMPILED_ATTENTION = "eager"
-CACHE_FORMAT = "v7"  # bump when the layout or the conversion changes: old cache folders are then ignored
+# Compiled back ends decode with transformers' eager attention and read the prompt with PyTorch's fused SDPA
+# kernel (chatbot/generation/attention.py says why). A grouped-query variant handing inductor matmuls of 3 rows
+# was tried for decoding and was slower: bf16 bmm on these tiny shapes costs ~170 us a call (docs/inference.md).
+CACHE_FORMAT = "v8"  # bump when the layout or the conversion changes: old cache folders are then ignored
 # Activation (compute) dtype per back end; weights of the quantized ones are int8/int4 either way. int4 with fp32
 # activations was tried (v2) and is ~60-130x slower per projection on CPU: the int4 kernel is fast for bf16 only.
 ACTIVATIONS = {"fp32": "fp32", "bf16": "bf16", "int8-weight-only": "bf16", "int4-weight-only": "bf16"}
@@ -256,7 +254,9 @@ def load_backend(cache_dir: Path, backend: str, merged: Path) -> tuple[Any, Any]
 
             _atomic_file(weights, lambda tmp: torch.save(without_dense(model.state_dict()), tmp))
             log.info("quantized to %s in %.0f s (cached in %s)", backend, time.perf_counter() - started, weights)
-    model.set_attn_implementation(COMPILED_ATTENTION)
+    from chatbot.generation import attention
+
+    model.set_attn_implementation(attention.register())
     return model.eval(), tokenizer
 
 
