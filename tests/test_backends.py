@@ -222,7 +222,7 @@ def test_quantized_weights_are_cached_and_reload_identically(tiny_dir: Path, tmp
     assert torch.equal(_logits(first, ids), _logits(second, ids))  # the prompt path (bf16 copies)
     assert torch.equal(_logits(first, ids[:, :1]), _logits(second, ids[:, :1]))  # one position: the int4 path
     assert not any(k.endswith(".dense") for k in torch.load(tmp_path / "int4-weight-only.pt", weights_only=True))
-    # served with fused prompt attention and the eager decode attention the compiled step is fast with
+    # served with the attention the compiled back ends are fast with (fused prompt pass, grouped decode)
     assert first.config._attn_implementation == second.config._attn_implementation == attention.NAME
 
 

@@ -48,10 +48,9 @@ BACKENDS = ("fp32", "bf16", "int8-weight-only", "int4-weight-only")
 SPEED_ORDER = ("int4-weight-only", "bf16")
 QUANTIZED = ("int8-weight-only", "int4-weight-only")
 INT4_GROUP_SIZE = 32
-# Compiled back ends decode with transformers' eager attention and read the prompt with PyTorch's fused SDPA
-# kernel (chatbot/generation/attention.py says why). A grouped-query variant handing inductor matmuls of 3 rows
-# was tried for decoding and was slower: bf16 bmm on these tiny shapes costs ~170 us a call (docs/inference.md).
-CACHE_FORMAT = "v8"  # bump when the layout or the conversion changes: old cache folders are then ignored
+# Compiled back ends read the prompt with PyTorch's fused SDPA kernel and decode with grouped-query matmuls that
+# torch.compile fuses well (chatbot/generation/attention.py says why).
+CACHE_FORMAT = "v9"  # bump when the layout or the conversion changes: old cache folders are then ignored
 # Activation (compute) dtype per back end; weights of the quantized ones are int8/int4 either way. int4 with fp32
 # activations was tried (v2) and is ~60-130x slower per projection on CPU: the int4 kernel is fast for bf16 only.
 ACTIVATIONS = {"fp32": "fp32", "bf16": "bf16", "int8-weight-only": "bf16", "int4-weight-only": "bf16"}
