@@ -25,14 +25,15 @@ NAME = "bankbot_sdpa_prefill_grouped_decode"
 
 
 def _attention(module: Any, query: Any, key: Any, value: Any, attention_mask: Any, **kwargs: Any) -> Any:
-    if query.shape[2] > 1:  # (batch, heads, positions, head_dim): the prompt pass
-        from transformers.integrations.sdpa_attention import sdpa_attention_forward
+    from transformers.integrations.sdpa_attention import sdpa_attention_forward
 
+    if query.shape[2] > 1:  # (batch, heads, positions, head_dim): the prompt pass
         return sdpa_attention_forward(module, query, key, value, attention_mask, **kwargs)
     if _grouped_ok(module, query, key, kwargs):
         return grouped_decode(query, key, value, attention_mask, kwargs.get("scaling"))
-    # The model's own eager attention, from its modeling module (it may add softcapping, sinks, ...).
-    eager = sys.modules[type(module).__module__].eager_attention_forward
+    # The model's own eager attention, from its modeling module (it may add softcapping, sinks, ...); SDPA for
+    # a model whose module has none.
+    eager = getattr(sys.modules[type(module).__module__], "eager_attention_forward", sdpa_attention_forward)
     return eager(module, query, key, value, attention_mask, **kwargs)
 
 
