@@ -8,7 +8,7 @@ lowers a one-row matmul on CPU to a multiply-and-sum loop and inlines the query'
 cos/sin are recomputed for every cached key — 1.35 ms a layer for 8 chats at a 640-token cache (40 of 81 ms a
 step). Grouping the query heads that share a key/value head (SmolLM2: 3 per group) gives real matmuls of 3 rows,
 which inductor hands to the BLAS kernel with the query computed once: 81 -> 51 ms a step for 8 chats, and no
-slower for one (benchmarks/inference.py, docs/inference.md).
+slower for one (hand-timed `generate` runs and profiles: docs/inference.md).
 
 The branch is on the query length, which is 1 in every decode step, so the compiled graph holds only the decode
 path. Both paths take transformers' 4-D float mask ("eager" mask), so padding and the static cache's empty slots
