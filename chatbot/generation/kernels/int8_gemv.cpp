@@ -1,0 +1,217 @@
+// int8 weight-only matrix-vector products for the decode steps of the int8-lean back end (fp32 activations).
+//
+// Why hand-written: on this project's CPUs (AVX2, no AVX512: AMD EPYC Zen 1) every maintained int8/int4 path
+// measured slow for one row (2026-12-01, docs/inference.md "AVX2 machines"): PyTorch's
+// _weight_int8pack_mm took 8-13 ms for SmolLM2's 576 x 49,152 output projection (2-3 GB/s), its int4 tinygemm
+// kernel 0.3 ms for a 576 x 1,536 projection (1.5 GB/s), torchao's int8 dequantizes the whole weight per call,
+// fbgemm's dynamic int8 linear costs ~0.1 ms per call whatever the size. This loop reads each weight byte once,
+// converts it to float and multiplies it with up to four activation rows at a time; the compiler vectorises it
+// for the machine it is built on (-march=native), and ATen's thread pool splits the output rows.
+#include <torch/extension.h>
+#include <ATen/Parallel.h>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+namespace {
+
+inline void dot1(const float* x, const int8_t* w, int64_t in, float scale, float* y) {
+  float a = 0.f;
+#pragma omp simd reduction(+ : a)
+  for (int64_t i = 0; i < in; ++i) a += x[i] * static_cast<float>(w[i]);
+  *y = a * scale;
+}
+
+inline void dot4(const float* x, int64_t in, const int8_t* w, float scale, float* y, int64_t y_stride) {
+  const float *x0 = x, *x1 = x + in, *x2 = x + 2 * in, *x3 = x + 3 * in;
+  float a0 = 0.f, a1 = 0.f, a2 = 0.f, a3 = 0.f;
+#pragma omp simd reduction(+ : a0, a1, a2, a3)
+  for (int64_t i = 0; i < in; ++i) {
+    const float wv = static_cast<float>(w[i]);
+    a0 += x0[i] * wv;
+    a1 += x1[i] * wv;
+    a2 += x2[i] * wv;
+    a3 += x3[i] * wv;
+  }
+  y[0] = a0 * scale;
+  y[y_stride] = a1 * scale;
+  y[2 * y_stride] = a2 * scale;
+  y[3 * y_stride] = a3 * scale;
+}
+
+}  // namespace
+
+static void gemv(const float* xp, int64_t rows, int64_t in, const int8_t* wp, const float* sp, int64_t out, float* yp) {
+  // grain: at least 16 output rows a task, so a 192-row projection is not split into slivers
+  at::parallel_for(0, out, 16, [&](int64_t begin, int64_t end) {
+    for (int64_t o = begin; o < end; ++o) {
+      const int8_t* wr = wp + o * in;
+      int64_t r = 0;
+      for (; r + 4 <= rows; r += 4) dot4(xp + r * in, in, wr, sp[o], yp + r * out + o, out);
+      for (; r < rows; ++r) dot1(xp + r * in, wr, in, sp[o], yp + r * out + o);
+    }
+  });
+}
+
+static void check_int8(const torch::Tensor& w, const torch::Tensor& scale, int64_t in) {
+  TORCH_CHECK(w.dim() == 2 && w.scalar_type() == at::kChar && w.is_contiguous() && w.size(1) == in,
+              "int8 weight (out, in) contiguous expected");
+  TORCH_CHECK(scale.scalar_type() == at::kFloat && scale.is_contiguous() && scale.numel() == w.size(0),
+              "fp32 scale (out) expected");
+}
+
+// y[r, o] = scale[o] * sum_i x[r, i] * w[o, i]   (x: rows x in fp32, w: out x in int8, scale: out fp32)
+torch::Tensor int8_gemv(torch::Tensor x, torch::Tensor w, torch::Tensor scale) {
+  TORCH_CHECK(x.dim() == 2 && x.scalar_type() == at::kFloat, "int8_gemv: x (rows, in) fp32");
+  auto xc = x.contiguous();
+  check_int8(w, scale, xc.size(1));
+  auto y = torch::empty({xc.size(0), w.size(0)}, xc.options());
+  gemv(xc.data_ptr<float>(), xc.size(0), xc.size(1), w.data_ptr<int8_t>(), scale.data_ptr<float>(), w.size(0),
+       y.data_ptr<float>());
+  return y;
+}
+
+namespace {
+
+void rms_norm(const float* x, int64_t rows, int64_t n, const float* w, float eps, float* y) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * n;
+    float ss = 0.f;
+#pragma omp simd reduction(+ : ss)
+    for (int64_t i = 0; i < n; ++i) ss += xr[i] * xr[i];
+    const float inv = 1.f / std::sqrt(ss / static_cast<float>(n) + eps);
+    for (int64_t i = 0; i < n; ++i) y[r * n + i] = w[i] * (xr[i] * inv);
+  }
+}
+
+// transformers' apply_rotary_pos_emb on one head vector: v * cos + rotate_half(v) * sin
+void rope(float* v, const float* cos, const float* sin, int64_t dim) {
+  const int64_t half = dim / 2;
+  for (int64_t i = 0; i < half; ++i) {
+    const float a = v[i], b = v[i + half];
+    v[i] = a * cos[i] - b * sin[i];
+    v[i + half] = b * cos[i + half] + a * sin[i + half];
+  }
+}
+
+}  // namespace
+
+// One decode step of a Llama-architecture model with int8 weights (see lean_decoder.py for the Python side).
+// x: (B, hidden) embeddings of the new tokens; cos/sin: (B, dim) rotary rows of each row's position;
+// key_mask: (B, >= slot + 1) additive mask over cache slots; keys/values[l]: (B, kv_heads, slots, dim), slot
+// `slot` is written. Per layer: norms, int8 (weight, scale) pairs for qkv, o, gate_up, down. Returns logits.
+torch::Tensor decode_step(torch::Tensor x, torch::Tensor cos, torch::Tensor sin, torch::Tensor key_mask, int64_t slot,
+                          std::vector<torch::Tensor> input_norm, std::vector<torch::Tensor> qkv_w,
+                          std::vector<torch::Tensor> qkv_s, std::vector<torch::Tensor> o_w,
+                          std::vector<torch::Tensor> o_s, std::vector<torch::Tensor> post_norm,
+                          std::vector<torch::Tensor> gu_w, std::vector<torch::Tensor> gu_s,
+                          std::vector<torch::Tensor> down_w, std::vector<torch::Tensor> down_s,
+                          std::vector<torch::Tensor> keys, std::vector<torch::Tensor> values, torch::Tensor final_norm,
+                          torch::Tensor head_w, torch::Tensor head_s, int64_t heads, int64_t kv_heads, double eps,
+                          double scaling) {
+  const int64_t batch = x.size(0), hidden = x.size(1), dim = cos.size(1), layers = qkv_w.size();
+  const int64_t q_size = heads * dim, kv_size = kv_heads * dim, qkv_out = q_size + 2 * kv_size;
+  const int64_t group = heads / kv_heads, filled = slot + 1;
+  TORCH_CHECK(x.scalar_type() == at::kFloat && x.is_contiguous(), "decode_step: x (batch, hidden) fp32");
+  TORCH_CHECK(cos.is_contiguous() && sin.is_contiguous() && cos.size(0) == batch, "decode_step: cos/sin (batch, dim)");
+  TORCH_CHECK(key_mask.is_contiguous() && key_mask.size(0) == batch && key_mask.size(1) >= filled,
+              "decode_step: key_mask (batch, slots)");
+  const int64_t mask_stride = key_mask.size(1);
+  for (int64_t l = 0; l < layers; ++l) {
+    check_int8(qkv_w[l], qkv_s[l], hidden);
+    check_int8(o_w[l], o_s[l], q_size);
+    check_int8(gu_w[l], gu_s[l], hidden);
+    check_int8(down_w[l], down_s[l], gu_w[l].size(0) / 2);
+    TORCH_CHECK(qkv_w[l].size(0) == qkv_out && o_w[l].size(0) == hidden && down_w[l].size(0) == hidden,
+                "decode_step: projection shapes do not match the model");
+    TORCH_CHECK(keys[l].is_contiguous() && values[l].is_contiguous() && keys[l].size(2) > slot,
+                "decode_step: cache (batch, kv_heads, slots, dim) with a free slot");
+  }
+  check_int8(head_w, head_s, hidden);
+  const int64_t inter = gu_w[0].size(0) / 2;
+  auto opts = x.options();
+  auto state = x.clone();
+  auto h = torch::empty({batch, hidden}, opts);
+  auto qkv = torch::empty({batch, qkv_out}, opts);
+  auto attn = torch::empty({batch, q_size}, opts);
+  auto tmp = torch::empty({batch, hidden}, opts);
+  auto gu = torch::empty({batch, 2 * inter}, opts);
+  auto act = torch::empty({batch, inter}, opts);
+  auto scores = torch::empty({batch * heads, filled}, opts);
+  float *xs = state.data_ptr<float>(), *hp = h.data_ptr<float>(), *qp = qkv.data_ptr<float>();
+  float *ap = attn.data_ptr<float>(), *tp = tmp.data_ptr<float>(), *gp = gu.data_ptr<float>();
+  float *actp = act.data_ptr<float>(), *sc = scores.data_ptr<float>();
+  const float *cp = cos.data_ptr<float>(), *snp = sin.data_ptr<float>(), *mp = key_mask.data_ptr<float>();
+  const float fscale = static_cast<float>(scaling), feps = static_cast<float>(eps);
+  for (int64_t l = 0; l < layers; ++l) {
+    const int64_t slots = keys[l].size(2);
+    float *kc = keys[l].data_ptr<float>(), *vc = values[l].data_ptr<float>();
+    rms_norm(xs, batch, hidden, input_norm[l].data_ptr<float>(), feps, hp);
+    gemv(hp, batch, hidden, qkv_w[l].data_ptr<int8_t>(), qkv_s[l].data_ptr<float>(), qkv_out, qp);
+    for (int64_t b = 0; b < batch; ++b) {
+      float* row = qp + b * qkv_out;
+      for (int64_t head = 0; head < heads + kv_heads; ++head) rope(row + head * dim, cp + b * dim, snp + b * dim, dim);
+      for (int64_t g = 0; g < kv_heads; ++g) {
+        const int64_t at = ((b * kv_heads + g) * slots + slot) * dim;
+        std::memcpy(kc + at, row + q_size + g * dim, dim * sizeof(float));
+        std::memcpy(vc + at, row + q_size + kv_size + g * dim, dim * sizeof(float));
+      }
+    }
+    // attention of each query head over the filled cache slots of its kv head
+    at::parallel_for(0, batch * heads, 1, [&](int64_t begin, int64_t end) {
+      for (int64_t bh = begin; bh < end; ++bh) {
+        const int64_t b = bh / heads, head = bh % heads, g = head / group;
+        const float* q = qp + b * qkv_out + head * dim;
+        const float* kb = kc + (b * kv_heads + g) * slots * dim;
+        const float* vb = vc + (b * kv_heads + g) * slots * dim;
+        const float* mask = mp + b * mask_stride;
+        float* s = sc + bh * filled;
+        float best = -std::numeric_limits<float>::infinity();
+        for (int64_t t = 0; t < filled; ++t) {
+          float d = 0.f;
+#pragma omp simd reduction(+ : d)
+          for (int64_t i = 0; i < dim; ++i) d += q[i] * kb[t * dim + i];
+          s[t] = d * fscale + mask[t];
+          best = std::max(best, s[t]);
+        }
+        float total = 0.f;
+        for (int64_t t = 0; t < filled; ++t) {
+          s[t] = std::exp(s[t] - best);
+          total += s[t];
+        }
+        float* out = ap + b * q_size + head * dim;
+        for (int64_t i = 0; i < dim; ++i) out[i] = 0.f;
+        for (int64_t t = 0; t < filled; ++t) {
+          const float p = s[t] / total;
+          if (p == 0.f) continue;
+#pragma omp simd
+          for (int64_t i = 0; i < dim; ++i) out[i] += p * vb[t * dim + i];
+        }
+      }
+    });
+    gemv(ap, batch, q_size, o_w[l].data_ptr<int8_t>(), o_s[l].data_ptr<float>(), hidden, tp);
+    for (int64_t i = 0; i < batch * hidden; ++i) xs[i] += tp[i];
+    rms_norm(xs, batch, hidden, post_norm[l].data_ptr<float>(), feps, hp);
+    gemv(hp, batch, hidden, gu_w[l].data_ptr<int8_t>(), gu_s[l].data_ptr<float>(), 2 * inter, gp);
+    for (int64_t b = 0; b < batch; ++b) {
+      const float* g = gp + b * 2 * inter;
+      for (int64_t i = 0; i < inter; ++i) {
+        const float gate = g[i];
+        actp[b * inter + i] = gate / (1.f + std::exp(-gate)) * g[inter + i];
+      }
+    }
+    gemv(actp, batch, inter, down_w[l].data_ptr<int8_t>(), down_s[l].data_ptr<float>(), hidden, tp);
+    for (int64_t i = 0; i < batch * hidden; ++i) xs[i] += tp[i];
+  }
+  rms_norm(xs, batch, hidden, final_norm.data_ptr<float>(), feps, hp);
+  auto logits = torch::empty({batch, head_w.size(0)}, opts);
+  gemv(hp, batch, hidden, head_w.data_ptr<int8_t>(), head_s.data_ptr<float>(), head_w.size(0), logits.data_ptr<float>());
+  return logits;
+}
+
+PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
+  m.def("int8_gemv", &int8_gemv, "int8 weight-only x @ w.T * scale");
+  m.def("decode_step", &decode_step, "one decode step of a Llama-architecture model with int8 weights");
+}

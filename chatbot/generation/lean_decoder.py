@@ -1,0 +1,215 @@
+"""A lean forward pass for Llama-architecture models with int8 weights: the int8-lean back end's model.
+
+Why not transformers' own forward: at 135 M parameters on 2 CPU cores a decode step is bound by per-call overhead
+(docs/inference.md), and on AVX2 CPUs without AVX512 the maintained quantized kernels are slow for one row. This
+module keeps the model's arithmetic (RMSNorm, rotary embeddings from the model's own rotary module, grouped-query
+attention, SiLU MLP) in ~20 PyTorch calls a layer, with q/k/v fused into one product and gate/up into another.
+Each weight matrix is int8 with one fp32 scale per output row (symmetric, max |w| / 127); activations stay fp32.
+
+* a decode step (one position per sequence) multiplies with bankbot's own kernel (``cpu_kernels``), which reads
+  each weight byte once;
+* a prompt pass (many positions) multiplies with the same int8 weights dequantized to fp32 layer by layer, through
+  PyTorch's BLAS, and attends with the fused SDPA kernel — so prompt and answer see the same weights.
+
+The KV cache is two fp32 tensors per layer, (batch, kv_heads, slots, head_dim); batches are left-padded, and each
+row's positions come from its attention mask, as in transformers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+SUPPORTED = ("llama",)
+# Rotary tables are built once for this many positions (or the model's maximum, when lower).
+MAX_ROPE_POSITIONS = 16384
+
+
+class UnsupportedModel(ValueError):
+    """The model is not of an architecture the lean decoder implements."""
+
+
+@dataclass
+class Int8Matrix:
+    """``x @ w.T * scale``: int8 weight (out, in), fp32 scale (out,)."""
+
+    weight: torch.Tensor
+    scale: torch.Tensor
+
+    @classmethod
+    def quantize(cls, *linears: Any) -> Int8Matrix:
+        """Quantize one or more ``nn.Linear`` layers sharing their input into one stacked matrix."""
+        if any(getattr(lin, "bias", None) is not None for lin in linears):
+            raise UnsupportedModel("the int8-lean back end serves projections without bias")
+        weight = torch.cat([lin.weight.detach().float() for lin in linears])
+        scale = weight.abs().amax(dim=1).clamp(min=1e-12) / 127.0
+        q = torch.round(weight / scale[:, None]).clamp(-127, 127).to(torch.int8)
+        return cls(q.contiguous(), scale.contiguous())
+
+    def dequantized(self) -> torch.Tensor:
+        return self.weight.float() * self.scale[:, None]
+
+
+@dataclass
+class LayerWeights:
+    input_norm: torch.Tensor
+    qkv: Int8Matrix
+    o: Int8Matrix
+    post_norm: torch.Tensor
+    gate_up: Int8Matrix
+    down: Int8Matrix
+
+
+class KVCache:
+    """Per layer fp32 keys and values, (batch, kv_heads, slots, head_dim); ``length`` slots are filled."""
+
+    def __init__(self, layers: int, batch: int, kv_heads: int, slots: int, head_dim: int) -> None:
+        self.keys = [torch.zeros(batch, kv_heads, slots, head_dim) for _ in range(layers)]
+        self.values = [torch.zeros(batch, kv_heads, slots, head_dim) for _ in range(layers)]
+        self.slots = slots
+        self.length = 0
+
+
+class LeanLlama:
+    """Int8-weight Llama forward: ``prefill`` for prompts, ``step`` for one new token per row."""
+
+    def __init__(self, model: Any, kernel_dir: Path) -> None:
+        from chatbot.generation import cpu_kernels
+
+        config = model.config
+        if getattr(config, "model_type", None) not in SUPPORTED:
+            raise UnsupportedModel(f"the int8-lean back end serves Llama-architecture models, not {config.model_type}")
+        if getattr(config, "hidden_act", "silu") != "silu" or getattr(config, "mlp_bias", False):
+            raise UnsupportedModel("the int8-lean back end needs a SiLU MLP without bias")
+        if getattr(config, "attention_bias", False) or getattr(config, "rope_scaling", None) is not None and (
+            config.rope_scaling.get("rope_type", config.rope_scaling.get("type")) == "dynamic"
+        ):
+            raise UnsupportedModel("the int8-lean back end needs attention without bias and static rotary positions")
+        self.kernel = cpu_kernels.load(kernel_dir)
+        self.config = config
+        self.generation_config = model.generation_config
+        self.heads = config.num_attention_heads
+        self.kv_heads = config.num_key_value_heads
+        self.head_dim = getattr(config, "head_dim", None) or config.hidden_size // self.heads
+        self.eps = float(config.rms_norm_eps)
+        self.vocab = config.vocab_size
+        inner = model.model
+        self.embed = inner.embed_tokens.weight.detach().float().contiguous()
+        self.layers = [
+            LayerWeights(
+                input_norm=layer.input_layernorm.weight.detach().float(),
+                qkv=Int8Matrix.quantize(layer.self_attn.q_proj, layer.self_attn.k_proj, layer.self_attn.v_proj),
+                o=Int8Matrix.quantize(layer.self_attn.o_proj),
+                post_norm=layer.post_attention_layernorm.weight.detach().float(),
+                gate_up=Int8Matrix.quantize(layer.mlp.gate_proj, layer.mlp.up_proj),
+                down=Int8Matrix.quantize(layer.mlp.down_proj),
+            )
+            for layer in inner.layers
+        ]
+        self.norm = inner.norm.weight.detach().float()
+        self.head = Int8Matrix.quantize(model.get_output_embeddings())
+        self.scaling = self.head_dim**-0.5
+        layers = self.layers
+        self._step_weights = (
+            [la.input_norm for la in layers],
+            [la.qkv.weight for la in layers],
+            [la.qkv.scale for la in layers],
+            [la.o.weight for la in layers],
+            [la.o.scale for la in layers],
+            [la.post_norm for la in layers],
+            [la.gate_up.weight for la in layers],
+            [la.gate_up.scale for la in layers],
+            [la.down.weight for la in layers],
+            [la.down.scale for la in layers],
+        )
+        positions = min(MAX_ROPE_POSITIONS, int(getattr(config, "max_position_embeddings", MAX_ROPE_POSITIONS)))
+        with torch.inference_mode():
+            probe = torch.zeros(1, 1, self.head_dim)
+            cos, sin = inner.rotary_emb(probe, torch.arange(positions)[None])
+        self.cos, self.sin = cos[0].float().contiguous(), sin[0].float().contiguous()  # (positions, head_dim)
+
+    # --- pieces -------------------------------------------------------------------------------------------------
+    def _linear(self, x: torch.Tensor, m: Int8Matrix) -> torch.Tensor:
+        """x (..., in) -> (..., out). Few rows: the int8 kernel; many (a prompt): dequantized weights and BLAS."""
+        rows = x.reshape(-1, x.shape[-1])
+        if rows.shape[0] <= 16:
+            out = self.kernel.int8_gemv(rows, m.weight, m.scale)
+        else:
+            out = F.linear(rows, m.dequantized())
+        return out.reshape(*x.shape[:-1], out.shape[-1])
+
+    def _rope(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+        """x (batch, heads, positions, dim) rotated as transformers' ``apply_rotary_pos_emb``."""
+        half = x.shape[-1] // 2
+        rotated = torch.cat((-x[..., half:], x[..., :half]), dim=-1)
+        return x * cos + rotated * sin
+
+    def _mlp(self, h: torch.Tensor, layer: LayerWeights) -> torch.Tensor:
+        gate, up = self._linear(h, layer.gate_up).chunk(2, dim=-1)
+        return self._linear(F.silu(gate) * up, layer.down)
+
+    def logits(self, hidden: torch.Tensor) -> torch.Tensor:
+        return self._linear(F.rms_norm(hidden, (hidden.shape[-1],), self.norm, self.eps), self.head)
+
+    # --- forward ------------------------------------------------------------------------------------------------
+    def new_cache(self, batch: int, slots: int) -> KVCache:
+        return KVCache(len(self.layers), batch, self.kv_heads, slots, self.head_dim)
+
+    def prefill(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, cache: KVCache) -> torch.Tensor:
+        """Run left-padded prompts (batch, T) into an empty cache; returns the hidden states (batch, T, hidden)."""
+        batch, length = input_ids.shape
+        positions = (attention_mask.long().cumsum(-1) - 1).clamp(min=0)  # left padding: first real token is 0
+        cos, sin = self.cos[positions][:, None], self.sin[positions][:, None]  # (batch, 1, T, dim)
+        valid = attention_mask.bool()
+        causal = torch.ones(length, length, dtype=torch.bool).tril()
+        # a padding query sees itself only (its output is never used), so no row of the mask is all False
+        mask = (causal[None] & valid[:, None, :]) | torch.eye(length, dtype=torch.bool)[None]
+        x = self.embed[input_ids]
+        q_size, kv_size = self.heads * self.head_dim, self.kv_heads * self.head_dim
+        for index, layer in enumerate(self.layers):
+            h = F.rms_norm(x, (x.shape[-1],), layer.input_norm, self.eps)
+            q, k, v = self._linear(h, layer.qkv).split((q_size, kv_size, kv_size), dim=-1)
+            q = self._rope(q.view(batch, length, self.heads, self.head_dim).transpose(1, 2), cos, sin)
+            k = self._rope(k.view(batch, length, self.kv_heads, self.head_dim).transpose(1, 2), cos, sin)
+            v = v.view(batch, length, self.kv_heads, self.head_dim).transpose(1, 2)
+            cache.keys[index][:, :, :length] = k
+            cache.values[index][:, :, :length] = v
+            attn = F.scaled_dot_product_attention(q, k, v, attn_mask=mask[:, None], scale=self.scaling, enable_gqa=True)
+            x = x + self._linear(attn.transpose(1, 2).reshape(batch, length, q_size), layer.o)
+            x = x + self._mlp(F.rms_norm(x, (x.shape[-1],), layer.post_norm, self.eps), layer)
+        cache.length = length
+        return x
+
+    def step(self, tokens: torch.Tensor, positions: torch.Tensor, key_mask: torch.Tensor, cache: KVCache) -> Any:
+        """One new token per row: tokens (batch,), positions (batch,) rotary positions, key_mask (batch, slots)
+        additive fp32 mask over the cache slots incl. the new one. Returns the logits (batch, vocab).
+
+        The whole step is one call into the C++ kernel (``kernels/int8_gemv.cpp: decode_step``): in Python its
+        ~600 small PyTorch calls cost more than the arithmetic (43 ms a step against ~20 ms of weight reading,
+        torch.profiler, 2026-12-01)."""
+        if tokens.shape[0] > 16:
+            raise ValueError("the int8-lean decode step takes at most 16 rows")
+        slot = cache.length
+        logits = self.kernel.decode_step(
+            self.embed[tokens],
+            self.cos[positions],
+            self.sin[positions],
+            key_mask,
+            slot,
+            *self._step_weights,
+            cache.keys,
+            cache.values,
+            self.norm,
+            self.head.weight,
+            self.head.scale,
+            self.heads,
+            self.kv_heads,
+            self.eps,
+            self.scaling,
+        )
+        cache.length = slot + 1
+        return logits
