@@ -40,12 +40,15 @@ class Settings(BaseSettings):
     chroma_port: int = 8000
     chroma_collection: str = "bankbot_kb"
     model_cache_dir: Path | None = Field(None, description="Converted/merged model cache; default data_dir/models")
+    kernel_cache_dir: Path = Field(
+        Path("~/.cache/bankbot/kernels"), description="Native CPU kernels (int8-lean), built once per machine kind"
+    )
 
     # Models
     llm_model: str = Field(BUILTIN_LLM, description="builtin, 'fake', a local folder or a hub id")
     embedding_model: str = Field(BUILTIN_EMBEDDER, description="builtin, a local folder or a hub id")
     device: Literal["auto", "cpu", "cuda"] = "auto"
-    inference_backend: Literal["auto", "fp32", "bf16", "int8-weight-only", "int4-weight-only"] = "fp32"
+    inference_backend: Literal["auto", "fp32", "bf16", "int8-lean", "int8-weight-only", "int4-weight-only"] = "fp32"
     hf_offline: bool = Field(True, description="Set HF_HUB_OFFLINE=1 so nothing is fetched from a hub")
 
     # Generation
@@ -77,7 +80,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(7860, ge=1, le=65535)
 
-    @field_validator("data_dir", "chroma_path", "model_cache_dir", mode="after")
+    @field_validator("data_dir", "chroma_path", "model_cache_dir", "kernel_cache_dir", mode="after")
     @classmethod
     def _expand(cls, value: Path | None) -> Path | None:
         return value.expanduser() if value is not None else None

@@ -324,11 +324,13 @@ def test_auto_serves_the_fastest_backend_that_passes(tiny_dir: Path, tmp_path: P
     from unittest import mock
 
     cache_dir = backends.serving_dir(tmp_path, str(tiny_dir), None)
+    qg.write_result(cache_dir, "int8-lean", _metrics(token_agreement=0.31))  # fails
     qg.write_result(cache_dir, "int4-weight-only", _metrics(token_agreement=0.31))  # fails
     qg.write_result(cache_dir, "bf16", _metrics())  # passes
     with mock.patch("transformers.AutoTokenizer.from_pretrained", return_value=CharTokenizer()):
         served = backends.prepare_serving(tmp_path, str(tiny_dir), None, "auto", lambda: (None, None))
-    assert backends.SPEED_ORDER == ("int4-weight-only", "bf16")  # int8 passes guards but is slower than fp32
+    # int8-weight-only (torchao) passes guards but is slower than fp32
+    assert backends.SPEED_ORDER == ("int8-lean", "int4-weight-only", "bf16")
     assert served.backend == "bf16" and served.fast_path.enabled
     assert served.guard.passed and served.guard.metrics.token_agreement == 0.9
 

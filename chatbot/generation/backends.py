@@ -41,19 +41,29 @@ from chatbot.generation.fast_path import FastPath, use_compile_cache
 
 log = logging.getLogger(__name__)
 
-BACKENDS = ("fp32", "bf16", "int8-weight-only", "int4-weight-only")
-# Fastest first; ``auto`` serves the first of these that passes the quality guard, plain fp32 when none does.
+BACKENDS = ("fp32", "bf16", "int8-lean", "int8-weight-only", "int4-weight-only")
+# Fastest first; ``auto`` serves the first of these that passes the quality guard (and can run here: int8-lean
+# needs a C++ compiler and a Llama-architecture model), plain fp32 when none does. int8-lean comes first: on an AVX2
+# machine (2026-12-01) it decoded at 48 tok/s against ~20 for int4 (whose CPU kernel is fast with AVX512 only).
 # int8-weight-only is not a candidate: measured 12.8 s per 96-token answer with compile (decode 8.9 tok/s) against
 # ~6 s for plain fp32 on this CPU (benchmarks/inference.py, 2026-11-21) — it passes the guard but is slower.
-SPEED_ORDER = ("int4-weight-only", "bf16")
+SPEED_ORDER = ("int8-lean", "int4-weight-only", "bf16")
+# Served by bankbot's own int8 decoder and generation loop (lean_decoder.py, lean_generate.py), not by transformers.
+LEAN = ("int8-lean",)
 QUANTIZED = ("int8-weight-only", "int4-weight-only")
 INT4_GROUP_SIZE = 32
 # Compiled back ends read the prompt with PyTorch's fused SDPA kernel and decode with grouped-query matmuls that
 # torch.compile fuses well (chatbot/generation/attention.py says why).
-CACHE_FORMAT = "v9"  # bump when the layout or the conversion changes: old cache folders are then ignored
+CACHE_FORMAT = "v10"  # bump when the layout or the conversion changes: old cache folders are then ignored
 # Activation (compute) dtype per back end; weights of the quantized ones are int8/int4 either way. int4 with fp32
 # activations was tried (v2) and is ~60-130x slower per projection on CPU: the int4 kernel is fast for bf16 only.
-ACTIVATIONS = {"fp32": "fp32", "bf16": "bf16", "int8-weight-only": "bf16", "int4-weight-only": "bf16"}
+ACTIVATIONS = {
+    "fp32": "fp32",
+    "bf16": "bf16",
+    "int8-lean": "fp32",
+    "int8-weight-only": "bf16",
+    "int4-weight-only": "bf16",
+}
 # Back ends whose output projection stays at 8 bits while the other linear layers are quantized further, as in
 # llama.cpp's Q4_1 file of the same model (its token_embd is Q8_0): at 4 bits the output projection alone dropped
 # the quality guard's ROUGE-L vs fp32 from 0.60 to 0.39 on SmolLM2 (docs/inference.md).
@@ -214,12 +224,15 @@ def _untie_lm_head(model: Any) -> None:
         model.config.tie_word_embeddings = False
 
 
-def load_backend(cache_dir: Path, backend: str, merged: Path) -> tuple[Any, Any]:
-    """(model, tokenizer) converted to ``backend`` from the merged fp32 folder, quantized weights from the cache."""
+def load_backend(cache_dir: Path, backend: str, merged: Path, kernel_dir: Path | None = None) -> tuple[Any, Any]:
+    """(model, tokenizer) converted to ``backend`` from the merged fp32 folder, quantized weights from the cache;
+    ``kernel_dir``: where int8-lean's native kernel is built (default ``cpu_kernels.DEFAULT_DIR``)."""
     import torch
 
     if backend == "fp32":
         return load_merged(merged)
+    if backend in LEAN:
+        return load_lean(merged, kernel_dir)
     model, tokenizer = load_merged(merged, dtype=ACTIVATIONS[backend])
     weights = cache_dir / f"{backend}.pt"
     if backend in QUANTIZED and weights.is_file():
@@ -257,6 +270,21 @@ def load_backend(cache_dir: Path, backend: str, merged: Path) -> tuple[Any, Any]
 
     model.set_attn_implementation(attention.register())
     return model.eval(), tokenizer
+
+
+def load_lean(merged: Path, kernel_dir: Path | None = None) -> tuple[Any, Any]:
+    """The int8-lean model: the merged fp32 weights quantized to int8 (about a second, so not cached apart from the
+    merged folder) and served by bankbot's own decoder, whose C++ kernel is built once per machine."""
+    from chatbot.generation import cpu_kernels
+    from chatbot.generation.lean_decoder import LeanLlama, UnsupportedModel
+    from chatbot.generation.lean_generate import LeanModel
+
+    model, tokenizer = load_merged(merged)
+    try:
+        decoder = LeanLlama(model, kernel_dir or cpu_kernels.DEFAULT_DIR)
+    except (cpu_kernels.KernelUnavailable, UnsupportedModel) as exc:
+        raise BackendRefused(f"BANKBOT_INFERENCE_BACKEND=int8-lean cannot run here: {exc}") from exc
+    return LeanModel(decoder), tokenizer
 
 
 def _atomic_file(target: Path, write: Callable[[Path], None]) -> None:
@@ -297,7 +325,14 @@ def stop_ids(model: Any, tokenizer: Any) -> list[int]:
 
 
 def guard_backend(
-    cache_dir: Path, backend: str, merged: Path, *, repetition_penalty: float, tolerance: Any = None, n: int = 0
+    cache_dir: Path,
+    backend: str,
+    merged: Path,
+    *,
+    repetition_penalty: float,
+    tolerance: Any = None,
+    n: int = 0,
+    kernel_dir: Path | None = None,
 ) -> Any:
     """The quality-guard result of ``backend`` for this adapter: from the cache, or measured (and cached) now."""
     from chatbot.generation import quality_guard as qg
@@ -315,7 +350,7 @@ def guard_backend(
         ref = qg.reference(reference_model, tokenizer, cases, stops, repetition_penalty)
         qg.write_reference(cache_dir, ref)
     del reference_model
-    candidate, _ = load_backend(cache_dir, backend, merged)
+    candidate, _ = load_backend(cache_dir, backend, merged, kernel_dir)
     metrics = qg.measure(candidate, tokenizer, cases, ref, stops, repetition_penalty=repetition_penalty)
     qg.write_result(cache_dir, backend, metrics)
     result = qg.GuardResult(backend=backend, metrics=metrics, failures=qg.judge(metrics, tolerance))
@@ -332,6 +367,7 @@ def prepare_serving(
     *,
     repetition_penalty: float = 1.1,
     tolerance: Any = None,
+    kernel_dir: Path | None = None,
 ) -> Served:
     """Merge (cached), pick the back end (``auto``: fastest that passes the guard), convert (cached).
 
@@ -354,10 +390,24 @@ def prepare_serving(
     use_compile_cache(models_dir)
     candidates = SPEED_ORDER if requested == "auto" else (requested,)
     for backend in candidates:
-        result = guard_backend(cache_dir, backend, merged, repetition_penalty=repetition_penalty, tolerance=tolerance)
-        if result.passed:
-            model, tokenizer = load_backend(cache_dir, backend, merged)
-            return Served(model, tokenizer, backend, FastPath(model), cache_dir, guard=result)
+        try:
+            result = guard_backend(
+                cache_dir,
+                backend,
+                merged,
+                repetition_penalty=repetition_penalty,
+                tolerance=tolerance,
+                kernel_dir=kernel_dir,
+            )
+            if result.passed:
+                model, tokenizer = load_backend(cache_dir, backend, merged, kernel_dir)
+                fast_path = FastPath(model, enabled=backend not in LEAN)  # the lean loop compiles nothing
+                return Served(model, tokenizer, backend, fast_path, cache_dir, guard=result)
+        except BackendRefused as exc:  # cannot run on this machine or model (e.g. no C++ compiler)
+            if requested != "auto":
+                raise
+            log.warning("%s; trying the next back end", exc)
+            continue
         if requested != "auto":
             raise BackendRefused(
                 f"BANKBOT_INFERENCE_BACKEND={backend} refused by the quality guard: {result.summary()}. "

@@ -23,6 +23,7 @@ from chatbot.errors import BankbotError
 log = logging.getLogger(__name__)
 
 SOURCE = Path(__file__).with_name("kernels") / "int8_gemv.cpp"
+DEFAULT_DIR = Path("~/.cache/bankbot/kernels").expanduser()  # settings.kernel_cache_dir's default
 _lock = threading.Lock()
 _loaded: dict[Path, Any] = {}
 

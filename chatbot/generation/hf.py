@@ -61,6 +61,7 @@ def prepare_served(settings: Settings, adapter: Any = None) -> Any:
             settings.inference_backend,
             lambda: merge_adapter(settings, adapter),
             repetition_penalty=settings.repetition_penalty,
+            kernel_dir=settings.kernel_cache_dir,
         )
     served.tokenizer.padding_side = "left"  # generation continues on the right, so batches pad on the left
     log.info("inference back end: %s", served.backend)

@@ -167,4 +167,3 @@ class LeanModel:
         if not return_dict_in_generate:
             return sequences
         return LeanOutput(sequences=sequences, logits=tuple(raw_logits) if output_logits else None)
-

@@ -17,40 +17,59 @@
 
 namespace {
 
-inline void dot1(const float* x, const int8_t* w, int64_t in, float scale, float* y) {
-  float a = 0.f;
+// One weight row against one activation row: int8 groups of `group` inputs, each with its own fp32 scale.
+inline float dot1(const float* x, const int8_t* w, const float* scales, int64_t in, int64_t group) {
+  float total = 0.f;
+  for (int64_t g0 = 0, k = 0; g0 < in; g0 += group, ++k) {
+    float a = 0.f;
 #pragma omp simd reduction(+ : a)
-  for (int64_t i = 0; i < in; ++i) a += x[i] * static_cast<float>(w[i]);
-  *y = a * scale;
+    for (int64_t i = g0; i < g0 + group; ++i) a += x[i] * static_cast<float>(w[i]);
+    total += a * scales[k];
+  }
+  return total;
 }
 
-inline void dot4(const float* x, int64_t in, const int8_t* w, float scale, float* y, int64_t y_stride) {
+// The same weight row against four activation rows: each weight byte is converted once for all four.
+inline void dot4(const float* x, int64_t in, const int8_t* w, const float* scales, int64_t group, float* y,
+                 int64_t y_stride) {
   const float *x0 = x, *x1 = x + in, *x2 = x + 2 * in, *x3 = x + 3 * in;
-  float a0 = 0.f, a1 = 0.f, a2 = 0.f, a3 = 0.f;
+  float t0 = 0.f, t1 = 0.f, t2 = 0.f, t3 = 0.f;
+  for (int64_t g0 = 0, k = 0; g0 < in; g0 += group, ++k) {
+    float a0 = 0.f, a1 = 0.f, a2 = 0.f, a3 = 0.f;
 #pragma omp simd reduction(+ : a0, a1, a2, a3)
-  for (int64_t i = 0; i < in; ++i) {
-    const float wv = static_cast<float>(w[i]);
-    a0 += x0[i] * wv;
-    a1 += x1[i] * wv;
-    a2 += x2[i] * wv;
-    a3 += x3[i] * wv;
+    for (int64_t i = g0; i < g0 + group; ++i) {
+      const float wv = static_cast<float>(w[i]);
+      a0 += x0[i] * wv;
+      a1 += x1[i] * wv;
+      a2 += x2[i] * wv;
+      a3 += x3[i] * wv;
+    }
+    const float s = scales[k];
+    t0 += a0 * s;
+    t1 += a1 * s;
+    t2 += a2 * s;
+    t3 += a3 * s;
   }
-  y[0] = a0 * scale;
-  y[y_stride] = a1 * scale;
-  y[2 * y_stride] = a2 * scale;
-  y[3 * y_stride] = a3 * scale;
+  y[0] = t0;
+  y[y_stride] = t1;
+  y[2 * y_stride] = t2;
+  y[3 * y_stride] = t3;
 }
 
 }  // namespace
 
-static void gemv(const float* xp, int64_t rows, int64_t in, const int8_t* wp, const float* sp, int64_t out, float* yp) {
+// scales: (out, in / group) fp32
+static void gemv(const float* xp, int64_t rows, int64_t in, const int8_t* wp, const float* sp, int64_t groups,
+                 int64_t out, float* yp) {
+  const int64_t group = in / groups;
   // grain: at least 16 output rows a task, so a 192-row projection is not split into slivers
   at::parallel_for(0, out, 16, [&](int64_t begin, int64_t end) {
     for (int64_t o = begin; o < end; ++o) {
       const int8_t* wr = wp + o * in;
+      const float* sr = sp + o * groups;
       int64_t r = 0;
-      for (; r + 4 <= rows; r += 4) dot4(xp + r * in, in, wr, sp[o], yp + r * out + o, out);
-      for (; r < rows; ++r) dot1(xp + r * in, wr, in, sp[o], yp + r * out + o);
+      for (; r + 4 <= rows; r += 4) dot4(xp + r * in, in, wr, sr, group, yp + r * out + o, out);
+      for (; r < rows; ++r) yp[r * out + o] = dot1(xp + r * in, wr, sr, in, group);
     }
   });
 }
@@ -58,18 +77,20 @@ static void gemv(const float* xp, int64_t rows, int64_t in, const int8_t* wp, co
 static void check_int8(const torch::Tensor& w, const torch::Tensor& scale, int64_t in) {
   TORCH_CHECK(w.dim() == 2 && w.scalar_type() == at::kChar && w.is_contiguous() && w.size(1) == in,
               "int8 weight (out, in) contiguous expected");
-  TORCH_CHECK(scale.scalar_type() == at::kFloat && scale.is_contiguous() && scale.numel() == w.size(0),
-              "fp32 scale (out) expected");
+  TORCH_CHECK(scale.dim() == 2 && scale.scalar_type() == at::kFloat && scale.is_contiguous() &&
+                  scale.size(0) == w.size(0) && scale.size(1) > 0 && in % scale.size(1) == 0,
+              "fp32 scales (out, in / group) expected");
 }
 
-// y[r, o] = scale[o] * sum_i x[r, i] * w[o, i]   (x: rows x in fp32, w: out x in int8, scale: out fp32)
+// y[r, o] = sum_g scale[o, g] * sum_{i in group g} x[r, i] * w[o, i]
+// (x: rows x in fp32, w: out x in int8, scale: out x in/group fp32)
 torch::Tensor int8_gemv(torch::Tensor x, torch::Tensor w, torch::Tensor scale) {
   TORCH_CHECK(x.dim() == 2 && x.scalar_type() == at::kFloat, "int8_gemv: x (rows, in) fp32");
   auto xc = x.contiguous();
   check_int8(w, scale, xc.size(1));
   auto y = torch::empty({xc.size(0), w.size(0)}, xc.options());
-  gemv(xc.data_ptr<float>(), xc.size(0), xc.size(1), w.data_ptr<int8_t>(), scale.data_ptr<float>(), w.size(0),
-       y.data_ptr<float>());
+  gemv(xc.data_ptr<float>(), xc.size(0), xc.size(1), w.data_ptr<int8_t>(), scale.data_ptr<float>(), scale.size(1),
+       w.size(0), y.data_ptr<float>());
   return y;
 }
 
@@ -149,7 +170,7 @@ torch::Tensor decode_step(torch::Tensor x, torch::Tensor cos, torch::Tensor sin,
     const int64_t slots = keys[l].size(2);
     float *kc = keys[l].data_ptr<float>(), *vc = values[l].data_ptr<float>();
     rms_norm(xs, batch, hidden, input_norm[l].data_ptr<float>(), feps, hp);
-    gemv(hp, batch, hidden, qkv_w[l].data_ptr<int8_t>(), qkv_s[l].data_ptr<float>(), qkv_out, qp);
+    gemv(hp, batch, hidden, qkv_w[l].data_ptr<int8_t>(), qkv_s[l].data_ptr<float>(), qkv_s[l].size(1), qkv_out, qp);
     for (int64_t b = 0; b < batch; ++b) {
       float* row = qp + b * qkv_out;
       for (int64_t head = 0; head < heads + kv_heads; ++head) rope(row + head * dim, cp + b * dim, snp + b * dim, dim);
@@ -191,10 +212,10 @@ torch::Tensor decode_step(torch::Tensor x, torch::Tensor cos, torch::Tensor sin,
         }
       }
     });
-    gemv(ap, batch, q_size, o_w[l].data_ptr<int8_t>(), o_s[l].data_ptr<float>(), hidden, tp);
+    gemv(ap, batch, q_size, o_w[l].data_ptr<int8_t>(), o_s[l].data_ptr<float>(), o_s[l].size(1), hidden, tp);
     for (int64_t i = 0; i < batch * hidden; ++i) xs[i] += tp[i];
     rms_norm(xs, batch, hidden, post_norm[l].data_ptr<float>(), feps, hp);
-    gemv(hp, batch, hidden, gu_w[l].data_ptr<int8_t>(), gu_s[l].data_ptr<float>(), 2 * inter, gp);
+    gemv(hp, batch, hidden, gu_w[l].data_ptr<int8_t>(), gu_s[l].data_ptr<float>(), gu_s[l].size(1), 2 * inter, gp);
     for (int64_t b = 0; b < batch; ++b) {
       const float* g = gp + b * 2 * inter;
       for (int64_t i = 0; i < inter; ++i) {
@@ -202,16 +223,16 @@ torch::Tensor decode_step(torch::Tensor x, torch::Tensor cos, torch::Tensor sin,
         actp[b * inter + i] = gate / (1.f + std::exp(-gate)) * g[inter + i];
       }
     }
-    gemv(actp, batch, inter, down_w[l].data_ptr<int8_t>(), down_s[l].data_ptr<float>(), hidden, tp);
+    gemv(actp, batch, inter, down_w[l].data_ptr<int8_t>(), down_s[l].data_ptr<float>(), down_s[l].size(1), hidden, tp);
     for (int64_t i = 0; i < batch * hidden; ++i) xs[i] += tp[i];
   }
   rms_norm(xs, batch, hidden, final_norm.data_ptr<float>(), feps, hp);
   auto logits = torch::empty({batch, head_w.size(0)}, opts);
-  gemv(hp, batch, hidden, head_w.data_ptr<int8_t>(), head_s.data_ptr<float>(), head_w.size(0), logits.data_ptr<float>());
+  gemv(hp, batch, hidden, head_w.data_ptr<int8_t>(), head_s.data_ptr<float>(), head_s.size(1), head_w.size(0), logits.data_ptr<float>());
   return logits;
 }
 
 PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
-  m.def("int8_gemv", &int8_gemv, "int8 weight-only x @ w.T * scale");
+  m.def("int8_gemv", &int8_gemv, "int8 weight-only x @ w.T with a scale per group of inputs");
   m.def("decode_step", &decode_step, "one decode step of a Llama-architecture model with int8 weights");
 }
