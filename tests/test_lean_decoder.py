@@ -231,3 +231,50 @@ def test_auto_skips_int8_lean_where_it_cannot_run(
             backends.prepare_serving(
                 tmp_path, str(tiny_dir), None, "int8-lean", lambda: (None, None), kernel_dir=tmp_path
             )
+
+
+# --- the real model -----------------------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_int8_lean_serves_smollm2_streams_and_batches_concurrent_chats(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from chatbot.generation.hf import HFGenerator
+    from chatbot.model_loading import llm_source
+    from chatbot.protocols import Generation
+    from tests.conftest import make_settings
+
+    base = llm_source(make_settings(tmp_path, llm_model="builtin:smollm2-135m-instruct"))  # converted once, shared
+    # a serving cache of its own, so the guard is measured here (on 3 prompts) and not read from another run
+    settings = make_settings(
+        tmp_path, llm_model=base, model_cache_dir=tmp_path / "models", inference_backend="int8-lean"
+    )
+    monkeypatch.setattr(qg, "GUARD_PROMPTS", 3)
+    generator = HFGenerator(settings)
+    assert generator.backend == "int8-lean" and isinstance(generator.model, LeanModel)
+    m = generator.guard.metrics
+    assert generator.guard.passed and m.prompts == 3 and m.token_agreement >= 0.85 and m.logprob_shift <= 0.25
+
+    pieces = list(generator.stream([{"role": "user", "content": "How do I top up my account?"}], max_new_tokens=12))
+    final = pieces[-1]
+    assert isinstance(final, Generation) and 0 < len(final.token_logprobs) <= 12
+    assert "".join(p for p in pieces[:-1] if isinstance(p, str)).strip() == final.text
+    assert all(lp <= 0 for lp in final.token_logprobs)
+
+    prompts = [[{"role": "user", "content": q}] for q in ("Say hello.", "Name a colour.", "Count to three.")]
+    alone = [generator.generate(p, max_new_tokens=8) for p in prompts]
+    results: dict[int, Any] = {}
+    generator.batcher.window_s = 3.0  # three threads started together always meet
+    threads = [
+        threading.Thread(target=lambda i=i: results.update({i: generator.generate(prompts[i], max_new_tokens=8)}))
+        for i in range(3)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert generator.batcher.batch_sizes[-1] == 3  # one left-padded batch through the C++ decode step
+    for i, single in enumerate(alone):
+        assert results[i].text == single.text
+        assert results[i].token_logprobs == pytest.approx(single.token_logprobs, abs=1e-3)

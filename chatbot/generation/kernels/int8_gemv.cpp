@@ -15,10 +15,43 @@
 #include <limits>
 #include <vector>
 
+#if defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+#endif
+
 namespace {
+
+#if defined(__AVX2__) && defined(__FMA__)
+// AVX2: 8 weights at a time, int8 -> int32 -> float, multiplied into a per-group vector sum that is scaled once per
+// group (no horizontal sum inside the row: that made a first version with per-group reductions 2x slower).
+inline __m256 load8(const int8_t* w) {
+  return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(w))));
+}
+
+inline float hsum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
+  return _mm_cvtss_f32(s);
+}
+#endif
 
 // One weight row against one activation row: int8 groups of `group` inputs, each with its own fp32 scale.
 inline float dot1(const float* x, const int8_t* w, const float* scales, int64_t in, int64_t group) {
+#if defined(__AVX2__) && defined(__FMA__)
+  if (group % 16 == 0) {
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t g0 = 0, k = 0; g0 < in; g0 += group, ++k) {
+      __m256 a = _mm256_setzero_ps(), b = _mm256_setzero_ps();  // two chains: FMA latency
+      for (int64_t i = g0; i < g0 + group; i += 16) {
+        a = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), load8(w + i), a);
+        b = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 8), load8(w + i + 8), b);
+      }
+      acc = _mm256_fmadd_ps(_mm256_add_ps(a, b), _mm256_set1_ps(scales[k]), acc);
+    }
+    return hsum(acc);
+  }
+#endif
   float total = 0.f;
   for (int64_t g0 = 0, k = 0; g0 < in; g0 += group, ++k) {
     float a = 0.f;
@@ -33,6 +66,31 @@ inline float dot1(const float* x, const int8_t* w, const float* scales, int64_t 
 inline void dot4(const float* x, int64_t in, const int8_t* w, const float* scales, int64_t group, float* y,
                  int64_t y_stride) {
   const float *x0 = x, *x1 = x + in, *x2 = x + 2 * in, *x3 = x + 3 * in;
+#if defined(__AVX2__) && defined(__FMA__)
+  if (group % 8 == 0) {
+    __m256 c0 = _mm256_setzero_ps(), c1 = c0, c2 = c0, c3 = c0;
+    for (int64_t g0 = 0, k = 0; g0 < in; g0 += group, ++k) {
+      __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+      for (int64_t i = g0; i < g0 + group; i += 8) {
+        const __m256 wv = load8(w + i);
+        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x0 + i), wv, a0);
+        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(x1 + i), wv, a1);
+        a2 = _mm256_fmadd_ps(_mm256_loadu_ps(x2 + i), wv, a2);
+        a3 = _mm256_fmadd_ps(_mm256_loadu_ps(x3 + i), wv, a3);
+      }
+      const __m256 sv = _mm256_set1_ps(scales[k]);
+      c0 = _mm256_fmadd_ps(a0, sv, c0);
+      c1 = _mm256_fmadd_ps(a1, sv, c1);
+      c2 = _mm256_fmadd_ps(a2, sv, c2);
+      c3 = _mm256_fmadd_ps(a3, sv, c3);
+    }
+    y[0] = hsum(c0);
+    y[y_stride] = hsum(c1);
+    y[2 * y_stride] = hsum(c2);
+    y[3 * y_stride] = hsum(c3);
+    return;
+  }
+#endif
   float t0 = 0.f, t1 = 0.f, t2 = 0.f, t3 = 0.f;
   for (int64_t g0 = 0, k = 0; g0 < in; g0 += group, ++k) {
     float a0 = 0.f, a1 = 0.f, a2 = 0.f, a3 = 0.f;
