@@ -1,12 +1,12 @@
 // int8 weight-only matrix-vector products for the decode steps of the int8-lean back end (fp32 activations).
 //
-// Why hand-written: on this project's CPUs (AVX2, no AVX512: AMD EPYC Zen 1) every maintained int8/int4 path
-// measured slow for one row (2026-12-01, docs/inference.md "AVX2 machines"): PyTorch's
-// _weight_int8pack_mm took 8-13 ms for SmolLM2's 576 x 49,152 output projection (2-3 GB/s), its int4 tinygemm
-// kernel 0.3 ms for a 576 x 1,536 projection (1.5 GB/s), torchao's int8 dequantizes the whole weight per call,
-// fbgemm's dynamic int8 linear costs ~0.1 ms per call whatever the size. This loop reads each weight byte once,
-// converts it to float and multiplies it with up to four activation rows at a time; the compiler vectorises it
-// for the machine it is built on (-march=native), and ATen's thread pool splits the output rows.
+// Why hand-written: on AVX2 CPUs without AVX512 (this project's AMD EPYC Zen 1 machines) every maintained kernel
+// is slow for one activation row, the shape of a decode step: python benchmarks/decode_kernels.py (2026-12-01)
+// put the products of one SmolLM2 decode step at 28 ms with PyTorch's int4 or int8 kernels or fbgemm's dynamic
+// int8 (~0.1 ms a call whatever the size), 51 ms in fp32 BLAS, and 14 ms with this file. Each weight byte is read
+// once, converted to float and multiplied with up to four activation rows; ATen's thread pool splits the output
+// rows. decode_step runs a whole Llama decode step in one call: as ~600 PyTorch calls from Python it took 43 ms.
+// Built with -march=native (cpu_kernels.py); without AVX2 + FMA the portable loops below are compiled instead.
 #include <torch/extension.h>
 #include <ATen/Parallel.h>
 
