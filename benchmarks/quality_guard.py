@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--backends", default="bf16,int8-weight-only,int4-weight-only")
+    parser.add_argument("--backends", default="int8-lean,bf16,int8-weight-only,int4-weight-only")
     parser.add_argument("--prompts", type=int, default=0, help="guard prompts (default: the guard's 12)")
     parser.add_argument("--json", metavar="PATH", help="write the JSON report here ('-' for stdout)")
     args = parser.parse_args(argv)
