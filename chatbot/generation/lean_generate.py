@@ -37,6 +37,7 @@ _ACCEPTED = {
     "return_dict_in_generate",
     "output_logits",
     "streamer",
+    "token_type_ids",  # some tokenizers return it; a Llama model ignores it
 }
 
 
@@ -99,6 +100,7 @@ class LeanModel:
         unknown = set(kwargs) - _ACCEPTED
         if unknown:
             raise TypeError(f"the int8-lean back end's generate does not take {sorted(unknown)}")
+        kwargs.pop("token_type_ids", None)
         return self._generate(**kwargs)
 
     def _generate(
