@@ -162,8 +162,10 @@ def _generate_kwargs(**extra: Any) -> dict[str, Any]:
 def test_generate_matches_transformers_on_a_left_padded_batch(lean: LeanModel, twin: Any) -> None:
     import torch
 
-    ids = torch.tensor([[0, 0, 0, 7, 8, 9, 10, 11], [12, 13, 14, 15, 16, 17, 18, 19]])
-    mask = torch.tensor([[0, 0, 0, 1, 1, 1, 1, 1], [1] * 8])
+    # five rows: the kernel multiplies four rows at a time, then one
+    ids = torch.tensor([[0, 0, 0, 7, 8, 9, 10, 11], [12, 13, 14, 15, 16, 17, 18, 19], [0, 30, 31, 32, 33, 34, 35, 36]])
+    ids = torch.cat([ids, torch.tensor([[0, 0, 0, 0, 0, 0, 40, 41], [50, 51, 52, 53, 54, 55, 56, 57]])])
+    mask = (ids != 0).long()
     puts: list[list[int]] = []
     streamer = SimpleNamespace(put=lambda v: puts.append(v.reshape(-1).tolist()), end=lambda: puts.append([]))
     out = lean.generate(input_ids=ids, attention_mask=mask, streamer=streamer, **_generate_kwargs(min_new_tokens=4))
