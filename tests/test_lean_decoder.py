@@ -192,6 +192,8 @@ def test_sampling_is_reproducible_and_unknown_arguments_are_refused(lean: LeanMo
     assert torch.equal(first, lean.generate(input_ids=ids, **kwargs))
     with pytest.raises(TypeError, match="num_beams"):
         lean.generate(input_ids=ids, num_beams=2)
+    with pytest.raises(ValueError, match="exceed the int8-lean back end's 4096 positions"):
+        lean.generate(input_ids=ids, max_new_tokens=5000)
 
 
 # --- as a back end ------------------------------------------------------------------------------------------------
