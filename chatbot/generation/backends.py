@@ -26,9 +26,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -99,20 +96,6 @@ def serving_dir(models_dir: Path, base_source: str, adapter: Any) -> Path:
     return Path(models_dir) / "serving" / f"{CACHE_FORMAT}-{base}-{adapter_fingerprint(adapter)}"
 
 
-def _atomic_dir(target: Path, write: Callable[[Path], None]) -> None:
-    """Write a folder under a temporary name and rename it into place: a crash leaves no half-written cache."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
-    try:
-        write(tmp)
-        os.replace(tmp, target)
-    except OSError:
-        if not target.exists():
-            raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
 # --- merged fp32 model --------------------------------------------------------------------------------------------
 def merged_dir(cache_dir: Path, build: BuildMerged) -> Path:
     """Folder of the merged fp32 model, building (and caching) it with ``build`` the first time."""
@@ -125,7 +108,7 @@ def merged_dir(cache_dir: Path, build: BuildMerged) -> Path:
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
 
-    _atomic_dir(folder, write)
+    serving_cache.atomic_dir(folder, write)
     return folder
 
 
@@ -232,7 +215,14 @@ def load_backend(cache_dir: Path, backend: str, merged: Path, kernel_dir: Path |
     if backend == "fp32":
         return load_merged(merged)
     if backend in LEAN:
-        return load_lean(merged, kernel_dir)
+        from chatbot.generation.cpu_kernels import KernelUnavailable
+        from chatbot.generation.lean_decoder import UnsupportedModel
+        from chatbot.generation.lean_generate import load_lean
+
+        try:
+            return load_lean(merged, kernel_dir)
+        except (KernelUnavailable, UnsupportedModel) as exc:
+            raise BackendRefused(f"BANKBOT_INFERENCE_BACKEND=int8-lean cannot run here: {exc}") from exc
     model, tokenizer = load_merged(merged, dtype=ACTIVATIONS[backend])
     weights = cache_dir / f"{backend}.pt"
     if backend in QUANTIZED and weights.is_file():
@@ -264,38 +254,12 @@ def load_backend(cache_dir: Path, backend: str, merged: Path, kernel_dir: Path |
         if backend in QUANTIZED:
             from chatbot.generation.dense_prefill import without_dense
 
-            _atomic_file(weights, lambda tmp: torch.save(without_dense(model.state_dict()), tmp))
+            serving_cache.atomic_file(weights, lambda tmp: torch.save(without_dense(model.state_dict()), tmp))
             log.info("quantized to %s in %.0f s (cached in %s)", backend, time.perf_counter() - started, weights)
     from chatbot.generation import attention
 
     model.set_attn_implementation(attention.register())
     return model.eval(), tokenizer
-
-
-def load_lean(merged: Path, kernel_dir: Path | None = None) -> tuple[Any, Any]:
-    """The int8-lean model: the merged fp32 weights quantized to int8 (about a second, so not cached apart from the
-    merged folder) and served by bankbot's own decoder, whose C++ kernel is built once per machine."""
-    from chatbot.generation import cpu_kernels
-    from chatbot.generation.lean_decoder import LeanLlama, UnsupportedModel
-    from chatbot.generation.lean_generate import LeanModel
-
-    model, tokenizer = load_merged(merged)
-    try:
-        decoder = LeanLlama(model, kernel_dir or cpu_kernels.DEFAULT_DIR)
-    except (cpu_kernels.KernelUnavailable, UnsupportedModel) as exc:
-        raise BackendRefused(f"BANKBOT_INFERENCE_BACKEND=int8-lean cannot run here: {exc}") from exc
-    return LeanModel(decoder), tokenizer
-
-
-def _atomic_file(target: Path, write: Callable[[Path], None]) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}-", dir=target.parent)
-    os.close(fd)
-    try:
-        write(Path(name))
-        os.replace(name, target)
-    finally:
-        Path(name).unlink(missing_ok=True)
 
 
 # --- choosing and guarding the back end ---------------------------------------------------------------------------

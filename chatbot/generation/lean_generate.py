@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -174,3 +175,13 @@ class LeanModel:
         if not return_dict_in_generate:
             return sequences
         return LeanOutput(sequences=sequences, logits=tuple(raw_logits) if output_logits else None)
+
+
+def load_lean(merged: Path, kernel_dir: Path | None = None) -> tuple[LeanModel, Any]:
+    """(model, tokenizer) of int8-lean: the merged fp32 weights quantized to int8 (about a second, so not cached apart
+    from the merged folder), served by ``LeanLlama``, whose C++ kernel is built once per machine."""
+    from chatbot.generation import cpu_kernels
+    from chatbot.generation.backends import load_merged
+
+    model, tokenizer = load_merged(merged)
+    return LeanModel(LeanLlama(model, kernel_dir or cpu_kernels.DEFAULT_DIR)), tokenizer
