@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     context_window: int = Field(2048, ge=256, description="Prompt + answer budget in tokens")
     batch_max_size: int = Field(8, ge=1, le=64, description="Concurrent chats answered in one batch (1: off)")
     batch_window_ms: float = Field(20.0, ge=0.0, le=1000.0, description="How long a chat waits for company")
+    batch_scheduler: Literal["continuous", "micro"] = Field(
+        "continuous",
+        description="int8-lean: continuous (a chat joins the running batch at the next step) or micro (whole batches)",
+    )
 
     # Retrieval and answering
     retrieval_k: int = Field(4, ge=1, le=20)

@@ -102,7 +102,7 @@ def test_kernel_matches_the_dequantized_product_for_any_row_count(kernel: Any) -
     torch.manual_seed(2)
     linear = torch.nn.Linear(96, 50, bias=False)
     m = Int8Matrix.quantize(linear)
-    for rows in (1, 3, 4, 5, 9):
+    for rows in (1, 3, 4, 5, 8, 9, 13, 16):
         x = torch.randn(rows, 96)
         assert torch.allclose(kernel.int8_gemv(x, m.weight, m.scale), x @ m.dequantized().T, atol=1e-4)
     with pytest.raises(RuntimeError, match="int8 weight"):
@@ -140,9 +140,11 @@ def test_prompt_pass_and_decode_steps_give_transformers_logits(lean: LeanModel, 
         decoder.prefill(ids[:, :30], torch.ones(1, 30, dtype=torch.long), cache)
         key_mask = torch.full((1, 64), float("-inf"))
         key_mask[:, :30] = 0.0
+        keys, values = cache.row_views()
         for position in range(30, 38):  # each step is one C++ call
             key_mask[:, position] = 0.0
-            step = decoder.step(ids[:, position], torch.tensor([position]), key_mask, cache)
+            slots = torch.tensor([position])
+            step = decoder.step(ids[:, position], torch.tensor([position]), slots, keys, values, key_mask)
             assert torch.allclose(step[0], expected[position], atol=1e-4)
 
 
@@ -243,7 +245,9 @@ def test_int8_lean_serves_smollm2_streams_and_batches_concurrent_chats(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import threading
+    import time
 
+    from chatbot.generation.continuous import ContinuousBatcher
     from chatbot.generation.hf import HFGenerator
     from chatbot.model_loading import llm_source
     from chatbot.protocols import Generation
@@ -269,16 +273,22 @@ def test_int8_lean_serves_smollm2_streams_and_batches_concurrent_chats(
     prompts = [[{"role": "user", "content": q}] for q in ("Say hello.", "Name a colour.", "Count to three.")]
     alone = [generator.generate(p, max_new_tokens=8) for p in prompts]
     results: dict[int, Any] = {}
-    generator.batcher.window_s = 3.0  # three threads started together always meet
+    batcher = generator.batcher
+    assert isinstance(batcher, ContinuousBatcher)  # int8-lean's default scheduler
     threads = [
         threading.Thread(target=lambda i=i: results.update({i: generator.generate(prompts[i], max_new_tokens=8)}))
         for i in range(3)
     ]
-    for thread in threads:
-        thread.start()
+    with batcher._lock:  # the worker takes waiting chats under the model's lock: all three are admitted together
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + 60
+        while len(batcher._pending) < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
     for thread in threads:
         thread.join(120)
-    assert generator.batcher.batch_sizes[-1] == 3  # one left-padded batch through the C++ decode step
+    assert max(batcher.step_rows) == 3  # three chats, each with its own cache, in one C++ decode step
+    assert batcher.reused_tokens > 0  # the chat template's shared beginning was read once
     for i, single in enumerate(alone):
         assert results[i].text == single.text
         assert results[i].token_logprobs == pytest.approx(single.token_logprobs, abs=1e-3)

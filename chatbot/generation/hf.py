@@ -14,10 +14,13 @@ import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chatbot.errors import ModelLoadError
 from chatbot.generation.batching import Batcher, BatchRequest, RowStreamer, TextDeltas
+
+if TYPE_CHECKING:
+    from chatbot.generation.continuous import ContinuousBatcher
 from chatbot.generation.fast_path import FastPath, warm_up
 from chatbot.protocols import Generation, Message
 from chatbot.settings import Settings
@@ -87,9 +90,7 @@ class HFGenerator:
         self.backend, self.fast_path, self.guard = served.backend, served.fast_path, served.guard
         self.stop_ids = self._stop_ids()
         self._lock = threading.Lock()
-        self.batcher = Batcher(
-            self._run_batch, max_batch=settings.batch_max_size, window_s=settings.batch_window_ms / 1000.0
-        )
+        self.batcher: Batcher | ContinuousBatcher = self._batcher()
         if self.fast_path.enabled:  # compile now, before the first customer
             batched = settings.batch_max_size > 1
             seconds = warm_up(
@@ -117,6 +118,25 @@ class HFGenerator:
         yield from self.batcher.stream(messages, max_new_tokens or self.settings.max_new_tokens)
 
     # --- internals ---------------------------------------------------------------------------------------
+    def _batcher(self) -> Batcher | ContinuousBatcher:
+        """Continuous batching where the back end has its own decode loop (int8-lean) and the setting asks for it,
+        else micro-batches (transformers' ``generate`` runs whole batches)."""
+        s = self.settings
+        decoder = getattr(self.model, "decoder", None)
+        if s.batch_max_size > 1 and decoder is not None and s.batch_scheduler == "continuous":
+            from chatbot.generation.continuous import ContinuousBatcher, Sampling
+
+            return ContinuousBatcher(
+                decoder,
+                encode=lambda messages: self._encode([messages])["input_ids"][0],
+                decode=lambda ids: self.tokenizer.decode(ids, skip_special_tokens=True),
+                stop_ids=self.stop_ids,
+                sampling=Sampling(s.repetition_penalty, s.temperature, s.top_p),
+                max_rows=s.batch_max_size,
+                lock=self._lock,
+            )
+        return Batcher(self._run_batch, max_batch=s.batch_max_size, window_s=s.batch_window_ms / 1000.0)
+
     def _run_batch(self, requests: Sequence[BatchRequest], emit: Callable[[int, str], None]) -> list[Generation]:
         """One ``generate`` call for the batcher's requests, streaming each row's text as it is produced."""
         inputs = self._encode([r.messages for r in requests])

@@ -91,6 +91,17 @@ class KVCache:
         self.slots = slots
         self.length = 0
 
+    @property
+    def batch(self) -> int:
+        return self.keys[0].shape[0]
+
+    def row_views(self, rows: list[int] | None = None) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+        """The decode step's cache arguments: per layer, then per row, that row's (kv_heads, slots, head_dim) view."""
+        picked = range(self.batch) if rows is None else rows
+        keys = [k[r] for k in self.keys for r in picked]
+        values = [v[r] for v in self.values for r in picked]
+        return keys, values
+
 
 class LeanLlama:
     """Int8-weight Llama forward: ``prefill`` for prompts, ``step`` for one new token per row."""
@@ -174,15 +185,29 @@ class LeanLlama:
     def new_cache(self, batch: int, slots: int) -> KVCache:
         return KVCache(len(self.layers), batch, self.kv_heads, slots, self.head_dim)
 
-    def prefill(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, cache: KVCache) -> torch.Tensor:
-        """Run left-padded prompts (batch, T) into an empty cache; returns the hidden states (batch, T, hidden)."""
+    def prefill(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, cache: KVCache, start: int = 0
+    ) -> torch.Tensor:
+        """Run left-padded prompts (batch, T) into an empty cache; returns the hidden states (batch, T, hidden).
+
+        ``start`` > 0: the cache already holds the keys and values of the prompt's first ``start`` tokens (copied
+        from an earlier prompt with the same beginning, see ``continuous.py``), and ``input_ids`` are the rest of
+        one unpadded prompt, read at positions ``start`` onwards."""
         batch, length = input_ids.shape
-        positions = (attention_mask.long().cumsum(-1) - 1).clamp(min=0)  # left padding: first real token is 0
+        if start:
+            if batch != 1 or not bool(attention_mask.bool().all()):
+                raise ValueError("a prompt continued from cached positions must be one row without padding")
+            positions = torch.arange(start, start + length)[None]
+            # query j (position start + j) sees every cached position up to its own
+            mask = (torch.arange(start + length)[None, :] <= positions[0][:, None])[None]
+        else:
+            positions = (attention_mask.long().cumsum(-1) - 1).clamp(min=0)  # left padding: first real token is 0
+            valid = attention_mask.bool()
+            causal = torch.ones(length, length, dtype=torch.bool).tril()
+            # a padding query sees itself only (its output is never used), so no row of the mask is all False
+            mask = (causal[None] & valid[:, None, :]) | torch.eye(length, dtype=torch.bool)[None]
         cos, sin = self.cos[positions][:, None], self.sin[positions][:, None]  # (batch, 1, T, dim)
-        valid = attention_mask.bool()
-        causal = torch.ones(length, length, dtype=torch.bool).tril()
-        # a padding query sees itself only (its output is never used), so no row of the mask is all False
-        mask = (causal[None] & valid[:, None, :]) | torch.eye(length, dtype=torch.bool)[None]
+        end = start + length
         x = self.embed[input_ids]
         q_size, kv_size = self.heads * self.head_dim, self.kv_heads * self.head_dim
         for index, layer in enumerate(self.layers):
@@ -191,31 +216,42 @@ class LeanLlama:
             q = self._rope(q.view(batch, length, self.heads, self.head_dim).transpose(1, 2), cos, sin)
             k = self._rope(k.view(batch, length, self.kv_heads, self.head_dim).transpose(1, 2), cos, sin)
             v = v.view(batch, length, self.kv_heads, self.head_dim).transpose(1, 2)
-            cache.keys[index][:, :, :length] = k
-            cache.values[index][:, :, :length] = v
+            cache.keys[index][:, :, start:end] = k
+            cache.values[index][:, :, start:end] = v
+            if start:
+                k, v = cache.keys[index][:, :, :end], cache.values[index][:, :, :end]
             attn = F.scaled_dot_product_attention(q, k, v, attn_mask=mask[:, None], scale=self.scaling, enable_gqa=True)
             x = x + self._linear(attn.transpose(1, 2).reshape(batch, length, q_size), layer.o)
             x = x + self._mlp(F.rms_norm(x, (x.shape[-1],), layer.post_norm, self.eps), layer)
-        cache.length = length
+        cache.length = end
         return x
 
-    def step(self, tokens: torch.Tensor, positions: torch.Tensor, key_mask: torch.Tensor, cache: KVCache) -> Any:
-        """One new token per row: tokens (batch,), positions (batch,) rotary positions, key_mask (batch, slots)
-        additive fp32 mask over the cache slots incl. the new one. Returns the logits (batch, vocab).
+    def step(
+        self,
+        tokens: torch.Tensor,
+        positions: torch.Tensor,
+        slots: torch.Tensor,
+        keys: list[torch.Tensor],
+        values: list[torch.Tensor],
+        key_mask: torch.Tensor | None = None,
+    ) -> Any:
+        """One new token per row. tokens, positions (rotary) and slots (the cache slot each row writes; it attends
+        over slots 0..slot) are (batch,); keys/values[layer * batch + row] is that row's (kv_heads, capacity,
+        head_dim) cache (``KVCache.row_views``), so rows of different lengths can share a step. key_mask: None, or
+        (batch, >= max slot + 1) additive fp32 over the cache slots (left-padded batches). Returns the logits.
 
         The whole step is one call into the C++ kernel (``kernels/int8_gemv.cpp: decode_step``): in Python its
         ~600 small PyTorch calls cost more than the arithmetic (43 ms a step against ~20 ms of weight reading,
         torch.profiler, 2026-12-01)."""
-        slot = cache.length
-        logits = self.kernel.decode_step(
+        return self.kernel.decode_step(
             self.embed[tokens],
             self.cos[positions],
             self.sin[positions],
-            key_mask,
-            slot,
+            torch.empty(0) if key_mask is None else key_mask,
+            slots,
             *self._step_weights,
-            cache.keys,
-            cache.values,
+            keys,
+            values,
             self.norm,
             self.head.weight,
             self.head.scale,
@@ -224,5 +260,3 @@ class LeanLlama:
             self.eps,
             self.scaling,
         )
-        cache.length = slot + 1
-        return logits

@@ -146,6 +146,7 @@ class LeanModel:
         new_tokens: list[torch.Tensor] = []
         raw_logits: list[torch.Tensor] = []
         unfinished = torch.ones(batch, dtype=torch.bool)
+        keys, values = cache.row_views()
         for step in range(max_new_tokens):
             raw_logits.append(logits)
             scores = apply_repetition_penalty(logits, seen, penalty)
@@ -167,7 +168,9 @@ class LeanModel:
                 break
             with torch.inference_mode():
                 key_mask[:, cache.length] = 0.0
-                logits = decoder.step(token, positions, key_mask, cache)
+                slots = torch.full((batch,), cache.length, dtype=torch.long)
+                logits = decoder.step(token, positions, slots, keys, values, key_mask)
+                cache.length += 1
             positions = positions + 1
         if streamer is not None:
             streamer.end()

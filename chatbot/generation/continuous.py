@@ -1,0 +1,234 @@
+"""Continuous batching for the int8-lean back end: a chat joins the running batch at the next decode step.
+
+Why: with ``batching.Batcher`` a batch runs until its longest answer ends, and a chat that arrives meanwhile waits
+for all of it; on 2 cores that made 8 concurrent customers wait ~6x a single chat's time (docs/inference.md).
+Here one worker thread owns the model and loops: admit waiting chats (each prompt read on its own, no padding,
+into its own KV cache), then one decode step for every active chat (one C++ call: rows of different lengths share
+it, ``LeanLlama.step``), hand each chat its new text, and retire the finished ones, so their places are free for
+the next step. Token choice is ``LeanModel.generate``'s, row by row: raw logits -> repetition penalty -> argmax
+(or temperature / top-p draw); every token's log-probability comes from the raw logits, so confidence is computed
+from the served model's own beliefs, and a chat's answer equals the one it would get alone.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from chatbot.generation.batching import TextDeltas
+from chatbot.generation.lean_decoder import KVCache, LeanLlama
+from chatbot.generation.lean_generate import apply_repetition_penalty, filter_top_k_top_p
+from chatbot.protocols import Generation, Message
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Sampling:
+    repetition_penalty: float = 1.0
+    temperature: float = 0.0  # 0: greedy
+    top_p: float = 1.0
+
+
+@dataclass
+class _Request:
+    input_ids: torch.Tensor  # (T,)
+    max_new_tokens: int
+    out: queue.Queue[Any] = field(default_factory=queue.Queue)  # str pieces, then a Generation or an exception
+
+
+@dataclass
+class _Row:
+    """One chat being answered: its cache, the logits its next token is chosen from, what it has produced."""
+
+    request: _Request
+    cache: KVCache
+    logits: torch.Tensor  # (vocab,) raw logits for the next token
+    seen: torch.Tensor  # (vocab,) bool: tokens of the prompt and the answer so far (repetition penalty)
+    position: int  # rotary position and cache slot of the next token
+    deltas: TextDeltas
+    keys: list[torch.Tensor]
+    values: list[torch.Tensor]
+    tokens: list[int] = field(default_factory=list)
+    logprobs: list[float] = field(default_factory=list)
+
+
+class ContinuousBatcher:
+    """``stream`` / ``generate`` like ``batching.Batcher``, for a ``LeanLlama``.
+
+    ``encode(messages)`` gives the prompt's token ids (T,); ``decode(ids)`` the text of answer tokens. ``lock`` is
+    held for each admit-and-step round, so explicit batches (evals) on the same model interleave with chats.
+    """
+
+    def __init__(
+        self,
+        decoder: LeanLlama,
+        *,
+        encode: Callable[[Sequence[Message]], torch.Tensor],
+        decode: Callable[[list[int]], str],
+        stop_ids: Sequence[int],
+        sampling: Sampling,
+        max_rows: int = 8,
+        lock: Any = None,
+    ) -> None:
+        if max_rows < 1:
+            raise ValueError("max_rows must be at least 1")
+        self.decoder = decoder
+        self.encode = encode
+        self.decode = decode
+        self.stop_ids = list(stop_ids)
+        self._stops = set(self.stop_ids)
+        self.sampling = sampling
+        self.max_rows = max_rows
+        self._lock = lock if lock is not None else threading.Lock()
+        self._pending: list[_Request] = []
+        self._active: list[_Row] = []
+        self._cond = threading.Condition()
+        self._worker: threading.Thread | None = None
+        self.step_rows: list[int] = []  # chats in each decode step so far (tests and benchmarks read it)
+        self._last: tuple[torch.Tensor, KVCache] | None = None  # the latest prompt and its cache (shared beginnings)
+        self.reused_tokens = 0  # prompt positions copied from an earlier prompt instead of computed
+
+    # --- callers ---------------------------------------------------------------------------------------------
+    def stream(self, messages: Sequence[Message], max_new_tokens: int) -> Iterator[str | Generation]:
+        """Text pieces as they are generated, then the final Generation; re-raises the chat's exception."""
+        ids = self.encode(messages)
+        limit = int(self.decoder.cos.shape[0])
+        if ids.numel() + max_new_tokens > limit:
+            raise ValueError(
+                f"prompt ({ids.numel()} tokens) + answer budget ({max_new_tokens}) exceed the int8-lean back end's "
+                f"{limit} positions"
+            )
+        request = _Request(ids, max_new_tokens)
+        with self._cond:
+            self._pending.append(request)
+            self._ensure_worker()
+            self._cond.notify_all()
+        while True:
+            item = request.out.get()
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+            if isinstance(item, Generation):
+                return
+
+    def generate(self, messages: Sequence[Message], max_new_tokens: int) -> Generation:
+        final = None
+        for item in self.stream(messages, max_new_tokens):
+            if isinstance(item, Generation):
+                final = item
+        assert final is not None  # stream always ends with a Generation or raises
+        return final
+
+    # --- the worker ------------------------------------------------------------------------------------------
+    def _ensure_worker(self) -> None:
+        if self._worker is None or not self._worker.is_alive():
+            self._worker = threading.Thread(target=self._loop, name="bankbot-continuous-batcher", daemon=True)
+            self._worker.start()
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                while not self._pending and not self._active:
+                    self._cond.wait()
+            with self._lock, torch.inference_mode():
+                with self._cond:  # taken under the model's lock: whoever holds it sees every waiting chat
+                    free = self.max_rows - len(self._active)
+                    admitted, self._pending = self._pending[:free], self._pending[free:]
+                for request in admitted:
+                    try:
+                        self._active.append(self._admit(request))
+                    except Exception as exc:  # this chat fails alone; the others go on
+                        log.exception("a chat's prompt pass failed")
+                        request.out.put(exc)
+                if self._active:
+                    try:
+                        self._advance()
+                    except Exception as exc:  # every active chat gets the error; the worker carries on
+                        log.exception("a decode step failed")
+                        for row in self._active:
+                            row.request.out.put(exc)
+                        self._active = []
+
+    def _admit(self, request: _Request) -> _Row:
+        """Read the prompt into a cache of its own (prompt + answer budget slots).
+
+        The positions it shares with the previous prompt from the start (at least the system prompt: every chat's
+        prompt begins with it) are copied from that prompt's cache instead of computed again: a key or value at a
+        position depends only on the tokens up to it. A prompt pass is bound by arithmetic here (~1.3 s for 426
+        tokens), so that is ~15 % of every chat's prompt pass."""
+        decoder, ids = self.decoder, request.input_ids
+        length = ids.numel()
+        cache = decoder.new_cache(1, length + request.max_new_tokens)
+        reuse = 0
+        if self._last is not None:
+            last_ids, last_cache = self._last
+            n = min(last_ids.numel(), length - 1)  # at least one token is read: its logits choose the first token
+            differ = (last_ids[:n] != ids[:n]).nonzero()
+            reuse = int(differ[0, 0]) if len(differ) else n
+            for mine, theirs in zip(cache.keys + cache.values, last_cache.keys + last_cache.values, strict=True):
+                mine[:, :, :reuse] = theirs[:, :, :reuse]
+        hidden = decoder.prefill(ids[None, reuse:], torch.ones(1, length - reuse, dtype=torch.long), cache, reuse)
+        self._last = (ids, cache)
+        self.reused_tokens += reuse
+        logits = decoder.logits(hidden[:, -1])[0]
+        seen = torch.zeros(decoder.vocab, dtype=torch.bool)
+        seen[ids] = True
+        keys, values = cache.row_views()
+        return _Row(request, cache, logits, seen, length, TextDeltas(self.decode, 1, self.stop_ids), keys, values)
+
+    def _choose(self, logits: torch.Tensor, seen: torch.Tensor) -> torch.Tensor:
+        s = self.sampling
+        scores = apply_repetition_penalty(logits, seen, s.repetition_penalty)
+        if s.temperature > 0:
+            scores = filter_top_k_top_p(scores / s.temperature, None, s.top_p)
+            return torch.multinomial(scores.softmax(dim=-1), 1).squeeze(-1)
+        return scores.argmax(dim=-1)
+
+    def _advance(self) -> None:
+        """Choose every active chat's next token, hand it out, retire finished chats, run one decode step."""
+        rows = self._active
+        logits = torch.stack([r.logits for r in rows])
+        tokens = self._choose(logits, torch.stack([r.seen for r in rows]))
+        logprobs = torch.log_softmax(logits, dim=-1).gather(-1, tokens[:, None])[:, 0]
+        going: list[_Row] = []
+        for row, token, logprob in zip(rows, tokens.tolist(), logprobs.tolist(), strict=True):
+            row.seen[token] = True
+            stop = token in self._stops
+            if not stop:
+                row.tokens.append(token)
+                row.logprobs.append(logprob)
+                piece = row.deltas.add(0, token)
+                if piece:
+                    row.request.out.put(piece)
+            if stop or len(row.tokens) >= row.request.max_new_tokens:
+                row.request.out.put(self._generation(row, finished=stop))
+            else:
+                going.append(row)
+        self._active = going
+        if not going:
+            return
+        self.step_rows.append(len(going))
+        layers = range(len(self.decoder.layers))
+        keys = [r.keys[layer] for layer in layers for r in going]  # the decode step's order: layer, then row
+        values = [r.values[layer] for layer in layers for r in going]
+        positions = torch.tensor([r.position for r in going])
+        chosen = torch.tensor([r.tokens[-1] for r in going])
+        step_logits = self.decoder.step(chosen, positions, positions, keys, values)
+        for i, row in enumerate(going):
+            row.logits = step_logits[i]
+            row.position += 1
+
+    def _generation(self, row: _Row, *, finished: bool) -> Generation:
+        return Generation(
+            text=self.decode(row.tokens).strip(),
+            token_logprobs=row.logprobs,
+            prompt_tokens=int(row.request.input_ids.numel()),
+            finished=finished,
+        )
