@@ -175,6 +175,7 @@ def main(argv: list[str] | None = None) -> int:
         "driver": "HTTP POST /api/chat on the running app (threads, one per customer)",
         "url": args.url or "started by the benchmark",
         "backend": args.backend or os.environ.get("BANKBOT_INFERENCE_BACKEND", "setting default"),
+        "batch_scheduler": os.environ.get("BANKBOT_BATCH_SCHEDULER", "setting default (continuous for int8-lean)"),
         "max_new_tokens": None if args.url else args.max_new_tokens,
         "cpu_count": os.cpu_count(),
         "load_avg_1m": round(os.getloadavg()[0], 2),

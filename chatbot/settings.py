@@ -58,7 +58,9 @@ class Settings(BaseSettings):
     repetition_penalty: float = Field(1.1, ge=1.0, le=2.0)
     context_window: int = Field(2048, ge=256, description="Prompt + answer budget in tokens")
     batch_max_size: int = Field(8, ge=1, le=64, description="Concurrent chats answered in one batch (1: off)")
-    batch_window_ms: float = Field(20.0, ge=0.0, le=1000.0, description="How long a chat waits for company")
+    batch_window_ms: float = Field(
+        20.0, ge=0.0, le=1000.0, description="micro scheduler: how long a chat waits for company"
+    )
     batch_scheduler: Literal["continuous", "micro"] = Field(
         "continuous",
         description="int8-lean: continuous (a chat joins the running batch at the next step) or micro (whole batches)",

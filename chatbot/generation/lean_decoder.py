@@ -208,6 +208,9 @@ class LeanLlama:
             mask = (causal[None] & valid[:, None, :]) | torch.eye(length, dtype=torch.bool)[None]
         cos, sin = self.cos[positions][:, None], self.sin[positions][:, None]  # (batch, 1, T, dim)
         end = start + length
+        # no padding and nothing cached: SDPA's own causal kernel skips the masked half (an explicit mask is read
+        # whole: 170 ms of a 1.3 s prompt pass of 426 tokens)
+        causal_only = not start and bool(attention_mask.bool().all())
         x = self.embed[input_ids]
         q_size, kv_size = self.heads * self.head_dim, self.kv_heads * self.head_dim
         for index, layer in enumerate(self.layers):
@@ -220,7 +223,15 @@ class LeanLlama:
             cache.values[index][:, :, start:end] = v
             if start:
                 k, v = cache.keys[index][:, :, :end], cache.values[index][:, :, :end]
-            attn = F.scaled_dot_product_attention(q, k, v, attn_mask=mask[:, None], scale=self.scaling, enable_gqa=True)
+            attn = F.scaled_dot_product_attention(
+                q,
+                k,
+                v,
+                attn_mask=None if causal_only else mask[:, None],
+                is_causal=causal_only,
+                scale=self.scaling,
+                enable_gqa=True,
+            )
             x = x + self._linear(attn.transpose(1, 2).reshape(batch, length, q_size), layer.o)
             x = x + self._mlp(F.rms_norm(x, (x.shape[-1],), layer.post_norm, self.eps), layer)
         cache.length = end
