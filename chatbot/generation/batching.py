@@ -34,6 +34,58 @@ class BatchRequest:
 RunBatch = Callable[[Sequence[BatchRequest], Callable[[int, str], None]], list[Generation]]
 
 
+def drain(out: queue.Queue[Any]) -> Iterator[str | Generation]:
+    """A request's text pieces as the worker puts them, then its final Generation; re-raises its exception."""
+    while True:
+        item = out.get()
+        if isinstance(item, BaseException):
+            raise item
+        yield item
+        if isinstance(item, Generation):
+            return
+
+
+def final_generation(items: Iterator[str | Generation]) -> Generation:
+    """The Generation a stream ends with (its text pieces are dropped)."""
+    final = None
+    for item in items:
+        if isinstance(item, Generation):
+            final = item
+    assert final is not None  # a stream always ends with a Generation or raises
+    return final
+
+
+class Worker:
+    """One worker thread owns the model; callers queue requests (each with an ``out`` queue) and read its answers.
+
+    Subclasses define ``stream`` (build the request, then ``yield from self._submit(request)``) and ``_loop``."""
+
+    thread_name = "bankbot-worker"
+
+    def __init__(self) -> None:
+        self._pending: list[Any] = []
+        self._cond = threading.Condition()
+        self._worker: threading.Thread | None = None
+
+    def stream(self, messages: Sequence[Message], max_new_tokens: int) -> Iterator[str | Generation]:
+        raise NotImplementedError
+
+    def generate(self, messages: Sequence[Message], max_new_tokens: int) -> Generation:
+        return final_generation(self.stream(messages, max_new_tokens))
+
+    def _submit(self, request: Any) -> Iterator[str | Generation]:
+        with self._cond:
+            self._pending.append(request)
+            if self._worker is None or not self._worker.is_alive():
+                self._worker = threading.Thread(target=self._loop, name=self.thread_name, daemon=True)
+                self._worker.start()
+            self._cond.notify_all()
+        yield from drain(request.out)
+
+    def _loop(self) -> None:
+        raise NotImplementedError
+
+
 class RowStreamer:
     """A transformers streamer for a batch: routes each row's new tokens to that row's request as text.
 
@@ -84,48 +136,25 @@ class TextDeltas:
         return delta
 
 
-class Batcher:
+class Batcher(Worker):
+    thread_name = "bankbot-batcher"
+
     def __init__(self, run: RunBatch, *, max_batch: int = 8, window_s: float = 0.02) -> None:
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
+        super().__init__()
         self.run = run
         self.max_batch = max_batch
         self.window_s = window_s
         self._pending: list[BatchRequest] = []
-        self._cond = threading.Condition()
-        self._worker: threading.Thread | None = None
         self.batch_sizes: list[int] = []  # every batch run so far (tests and the load benchmark read it)
 
     # --- callers ---------------------------------------------------------------------------------------------
     def stream(self, messages: Sequence[Message], max_new_tokens: int) -> Iterator[str | Generation]:
         """Text pieces as they are generated, then the final Generation; re-raises the batch's exception."""
-        request = BatchRequest(messages, max_new_tokens)
-        with self._cond:
-            self._pending.append(request)
-            self._ensure_worker()
-            self._cond.notify_all()
-        while True:
-            item = request.out.get()
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-            if isinstance(item, Generation):
-                return
-
-    def generate(self, messages: Sequence[Message], max_new_tokens: int) -> Generation:
-        final = None
-        for item in self.stream(messages, max_new_tokens):
-            if isinstance(item, Generation):
-                final = item
-        assert final is not None  # stream always ends with a Generation or raises
-        return final
+        yield from self._submit(BatchRequest(messages, max_new_tokens))
 
     # --- the worker ------------------------------------------------------------------------------------------
-    def _ensure_worker(self) -> None:
-        if self._worker is None or not self._worker.is_alive():
-            self._worker = threading.Thread(target=self._loop, name="bankbot-batcher", daemon=True)
-            self._worker.start()
-
     def _take_batch(self) -> list[BatchRequest]:
         """The oldest request plus others with the same token budget that arrive within the window."""
         with self._cond:

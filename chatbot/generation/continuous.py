@@ -21,7 +21,7 @@ from typing import Any
 
 import torch
 
-from chatbot.generation.batching import TextDeltas
+from chatbot.generation.batching import TextDeltas, Worker
 from chatbot.generation.lean_decoder import KVCache, LeanLlama
 from chatbot.generation.lean_generate import apply_repetition_penalty, filter_top_k_top_p
 from chatbot.protocols import Generation, Message
@@ -59,12 +59,14 @@ class _Row:
     logprobs: list[float] = field(default_factory=list)
 
 
-class ContinuousBatcher:
+class ContinuousBatcher(Worker):
     """``stream`` / ``generate`` like ``batching.Batcher``, for a ``LeanLlama``.
 
     ``encode(messages)`` gives the prompt's token ids (T,); ``decode(ids)`` the text of answer tokens. ``lock`` is
     held for each admit-and-step round, so explicit batches (evals) on the same model interleave with chats.
     """
+
+    thread_name = "bankbot-continuous-batcher"
 
     def __init__(
         self,
@@ -86,11 +88,10 @@ class ContinuousBatcher:
         self._stops = set(self.stop_ids)
         self.sampling = sampling
         self.max_rows = max_rows
+        super().__init__()
         self._lock = lock if lock is not None else threading.Lock()
         self._pending: list[_Request] = []
         self._active: list[_Row] = []
-        self._cond = threading.Condition()
-        self._worker: threading.Thread | None = None
         self.step_rows: list[int] = []  # chats in each decode step so far (tests and benchmarks read it)
         self._last: tuple[torch.Tensor, KVCache] | None = None  # the latest prompt and its cache (shared beginnings)
         self.reused_tokens = 0  # prompt positions copied from an earlier prompt instead of computed
@@ -105,33 +106,9 @@ class ContinuousBatcher:
                 f"prompt ({ids.numel()} tokens) + answer budget ({max_new_tokens}) exceed the int8-lean back end's "
                 f"{limit} positions"
             )
-        request = _Request(ids, max_new_tokens)
-        with self._cond:
-            self._pending.append(request)
-            self._ensure_worker()
-            self._cond.notify_all()
-        while True:
-            item = request.out.get()
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-            if isinstance(item, Generation):
-                return
-
-    def generate(self, messages: Sequence[Message], max_new_tokens: int) -> Generation:
-        final = None
-        for item in self.stream(messages, max_new_tokens):
-            if isinstance(item, Generation):
-                final = item
-        assert final is not None  # stream always ends with a Generation or raises
-        return final
+        yield from self._submit(_Request(ids, max_new_tokens))
 
     # --- the worker ------------------------------------------------------------------------------------------
-    def _ensure_worker(self) -> None:
-        if self._worker is None or not self._worker.is_alive():
-            self._worker = threading.Thread(target=self._loop, name="bankbot-continuous-batcher", daemon=True)
-            self._worker.start()
-
     def _loop(self) -> None:
         while True:
             with self._cond:

@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 from chatbot.errors import ModelLoadError
 from chatbot.generation.batching import Batcher, BatchRequest, RowStreamer, TextDeltas
-
-if TYPE_CHECKING:
-    from chatbot.generation.continuous import ContinuousBatcher
 from chatbot.generation.fast_path import FastPath, warm_up
 from chatbot.protocols import Generation, Message
 from chatbot.settings import Settings
+
+if TYPE_CHECKING:
+    from chatbot.generation.continuous import ContinuousBatcher
 
 log = logging.getLogger(__name__)
 
@@ -122,12 +122,11 @@ class HFGenerator:
         """Continuous batching where the back end has its own decode loop (int8-lean) and the setting asks for it,
         else micro-batches (transformers' ``generate`` runs whole batches)."""
         s = self.settings
-        decoder = getattr(self.model, "decoder", None)
-        if s.batch_max_size > 1 and decoder is not None and s.batch_scheduler == "continuous":
+        if self.backend == "int8-lean" and s.batch_max_size > 1 and s.batch_scheduler == "continuous":
             from chatbot.generation.continuous import ContinuousBatcher, Sampling
 
             return ContinuousBatcher(
-                decoder,
+                self.model.decoder,  # lean_generate.LeanModel's LeanLlama
                 encode=lambda messages: self._encode([messages])["input_ids"][0],
                 decode=lambda ids: self.tokenizer.decode(ids, skip_special_tokens=True),
                 stop_ids=self.stop_ids,
