@@ -1,13 +1,16 @@
 """Continuous batching for the int8-lean back end: a chat joins the running batch at the next decode step.
 
 Why: with ``batching.Batcher`` a batch runs until its longest answer ends, and a chat that arrives meanwhile waits
-for all of it; on 2 cores that made 8 concurrent customers wait ~6x a single chat's time (docs/inference.md).
-Here one worker thread owns the model and loops: admit waiting chats (each prompt read on its own, no padding,
-into its own KV cache), then one decode step for every active chat (one C++ call: rows of different lengths share
-it, ``LeanLlama.step``), hand each chat its new text, and retire the finished ones, so their places are free for
-the next step. Token choice is ``LeanModel.generate``'s, row by row: raw logits -> repetition penalty -> argmax
-(or temperature / top-p draw); every token's log-probability comes from the raw logits, so confidence is computed
-from the served model's own beliefs, and a chat's answer equals the one it would get alone.
+for all of it. Here a finished chat's answer goes back at once and a newcomer starts at the next step: more answers
+per second at every load measured (docs/inference.md, session 6), though not a shorter p95 for a burst of 8, which
+the prompt passes (bound by arithmetic) set either way.
+
+One worker thread owns the model and loops: admit waiting chats (each prompt read on its own, no padding, into its
+own KV cache), then one decode step for every active chat (one C++ call: rows of different lengths share it,
+``LeanLlama.step``), hand each chat its new text, and retire the finished ones, so their places are free for the
+next step. Token choice is ``LeanModel.generate``'s, row by row: raw logits -> repetition penalty -> argmax (or
+temperature / top-p draw); every token's log-probability comes from the raw logits, so confidence is computed from
+the served model's own beliefs, and a chat's answer equals the one it would get alone.
 """
 
 from __future__ import annotations
