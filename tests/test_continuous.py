@@ -143,7 +143,7 @@ def test_a_prompt_too_long_is_refused_alone_and_a_failing_step_fails_only_its_ch
         return real_step(*args)
 
     broken.decoder = type("D", (), {})()  # a stand-in decoder that fails its second step
-    for name in ("cos", "vocab", "layers", "new_cache", "prefill", "logits"):
+    for name in ("check_room", "vocab", "layers", "new_cache", "prefill", "logits"):
         setattr(broken.decoder, name, getattr(lean.decoder, name))
     broken.decoder.step = flaky_step  # type: ignore[attr-defined]
     with pytest.raises(RuntimeError, match="simulated kernel failure"):

@@ -56,34 +56,24 @@ def final_generation(items: Iterator[str | Generation]) -> Generation:
 
 
 class Worker:
-    """One worker thread owns the model; callers queue requests (each with an ``out`` queue) and read its answers.
+    """One worker thread runs ``loop`` (it owns the model); callers queue requests, each with an ``out`` queue, with
+    ``submit`` and read the worker's answers from it. Both schedulers (``Batcher``, ``ContinuousBatcher``) are one."""
 
-    Subclasses define ``stream`` (build the request, then ``yield from self._submit(request)``) and ``_loop``."""
-
-    thread_name = "bankbot-worker"
-
-    def __init__(self) -> None:
+    def __init__(self, loop: Callable[[], None], name: str) -> None:
+        self._loop_fn = loop
+        self._name = name
         self._pending: list[Any] = []
         self._cond = threading.Condition()
         self._worker: threading.Thread | None = None
 
-    def stream(self, messages: Sequence[Message], max_new_tokens: int) -> Iterator[str | Generation]:
-        raise NotImplementedError
-
-    def generate(self, messages: Sequence[Message], max_new_tokens: int) -> Generation:
-        return final_generation(self.stream(messages, max_new_tokens))
-
-    def _submit(self, request: Any) -> Iterator[str | Generation]:
+    def submit(self, request: Any) -> Iterator[str | Generation]:
         with self._cond:
             self._pending.append(request)
             if self._worker is None or not self._worker.is_alive():
-                self._worker = threading.Thread(target=self._loop, name=self.thread_name, daemon=True)
+                self._worker = threading.Thread(target=self._loop_fn, name=self._name, daemon=True)
                 self._worker.start()
             self._cond.notify_all()
         yield from drain(request.out)
-
-    def _loop(self) -> None:
-        raise NotImplementedError
 
 
 class RowStreamer:
@@ -137,12 +127,10 @@ class TextDeltas:
 
 
 class Batcher(Worker):
-    thread_name = "bankbot-batcher"
-
     def __init__(self, run: RunBatch, *, max_batch: int = 8, window_s: float = 0.02) -> None:
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
-        super().__init__()
+        super().__init__(self._loop, "bankbot-batcher")
         self.run = run
         self.max_batch = max_batch
         self.window_s = window_s
@@ -152,7 +140,10 @@ class Batcher(Worker):
     # --- callers ---------------------------------------------------------------------------------------------
     def stream(self, messages: Sequence[Message], max_new_tokens: int) -> Iterator[str | Generation]:
         """Text pieces as they are generated, then the final Generation; re-raises the batch's exception."""
-        yield from self._submit(BatchRequest(messages, max_new_tokens))
+        yield from self.submit(BatchRequest(messages, max_new_tokens))
+
+    def generate(self, messages: Sequence[Message], max_new_tokens: int) -> Generation:
+        return final_generation(self.stream(messages, max_new_tokens))
 
     # --- the worker ------------------------------------------------------------------------------------------
     def _take_batch(self) -> list[BatchRequest]:

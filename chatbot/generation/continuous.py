@@ -24,7 +24,7 @@ from typing import Any
 
 import torch
 
-from chatbot.generation.batching import TextDeltas, Worker
+from chatbot.generation.batching import TextDeltas, Worker, final_generation
 from chatbot.generation.lean_decoder import KVCache, LeanLlama
 from chatbot.generation.lean_generate import apply_repetition_penalty, filter_top_k_top_p
 from chatbot.protocols import Generation, Message
@@ -69,8 +69,6 @@ class ContinuousBatcher(Worker):
     held for each admit-and-step round, so explicit batches (evals) on the same model interleave with chats.
     """
 
-    thread_name = "bankbot-continuous-batcher"
-
     def __init__(
         self,
         decoder: LeanLlama,
@@ -91,7 +89,7 @@ class ContinuousBatcher(Worker):
         self._stops = set(self.stop_ids)
         self.sampling = sampling
         self.max_rows = max_rows
-        super().__init__()
+        super().__init__(self._loop, "bankbot-continuous-batcher")
         self._lock = lock if lock is not None else threading.Lock()
         self._pending: list[_Request] = []
         self._active: list[_Row] = []
@@ -103,13 +101,11 @@ class ContinuousBatcher(Worker):
     def stream(self, messages: Sequence[Message], max_new_tokens: int) -> Iterator[str | Generation]:
         """Text pieces as they are generated, then the final Generation; re-raises the chat's exception."""
         ids = self.encode(messages)
-        limit = int(self.decoder.cos.shape[0])
-        if ids.numel() + max_new_tokens > limit:
-            raise ValueError(
-                f"prompt ({ids.numel()} tokens) + answer budget ({max_new_tokens}) exceed the int8-lean back end's "
-                f"{limit} positions"
-            )
-        yield from self._submit(_Request(ids, max_new_tokens))
+        self.decoder.check_room(ids.numel(), max_new_tokens)
+        yield from self.submit(_Request(ids, max_new_tokens))
+
+    def generate(self, messages: Sequence[Message], max_new_tokens: int) -> Generation:
+        return final_generation(self.stream(messages, max_new_tokens))
 
     # --- the worker ------------------------------------------------------------------------------------------
     def _loop(self) -> None:

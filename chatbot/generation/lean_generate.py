@@ -123,11 +123,7 @@ class LeanModel:
     ) -> Any:
         decoder = self.decoder
         batch, prompt_len = input_ids.shape
-        if prompt_len + max_new_tokens > decoder.cos.shape[0]:
-            raise ValueError(
-                f"prompt ({prompt_len} tokens) + answer budget ({max_new_tokens}) exceed the int8-lean back end's "
-                f"{decoder.cos.shape[0]} positions"
-            )
+        decoder.check_room(prompt_len, max_new_tokens)
         mask = torch.ones_like(input_ids) if attention_mask is None else attention_mask
         stops = torch.tensor([eos_token_id] if isinstance(eos_token_id, int) else list(eos_token_id or []))
         pad = int(pad_token_id if pad_token_id is not None else (stops[0] if len(stops) else 0))
