@@ -124,6 +124,9 @@ def test_more_chats_than_rows_wait_for_a_free_row(lean: LeanModel) -> None:
     for thread in threads:
         thread.join(60)
     assert max(batcher.step_rows) == 2
+    # what the engine spent its time on: a time for every step and for each of the five prompt passes
+    assert len(batcher.step_seconds) == len(batcher.step_rows) and len(batcher.prompt_seconds) == 5
+    assert all(s > 0 for s in batcher.step_seconds + batcher.prompt_seconds)
     for seed in range(5):
         check_equal_to_alone(lean, results[seed], seed, 8 + seed, 6)
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -93,7 +94,11 @@ class ContinuousBatcher(Worker):
         self._lock = lock if lock is not None else threading.Lock()
         self._pending: list[_Request] = []
         self._active: list[_Row] = []
-        self.step_rows: list[int] = []  # chats in each decode step so far (tests and benchmarks read it)
+        # What the engine spent its time on (tests and benchmarks/load_bound.py read them): chats in each decode
+        # step and its seconds, and the seconds of each prompt pass.
+        self.step_rows: list[int] = []
+        self.step_seconds: list[float] = []
+        self.prompt_seconds: list[float] = []
         self._last: tuple[torch.Tensor, KVCache] | None = None  # the latest prompt and its cache (shared beginnings)
         self.reused_tokens = 0  # prompt positions copied from an earlier prompt instead of computed
 
@@ -139,6 +144,7 @@ class ContinuousBatcher(Worker):
         prompt begins with it) are copied from that prompt's cache instead of computed again: a key or value at a
         position depends only on the tokens up to it. A prompt pass is bound by arithmetic here (~1.3 s for 426
         tokens), so that is ~15 % of every chat's prompt pass."""
+        started = time.perf_counter()
         decoder, ids = self.decoder, request.input_ids
         length = ids.numel()
         cache = decoder.new_cache(1, length + request.max_new_tokens)
@@ -157,6 +163,7 @@ class ContinuousBatcher(Worker):
         seen = torch.zeros(decoder.vocab, dtype=torch.bool)
         seen[ids] = True
         keys, values = cache.row_views()
+        self.prompt_seconds.append(time.perf_counter() - started)
         return _Row(request, cache, logits, seen, length, TextDeltas(self.decode, 1, self.stop_ids), keys, values)
 
     def _choose(self, logits: torch.Tensor, seen: torch.Tensor) -> torch.Tensor:
@@ -190,7 +197,7 @@ class ContinuousBatcher(Worker):
         self._active = going
         if not going:
             return
-        self.step_rows.append(len(going))
+        started = time.perf_counter()
         layers = range(len(self.decoder.layers))
         keys = [r.keys[layer] for layer in layers for r in going]  # the decode step's order: layer, then row
         values = [r.values[layer] for layer in layers for r in going]
@@ -200,6 +207,8 @@ class ContinuousBatcher(Worker):
         for i, row in enumerate(going):
             row.logits = step_logits[i]
             row.position += 1
+        self.step_rows.append(len(going))
+        self.step_seconds.append(time.perf_counter() - started)
 
     def _generation(self, row: _Row, *, finished: bool) -> Generation:
         return Generation(

@@ -95,11 +95,10 @@ class KVCache:
     def batch(self) -> int:
         return self.keys[0].shape[0]
 
-    def row_views(self, rows: list[int] | None = None) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    def row_views(self) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
         """The decode step's cache arguments: per layer, then per row, that row's (kv_heads, slots, head_dim) view."""
-        picked = range(self.batch) if rows is None else rows
-        keys = [k[r] for k in self.keys for r in picked]
-        values = [v[r] for v in self.values for r in picked]
+        keys = [k[r] for k in self.keys for r in range(self.batch)]
+        values = [v[r] for v in self.values for r in range(self.batch)]
         return keys, values
 
 
