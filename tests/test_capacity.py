@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from chatbot.generation.capacity import AnswerCost, cheapest_token_s, prompt_pass_needed_s, slowest_latency_floor
+from chatbot.generation.capacity import (
+    AnswerCost,
+    cheapest_token_s,
+    distinct_prefix_tokens,
+    prompt_pass_needed_s,
+    slowest_latency_floor,
+)
 
 
 def test_the_cheapest_token_is_the_fullest_batchs_step_shared_by_its_rows() -> None:
@@ -36,3 +42,14 @@ def test_the_prompt_pass_needed_for_a_target_ratio() -> None:
     assert none is None
     with pytest.raises(ValueError, match="below the number of customers"):
         prompt_pass_needed_s(customers=3, target_ratio=3, mean_tokens=1, single_token_s=1, token_s=1)
+
+
+def test_a_perfect_prefix_cache_computes_each_node_of_the_prompts_prefix_tree_once() -> None:
+    system = [1, 2, 3]
+    prompts = [[*system, 4, 5], [*system, 4, 6, 7], [*system, 8], [9]]
+    # 5 + (6 - 4) + (4 - 3) + 1 = 9 nodes: 1 2 3 4 5 / 6 7 / 8 / 9
+    assert distinct_prefix_tokens(prompts) == 9
+    assert distinct_prefix_tokens(list(reversed(prompts))) == 9  # the order does not matter
+    # a prompt asked again still reads its last position (its logits pick the first answer token)
+    assert distinct_prefix_tokens([[1, 2], [1, 2]]) == 3
+    assert distinct_prefix_tokens([]) == 0

@@ -9,7 +9,10 @@ one of them took at least ``1 / rounds`` of that time. Hence, for any batching o
 
     slowest latency >= (sum of prompt passes + sum of answer tokens * cheapest token) / rounds
 
-For 16 answers the nearest-rank p95 that ``load.py`` reports is the slowest one, so this floors it too.
+For 16 answers the nearest-rank p95 that ``load.py`` reports is the slowest one, so this floors it too. A prompt
+pass could be cheaper than the served one only by reading fewer positions: a cache of every earlier prompt's keys
+and values (a prefix tree) would still have to compute each position no earlier prompt shared, which
+``distinct_prefix_tokens`` counts.
 ``benchmarks/load_bound.py`` measures the inputs on the served model; this module is the arithmetic.
 """
 
@@ -51,3 +54,22 @@ def prompt_pass_needed_s(
         raise ValueError("the target ratio must be below the number of customers")
     room = mean_tokens * (target_ratio * single_token_s - customers * token_s)
     return room / (customers - target_ratio) if room > 0 else None
+
+
+def distinct_prefix_tokens(prompts: Sequence[Sequence[int]]) -> int:
+    """Positions a perfect prefix cache would still compute for these prompts: the nodes of their prefix tree.
+
+    Each prompt adds its length minus its longest common prefix with any earlier one (the count does not depend
+    on the order), and at least one position: its last token's logits choose the answer's first token."""
+    total = 0
+    for i, prompt in enumerate(prompts):
+        shared = 0
+        for earlier in prompts[:i]:
+            n = 0
+            for a, b in zip(prompt, earlier, strict=False):
+                if a != b:
+                    break
+                n += 1
+            shared = max(shared, n)
+        total += max(len(prompt) - shared, 1)
+    return total
