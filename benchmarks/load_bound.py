@@ -12,7 +12,10 @@ customers ask, each prompt built by the production pipeline):
 2. **concurrent**: 8 threads asking 2 questions each at once, as load.py's customers — decode steps of b rows;
 3. **batched prompt pass**: the first 8 prompts in one left-padded prompt pass against 8 single passes, so the
    floor does not assume prompts cannot be batched cheaper when they can;
-4. **perfect prefix cache**: the positions of the 16 prompts that no earlier prompt shares (their prefix tree's
+4. **one thread**: 8 prompt passes and decode steps of 1 and 8 rows on one thread against all threads, so the
+   floor does not assume the cores are best used together on one piece of work (two chats on a core each may get
+   more done than both cores on one chat);
+5. **perfect prefix cache**: the positions of the 16 prompts that no earlier prompt shares (their prefix tree's
    nodes) against the positions the served engine computed, so the floor does not assume the served engine's
    reuse of shared beginnings (the previous prompt's) is the best there is.
 
@@ -50,6 +53,33 @@ def medians(step_rows: list[int], step_seconds: list[float]) -> dict[int, float]
     for rows, seconds in zip(step_rows, step_seconds, strict=True):
         by_rows[rows].append(seconds)
     return {rows: statistics.median(values) for rows, values in sorted(by_rows.items())}
+
+
+def raw_costs(decoder: Any, prompts: list[Any], steps: int = 6) -> dict[str, float]:
+    """Seconds of the prompt passes of these prompts (each alone, nothing reused) and the median decode step for
+    1 and for all of them (each row its own cache, as served), with torch's current thread count."""
+    import torch
+
+    caches, prompt_s = [], 0.0
+    for ids in prompts:
+        cache = decoder.new_cache(1, ids.numel() + steps)
+        t0 = time.perf_counter()
+        decoder.prefill(ids[None], torch.ones(1, ids.numel(), dtype=torch.long), cache)
+        prompt_s += time.perf_counter() - t0
+        caches.append(cache)
+    views = [cache.row_views() for cache in caches]
+    out = {"prompt_s": prompt_s}
+    for rows in (1, len(prompts)):
+        times = []
+        for i in range(steps):
+            keys = [views[r][0][layer] for layer in range(len(decoder.layers)) for r in range(rows)]
+            values = [views[r][1][layer] for layer in range(len(decoder.layers)) for r in range(rows)]
+            positions = torch.tensor([prompts[r].numel() + i for r in range(rows)])
+            t0 = time.perf_counter()
+            decoder.step(torch.ones(rows, dtype=torch.long), positions, positions, keys, values)
+            times.append(time.perf_counter() - t0)
+        out[f"step_{rows}_s"] = statistics.median(times)
+    return out
 
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:
@@ -124,29 +154,37 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     # 3. one left-padded prompt pass for several prompts against single passes of the same prompts
     batch = messages[: args.customers]
     decoder = batcher.decoder
+    cores = torch.get_num_threads()
     with generator._lock, torch.inference_mode():
-        singles = 0.0
-        for m in batch:
-            ids = batcher.encode(m)
-            t0 = time.perf_counter()
-            decoder.prefill(ids[None], torch.ones(1, ids.numel(), dtype=torch.long), decoder.new_cache(1, ids.numel()))
-            singles += time.perf_counter() - t0
         inputs = generator._encode(batch)
         t0 = time.perf_counter()
         width = inputs["input_ids"].shape[1]
         decoder.prefill(inputs["input_ids"], inputs["attention_mask"], decoder.new_cache(len(batch), width))
         batched = time.perf_counter() - t0
+        # 4. the same work on one thread: two chats on a core each may get more done than both cores on one chat
+        all_threads = raw_costs(decoder, [batcher.encode(m) for m in batch])
+        torch.set_num_threads(1)
+        try:
+            one_thread = raw_costs(decoder, [batcher.encode(m) for m in batch])
+        finally:
+            torch.set_num_threads(cores)
+    singles = all_threads["prompt_s"]
     batched_vs_single = batched / singles
-    log(f"prompt passes: {len(batch)} single {singles:.2f} s, one batch {batched:.2f} s")
+    # machine seconds per unit of work, at best: all cores on it, or one core each for `cores` such units at once
+    thread_scale = {key: min(1.0, one_thread[key] / cores / all_threads[key]) for key in all_threads}
+    log(f"prompt passes: {len(batch)} single {singles:.2f} s, one batch {batched:.2f} s; {all_threads} / {one_thread}")
 
     # the floor: prompt passes as served, made cheaper by batching if it measured cheaper, and by reading only the
     # positions a perfect prefix cache could not share
     # the warm-up prompt was cached before the 16 as well: count only the positions the 16 add to the tree
     warm_ids = batcher.encode(warm_up).tolist()
     distinct = distinct_prefix_tokens([warm_ids, *prompts]) - len(warm_ids)
-    scale = min(1.0, batched_vs_single) * min(1.0, distinct / computed)
+    scale = min(1.0, batched_vs_single) * min(1.0, distinct / computed) * thread_scale["prompt_s"]
     floor_costs = [AnswerCost(c.prompt_s * scale, c.tokens) for c in costs]
-    token_s = cheapest_token_s(steps)
+    token_steps = dict(steps)
+    for rows in {1, len(batch)} & token_steps.keys():
+        token_steps[rows] *= thread_scale[f"step_{rows}_s"]
+    token_s = cheapest_token_s(token_steps)
     floor = slowest_latency_floor(floor_costs, token_s, args.rounds)
     prompt_floor = slowest_latency_floor([AnswerCost(c.prompt_s, 0) for c in floor_costs], token_s, args.rounds)
     single_p50 = statistics.median(single_latency)
@@ -172,6 +210,9 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         "decode_step_ms_by_rows": {rows: round(s * 1000, 1) for rows, s in steps.items()},
         "cheapest_token_ms": round(token_s * 1000, 2),
         "batched_prompt_pass_vs_single": round(batched_vs_single, 3),
+        "one_thread_s": {key: round(v, 4) for key, v in one_thread.items()},
+        "all_threads_s": {key: round(v, 4) for key, v in all_threads.items()},
+        "threads": cores,
         "single_latency_p50_s": round(single_p50, 3),
         "concurrent_latency_p95_s": round(percentile(concurrent_latency, 95), 3),
         "concurrent_wall_s": round(concurrent_wall, 2),
