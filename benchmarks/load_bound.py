@@ -48,10 +48,13 @@ def log(message: str) -> None:
     print(f"[load-bound] {message}", file=sys.stderr, flush=True)
 
 
-def medians(step_rows: list[int], step_seconds: list[float]) -> dict[int, float]:
+def step_medians(batcher: Any) -> dict[int, float]:
+    """Median seconds of the engine's recorded decode steps, by chats in the step; then forget them."""
     by_rows: dict[int, list[float]] = defaultdict(list)
-    for rows, seconds in zip(step_rows, step_seconds, strict=True):
+    for rows, seconds in zip(batcher.step_rows, batcher.step_seconds, strict=True):
         by_rows[rows].append(seconds)
+    batcher.step_rows.clear()
+    batcher.step_seconds.clear()
     return {rows: statistics.median(values) for rows, values in sorted(by_rows.items())}
 
 
@@ -113,11 +116,12 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     log(f"serving {generator.backend}; warming up")
     warm_up = app.pipeline._prepare(WARM_UP_QUESTION, None, None, None).messages or []
     generator.generate(warm_up)  # as load.py warms up: another question, so the first prompt is not read twice
+    step_medians(batcher)  # forget the warm-up's steps
 
     # 1. single chats, one after another
     costs, single_latency, computed = [], [], 0
-    prompts = [batcher.encode(m).tolist() for m in messages]
-    first_step = len(batcher.step_rows)
+    encoded = [batcher.encode(m) for m in messages]
+    prompts = [ids.tolist() for ids in encoded]
     for m, ids in zip(messages, prompts, strict=True):
         reused = batcher.reused_tokens
         started = time.perf_counter()
@@ -125,11 +129,10 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         single_latency.append(time.perf_counter() - started)
         costs.append(AnswerCost(batcher.prompt_seconds[-1], len(answer.token_logprobs)))
         computed += len(ids) - (batcher.reused_tokens - reused)
-    single_steps = medians(batcher.step_rows[first_step:], batcher.step_seconds[first_step:])
+    single_steps = step_medians(batcher)  # one row each
     log(f"single: median {statistics.median(single_latency):.2f} s, steps {single_steps}")
 
     # 2. customers at once, each asking its questions back to back (load.py's closed load, without HTTP)
-    first_step = len(batcher.step_rows)
     concurrent_latency: list[float] = []
     lock = threading.Lock()
 
@@ -147,8 +150,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     for thread in threads:
         thread.join()
     concurrent_wall = time.perf_counter() - started
-    steps = {**single_steps, **medians(batcher.step_rows[first_step:], batcher.step_seconds[first_step:])}
-    steps[1] = single_steps.get(1, steps.get(1, 0.0))  # a lone row's step from the quiet single phase
+    steps = {**step_medians(batcher), 1: single_steps[1]}  # a lone row's step from the quiet single phase
     log(f"concurrent: wall {concurrent_wall:.1f} s, steps {steps}")
 
     # 3. one left-padded prompt pass for several prompts against single passes of the same prompts
@@ -162,10 +164,10 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         decoder.prefill(inputs["input_ids"], inputs["attention_mask"], decoder.new_cache(len(batch), width))
         batched = time.perf_counter() - t0
         # 4. the same work on one thread: two chats on a core each may get more done than both cores on one chat
-        all_threads = raw_costs(decoder, [batcher.encode(m) for m in batch])
+        all_threads = raw_costs(decoder, encoded[: len(batch)])
         torch.set_num_threads(1)
         try:
-            one_thread = raw_costs(decoder, [batcher.encode(m) for m in batch])
+            one_thread = raw_costs(decoder, encoded[: len(batch)])
         finally:
             torch.set_num_threads(cores)
     singles = all_threads["prompt_s"]

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import takewhile
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,10 @@ def prompt_pass_needed_s(
     return room / (customers - target_ratio) if room > 0 else None
 
 
+def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+    return sum(1 for _ in takewhile(lambda pair: pair[0] == pair[1], zip(a, b, strict=False)))
+
+
 def distinct_prefix_tokens(prompts: Sequence[Sequence[int]]) -> int:
     """Positions a perfect prefix cache would still compute for these prompts: the nodes of their prefix tree.
 
@@ -63,13 +68,6 @@ def distinct_prefix_tokens(prompts: Sequence[Sequence[int]]) -> int:
     on the order), and at least one position: its last token's logits choose the answer's first token."""
     total = 0
     for i, prompt in enumerate(prompts):
-        shared = 0
-        for earlier in prompts[:i]:
-            n = 0
-            for a, b in zip(prompt, earlier, strict=False):
-                if a != b:
-                    break
-                n += 1
-            shared = max(shared, n)
+        shared = max((common_prefix(prompt, earlier) for earlier in prompts[:i]), default=0)
         total += max(len(prompt) - shared, 1)
     return total

@@ -19,6 +19,7 @@ import logging
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +32,8 @@ from chatbot.generation.lean_generate import apply_repetition_penalty, filter_to
 from chatbot.protocols import Generation, Message
 
 log = logging.getLogger(__name__)
+# How many of the latest steps and prompt passes the engine remembers: a server runs for days (a step every ~20 ms).
+RECORDS_KEPT = 10_000
 
 
 @dataclass(frozen=True)
@@ -94,11 +97,11 @@ class ContinuousBatcher(Worker):
         self._lock = lock if lock is not None else threading.Lock()
         self._pending: list[_Request] = []
         self._active: list[_Row] = []
-        # What the engine spent its time on (tests and benchmarks/load_bound.py read them): chats in each decode
-        # step and its seconds, and the seconds of each prompt pass.
-        self.step_rows: list[int] = []
-        self.step_seconds: list[float] = []
-        self.prompt_seconds: list[float] = []
+        # What the engine spent its time on lately (tests and benchmarks/load_bound.py read them): chats in each
+        # decode step and its seconds, and the seconds of each prompt pass.
+        self.step_rows: deque[int] = deque(maxlen=RECORDS_KEPT)
+        self.step_seconds: deque[float] = deque(maxlen=RECORDS_KEPT)
+        self.prompt_seconds: deque[float] = deque(maxlen=RECORDS_KEPT)
         self._last: tuple[torch.Tensor, KVCache] | None = None  # the latest prompt and its cache (shared beginnings)
         self.reused_tokens = 0  # prompt positions copied from an earlier prompt instead of computed
 
