@@ -66,6 +66,9 @@ def test_chat_is_public(client: Any) -> None:
 
 @pytest.mark.parametrize("path", ["/review", "/dashboard"])
 def test_protected_pages_refuse_anonymous_visitors(client: Any, path: str) -> None:
+    # the address `bankbot serve` prints, without the trailing slash, leads to the app (not the chat's 404)
+    moved = client.get(path, follow_redirects=False)
+    assert moved.status_code == 307 and moved.headers["location"] == f"{path}/"
     assert client.get(f"{path}/config").status_code == 401
     # the event API is closed too, not only the page
     joined = client.post(f"{path}/gradio_api/queue/join", json={"data": [], "fn_index": 0, "session_hash": "x"})

@@ -33,7 +33,7 @@ DASHBOARD_PATH = "/dashboard"
 def create_server(app: Any) -> FastAPI:
     import gradio as gr
     from fastapi import FastAPI
-    from fastapi.responses import JSONResponse
+    from fastapi.responses import JSONResponse, RedirectResponse
 
     from ui.chat import build_chat
     from ui.dashboard import build_dashboard
@@ -44,6 +44,11 @@ def create_server(app: Any) -> FastAPI:
     @server.get("/healthz")
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
+
+    # The chat app mounted at "/" catches "/review" and "/dashboard" without their trailing slash (a 404), so the
+    # addresses `bankbot serve` prints and people type go to the mounted apps explicitly.
+    for path in (REVIEW_PATH, DASHBOARD_PATH):
+        server.add_api_route(path, lambda path=path: RedirectResponse(f"{path}/"), include_in_schema=False)
 
     # A JSON endpoint for integrations and the load benchmark: the same pipeline (and batcher) as the web chat,
     # logged the same way. A plain (sync) handler, so FastAPI runs concurrent calls in its thread pool.
