@@ -95,22 +95,33 @@ def wait_for(condition: Any) -> None:
         time.sleep(0.001)
 
 
-def test_chats_that_join_a_running_batch_get_the_answers_they_get_alone(lean: LeanModel) -> None:
+def test_chats_that_join_a_running_batch_get_the_answers_they_get_alone(
+    lean: LeanModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # a long first chat: a seed whose answer does not stop within its 40 tokens on the tiny model
     long_seed = next(s for s in range(1, 50) if not alone(lean, prompt(s, 23), 40)[2])
     chats = [(long_seed, 23, 40), (101, 9, 12), (102, 31, 5), (103, 17, 20)]
     batcher = engine(lean)
     results: dict[int, Any] = {}
-    with batcher._lock:  # the worker waits for the lock before it takes waiting chats
-        first = ask(batcher, *chats[0], results)
-        wait_for(lambda: len(batcher._pending) == 1)
-    wait_for(lambda: len(batcher.step_rows) >= 2)  # the first chat is decoding alone
-    with batcher._lock:  # hold the worker between two steps so the three arrive together
-        others = [ask(batcher, *chat, results) for chat in chats[1:]]
-        wait_for(lambda: len(batcher._pending) == 3)
-    for thread in [first, *others]:
+    others: list[threading.Thread] = []
+    real_step, calls = lean.decoder.step, {"n": 0}
+
+    def step_then_three_arrive(*args: Any) -> Any:
+        # inside the first chat's second decode step (the worker holds the model): the others arrive together,
+        # so they join at the next step whatever the threads' timing
+        calls["n"] += 1
+        out = real_step(*args)
+        if calls["n"] == 2:
+            others.extend(ask(batcher, *chat, results) for chat in chats[1:])
+            wait_for(lambda: len(batcher._pending) == 3)
+        return out
+
+    monkeypatch.setattr(lean.decoder, "step", step_then_three_arrive)
+    first = ask(batcher, *chats[0], results)
+    first.join(60)
+    for thread in others:
         thread.join(60)
-    assert batcher.step_rows[0] == 1 and max(batcher.step_rows) == 4  # one chat, then four in the same steps
+    assert list(batcher.step_rows)[:3] == [1, 1, 4]  # one chat alone for two steps, then four in the same steps
     for chat in chats:
         check_equal_to_alone(lean, results[chat[0]], *chat)
 
