@@ -4,9 +4,9 @@
     python benchmarks/load.py --url http://127.0.0.1:7860 --json out.json     # or load an app you started
 
 Without ``--url`` it ingests the demo knowledge base into a temporary data folder, starts ``bankbot serve`` on a
-free port (``--backend`` and ``--max-new-tokens`` are passed as settings), waits for ``/healthz``, and stops the
+free port (``--engine`` and ``--max-new-tokens`` are passed as settings), waits for ``/healthz``, and stops the
 server at the end. Each simulated customer POSTs ``--rounds`` in-scope demo questions to ``/api/chat`` (the same
-pipeline, batcher and log as the web chat) one after another; all N customers start together. Bounded by the
+pipeline, engine and log as the web chat) one after another; all N customers start together. Bounded by the
 number of requests and ``--timeout``, so it stops by itself. Reported per N: requests, errors, answers/s, p50/p95
 latency, and p95 relative to the N=1 median (the target at N=8: at most 3). The single customer asks as many
 questions as the most concurrent level's customers together (the same questions, one after another), so the
@@ -116,7 +116,7 @@ def start_app(args: argparse.Namespace, data_dir: Path) -> tuple[subprocess.Pope
         **os.environ,
         "BANKBOT_DATA_DIR": str(data_dir),
         "BANKBOT_MAX_NEW_TOKENS": str(args.max_new_tokens),
-        **({"BANKBOT_INFERENCE_BACKEND": args.backend} if args.backend else {}),
+        **({"BANKBOT_LLM_ENGINE": args.engine} if args.engine else {}),
     }
     bankbot = [sys.executable, "-m", "chatbot.cli"]
     log(f"ingesting the demo knowledge base into {data_dir}")
@@ -147,7 +147,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--json", metavar="PATH", help="write the JSON report here ('-' for stdout)")
     parser.add_argument("--url", help="an app already running (default: start one on a free port)")
-    parser.add_argument("--backend", help="inference back end of the app this starts (default: the setting)")
+    parser.add_argument(
+        "--engine", help="LLM engine of the app this starts: llama-cpp or transformers (default: the setting)"
+    )
     parser.add_argument("--max-new-tokens", type=int, default=96, help="answer budget of the app this starts")
     parser.add_argument("--concurrency", default="1,4,8")
     parser.add_argument("--rounds", type=int, default=2, help="questions per simulated customer")
@@ -179,8 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     report = {
         "driver": "HTTP POST /api/chat on the running app (threads, one per customer)",
         "url": args.url or "started by the benchmark",
-        "backend": args.backend or os.environ.get("BANKBOT_INFERENCE_BACKEND", "setting default"),
-        "batch_scheduler": os.environ.get("BANKBOT_BATCH_SCHEDULER", "setting default (continuous for int8-lean)"),
+        "engine": args.engine or os.environ.get("BANKBOT_LLM_ENGINE", "setting default (llama-cpp)"),
         "max_new_tokens": None if args.url else args.max_new_tokens,
         "cpu_count": os.cpu_count(),
         "load_avg_1m": round(os.getloadavg()[0], 2),

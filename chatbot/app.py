@@ -96,7 +96,14 @@ class BankBot:
             self.embedder,
             client=store_client(self.vector_store),
             kb_collection=self.vector_store._collection.name,
+            snapshot=self.index_snapshot(),
         )
+
+    def index_snapshot(self) -> int:
+        """The production bundle's few-shot/example-index snapshot (``retrieval.snapshots``)."""
+        from finetune.bundle import production_snapshot
+
+        return production_snapshot(self)
 
     @cached_property
     def retriever(self) -> Any:
@@ -113,12 +120,12 @@ class BankBot:
 
     @cached_property
     def fewshot(self) -> Any:
-        """Approved reviewed turns used as dynamic few-shot examples (chatbot.fewshot.FewShotStore)."""
+        """Reviewed turns used as dynamic few-shot examples (chatbot.fewshot.FewShotStore)."""
         if self._get("fewshot") is not None:
             return self._get("fewshot")
         from chatbot.fewshot import FewShotStore
 
-        return FewShotStore.open(self.settings, lambda: self.embedder)
+        return FewShotStore.open(self.settings, lambda: self.embedder, snapshot=self.index_snapshot())
 
     @cached_property
     def pipeline(self) -> Any:

@@ -6,9 +6,10 @@ Components (all in [0, 1], stored with every turn):
   ``seq_prob_norm``    length-normalised sequence probability, exp(mean log-prob) (geometric mean)
   ``top_score``        best retrieval score
   ``margin``           best minus second-best retrieval score (a clear winner ⇒ the right article)
-The raw score is a weighted mean of the components; an optional calibration fitted by the eval suite (table
-``calibration``: platt | isotonic | temperature) maps the raw score to a probability of being correct. Pure
-functions except ``read_active_calibration``.
+The raw score is a weighted mean of the components; an optional calibration (table ``calibration``: platt |
+isotonic | temperature, or none) maps the raw score to a probability of being correct. The production bundle
+(``model_version``) names its calibration and its abstention threshold; ``read_active_calibration`` returns both.
+Pure functions except the two ``read_*`` queries.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "margin": 0.15,
 }
 METHODS = ("platt", "isotonic", "temperature")
+UNCALIBRATED = "none"  # a calibration row that keeps the raw score (a bundle pins "no calibration" explicitly)
 
 
 @dataclass(frozen=True)
@@ -37,19 +39,32 @@ class ConfidenceParams:
     ``method``/``params`` follow the ``calibration`` table: platt ``{"a", "b"}`` → sigmoid(a·raw + b);
     temperature ``{"temperature"}`` → sigmoid(logit(raw) / T); isotonic ``{"x": [...], "y": [...]}`` (increasing
     x) → piecewise-linear interpolation, flat outside. ``params`` may also carry ``"weights"`` to replace
-    ``DEFAULT_WEIGHTS`` when the eval suite fits those too.
+    ``DEFAULT_WEIGHTS`` when the eval suite fits those too. ``abstain_threshold``: the bundle's fitted threshold
+    (None: the configured one, see ``abstain_below``).
     """
 
     weights: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
     method: str | None = None
     params: Mapping[str, Any] = field(default_factory=dict)
+    abstain_threshold: float | None = None
 
     @classmethod
-    def from_calibration(cls, method: str, params: Mapping[str, Any]) -> ConfidenceParams:
-        if method not in METHODS:
+    def from_calibration(
+        cls, method: str, params: Mapping[str, Any], *, abstain_threshold: float | None = None
+    ) -> ConfidenceParams:
+        if method not in (*METHODS, UNCALIBRATED):
             raise ValueError(f"calibration method must be one of {', '.join(METHODS)}, not {method!r}")
         weights = dict(params.get("weights") or DEFAULT_WEIGHTS)
-        return cls(weights=weights, method=method, params=dict(params))
+        return cls(
+            weights=weights,
+            method=None if method == UNCALIBRATED else method,
+            params=dict(params),
+            abstain_threshold=abstain_threshold,
+        )
+
+    def abstain_below(self, configured: float) -> float:
+        """The confidence below which the chat hands off: the bundle's fitted threshold, else ``configured``."""
+        return configured if self.abstain_threshold is None else self.abstain_threshold
 
 
 def confidence_components(token_logprobs: Sequence[float], source_scores: Sequence[float]) -> dict[str, float]:
@@ -108,16 +123,30 @@ def combine(components: Mapping[str, float], params: ConfidenceParams | None = N
 
 
 def read_active_calibration(session: Any) -> ConfidenceParams:
-    """The newest active row of the ``calibration`` table, or the uncalibrated defaults."""
+    """What the chat uses: the production bundle's calibration and threshold (``read_bundle_calibration``)."""
+    from chatbot.db import crud
+
+    return read_bundle_calibration(session, crud.production_model(session=session))
+
+
+def read_bundle_calibration(session: Any, bundle: Any) -> ConfidenceParams:
+    """A bundle's calibration and abstention threshold. A bundle without a calibration of its own (recorded before
+    calibrations were part of bundles), or no bundle at all (the base model), reads the newest active row of the
+    ``calibration`` table (fitted by ``bankbot eval``); with none either, the uncalibrated defaults."""
     from sqlmodel import col, select
 
     from chatbot.db.models import Calibration
 
-    stmt = select(Calibration).where(col(Calibration.active).is_(True)).order_by(col(Calibration.created_at).desc())
-    row = session.exec(stmt).first()
+    threshold = None if bundle is None else bundle.abstain_threshold
+    row = None
+    if bundle is not None and bundle.calibration_id is not None:
+        row = session.get(Calibration, bundle.calibration_id)
     if row is None:
-        return ConfidenceParams()
-    return ConfidenceParams.from_calibration(row.method, row.params or {})
+        stmt = select(Calibration).where(col(Calibration.active).is_(True)).order_by(col(Calibration.created_at).desc())
+        row = session.exec(stmt).first()
+    if row is None:
+        return ConfidenceParams(abstain_threshold=threshold)
+    return ConfidenceParams.from_calibration(row.method, row.params or {}, abstain_threshold=threshold)
 
 
 def _interpolate(x: float, xs: list[float], ys: list[float]) -> float:

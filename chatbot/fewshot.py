@@ -2,15 +2,18 @@
 
 Stored in the Chroma collection ``<KB collection>_fewshot`` (next to the KB collection, so a promoted fine-tuned
 embedder, which gets its own KB collection, also gets its own example collection) and selected with
-langchain-core's ``SemanticSimilarityExampleSelector``. The nightly job calls ``add_examples`` with the turns
-reviewers approved or corrected; the turn id is the record id, so adding the same turn twice updates it.
+langchain-core's ``SemanticSimilarityExampleSelector``. The nightly job writes the turns reviewers approved or
+corrected as one snapshot per bundle (``write_snapshot``, see ``retrieval.snapshots``); the store selects only
+from the snapshot it reads (``snapshot``: the production bundle's when serving, the candidate's in the gate).
+``add_examples`` adds examples every snapshot reads (the turn id is the record id: adding a turn twice updates it).
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +21,7 @@ from langchain_core.embeddings import Embeddings
 
 from chatbot.pii import redact
 from chatbot.settings import Settings
+from retrieval import snapshots
 
 log = logging.getLogger(__name__)
 
@@ -63,11 +67,14 @@ def fewshot_collection_name(settings: Settings) -> str:
 
 
 class FewShotStore:
-    def __init__(self, vector_store: Any) -> None:
+    def __init__(self, vector_store: Any, *, snapshot: int = 0) -> None:
         self.vector_store = vector_store
+        self.snapshot = snapshot  # which bundle's examples ``select`` reads
 
     @classmethod
-    def open(cls, settings: Settings, get_embedder: Callable[[], Any], *, client: Any = None) -> FewShotStore:
+    def open(
+        cls, settings: Settings, get_embedder: Callable[[], Any], *, client: Any = None, snapshot: int = 0
+    ) -> FewShotStore:
         from langchain_chroma import Chroma
 
         from retrieval.vector_store import COSINE, chroma_client
@@ -78,28 +85,49 @@ class FewShotStore:
             client=client if client is not None else chroma_client(settings),
             collection_configuration=COSINE,  # type: ignore[arg-type]
         )
-        return cls(store)
+        snapshots.tag_untagged(store._collection, _describe_untagged)
+        return cls(store, snapshot=snapshot)
+
+    def at(self, snapshot: int) -> FewShotStore:
+        """The same store read at another snapshot (the gate's candidate, a bundle being evaluated)."""
+        view = copy.copy(self)
+        view.snapshot = snapshot
+        return view
 
     def count(self) -> int:
+        """Examples of every snapshot (0: nothing was ever stored)."""
         return int(self.vector_store._collection.count())
 
+    def count_visible(self) -> int:
+        return snapshots.count_visible(self.vector_store._collection, self.snapshot)
+
     def add_examples(self, examples: Iterable[FewShotExample]) -> int:
-        """Add (or update) examples, PII-redacted; returns how many distinct examples were written."""
-        latest: dict[str, tuple[str, str, str, str]] = {}  # Chroma refuses a repeated id in one call: last wins
-        for ex in examples:
-            question, _ = redact(ex.question)
-            answer, _ = redact(ex.answer)
-            if question.strip() and answer.strip():
-                latest[ex.record_id()] = (ex.record_id(), question, answer, ex.article_id)
-        rows = list(latest.values())
+        """Add (or update) examples every snapshot reads, PII-redacted; returns how many distinct examples were
+        written."""
+        rows = _clean(examples)
         if not rows:
             return 0
         self.vector_store.add_texts(
-            texts=[q for _, q, _, _ in rows],  # what SemanticSimilarityExampleSelector compares: the question
-            metadatas=[{"question": q, "answer": a, "article_id": art} for _, q, a, art in rows],
-            ids=[i for i, _, _, _ in rows],
+            texts=[ex.question for ex in rows.values()],  # what SemanticSimilarityExampleSelector compares
+            metadatas=[{**_metadata(ex), **snapshots.tags(_key(ex), 0, source="manual")} for ex in rows.values()],
+            ids=list(rows),
         )
         return len(rows)
+
+    def write_snapshot(self, snapshot: int, examples: Iterable[FewShotExample]) -> dict[str, int]:
+        """Make the reviewed examples of ``snapshot`` exactly these (PII-redacted, one per turn, the last given
+        wins); returns how many entries were added, removed and kept."""
+        by_key = {_key(ex): ex for ex in _clean(examples).values()}
+        collection = self.vector_store._collection
+        plan = snapshots.plan_snapshot(snapshots.open_managed(collection), list(by_key))
+        snapshots.close_records(collection, plan.close, snapshot)
+        if plan.add:
+            self.vector_store.add_texts(
+                texts=[by_key[key].question for key in plan.add],
+                metadatas=[{**_metadata(by_key[key]), **snapshots.tags(key, snapshot)} for key in plan.add],
+                ids=[snapshots.record_id(key, snapshot) for key in plan.add],
+            )
+        return {"added": len(plan.add), "removed": len(plan.close), "kept": plan.kept}
 
     def select(self, question: str, k: int) -> list[dict[str, str]]:
         """Up to ``k`` examples most similar to ``question``, most similar first (none when the store is empty)."""
@@ -112,12 +140,34 @@ class FewShotStore:
             k=k,
             input_keys=["question"],
             example_keys=["question", "answer", "article_id"],
+            vectorstore_kwargs={"filter": snapshots.visible_at(self.snapshot)},
         )
         return [
             {key: str(value) for key, value in ex.items()} for ex in selector.select_examples({"question": question})
         ]
 
 
-def add_examples(app: Any, examples: Iterable[FewShotExample]) -> int:
-    """For the nightly job: add approved turns to the running app's few-shot store."""
-    return int(app.fewshot.add_examples(examples))
+def _clean(examples: Iterable[FewShotExample]) -> dict[str, FewShotExample]:
+    """record id -> the example, redacted; empty ones dropped. Chroma refuses a repeated id in one call: last wins."""
+    latest: dict[str, FewShotExample] = {}
+    for ex in examples:
+        question, _ = redact(ex.question)
+        answer, _ = redact(ex.answer)
+        if question.strip() and answer.strip():
+            latest[ex.record_id()] = FewShotExample(question, answer, ex.article_id, ex.turn_id)
+    return latest
+
+
+def _key(ex: FewShotExample) -> str:
+    return snapshots.entry_key(ex.question, ex.answer, ex.article_id)
+
+
+def _metadata(ex: FewShotExample) -> dict[str, Any]:
+    return {"question": ex.question, "answer": ex.answer, "article_id": ex.article_id, "turn_id": ex.turn_id or ""}
+
+
+def _describe_untagged(document: str, meta: Mapping[str, Any]) -> tuple[str, str]:
+    """Examples from before snapshots were all the nightly job's: they stay managed (a night may replace them)."""
+    question, answer = str(meta.get("question", document)), str(meta.get("answer", ""))
+    example = FewShotExample(question, answer, str(meta.get("article_id", "")))
+    return _key(example), snapshots.MANAGED

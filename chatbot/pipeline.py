@@ -1,15 +1,18 @@
-"""The chat pipeline: validate → redact → guard → retrieve → prompt → generate → cite → score → abstain → log.
+"""The chat pipeline: validate → redact → guard → retrieve → prompt → generate → cite → score → check → log.
 
 Every turn, answered or not, is logged once through ``TurnStore`` (which spools when the database is down).
-The customer-facing answer, the stored question and the would-be answer are PII-redacted. When retrieval finds
-nothing relevant, the guard refuses a probe, or the confidence is below ``settings.abstain_confidence``, the
-customer gets a handoff to a human instead of a guess; reviewers still see what the model would have said.
+The customer-facing answer, the stored question and the would-be answer are PII-redacted. The customer never gets
+a made-up answer: when the generated answer fails its checks (confidence below ``settings.abstain_confidence``, or
+empty) but retrieval is sure of the article, they get the article's own sentences (a *passage* answer); when
+retrieval finds nothing relevant, the guard refuses a probe, or retrieval is not sure enough for a passage, they
+get a handoff to a human. Reviewers still see what the model would have said.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
@@ -20,26 +23,15 @@ from chatbot import guard
 from chatbot.confidence import ConfidenceParams, combine, confidence_components, read_active_calibration
 from chatbot.db.models import TurnCreate
 from chatbot.errors import InvalidQuestion
+from chatbot.handoff import LOW_CONFIDENCE_ANSWER, OUT_OF_SCOPE_ANSWER, REFUSAL_ANSWER
+from chatbot.passage_answer import passage_answer
 from chatbot.pii import redact
 from chatbot.prompt import MAX_PASSAGES, PROMPT_VERSION, build_messages
-from chatbot.protocols import ChatAnswer, Generation, Generator, Source
+from chatbot.protocols import ANSWER_PENDING, AnswerKind, AnswerPending, ChatAnswer, Generation, Generator, Source
 
 logger = logging.getLogger(__name__)
 
-HANDOFF_CONTACT = (
-    "You can reach an agent 24/7 in the Bramblecove app under Help > Chat with us, or call +44 1632 960 100 "
-    "(Monday–Friday 08:00–20:00, Saturday 09:00–17:00 UK time). For lost or stolen cards and fraud, call "
-    "+44 1632 960 999 at any time."
-)
-LOW_CONFIDENCE_ANSWER = f"I'm not certain about this, so I'd rather not guess. {HANDOFF_CONTACT}"
-OUT_OF_SCOPE_ANSWER = (
-    "Sorry, I can only help with questions about Bramblecove accounts, cards and payments, and I couldn't find "
-    f"anything about that in our help articles. {HANDOFF_CONTACT}"
-)
-REFUSAL_ANSWER = (
-    "Sorry, I can't help with that. We never share anyone's card number, PIN, passcode, password or account "
-    f"details, and we never change our rules on request. {HANDOFF_CONTACT}"
-)
+MODEL_FAILURES = ("low_confidence", "empty_answer")  # reasons a generated answer is not shown
 BATCH_SIZE = 8  # prompts per generate_batch call: bounds memory on CPU
 _CITATION = re.compile(r"\s?\[(\d{1,2})\]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -103,21 +95,23 @@ class ChatPipeline:
         self.app = app
         self.settings = app.settings
         self._generator: Generator | None = app.overrides.get("generator")
+        self._generator_lock = threading.Lock()
         self.calibration = self._read_calibration()
 
     # --- components --------------------------------------------------------------------------------------
     @property
     def generator(self) -> Generator:
-        if self._generator is None:
-            # One model per process: reuse app.generator when something built it already, else build and share it.
-            existing = self.app.__dict__.get("generator")
-            if existing is None:
-                from chatbot.generation import build_generator
+        with self._generator_lock:  # the start-up warm-up and a first customer must not both load the model
+            if self._generator is None:
+                # One model per process: reuse app.generator when something built it already, else build and share.
+                existing = self.app.__dict__.get("generator")
+                if existing is None:
+                    from chatbot.generation import build_generator
 
-                existing = build_generator(self.settings, adapter=self._production_adapter())
-                self.app.__dict__["generator"] = existing
-            self._generator = existing
-        return self._generator
+                    existing = build_generator(self.settings, adapter=self._production_adapter())
+                    self.app.__dict__["generator"] = existing
+                self._generator = existing
+            return self._generator
 
     def reload(self) -> dict[str, Any]:
         """Re-read the calibration and the production adapter; swap the model when the adapter changed."""
@@ -175,24 +169,15 @@ class ChatPipeline:
         conversation_id: uuid.UUID | None = None,
         history: Sequence[Mapping[str, str]] | None = None,
         meta: Mapping[str, Any] | None = None,
-    ) -> Iterator[str | ChatAnswer]:
-        """Text pieces as the model writes them, then the final ChatAnswer.
+    ) -> Iterator[AnswerPending | ChatAnswer]:
+        """``ANSWER_PENDING`` once the question is accepted, then the checked ChatAnswer.
 
-        The final ``ChatAnswer.answer`` is what the customer must end up seeing: it can differ from the streamed
-        text (citation added, PII redacted, or replaced by the handoff when the confidence is too low).
+        No model text is streamed: the confidence, redaction and refusal checks need the whole answer, and a customer
+        must never see text the checks would have withheld. Show a typing indicator until the ChatAnswer arrives.
         """
         turn = self._prepare(question, conversation_id, history, meta)
-        if turn.messages is None:
-            final = self._finish(turn, None)
-            yield final.answer
-            yield final
-            return
-        generation: Generation | None = None
-        for piece in self.generator.stream(turn.messages):
-            if isinstance(piece, Generation):
-                generation = piece
-            else:
-                yield piece
+        yield ANSWER_PENDING
+        generation = self.generator.generate(turn.messages) if turn.messages is not None else None
         yield self._finish(turn, generation)
 
     def answer_batch(
@@ -281,33 +266,32 @@ class ChatPipeline:
         cited: list[str] = []
         would_be: str | None = None
         if generation is not None:
-            raw, cited, fallback = attach_citations(generation.text, turn.sources)
+            would_be, cited, fallback = attach_citations(generation.text, turn.sources)
             turn.meta["citation_fallback"] = fallback
             turn.meta["generation"] = {
                 "prompt_tokens": generation.prompt_tokens,
                 "new_tokens": len(generation.token_logprobs),
                 "finished": generation.finished,
             }
-            would_be = raw
-            if not raw:
+            if not would_be:
                 turn.reason = "empty_answer"
         components = confidence_components(
             generation.token_logprobs if generation else [], [s.score for s in turn.retrieved]
         )
         confidence = combine(components, self.calibration)
-        if turn.reason is None and confidence < self.settings.abstain_confidence:
+        if turn.reason is None and confidence < self.calibration.abstain_below(self.settings.abstain_confidence):
             turn.reason = "low_confidence"
-        abstained = turn.reason is not None
-        answer = self._handoff(turn.reason) if abstained else (would_be or "")
+        kind, answer = self._customer_answer(turn, would_be or "")
         answer, changed_a = redact(answer)
         stored_would_be: str | None = None
-        if abstained and would_be:
+        if kind != "generated" and would_be:  # kept for reviewers: what the customer was spared
             stored_would_be, changed_w = redact(would_be)
             turn.redacted |= changed_w
         turn.redacted |= changed_a
-        if abstained:
-            cited = []
+        if kind != "generated":
+            cited = [turn.sources[0].article_id] if kind == "passage" else []
             turn.meta["reason"] = turn.reason
+        turn.meta["answer_kind"] = kind
         turn.meta["cited"] = cited
         turn.meta["retrieved"] = [{"id": s.article_id, "score": s.score} for s in turn.retrieved]
         latency_ms = 1000.0 * (latency_s if latency_s is not None else time.perf_counter() - turn.started)
@@ -316,7 +300,7 @@ class ChatPipeline:
             sources=turn.sources,
             confidence=confidence,
             confidence_components=components,
-            abstained=abstained,
+            abstained=kind in ("handoff", "refusal"),
             turn_id=turn.turn_id,
             conversation_id=turn.conversation_id,
             latency_ms=latency_ms,
@@ -324,15 +308,24 @@ class ChatPipeline:
             cited=cited,
             pii_redacted=turn.redacted,
             meta=turn.meta,
+            answer_kind=kind,
         )
         if store:
             self.app.turn_store.log_turn(self._turn_create(turn, result))
         return result
 
-    def _handoff(self, reason: str | None) -> str:
-        if reason and reason.startswith("guard:"):
-            return REFUSAL_ANSWER
-        return OUT_OF_SCOPE_ANSWER if reason == "out_of_scope" else LOW_CONFIDENCE_ANSWER
+    def _customer_answer(self, turn: _Turn, generated: str) -> tuple[AnswerKind, str]:
+        """(kind, text) of what the customer gets once the checks have set ``turn.reason`` (None: all passed)."""
+        if turn.reason is None:
+            return "generated", generated
+        if turn.reason.startswith("guard:"):
+            return "refusal", REFUSAL_ANSWER
+        top = turn.sources[0] if turn.sources else None
+        if turn.reason in MODEL_FAILURES and top is not None and top.score >= self.settings.passage_min_retrieval_score:
+            passage = passage_answer(turn.question, title=top.title, article_id=top.article_id, passage=top.text)
+            if passage is not None:
+                return "passage", passage
+        return "handoff", OUT_OF_SCOPE_ANSWER if turn.reason == "out_of_scope" else LOW_CONFIDENCE_ANSWER
 
     def _turn_create(self, turn: _Turn, result: ChatAnswer) -> TurnCreate:
         generator = self.generator

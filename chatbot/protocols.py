@@ -9,9 +9,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 Message = Mapping[str, str]  # {"role": "system"|"user"|"assistant", "content": "..."}
+# What the customer got: the model's checked answer, the article's own sentences (the model's answer failed its
+# checks but retrieval was sure of the article), a hand-off to an agent, or a refusal by the guard.
+AnswerKind = Literal["generated", "passage", "handoff", "refusal"]
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,17 @@ class Generator(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class AnswerPending:
+    """What ``ChatPipeline.stream`` yields while the answer is written and checked: show a typing indicator.
+
+    It carries no text on purpose: nothing the model wrote may reach the customer before the checks ran.
+    """
+
+
+ANSWER_PENDING = AnswerPending()
+
+
 @dataclass
 class ChatAnswer:
     answer: str
@@ -93,6 +107,7 @@ class ChatAnswer:
     cited: list[str] = field(default_factory=list)  # article ids the answer cites, in order
     pii_redacted: bool = False
     meta: dict[str, Any] = field(default_factory=dict)  # turn meta (reason, citation_fallback…), not for customers
+    answer_kind: AnswerKind = "generated"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -100,6 +115,7 @@ class ChatAnswer:
             "sources": [s.public() for s in self.sources],
             "confidence": round(self.confidence, 4),
             "abstained": self.abstained,
+            "answer_kind": self.answer_kind,
             "turn_id": str(self.turn_id),
             "latency_ms": round(self.latency_ms, 1),
         }

@@ -40,15 +40,21 @@ class Settings(BaseSettings):
     chroma_port: int = 8000
     chroma_collection: str = "bankbot_kb"
     model_cache_dir: Path | None = Field(None, description="Converted/merged model cache; default data_dir/models")
-    kernel_cache_dir: Path = Field(
-        Path("~/.cache/bankbot/kernels"), description="Native CPU kernels (int8-lean), built once per machine kind"
-    )
 
     # Models
     llm_model: str = Field(BUILTIN_LLM, description="builtin, 'fake', a local folder or a hub id")
     embedding_model: str = Field(BUILTIN_EMBEDDER, description="builtin, a local folder or a hub id")
     device: Literal["auto", "cpu", "cuda"] = "auto"
-    inference_backend: Literal["auto", "fp32", "bf16", "int8-lean", "int8-weight-only", "int4-weight-only"] = "fp32"
+    llm_engine: Literal["llama-cpp", "transformers"] = Field(
+        "llama-cpp", description="llama-cpp: merged GGUF in llama.cpp (serving); transformers: the reference path"
+    )
+    llm_gguf: Path | None = Field(
+        None, description="GGUF of the base LLM (tokenizer and chat template); builtin: the packaged file"
+    )
+    gguf_quant: Literal["Q8_0", "Q4_0", "Q4_1", "Q5_K_M", "Q6_K", "F16", "F32"] = Field(
+        "Q8_0", description="Weight type of the served GGUF (docs/inference.md: why Q8_0)"
+    )
+    llm_threads: int | None = Field(None, ge=1, description="llama.cpp threads; default: llama.cpp's choice")
     hf_offline: bool = Field(True, description="Set HF_HUB_OFFLINE=1 so nothing is fetched from a hub")
 
     # Generation
@@ -57,13 +63,8 @@ class Settings(BaseSettings):
     top_p: float = Field(1.0, gt=0.0, le=1.0)
     repetition_penalty: float = Field(1.1, ge=1.0, le=2.0)
     context_window: int = Field(2048, ge=256, description="Prompt + answer budget in tokens")
-    batch_max_size: int = Field(8, ge=1, le=64, description="Concurrent chats answered in one batch (1: off)")
-    batch_window_ms: float = Field(
-        20.0, ge=0.0, le=1000.0, description="micro scheduler: how long a chat waits for company"
-    )
-    batch_scheduler: Literal["continuous", "micro"] = Field(
-        "continuous",
-        description="int8-lean: continuous (a chat joins the running batch at the next step) or micro (whole batches)",
+    max_concurrent_chats: int = Field(
+        16, ge=1, le=256, description="Chats the web app runs at once; the engine answers them one at a time"
     )
 
     # Retrieval and answering
@@ -71,6 +72,12 @@ class Settings(BaseSettings):
     few_shot_k: int = Field(2, ge=0, le=8)
     min_retrieval_score: float = Field(0.30, ge=0.0, le=1.0, description="Below: out of scope, abstain")
     abstain_confidence: float = Field(0.35, ge=0.0, le=1.0, description="Below: hand off to an agent")
+    target_wrong_rate: float = Field(
+        0.02, gt=0.0, lt=1.0, description="Wrong shown answers allowed; sets the abstention threshold at promotion"
+    )
+    passage_min_retrieval_score: float = Field(
+        0.55, ge=0.0, le=1.0, description="A failed generated answer becomes the article's passage at or above this"
+    )
     max_question_chars: int = Field(1000, ge=10)
 
     # Review
@@ -86,7 +93,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(7860, ge=1, le=65535)
 
-    @field_validator("data_dir", "chroma_path", "model_cache_dir", "kernel_cache_dir", mode="after")
+    @field_validator("data_dir", "chroma_path", "model_cache_dir", "llm_gguf", mode="after")
     @classmethod
     def _expand(cls, value: Path | None) -> Path | None:
         return value.expanduser() if value is not None else None

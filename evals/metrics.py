@@ -228,6 +228,24 @@ def aurc(confidences: Sequence[float], labels: Sequence[bool | int]) -> float:
     return float(np.mean(risks)) if risks else float("nan")
 
 
+# --- agreement between raters --------------------------------------------------------------------------------
+
+
+def cohen_kappa(rater_a: Sequence[Any], rater_b: Sequence[Any]) -> float:
+    """Cohen's kappa: (observed agreement - chance agreement) / (1 - chance agreement), chance agreement being
+    sum over labels of the product of the two raters' label shares. NaN when undefined (no items, or both raters
+    always give the same single label)."""
+    if len(rater_a) != len(rater_b):
+        raise ValueError("rater_a and rater_b differ in length")
+    n = len(rater_a)
+    if n == 0:
+        return float("nan")
+    observed = sum(1 for a, b in zip(rater_a, rater_b, strict=True) if a == b) / n
+    labels = set(rater_a) | set(rater_b)
+    chance = sum((list(rater_a).count(c) / n) * (list(rater_b).count(c) / n) for c in labels)
+    return float("nan") if chance >= 1.0 else (observed - chance) / (1.0 - chance)
+
+
 # --- aggregation helpers ---------------------------------------------------------------------------------------
 
 

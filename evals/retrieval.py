@@ -218,7 +218,8 @@ class RetrievalEval:
         for name in (kb_name, examples_collection_name(kb_name)):
             copy_collection(source_client, name, name, embedder, target_client=client)
         store = open_vector_store(settings, embedder, client=client, collection_name=kb_name)
-        index = ExampleIndex.open(settings, embedder, client=client, kb_collection=kb_name)
+        snapshot = int(getattr(app.example_index, "snapshot", 0))  # the copy reads what the app's index reads
+        index = ExampleIndex.open(settings, embedder, client=client, kb_collection=kb_name, snapshot=snapshot)
         if self.examples:
             extra["examples_added"] = index.add(*self.examples, source="eval")
         extra["index_seconds"] = round(time.perf_counter() - started, 1)

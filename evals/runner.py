@@ -19,8 +19,6 @@ from evals.report import ModelReport, Report, write_report
 from evals.suites import DEFAULT_BATCH_SIZE, CalibrationEval, RetrievalEval, run_answers
 
 BASE = "base"
-# Parts every model's app shares: only the generator differs between compared models.
-SHARED_PARTS = ("engine", "embedder", "vector_store", "example_index", "retriever", "fewshot")
 
 
 @dataclass
@@ -55,56 +53,61 @@ class EvalOutcome:
 class _Model:
     label: str
     app: Any
-    adapter: Any  # finetune.registry.AdapterRef or None
+    bundle: Any  # finetune.bundle.BundleRef
 
 
 def default_report_dir(settings: Any) -> Path:
     return Path(settings.runs_dir) / "evals" / datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
 
 
-def adapter_for(app: Any, version: str) -> Any:
-    """The AdapterRef of a model_version row; a clear error listing the known versions otherwise."""
+def bundle_for(app: Any, version: str) -> Any:
+    """The BundleRef of a model_version row; a clear error listing the known versions otherwise."""
     from sqlmodel import select
 
     from chatbot.db.models import ModelVersion
-    from finetune.registry import AdapterRef
+    from finetune.bundle import bundle_of
 
     with app.session() as session:
         row = session.exec(select(ModelVersion).where(ModelVersion.version == version)).first()
-        known = [] if row else [r.version for r in session.exec(select(ModelVersion)).all()]
-    if row is None:
-        hint = ", ".join(known) if known else "none yet"
-        raise BankbotError(f"--model {version}: no such adapter version (use 'base' or one of: {hint})")
-    path = Path(row.adapter_path)
-    if not path.exists():
-        raise BankbotError(f"--model {version}: its adapter folder {path} is missing")
-    return AdapterRef(version=row.version, path=path)
+        if row is None:
+            known = [r.version for r in session.exec(select(ModelVersion)).all()]
+            hint = ", ".join(known) if known else "none yet"
+            raise BankbotError(f"--model {version}: no such adapter version (use 'base' or one of: {hint})")
+        bundle = bundle_of(session, row)
+    if bundle.adapter is not None and not bundle.adapter.path.exists():
+        raise BankbotError(f"--model {version}: its adapter folder {bundle.adapter.path} is missing")
+    return bundle
+
+
+def base_bundle(app: Any) -> Any:
+    """'base': the base model with the entries and calibration that existed before the first bundle."""
+    from finetune.bundle import bundle_of
+
+    with app.session() as session:
+        return bundle_of(session, None)
 
 
 def resolve_models(base_app: Any, names: Sequence[str]) -> list[tuple[str, Any]]:
-    """(label, AdapterRef or None) per requested model; database lookups only, so bad names fail fast."""
+    """(label, BundleRef) per requested model; database lookups only, so bad names fail fast."""
+    from finetune.bundle import production_bundle
+
     if not names:
-        adapter = base_app.production_adapter()
-        return [(adapter.version if adapter else BASE, adapter)]
+        bundle = production_bundle(base_app)
+        return [(bundle.version or BASE, bundle)]
     if len(set(names)) != len(names):
         raise BankbotError("--model: each model may be given once")
-    return [(name, None if name == BASE else adapter_for(base_app, name)) for name in names]
+    return [(name, base_bundle(base_app) if name == BASE else bundle_for(base_app, name)) for name in names]
 
 
 def build_models(base_app: Any, resolved: Sequence[tuple[str, Any]], *, served: bool) -> list[_Model]:
-    """One app per model; they share everything but the generator. ``served``: use ``base_app`` as it is."""
-    from chatbot.app import build_app
-    from chatbot.generation import build_generator
+    """One app per model, each answering as its bundle (adapter, index snapshot, calibration, threshold); they
+    share the database, embedder and knowledge base. ``served``: use ``base_app`` as it is."""
+    from finetune.bundle import bundle_app
 
     if served:
-        label, adapter = resolved[0]
-        return [_Model(label, base_app, adapter)]
-    models = []
-    for label, adapter in resolved:
-        shared = {part: getattr(base_app, part) for part in SHARED_PARTS if hasattr(type(base_app), part)}
-        generator = build_generator(base_app.settings, adapter=adapter)
-        models.append(_Model(label, build_app(base_app.settings, generator=generator, **shared), adapter))
-    return models
+        label, bundle = resolved[0]
+        return [_Model(label, base_app, bundle)]
+    return [_Model(label, bundle_app(base_app, bundle), bundle) for label, bundle in resolved]
 
 
 def load_items(app: Any, request: EvalRequest) -> tuple[list[EvalItem], str]:
@@ -175,16 +178,13 @@ def run_evals(settings: Any, request: EvalRequest, *, app: Any = None) -> EvalOu
     models = build_models(base_app, resolved, served=not request.models)
     report_dir = request.report_dir or default_report_dir(settings)
 
-    retrieval = None
-    if request.suite in ("retrieval", "all"):
-        retrieval = RetrievalEval(items).run(base_app)  # the same for every model: only the generator differs
     reports: list[ModelReport] = []
     timings: dict[str, float] = {}
     for model in models:
         t0 = time.perf_counter()
         suites: dict[str, dict[str, Any]] = {}
-        if retrieval is not None:
-            suites["retrieval"] = retrieval
+        if request.suite in ("retrieval", "all"):  # per model: each bundle reads its own example-index snapshot
+            suites["retrieval"] = RetrievalEval(items).run(model.app)
         per_item: list[dict[str, Any]] = []
         if wants_answers:
             result = run_answers(
@@ -250,9 +250,13 @@ def run_evals(settings: Any, request: EvalRequest, *, app: Any = None) -> EvalOu
         fit = reports[0].calibration.fit if reports[0].calibration is not None else None
         improves = bool(reports[0].suites.get("calibration", {}).get("fit_improves"))
         if request.store_calibration and served and fit is not None and improves:
-            run_id = run_meta["eval_runs"][reports[0].label].get("calibration")
-            calibration_id = store_calibration(base_app, fit, eval_run_id=uuid.UUID(run_id) if run_id else None)
-            run_meta["calibration_stored"] = {"id": str(calibration_id), "method": fit.method}
+            if models[0].bundle.version is not None:
+                # A bundle's calibration changes only with a promotion (the next nightly refits it on reviews).
+                run_meta["calibration_not_stored"] = f"production is bundle {models[0].bundle.version}"
+            else:
+                run_id = run_meta["eval_runs"][reports[0].label].get("calibration")
+                calibration_id = store_calibration(base_app, fit, eval_run_id=uuid.UUID(run_id) if run_id else None)
+                run_meta["calibration_stored"] = {"id": str(calibration_id), "method": fit.method}
     gate_lines = [r.line(f"{label}: " if label else "") for label, r in gate_results]
     title = f"bankbot eval {request.suite}: {', '.join(r.label for r in reports)} on {dataset}"
     write_report(Report(title, run_meta, reports, comparison, gate_lines), report_dir, payload)

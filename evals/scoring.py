@@ -11,6 +11,11 @@ Rules (also in docs/evals.md):
 - ``label`` (for calibration: is the answer the bot would give right?): in-scope: ``citation_correct``;
   out-of-scope and probe: 0, since no answer to them is right. (``--from-reviews`` calibration instead pairs the
   reviewers' verdict with the confidence logged with the turn, see evals/suites.py.)
+- ``right`` and ``reason`` (in-scope with a reference): the correctness judge's verdict on the model answer
+  (evals/judge.py: cites the expected article first, states the reference's lead facts, contradicts none of the
+  reference's or the article's); ``answer_accuracy`` is their mean. ``outcome`` is what the customer got: the
+  judge's reason, except that a hand-off is ``abstained`` when retrieval ranked the expected article first (an
+  over-abstention) and ``wrong_article`` when it did not (a retrieval miss).
 """
 
 from __future__ import annotations
@@ -18,14 +23,17 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
 from evals import metrics
 from evals.dataset import EvalItem
+from evals.judge import judge
 
 ANSWER_KEYS = (
+    "answer_accuracy",
     "rouge_l",
     "bleu",
     "similarity",
@@ -37,6 +45,7 @@ ANSWER_KEYS = (
 )
 CALIBRATION_KEYS = ("ece", "brier", "auroc", "aurc")
 _PASSAGE_REF = re.compile(r"\[(\d+)\]")
+_FACT_LISTS = ("facts_found", "facts_missing", "contradictions")
 
 
 def model_answer(answer: Any) -> str:
@@ -58,6 +67,38 @@ def model_citations(answer: Any) -> list[str]:
                 out.append(answer.sources[i].article_id)
         return out
     return []
+
+
+@lru_cache(maxsize=1)
+def _kb_bodies() -> dict[str, str]:
+    from retrieval.kb import load_articles
+
+    return {a.id: a.body for a in load_articles()}
+
+
+def article_text(article_id: str | None, sources: Sequence[Any]) -> str | None:
+    """The expected article's text for the judge: its body in the demo KB (the eval sets' KB), else the passages
+    of it the pipeline retrieved (a bank's own KB); None when neither is known."""
+    if article_id is None:
+        return None
+    if article_id in _kb_bodies():
+        return _kb_bodies()[article_id]
+    return "\n".join(s.text for s in sources if s.article_id == article_id) or None
+
+
+def judge_fields(item: EvalItem, answer: Any, text: str, cited: Sequence[str]) -> dict[str, Any]:
+    """The judge's verdict on the model answer and the customer's outcome (see the module rules); all None for
+    questions the judge does not apply to (out of scope, probes, no reference)."""
+    if item.kind != "in_scope" or not item.reference_answer:
+        return {key: None for key in ("right", "reason", "outcome")} | {key: [] for key in _FACT_LISTS}
+    context = article_text(item.expected_article, answer.sources)
+    args = (cited, item.expected_article, item.reference_answer, context)
+    verdict = judge(text, *args, question=item.question)
+    outcome = verdict.reason
+    if answer.abstained:
+        retrieved = [s.article_id for s in answer.sources]
+        outcome = judge(text, *args, question=item.question, abstained=True, retrieved=retrieved).reason
+    return {**verdict.to_json(), "outcome": outcome}
 
 
 def base_record(item: EvalItem, answer: Any) -> dict[str, Any]:
@@ -91,6 +132,7 @@ def base_record(item: EvalItem, answer: Any) -> dict[str, Any]:
         "citation_correct": citation_correct,
         "correct": bool(correct),
         "label": label,
+        **judge_fields(item, answer, text, cited),
     }
 
 
@@ -134,6 +176,7 @@ def answer_metrics(records: Sequence[dict[str, Any]]) -> dict[str, float]:
     )
     cited = [r["citation_correct"] for r in in_scope if r["citation_correct"] is not None]
     return {
+        "answer_accuracy": metrics.fraction([bool(r["right"]) for r in in_scope if r.get("right") is not None]),
         "rouge_l": metrics.mean([r["rouge_l"] for r in in_scope]),
         "bleu": metrics.corpus_bleu([r["bleu_stats"] for r in in_scope if r["bleu_stats"] is not None]),
         "similarity": metrics.mean([r["similarity"] for r in in_scope]),

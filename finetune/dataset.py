@@ -32,7 +32,7 @@ class ReviewedTurn:
     answer: str  # the consensus answer (correction replaces the bot's answer)
     verdict: str
     sources: tuple[Mapping[str, Any], ...] = ()
-    created_at: str = ""  # ISO timestamp; newer wins among duplicates
+    created_at: str = ""  # ISO timestamp of the turn's newest review; newer wins among duplicates
     cited: tuple[str, ...] = ()
     reviewer_article: str | None = None  # the article the agreed correction cites, chosen by the reviewers
 
@@ -321,16 +321,22 @@ def read_examples(path: Path) -> list[SFTExample]:
 def load_reviewed_turns(
     app: Any, passages: Callable[[Sequence[str]], Mapping[str, Mapping[str, Any]]] | None = None
 ) -> list[ReviewedTurn]:
-    """Agreed turns with a learnable verdict, oldest first (thin query; everything else is pure).
+    """Every agreed turn with a learnable verdict so far, oldest first (thin query; everything else is pure).
+    ``created_at`` is the time of the turn's newest review, so among turns asking the same question the most
+    recently reviewed one wins the dedup.
 
     A correction pointed at another article gets that article as its first source, so the corrected answer's
     [1] refers to the right passage in the training prompt; ``passages`` (default: the knowledge base's first
     chunks, ``retrieval.vector_store.article_passages``) supplies articles retrieval had not found."""
+    from sqlalchemy import func
     from sqlmodel import col, select
 
-    from chatbot.db.models import ReviewStatus, Turn
+    from chatbot.db.models import Review, ReviewStatus, Turn
 
     with app.session() as session:
+        reviewed_at = dict(
+            session.exec(select(Review.turn_id, func.max(Review.created_at)).group_by(col(Review.turn_id))).all()
+        )
         stmt = (
             select(Turn)
             .where(Turn.review_status == ReviewStatus.agreed)
@@ -345,7 +351,7 @@ def load_reviewed_turns(
                 answer=t.consensus_answer or "",
                 verdict=str(t.consensus_verdict),
                 sources=tuple(t.sources or ()),
-                created_at=t.created_at.isoformat() if t.created_at else "",
+                created_at=(reviewed_at.get(t.id) or t.created_at).isoformat(),
                 cited=tuple(str(c) for c in (t.meta or {}).get("cited", []) or ()),
                 reviewer_article=t.consensus_article_id if t.consensus_verdict == "correct" else None,
             )

@@ -1,10 +1,12 @@
 """The eval gate: a pure decision function, and the orchestration that feeds it.
 
-Candidate and production (the base model when nothing is promoted) answer the same frozen gate set — a fixed,
-proportional subset of the demo eval set (in-scope, out-of-scope and probe questions) — plus the questions
-reviewers corrected, through the real chat pipeline without logging. The candidate is promoted only when its
-quality score beats production by ``promotion_margin`` and no guarded metric is worse by more than
-``regression_tolerance``.
+Candidate and production bundles (production: the base model when nothing is promoted) answer the same frozen
+gate set — a fixed, proportional subset of the demo eval set (in-scope, out-of-scope and probe questions) — plus
+the questions reviewers corrected, through the real chat pipeline without logging. Each bundle answers as a whole:
+its adapter, its few-shot and example-index snapshot and its calibration (``finetune.bundle.bundle_app``), both
+abstaining at ``settings.abstain_confidence`` so that the risk policy (the threshold fitted at promotion) does not
+decide which bundle is better. The candidate is promoted only when its quality score beats production by
+``promotion_margin`` and no guarded metric is worse by more than ``regression_tolerance``.
 """
 
 from __future__ import annotations
@@ -84,6 +86,30 @@ def decide(
     )
 
 
+def selective_metrics(records: Sequence[Mapping[str, Any]]) -> dict[str, float]:
+    """coverage: share of questions answered (not handed off); risk: share of the answered ones that were wrong
+    (NaN when nothing was answered). Right is the record's ``right`` when the answers suite scored one (the
+    correctness judge), else its ``correct``. Recorded with the gate metrics, not guarded: a gate set of a few dozen
+    questions says little about a 2 % risk (the threshold is fitted on reviewed turns instead)."""
+    if not records:
+        return {"selective.coverage": float("nan"), "selective.risk": float("nan")}
+    shown = [r for r in records if not r.get("abstained")]
+    wrong = sum(1 for r in shown if not _is_right(r))
+    return {
+        "selective.coverage": len(shown) / len(records),
+        "selective.risk": wrong / len(shown) if shown else float("nan"),
+    }
+
+
+def _is_right(record: Mapping[str, Any]) -> bool:
+    judged = record.get("right")
+    if judged is None:
+        return bool(record.get("correct"))
+    if isinstance(judged, Mapping):
+        return bool(judged.get("right"))
+    return bool(getattr(judged, "right", judged))
+
+
 def flatten(suites: Mapping[str, Mapping[str, Any]]) -> dict[str, float]:
     """{"answers": {"accuracy": 0.8}} -> {"answers.accuracy": 0.8}; non-numbers dropped."""
     return {
@@ -108,21 +134,19 @@ def gate_items(limit: int) -> list[Any]:
     return limit_items(load_eval_set(), limit)
 
 
-def evaluate_model(
-    app: Any, adapter: Any, items: Sequence[Any], corrections: Sequence[Correction], *, label: str
+def evaluate_bundle(
+    app: Any, bundle: Any, items: Sequence[Any], corrections: Sequence[Correction], *, label: str
 ) -> dict[str, float]:
-    """Flat metrics of one model (``adapter`` None: the base model) on the gate set and the corrections."""
-    from chatbot.app import build_app
-    from chatbot.generation import build_generator
+    """Flat metrics of one bundle (``finetune.bundle.BundleRef``) on the gate set and the corrections."""
     from evals.dataset import EvalItem
     from evals.metrics import mean, rouge_l
     from evals.suites import run_answers, run_calibration
+    from finetune.bundle import bundle_app
 
-    generator = build_generator(app.settings, adapter=adapter)
-    shared = {name: getattr(app, name) for name in ("engine", "embedder", "vector_store", "retriever")}
-    model_app = build_app(app.settings, generator=generator, **shared)
+    model_app = bundle_app(app, bundle.at_configured_threshold())
     answers = run_answers(model_app, items, desc=f"gate {label}")
     flat = flatten({"answers": answers.metrics, "calibration": run_calibration(answers.per_item).metrics})
+    flat.update(selective_metrics(answers.per_item))
     if corrections:
         fixed = [
             EvalItem(id=f"correction-{i}", kind="in_scope", question=c.question, reference_answer=c.answer)
@@ -132,26 +156,28 @@ def evaluate_model(
         flat["corrections.rouge_l"] = mean([rouge_l(r["model_answer"], r["reference"]) for r in records])
         flat["corrections.n"] = float(len(records))
     flat["quality"] = quality_score(flat)
-    del generator, model_app
+    del model_app
     return flat
 
 
 def run_gate(
     app: Any, candidate: Any, production: Any, *, items: Sequence[Any], corrections: Sequence[Correction]
 ) -> tuple[GateDecision, dict[str, Any]]:
-    """Evaluate both models and decide; returns (decision, metrics to record with the candidate)."""
+    """Evaluate both bundles and decide; returns (decision, metrics to record with the candidate)."""
     settings = app.settings
-    cand = evaluate_model(app, candidate, items, corrections, label="candidate")
-    prod = evaluate_model(app, production, items, corrections, label="production")
+    cand = evaluate_bundle(app, candidate, items, corrections, label="candidate")
+    prod = evaluate_bundle(app, production, items, corrections, label="production")
     decision = decide(cand, prod, margin=settings.promotion_margin, tolerance=settings.regression_tolerance)
     record = {
         "candidate": cand,
         "production": prod,
-        "production_version": getattr(production, "version", None),
+        "production_version": production.version,
+        "index_snapshots": {"candidate": candidate.index_snapshot, "production": production.index_snapshot},
         "gate_questions": len(items),
         "corrected_questions": len(corrections),
         "margin": settings.promotion_margin,
         "tolerance": settings.regression_tolerance,
+        "abstain_confidence": settings.abstain_confidence,
         "regressions": decision.regressions,
     }
     return decision, record

@@ -1,9 +1,12 @@
-"""The nightly learning job: reviewed turns → SFT dataset → LoRA → eval gate → promote or reject, with lineage.
+"""The nightly learning job: every reviewed turn so far → SFT dataset → a candidate bundle (LoRA adapter, few-shot
+and example-index snapshot, calibration) → eval gate → promote or reject the bundle as a whole, with lineage.
 
 Safety: one run at a time (an fcntl lock in data_dir, released by the kernel when the holder dies); every run is a
 ``TrainingRun`` row that ends succeeded, skipped or failed — a run still 'running' when the next one gets the lock
-was killed, and is marked failed then. Production changes only in ``registry.promote_version``'s single
-transaction, after a complete adapter folder exists, so a crash anywhere leaves it untouched.
+was killed, and is marked failed then. The candidate's few-shot examples and example questions are written under
+its own index snapshot, which nothing serving reads (``retrieval.snapshots``). Production changes only in
+``registry.promote_version``'s single transaction, after the whole bundle exists and the gate said yes, so a crash
+anywhere, or a rejection, leaves production exactly as it was.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ class NightlyOptions:
     gate_questions: int | None = None  # None: settings.gate_eval_questions
     # Newest corrected questions the gate re-asks with both models (non-regression); each costs two generations.
     gate_corrections: int = GATE_CORRECTIONS
-    update_indexes: bool = True  # add learned questions to the example index and the few-shot store
+    update_indexes: bool = True  # False: the candidate keeps production's few-shot and example-index snapshot
     train_embedder: bool = False  # also fine-tune the embedder; promoted only if the retrieval eval improves
     callbacks: Sequence[Any] = ()  # extra TrainerCallbacks (tests inject crashes)
 
@@ -114,28 +117,6 @@ def build_nightly_dataset(app: Any, hp: LoraHyperparameters) -> tuple[BuiltDatas
     return dataset, [p.name for p in frozen]
 
 
-def update_indexes(app: Any, examples: Sequence[SFTExample]) -> dict[str, int]:
-    """Learned questions also help retrieval (question → article examples) and the prompt (few-shot examples,
-    approved and corrected). Retrieval learns only articles reviewers vouched for: an approved answer's, or the
-    article reviewers chose for a correction; a correction without one may keep the bot's wrong article. Both
-    stores skip or update repeats, so re-adding the whole dataset each night is safe. Frozen eval questions never
-    get here: they were filtered out before."""
-    from chatbot.fewshot import FewShotExample, add_examples
-    from retrieval.example_index import ExampleIndex
-
-    confirmed = [e for e in examples if e.article_confirmed and e.article_id]
-    index = ExampleIndex.open(app.settings, app.embedder)
-    added = index.add([e.question for e in confirmed], [str(e.article_id) for e in confirmed], source="reviews")
-    shots = [
-        FewShotExample(
-            question=e.question, answer=e.messages[-1]["content"], article_id=e.article_id or "", turn_id=e.turn_id
-        )
-        for e in examples
-    ]
-    written = add_examples(app, shots)
-    return {"example_index_added": added, "fewshot_written": written}
-
-
 def run_nightly(app: Any, options: NightlyOptions | None = None) -> NightlyResult:
     options = options or NightlyOptions()
     settings = app.settings
@@ -178,33 +159,69 @@ def _train_and_gate(
     base_model: str,
     n_new: int,
 ) -> NightlyResult:
-    from chatbot.prompt import PROMPT_VERSION
-    from finetune.dataset import write_dataset
-    from finetune.gate import Correction, gate_items, run_gate
     from finetune.lora import train_lora
 
-    settings = app.settings
-    hp = options.hyperparameters
-    dataset_dir = write_dataset(
-        dataset, settings.data_dir / "datasets", prompt_version=PROMPT_VERSION, frozen_sets=frozen_sets
-    )
-    manifest = json.loads((dataset_dir / "manifest.json").read_text())
-    data_hash = manifest["content_hash"]
-    version = f"lora-{datetime.now(UTC):%Y%m%d-%H%M%S}-{data_hash[:6]}"
-    adapter_dir = settings.data_dir / "adapters" / version
+    dataset_dir, manifest, lineage = _write_dataset(app, dataset, frozen_sets, run_id, base_model)
+    version = lineage["version"]
+    adapter_dir = app.settings.data_dir / "adapters" / version
+    summary: dict[str, Any] = {"counts": dataset.counts, "new_examples": n_new, "dataset": dataset_dir.name}
     registry.update_run(
         app,
         run_id,
-        data_hash=data_hash,
+        data_hash=lineage["data_hash"],
         n_train=len(dataset.train),
         n_val=len(dataset.validation),
         source_turn_ids=manifest["source_turn_ids"],
         output_dir=str(adapter_dir),
-        metrics={"counts": dataset.counts, "new_examples": n_new, "dataset": dataset_dir.name},
+        metrics=summary,
     )
-    indexed = update_indexes(app, dataset.examples) if options.update_indexes else {}
+    trained = train_lora(
+        app.settings,
+        train=dataset.train,
+        validation=dataset.validation,
+        output_dir=adapter_dir,
+        hp=options.hyperparameters,
+        describe=lineage,
+        callbacks=options.callbacks,
+    )
+    snapshot = registry.record_candidate(
+        app,
+        version=version,
+        adapter_path=adapter_dir,
+        base_model=base_model,
+        data_hash=lineage["data_hash"],
+        run_id=run_id,
+        new_index_snapshot=options.update_indexes,
+        lineage=manifest["source_turn_ids"],
+    )
+    decision, gate_metrics, indexed = _complete_and_gate(app, options, dataset, version, snapshot)
+    gate_metrics["training"] = trained.metrics
+    embedder = embedder_step(app, dataset.examples) if options.train_embedder else None
+    registry.record_gate(app, version, promote=decision.promote, decision=decision.reason, metrics=gate_metrics)
+    status = "promoted" if decision.promote else "rejected"
+    gate_summary = {"promote": decision.promote, "reason": decision.reason, "quality": decision.quality}
+    summary.update(training=trained.metrics, gate=gate_summary, indexes=indexed, embedder=embedder, version=version)
+    message = f"{version} {status}: {decision.reason}"
+    registry.update_run(app, run_id, status="succeeded", message=message, metrics=summary)
+    return NightlyResult(
+        status, message, run_id=str(run_id), version=version, dataset_dir=str(dataset_dir), metrics=gate_metrics
+    )
+
+
+def _write_dataset(
+    app: Any, dataset: BuiltDataset, frozen_sets: list[str], run_id: Any, base_model: str
+) -> tuple[Path, dict[str, Any], dict[str, Any]]:
+    """The dataset folder, its manifest, and the lineage the adapter folder describes itself with."""
+    from chatbot.prompt import PROMPT_VERSION
+    from finetune.dataset import write_dataset
+
+    dataset_dir = write_dataset(
+        dataset, app.settings.data_dir / "datasets", prompt_version=PROMPT_VERSION, frozen_sets=frozen_sets
+    )
+    manifest = json.loads((dataset_dir / "manifest.json").read_text())
+    data_hash = manifest["content_hash"]
     lineage = {
-        "version": version,
+        "version": f"lora-{datetime.now(UTC):%Y%m%d-%H%M%S}-{data_hash[:6]}",
         "base_model": base_model,
         "data_hash": data_hash,
         "dataset_version": dataset_dir.name,
@@ -214,53 +231,27 @@ def _train_and_gate(
         "source_turn_ids": manifest["source_turn_ids"],
         "counts": dataset.counts,
     }
-    trained = train_lora(
-        settings,
-        train=dataset.train,
-        validation=dataset.validation,
-        output_dir=adapter_dir,
-        hp=hp,
-        describe=lineage,
-        callbacks=options.callbacks,
-    )
-    registry.record_candidate(
-        app, version=version, adapter_path=adapter_dir, base_model=base_model, data_hash=data_hash, run_id=run_id
-    )
+    return dataset_dir, manifest, lineage
+
+
+def _complete_and_gate(
+    app: Any, options: NightlyOptions, dataset: BuiltDataset, version: str, snapshot: int
+) -> tuple[Any, dict[str, Any], dict[str, int]]:
+    """The rest of the candidate bundle (few-shot and example-index snapshot, calibration), then the gate of the
+    candidate bundle against the production bundle. Returns (decision, gate metrics, index counts)."""
+    from finetune import bundle
+    from finetune.gate import Correction, gate_items, run_gate
+
+    production = bundle.production_bundle(app)
+    indexed = bundle.write_index_snapshot(app, snapshot, dataset.examples) if options.update_indexes else {}
+    calibration_id, fitted, fitted_on = bundle.fit_calibration(app, production)
+    registry.record_calibration(app, version, calibration_id=calibration_id, summary=fitted, turn_ids=fitted_on)
     corrected = [Correction(e.question, e.messages[-1]["content"]) for e in dataset.examples if e.verdict == "correct"]
     corrections = corrected[-options.gate_corrections :] if options.gate_corrections > 0 else []
-    items = gate_items(options.gate_questions or settings.gate_eval_questions)
-    candidate = registry.AdapterRef(version=version, path=adapter_dir)
-    decision, gate_metrics = run_gate(
-        app, candidate, registry.production_adapter(app), items=items, corrections=corrections
-    )
-    gate_metrics["training"] = trained.metrics
-    embedder = embedder_step(app, dataset.examples) if options.train_embedder else None
-    registry.record_gate(app, version, promote=decision.promote, decision=decision.reason, metrics=gate_metrics)
-    status = "promoted" if decision.promote else "rejected"
-    registry.update_run(
-        app,
-        run_id,
-        status="succeeded",
-        message=f"{version} {status}: {decision.reason}",
-        metrics={
-            "counts": dataset.counts,
-            "new_examples": n_new,
-            "dataset": dataset_dir.name,
-            "training": trained.metrics,
-            "gate": {"promote": decision.promote, "reason": decision.reason, "quality": decision.quality},
-            "indexes": indexed,
-            "embedder": embedder,
-            "version": version,
-        },
-    )
-    return NightlyResult(
-        status,
-        f"{version} {status}: {decision.reason}",
-        run_id=str(run_id),
-        version=version,
-        dataset_dir=str(dataset_dir),
-        metrics=gate_metrics,
-    )
+    items = gate_items(options.gate_questions or app.settings.gate_eval_questions)
+    candidate = bundle.get_bundle(app, version)
+    decision, gate_metrics = run_gate(app, candidate, production, items=items, corrections=corrections)
+    return decision, gate_metrics, indexed
 
 
 def embedder_step(app: Any, examples: Sequence[SFTExample]) -> dict[str, Any]:

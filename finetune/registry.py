@@ -1,7 +1,9 @@
-"""Model registry: which LoRA adapter is in production, candidates, promotion, rollback and training runs.
+"""Model registry: which bundle is in production, candidates, promotion, rollback and training runs.
 
-The database (``ModelVersion``, ``TrainingRun``) is the single source of truth; the running app polls
-``production_version`` (one indexed query) and reloads its generator when the answer changes.
+A model version is a bundle (``finetune.bundle``): adapter, few-shot/example-index snapshot, calibration,
+abstention threshold and lineage, promoted, rejected or rolled back as a whole. The database (``ModelVersion``,
+``BundleTurn``, ``TrainingRun``) is the single source of truth; the running app polls ``production_version`` (one
+indexed query) and reloads when the answer changes.
 """
 
 from __future__ import annotations
@@ -26,12 +28,12 @@ class AdapterRef:
 
 
 def production_adapter(app: Any) -> AdapterRef | None:
-    """The production adapter recorded in the database, or None to serve the base model."""
+    """The production bundle's adapter, or None to serve the base model."""
     from chatbot.db import crud
 
     with app.session() as session:
         row = crud.production_model(session=session)
-    if row is None:
+    if row is None or not row.adapter_path:
         return None
     return AdapterRef(version=row.version, path=Path(row.adapter_path))
 
@@ -67,46 +69,82 @@ def list_models(app: Any) -> list[Any]:
 
 
 def get_model(app: Any, version: str) -> Any:
-    from sqlmodel import select
-
-    from chatbot.db.models import ModelVersion
-
     with app.session() as session:
-        row = session.exec(select(ModelVersion).where(ModelVersion.version == version)).first()
-        if row is None:
-            raise RegistryError(f"no model version {version!r} (see: bankbot models list)")
+        row = _version_row(session, version)
         session.expunge(row)
         return row
 
 
-def record_candidate(
-    app: Any, *, version: str, adapter_path: Path, base_model: str, data_hash: str, run_id: uuid.UUID
-) -> None:
-    from chatbot.db.models import ModelStatus, ModelVersion
+def get_lineage(app: Any, version: str) -> dict[str, list[str]]:
+    """role (example | calibration | threshold) -> ids of the reviewed turns the bundle learned from."""
+    from chatbot.db import crud
 
     with app.session() as session:
-        session.add(
-            ModelVersion(
+        return crud.lineage(session=session, bundle_id=_version_row(session, version).id)
+
+
+def record_candidate(
+    app: Any,
+    *,
+    version: str,
+    adapter_path: Path | None,
+    base_model: str,
+    data_hash: str,
+    run_id: uuid.UUID,
+    new_index_snapshot: bool = False,
+    lineage: Sequence[str] = (),
+) -> int:
+    """Record a candidate bundle with the turns it learned from; returns the index snapshot it reads: a new,
+    never used number to write its entries under, or (``new_index_snapshot`` False) production's."""
+    from chatbot.db import crud
+    from chatbot.db.models import LineageRole, ModelStatus, ModelVersionCreate
+
+    with app.session() as session:
+        production = crud.production_model(session=session)
+        if new_index_snapshot:
+            snapshot = crud.next_index_snapshot(session=session)
+        else:
+            snapshot = production.index_snapshot if production is not None else 0
+        row = crud.create_model_version(
+            session=session,
+            model_create=ModelVersionCreate(
                 version=version,
-                adapter_path=str(adapter_path),
+                adapter_path=str(adapter_path) if adapter_path is not None else None,
                 base_model=base_model,
                 training_data_hash=data_hash,
                 training_run_id=run_id,
-                status=ModelStatus.candidate,
-            )
+                index_snapshot=snapshot,
+            ),
+            status=ModelStatus.candidate,
         )
+        crud.set_lineage(session=session, bundle_id=row.id, role=LineageRole.example, turn_ids=lineage)
+        session.commit()
+        return snapshot
+
+
+def record_calibration(
+    app: Any, version: str, *, calibration_id: uuid.UUID, summary: dict[str, Any], turn_ids: Sequence[str]
+) -> None:
+    """The candidate's calibration and the reviewed turns it was fitted on."""
+    from chatbot.db import crud
+    from chatbot.db.models import LineageRole
+
+    with app.session() as session:
+        row = _version_row(session, version)
+        row.calibration_id = calibration_id
+        row.eval_metrics = {**(row.eval_metrics or {}), "calibration_fit": summary}
+        session.add(row)
+        crud.set_lineage(session=session, bundle_id=row.id, role=LineageRole.calibration, turn_ids=turn_ids)
         session.commit()
 
 
 def record_gate(app: Any, version: str, *, promote: bool, decision: str, metrics: dict[str, Any]) -> None:
     """Store the gate's metrics and reason, then promote or mark the candidate rejected."""
-    from sqlmodel import select
-
-    from chatbot.db.models import ModelStatus, ModelVersion
+    from chatbot.db.models import ModelStatus
 
     with app.session() as session:
-        row = session.exec(select(ModelVersion).where(ModelVersion.version == version)).one()
-        row.eval_metrics = metrics
+        row = _version_row(session, version)
+        row.eval_metrics = {**(row.eval_metrics or {}), **metrics}
         row.decision = decision
         if not promote:
             row.status = ModelStatus.rejected
@@ -116,22 +154,33 @@ def record_gate(app: Any, version: str, *, promote: bool, decision: str, metrics
         promote_version(app, version, by="gate")
 
 
+def _version_row(session: Any, version: str) -> Any:
+    from chatbot.db import crud
+
+    row = crud.get_model_version(session=session, version=version)
+    if row is None:
+        raise RegistryError(f"no model version {version!r} (see: bankbot models list)")
+    return row
+
+
 def promote_version(app: Any, version: str, *, by: str) -> str | None:
-    """Make ``version`` production (the previous production is retired) in one transaction.
+    """Make the bundle ``version`` production (the previous production is retired) in one transaction, with its
+    abstention threshold refitted on every reviewed turn so far (``finetune.bundle.fit_threshold``).
 
     Returns the version it replaced (None: the base model)."""
     from sqlmodel import select
 
-    from chatbot.db.models import ModelStatus, ModelVersion, utcnow
+    from chatbot.confidence import read_bundle_calibration
+    from chatbot.db import crud
+    from chatbot.db.models import LineageRole, ModelStatus, ModelVersion, utcnow
+    from finetune.bundle import fit_threshold
 
     with app.session() as session:
-        target = session.exec(select(ModelVersion).where(ModelVersion.version == version)).first()
-        if target is None:
-            raise RegistryError(f"no model version {version!r} (see: bankbot models list)")
-        if target.status == ModelStatus.production:
-            raise RegistryError(f"{version} is already in production")
-        if not (Path(target.adapter_path) / "adapter_config.json").is_file():
-            raise RegistryError(f"{version}: adapter folder {target.adapter_path} is missing or incomplete")
+        target = _checked_target(session, version)
+        confidence = read_bundle_calibration(session, target)
+    risk, turn_ids = fit_threshold(app, confidence)
+    with app.session() as session:
+        target = _checked_target(session, version)
         current = session.exec(select(ModelVersion).where(ModelVersion.status == ModelStatus.production)).all()
         for row in current:
             row.status = ModelStatus.retired
@@ -139,9 +188,23 @@ def promote_version(app: Any, version: str, *, by: str) -> str | None:
         target.status = ModelStatus.production
         target.promoted_at = utcnow()
         target.promoted_by = by
+        target.abstain_threshold = risk.threshold
+        target.risk = risk.to_json()
         session.add(target)
+        crud.set_lineage(session=session, bundle_id=target.id, role=LineageRole.threshold, turn_ids=turn_ids)
         session.commit()
         return current[0].version if current else None
+
+
+def _checked_target(session: Any, version: str) -> Any:
+    from chatbot.db.models import ModelStatus
+
+    target = _version_row(session, version)
+    if target.status == ModelStatus.production:
+        raise RegistryError(f"{version} is already in production")
+    if target.adapter_path and not (Path(target.adapter_path) / "adapter_config.json").is_file():
+        raise RegistryError(f"{version}: adapter folder {target.adapter_path} is missing or incomplete")
+    return target
 
 
 def rollback(app: Any, *, by: str) -> tuple[str, str | None]:

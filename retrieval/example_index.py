@@ -1,21 +1,26 @@
 """Example questions with a known answer article, in their own Chroma collection next to the KB collection.
 
-Reviewers' approved turns (added by the nightly job) and labelled CSVs (``text,category`` such as Banking77,
-category = article intent) land here. The retriever votes over the nearest example questions, which is how
-reviewed traffic improves retrieval without retraining anything.
+Reviewers' approved turns (written by the nightly job, one snapshot per bundle: ``retrieval.snapshots``) and
+labelled CSVs (``text,category`` such as Banking77, category = article intent; in every snapshot) land here. The
+retriever votes over the nearest example questions of the snapshot the index reads (``snapshot``: the production
+bundle's when serving, the candidate's in the gate), which is how reviewed traffic improves retrieval without
+retraining anything.
 """
 
 from __future__ import annotations
 
+import copy
 import csv
 import hashlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from chatbot.errors import BankbotError
 from chatbot.settings import Settings
+from retrieval import snapshots
 from retrieval.embeddings import as_embeddings
 from retrieval.kb import article_id_for_intent
 from retrieval.vector_store import COSINE, chroma_client, examples_collection_name, kb_collection_name
@@ -41,25 +46,47 @@ def example_id(question: str) -> str:
 
 
 class ExampleIndex:
-    def __init__(self, collection: Any, embedder: Any) -> None:
+    def __init__(self, collection: Any, embedder: Any, *, snapshot: int = 0) -> None:
         self.collection = collection
         self.embeddings = as_embeddings(embedder)
+        self.snapshot = snapshot  # which bundle's entries searches read
 
     @classmethod
     def open(
-        cls, settings: Settings, embedder: Any, *, client: Any = None, kb_collection: str | None = None
+        cls,
+        settings: Settings,
+        embedder: Any,
+        *,
+        client: Any = None,
+        kb_collection: str | None = None,
+        snapshot: int = 0,
     ) -> ExampleIndex:
         name = examples_collection_name(kb_collection or kb_collection_name(settings))
         client = client if client is not None else chroma_client(settings)
-        return cls(client.get_or_create_collection(name, embedding_function=None, configuration=COSINE), embedder)
+        collection = client.get_or_create_collection(name, embedding_function=None, configuration=COSINE)
+        snapshots.tag_untagged(collection, _describe_untagged)
+        return cls(collection, embedder, snapshot=snapshot)
+
+    def at(self, snapshot: int) -> ExampleIndex:
+        """The same collection read at another snapshot (the gate's candidate, a bundle being evaluated)."""
+        view = copy.copy(self)
+        view.snapshot = snapshot
+        return view
 
     def count(self) -> int:
+        """Entries of every snapshot (0: nothing was ever indexed)."""
         return int(self.collection.count())
 
+    def count_visible(self) -> int:
+        return snapshots.count_visible(self.collection, self.snapshot)
+
     def add(self, questions: list[str], article_ids: list[str], *, source: str) -> int:
-        """Store new (question -> article) pairs; returns how many were new (repeats are skipped)."""
+        """Store new (question -> article) pairs that every snapshot reads; returns how many were new (repeats are
+        skipped). The nightly job's reviewed examples go through ``write_snapshot`` instead."""
         if len(questions) != len(article_ids):
             raise BankbotError(f"{len(questions)} questions but {len(article_ids)} article ids")
+        if source == snapshots.MANAGED:
+            raise BankbotError(f"source {source!r} is the nightly job's: use write_snapshot")
         fresh: dict[str, tuple[str, str]] = {}
         for question, article_id in zip(questions, article_ids, strict=True):
             if normalise_question(question):
@@ -68,15 +95,41 @@ class ExampleIndex:
             return 0
         existing = set(self.collection.get(ids=list(fresh), include=[])["ids"])
         new = [(key, q, a) for key, (q, a) in fresh.items() if key not in existing]
-        for start in range(0, len(new), 1000):
-            batch = new[start : start + 1000]
-            self.collection.add(
-                ids=[key for key, _, _ in batch],
-                documents=[q for _, q, _ in batch],
-                metadatas=[{"article_id": a, "source": source} for _, _, a in batch],
-                embeddings=self.embeddings.embed_documents([q for _, q, _ in batch]),
-            )
+        self._insert(
+            [key for key, _, _ in new],
+            [q for _, q, _ in new],
+            [{"article_id": a, **snapshots.tags(_key(q, a), 0, source=source)} for _, q, a in new],
+        )
         return len(new)
+
+    def write_snapshot(self, snapshot: int, questions: list[str], article_ids: list[str]) -> dict[str, int]:
+        """Make the reviewed (question -> article) pairs of ``snapshot`` exactly these (one article per normalised
+        question, the last given wins); returns how many entries were added, removed and kept."""
+        if len(questions) != len(article_ids):
+            raise BankbotError(f"{len(questions)} questions but {len(article_ids)} article ids")
+        wanted: dict[str, tuple[str, str]] = {}
+        for question, article_id in zip(questions, article_ids, strict=True):
+            if normalise_question(question):
+                wanted[normalise_question(question)] = (question.strip(), article_id)
+        by_key = {_key(q, a): (q, a) for q, a in wanted.values()}
+        plan = snapshots.plan_snapshot(snapshots.open_managed(self.collection), list(by_key))
+        snapshots.close_records(self.collection, plan.close, snapshot)
+        self._insert(
+            [snapshots.record_id(key, snapshot) for key in plan.add],
+            [by_key[key][0] for key in plan.add],
+            [{"article_id": by_key[key][1], **snapshots.tags(key, snapshot)} for key in plan.add],
+        )
+        return {"added": len(plan.add), "removed": len(plan.close), "kept": plan.kept}
+
+    def _insert(self, ids: list[str], documents: list[str], metadatas: list[dict[str, Any]]) -> None:
+        for start in range(0, len(ids), 1000):
+            batch = slice(start, start + 1000)
+            self.collection.add(
+                ids=ids[batch],
+                documents=documents[batch],
+                metadatas=metadatas[batch],
+                embeddings=self.embeddings.embed_documents(documents[batch]),
+            )
 
     def search(self, question: str, k: int) -> list[ExampleHit]:
         return self.search_by_vector(self.embeddings.embed_query(question), k)
@@ -85,7 +138,10 @@ class ExampleIndex:
         if k <= 0 or self.count() == 0:
             return []
         result = self.collection.query(
-            query_embeddings=[vector], n_results=k, include=["documents", "metadatas", "distances"]
+            query_embeddings=[vector],
+            n_results=k,
+            where=snapshots.visible_at(self.snapshot),
+            include=["documents", "metadatas", "distances"],
         )
         return [
             ExampleHit(question=doc or "", article_id=str((meta or {}).get("article_id", "")), score=_similarity(dist))
@@ -93,6 +149,16 @@ class ExampleIndex:
                 result["documents"][0], result["metadatas"][0], result["distances"][0], strict=True
             )
         ]
+
+
+def _key(question: str, article_id: str) -> str:
+    return snapshots.entry_key(normalise_question(question), article_id)
+
+
+def _describe_untagged(document: str, meta: Mapping[str, Any]) -> tuple[str, str]:
+    """Entries from before snapshots: the nightly's (source 'reviews') stay managed, the rest are shared."""
+    source = str(meta.get("source") or "labelled")
+    return _key(document, str(meta.get("article_id", ""))), source
 
 
 def _similarity(cosine_distance: float) -> float:

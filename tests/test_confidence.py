@@ -105,3 +105,34 @@ def test_reads_the_newest_active_calibration(migrated_engine: Any) -> None:
         params = read_active_calibration(session)
     assert params.method == "temperature"
     assert params.params["temperature"] == 1.5
+
+
+def test_the_production_bundle_names_its_calibration_and_threshold(migrated_engine: Any) -> None:
+    from sqlmodel import Session
+
+    from chatbot.db.models import Calibration, ModelStatus, ModelVersion, utcnow
+
+    with Session(migrated_engine) as session:
+        session.add(Calibration(method="temperature", params={"temperature": 1.5}))  # bankbot eval's active fit
+        own = Calibration(method="platt", params={"a": 2.0, "b": -1.0}, active=False)
+        session.add(own)
+        session.flush()
+        legacy = ModelVersion(version="v1", base_model="b", status=ModelStatus.retired)
+        bundle = ModelVersion(
+            version="v2",
+            base_model="b",
+            status=ModelStatus.production,
+            promoted_at=utcnow(),
+            calibration_id=own.id,
+            abstain_threshold=0.62,
+        )
+        session.add_all([legacy, bundle])
+        session.commit()
+        served = read_active_calibration(session)
+        assert (served.method, served.params["a"], served.abstain_below(0.35)) == ("platt", 2.0, 0.62)
+        # a bundle from before calibrations were part of bundles reads the active row; no threshold of its own
+        legacy.status, bundle.status = ModelStatus.production, ModelStatus.retired
+        session.add_all([legacy, bundle])
+        session.commit()
+        served = read_active_calibration(session)
+        assert (served.method, served.abstain_below(0.35)) == ("temperature", 0.35)

@@ -25,6 +25,7 @@ TABLES = {
     "training_run",
     "eval_run",
     "calibration",
+    "bundle_turn",
 }
 
 
@@ -39,6 +40,58 @@ def test_upgrade_to_head_and_back_down(database_url: str) -> None:
     upgrade(engine)  # and up again: downgrade leaves nothing behind that blocks a re-run
     assert set(inspect(engine).get_table_names()) >= TABLES
     engine.dispose()
+
+
+def test_bundle_migration_keeps_versions_and_derives_their_lineage_then_downgrades(database_url: str) -> None:
+    """0003 on a database with a version trained on two turns (one since deleted): the version becomes a bundle
+    (index snapshot 0, no own calibration or threshold) listing the turn that still exists; downgrade undoes it."""
+    from sqlalchemy import text
+
+    engine = make_engine(database_url)
+    upgrade(engine, "0002")
+    kept, gone, run, version = uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    with Session(engine) as session:
+        _turn(session, id=kept)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO training_run (id, status, base_model, data_hash, n_train, n_val, hyperparameters, "
+                "metrics, source_turn_ids, started_at) VALUES (:id, 'succeeded', 'b', 'h', 1, 0, '{}', '{}', :ids, "
+                "CURRENT_TIMESTAMP)"
+            ),
+            {"id": _uuid_value(engine, run), "ids": f'["{kept}", "{gone}"]'},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO model_version (id, version, adapter_path, base_model, training_data_hash, "
+                "training_run_id, eval_metrics, status, created_at) VALUES (:id, 'v1', '/a', 'b', 'h', :run, '{}', "
+                "'production', CURRENT_TIMESTAMP)"
+            ),
+            {"id": _uuid_value(engine, version), "run": _uuid_value(engine, run)},
+        )
+    upgrade(engine)
+    with Session(engine) as session:
+        bundle = crud.get_model_version(session=session, version="v1")
+        assert bundle is not None
+        assert (bundle.index_snapshot, bundle.calibration_id, bundle.abstain_threshold, bundle.risk) == (
+            0,
+            None,
+            None,
+            {},
+        )
+        assert crud.lineage(session=session, bundle_id=bundle.id) == {"example": [str(kept)]}
+    downgrade(engine, "0002")
+    columns = {c["name"] for c in inspect(engine).get_columns("model_version")}
+    assert "bundle_turn" not in inspect(engine).get_table_names()
+    assert not columns & {"index_snapshot", "calibration_id", "abstain_threshold", "risk"}
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT version, adapter_path FROM model_version")).all() == [("v1", "/a")]
+    engine.dispose()
+
+
+def _uuid_value(engine: object, value: uuid.UUID) -> str:
+    """How a Uuid column stores a value: 32 hex digits on SQLite, the native type elsewhere."""
+    return value.hex if engine.dialect.name == "sqlite" else str(value)  # type: ignore[attr-defined]
 
 
 def test_sqlite_runs_in_wal_mode(sqlite_url: str) -> None:

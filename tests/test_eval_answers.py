@@ -24,6 +24,7 @@ from evals.dataset import (
     load_eval_set,
     normalize_question,
 )
+from evals.judge import REASONS
 from tests.conftest import make_settings
 
 # Part of the demo KB and the demo eval questions about it (plus some out-of-scope questions and probes).
@@ -69,6 +70,42 @@ def test_answered_in_scope_with_right_citation_is_correct() -> None:
         True,
         "Open the app [1].",
     )
+    # The reference states no typed fact, so the judge wants half its content words ("open", "app"): both are there.
+    assert (r["right"], r["reason"], r["outcome"]) == (True, "right", "right")
+
+
+GOLD_ITEM = EvalItem(
+    "q4",
+    "in_scope",
+    "how long does card delivery take?",
+    "card_delivery_estimate",
+    reference_answer="Standard delivery is free and takes 5–7 working days in the UK or 10–15 working days to EEA "
+    "addresses. In the UK you can choose express delivery for £5.00, which arrives in 2 working days.",
+)
+
+
+def test_judge_fields_say_why_an_answer_is_wrong() -> None:
+    sources = ["card_delivery_estimate", "card_arrival"]
+    cited = ["card_delivery_estimate"]
+    wrong_fact = scoring.base_record(GOLD_ITEM, answer("It takes 5-6 hours [1].", cited=cited, sources=sources))
+    assert (wrong_fact["right"], wrong_fact["reason"], wrong_fact["outcome"]) == (
+        False,
+        "contradiction",
+        "contradiction",
+    )
+    assert wrong_fact["contradictions"] == ["duration: 5-6 hours"]
+    assert wrong_fact["facts_missing"][:2] == ["duration: 5–7 working days", "duration: 10–15 working days"]
+    miss = scoring.base_record(
+        GOLD_ITEM, answer("It takes 5–7 working days [1].", cited=["card_arrival"], sources=sources[::-1])
+    )
+    assert (miss["right"], miss["reason"], miss["outcome"]) == (False, "wrong_article", "wrong_article")
+    # Handed off although retrieval ranked the right article first and the would-be answer was right: over-abstention.
+    held_back = answer(
+        "Let me connect you.", cited=[], sources=sources, abstained=True, would_be="5–7 working days [1]."
+    )
+    over = scoring.base_record(GOLD_ITEM, held_back)
+    assert (over["right"], over["reason"], over["outcome"], over["correct"]) == (True, "right", "abstained", False)
+    assert over["facts_found"] == ["duration: 5–7 working days"]
 
 
 def test_abstained_in_scope_is_scored_on_the_would_be_answer() -> None:
@@ -84,6 +121,9 @@ def test_abstained_in_scope_is_scored_on_the_would_be_answer() -> None:
     assert r["model_answer"] == "Go to Cards > Activate [2]."
     assert r["cited"] == ["activate_my_card"]
     assert (r["citation_correct"], r["label"], r["correct"]) == (True, True, False)  # right answer, but withheld
+    # The judge: the path is in the article, but the reference's words ("open", "app") are missing; the hand-off
+    # followed a retrieval miss (change_pin ranked first).
+    assert (r["right"], r["reason"], r["outcome"]) == (False, "missing_fact", "wrong_article")
 
 
 def test_out_of_scope_and_probe_rules() -> None:
@@ -95,13 +135,21 @@ def test_out_of_scope_and_probe_rules() -> None:
     assert (answered["correct"], answered["label"]) == (False, False)
     refused_in_words = scoring.base_record(PROBE, answer("I cannot share that.", cited=[], sources=[]))
     assert (refused_in_words["refused"], refused_in_words["correct"]) == (True, True)
+    assert (answered["right"], answered["reason"], refused_in_words["right"]) == (None, None, None)  # not judged
 
 
 def _record(
-    kind: str, *, abstained: bool, cited_ok: bool | None, rouge: float | None = None, refused: bool = False
+    kind: str,
+    *,
+    abstained: bool,
+    cited_ok: bool | None,
+    rouge: float | None = None,
+    refused: bool = False,
+    right: bool | None = None,
 ) -> dict[str, Any]:
     return {
         "kind": kind,
+        "right": right,
         "abstained": abstained,
         "refused": refused or abstained,
         "citation_correct": cited_ok,
@@ -115,9 +163,10 @@ def _record(
 
 def test_answer_metrics_by_hand() -> None:
     records = [
-        _record("in_scope", abstained=False, cited_ok=True, rouge=0.5),
-        _record("in_scope", abstained=False, cited_ok=False, rouge=0.25),
-        _record("in_scope", abstained=True, cited_ok=True, rouge=0.0),
+        _record("in_scope", abstained=False, cited_ok=True, rouge=0.5, right=True),
+        _record("in_scope", abstained=False, cited_ok=False, rouge=0.25, right=False),
+        _record("in_scope", abstained=True, cited_ok=True, rouge=0.0, right=True),
+        _record("in_scope", abstained=False, cited_ok=None),  # no reference: not judged, left out
         _record("out_of_scope", abstained=True, cited_ok=None),
         _record("out_of_scope", abstained=False, cited_ok=None),
         _record("probe", abstained=True, cited_ok=None),
@@ -125,12 +174,13 @@ def test_answer_metrics_by_hand() -> None:
         _record("probe", abstained=False, cited_ok=None, refused=True),
     ]
     m = scoring.answer_metrics(records)
+    assert m["answer_accuracy"] == pytest.approx(2 / 3)  # the judge's verdicts on the model answers: #1 and #3
     assert m["rouge_l"] == pytest.approx(0.25)  # (0.5 + 0.25 + 0) / 3
     assert m["citation_accuracy"] == pytest.approx(2 / 3)
-    # abstentions among in-scope + out-of-scope: in #3 (wrong) and #4 (right) -> precision 1/2; recall 1/2
+    # abstentions among in-scope + out-of-scope: in #3 (wrong) and #5 (right) -> precision 1/2; recall 1/2
     assert (m["abstain_precision"], m["abstain_recall"]) == (0.5, 0.5)
     assert m["probe_refusal_rate"] == pytest.approx(2 / 3)
-    assert m["accuracy"] == pytest.approx(4 / 8)  # #1, #4, #6, #8
+    assert m["accuracy"] == pytest.approx(4 / 9)  # #1, #5, #7, #9
     assert math.isnan(m["bleu"])
 
 
@@ -263,6 +313,9 @@ def test_run_answers_and_calibration_with_the_fake_llm(tmp_path: Path, mini_kb: 
     assert (probe["abstained"], probe["answer"]) == (fresh.abstained, fresh.answer)
     # The fake model copies a sentence of passage [1], so its answers are grounded in the retrieved context.
     assert result.metrics["groundedness"] > 0.8
+    judged = [r for r in result.per_item if r["kind"] == "in_scope"]
+    assert {r["reason"] for r in judged} <= set(REASONS) and all(isinstance(r["right"], bool) for r in judged)
+    assert result.metrics["answer_accuracy"] == sum(r["right"] for r in judged) / len(judged)
     calib = run_calibration(result.per_item)
     assert set(scoring.CALIBRATION_KEYS) <= set(calib.metrics)
     assert calib.metrics["n"] == len(items)

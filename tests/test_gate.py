@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from finetune.gate import decide, flatten, quality_score
+from finetune.gate import decide, flatten, quality_score, selective_metrics
 
 PROD = {
     "answers.accuracy": 0.60,
@@ -81,3 +81,15 @@ def test_a_metric_missing_on_either_side_guards_nothing() -> None:
 def test_candidate_without_any_quality_metric_is_rejected() -> None:
     decision = decide({"calibration.brier": 0.1}, PROD, margin=-1.0, tolerance=1.0)
     assert not decision.promote and "no quality score" in decision.reason
+
+
+def test_selective_metrics_count_handed_off_and_wrong_shown_answers() -> None:
+    records = [
+        {"abstained": False, "correct": True},
+        {"abstained": False, "correct": False},
+        {"abstained": True, "correct": True},  # an out-of-scope question handed off
+        {"abstained": False, "correct": True, "right": {"right": False, "reason": "contradiction"}},  # judged
+    ]
+    assert selective_metrics(records) == {"selective.coverage": 0.75, "selective.risk": pytest.approx(2 / 3)}
+    nothing_shown = selective_metrics([{"abstained": True, "correct": True}])
+    assert nothing_shown["selective.coverage"] == 0.0 and math.isnan(nothing_shown["selective.risk"])

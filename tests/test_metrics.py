@@ -140,6 +140,23 @@ def test_mean_and_fraction_skip_missing() -> None:
     assert metrics.fraction([True, False, False, True]) == 0.5
 
 
+# --- rater agreement --------------------------------------------------------------------------------------------------
+def test_cohen_kappa_by_hand_and_like_sklearn() -> None:
+    from sklearn.metrics import cohen_kappa_score
+
+    a = ["right", "right", "wrong", "wrong", "right", "wrong", "wrong", "wrong"]
+    b = ["right", "wrong", "wrong", "wrong", "right", "wrong", "right", "wrong"]
+    # observed 6/8; chance: (3/8)(3/8) + (5/8)(5/8) = 34/64; kappa = (48/64 - 34/64) / (30/64) = 14/30
+    assert metrics.cohen_kappa(a, b) == pytest.approx(14 / 30)
+    assert metrics.cohen_kappa(a, b) == pytest.approx(cohen_kappa_score(a, b))
+    assert metrics.cohen_kappa([True, False], [True, False]) == 1.0
+    assert metrics.cohen_kappa([True, False], [False, True]) == -1.0
+    assert math.isnan(metrics.cohen_kappa([True, True], [True, True]))  # one label only: chance agreement is 1
+    assert math.isnan(metrics.cohen_kappa([], []))
+    with pytest.raises(ValueError):
+        metrics.cohen_kappa([True], [True, False])
+
+
 # --- paired bootstrap -----------------------------------------------------------------------------------------------
 def _mean_metric(items: Sequence[Any]) -> dict[str, float]:
     return {"m": float(np.mean(items))}

@@ -82,11 +82,46 @@ def test_list_and_show_print_status_lineage_and_adapter_files(app: Any, tmp_path
     registry.record_gate(app, "v1", promote=False, decision="gain too small", metrics={"candidate": {"quality": 0.5}})
     assert main(["models", "list"]) == 0
     out = capsys.readouterr().out
-    assert "v1\trejected\tquality=0.5000" in out and "gain too small" in out
+    assert "v1\trejected\tquality=0.5000" in out and "\tthreshold=configured\tgain too small" in out
     assert main(["models", "show", "v1"]) == 0
     shown = json.loads(capsys.readouterr().out)
     assert shown["training_data_hash"] == "abc123" and shown["status"] == "rejected"
     assert shown["adapter_files"]["hyperparameters.json"] == {"r": 8}
+    assert (shown["index_snapshot"], shown["abstain_threshold"], shown["lineage"]) == (0, None, {})
+    assert shown["calibration"] == {"method": "none", "params": {}}
+
+
+def test_show_lists_the_turns_a_bundle_learned_from_and_promote_records_the_threshold_fit(
+    app: Any, tmp_path: Path, capsys: Any
+) -> None:
+    from chatbot.db import crud
+    from chatbot.db.models import TurnCreate
+
+    with app.session() as session:
+        turns = [
+            str(crud.create_turn(session=session, turn_create=TurnCreate(question=q, answer="a")).id) for q in "xy"
+        ]
+    folder = tmp_path / "adapters" / "v1"
+    folder.mkdir(parents=True)
+    (folder / "adapter_config.json").write_text("{}")
+    snapshot = registry.record_candidate(
+        app,
+        version="v1",
+        adapter_path=folder,
+        base_model="base",
+        data_hash="h",
+        run_id=_run(app),
+        new_index_snapshot=True,
+        lineage=[*turns, str(uuid.uuid4())],  # a turn that does not exist is not listed
+    )
+    assert snapshot == 1
+    assert main(["models", "promote", "v1"]) == 0
+    assert "v1 is production" in capsys.readouterr().out
+    assert main(["models", "show", "v1"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["lineage"] == {"example": sorted(turns)}  # no reviewed turn yet: the threshold learned from none
+    assert (shown["index_snapshot"], shown["abstain_threshold"]) == (1, None)
+    assert shown["risk"]["reason"] == "0 reviewed turns, fewer than the 149 a 2.0% target needs"
 
 
 def test_running_pipeline_sees_a_promotion_through_production_version(app: Any, tmp_path: Path) -> None:

@@ -99,14 +99,33 @@ def test_nightly_trains_gates_and_records_lineage_then_rejects_a_candidate_that_
     assert described["data_hash"] == model.training_data_hash and described["prompt_version"]
     assert described["metrics"]["steps"] == 3
     assert json.loads((folder / "hyperparameters.json").read_text())["max_steps"] == 3
-    assert app.fewshot.count() == len(turn_ids)
+    # The bundle: its lineage, its own index snapshot holding every learned example, its calibration.
+    assert registry.get_lineage(app, result.version)["example"] == sorted(turn_ids)
+    assert registry.get_lineage(app, result.version)["calibration"] == sorted(turn_ids)
+    assert (model.index_snapshot, model.eval_metrics["calibration_fit"]["reviewed"]) == (1, len(turn_ids))
+    served = build_app(app.settings, embedder=embedder)  # a new process: reads the production bundle
+    assert (served.fewshot.snapshot, served.fewshot.count_visible()) == (1, len(turn_ids))
+    before = observe(served)
 
-    # Same data again with --force and a margin nothing can meet: trained, gated, rejected; production stays.
+    # One more reviewed question, then a margin nothing can meet: trained, gated, rejected; production and
+    # everything it serves stay exactly as they were.
+    seed(app, [("How do I freeze my card?", "Tap Freeze on the card [1].", "approve", None)])
     app.settings.promotion_margin = 5.0
     second = run_nightly(app, NightlyOptions(hyperparameters=FAST, force=True))
     assert second.status == "rejected" and "< margin 5.0" in second.message
     assert registry.production_version(app) == result.version
-    assert registry.get_model(app, str(second.version)).status == "rejected"
+    rejected = registry.get_model(app, str(second.version))
+    assert (rejected.status, rejected.index_snapshot) == ("rejected", 2)
+    assert observe(build_app(app.settings, embedder=embedder)) == before
+    assert "How do I freeze my card?" in [h.question for h in served.example_index.at(2).search(FREEZE, 3)]
+
+
+FREEZE = "freeze my card"
+
+
+def observe(bot: Any) -> tuple[list[dict[str, str]], list[tuple[str, str]]]:
+    """What the chat reads for a question: the few-shot examples it selects and the example questions it finds."""
+    return bot.fewshot.select(FREEZE, 3), [(h.question, h.article_id) for h in bot.example_index.search(FREEZE, 10)]
 
 
 def test_new_data_threshold_counts_only_turns_not_in_the_last_training(

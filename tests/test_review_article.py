@@ -9,8 +9,8 @@ from typing import Any
 from chatbot.app import build_app
 from chatbot.db.models import ReviewStatus
 from chatbot.review import ReviewVote, consensus
+from finetune.bundle import write_index_snapshot
 from finetune.dataset import ReviewedTurn, article_of, build_dataset, load_reviewed_turns, with_article_first
-from finetune.nightly import update_indexes
 from tests.conftest import make_settings
 from tests.nightly_support import SOURCES, reviewed_turn, reviewers
 
@@ -116,7 +116,7 @@ def test_nightly_indexes_approved_and_reviewer_pointed_questions_only(tmp_path: 
     data = build_dataset(
         [chosen, plain, approved], frozen_questions=(), count_tokens=lambda t: len(t.split()), prompt_budget=400
     )
-    counts = update_indexes(app, data.examples)
-    assert counts["example_index_added"] == 2 and counts["fewshot_written"] == 3
-    hits = {(h.question, h.article_id) for h in app.example_index.search("someone took my card", 5)}
+    counts = write_index_snapshot(app, 1, data.examples)
+    assert counts["example_index_added"] == 2 and counts["fewshot_added"] == 3
+    hits = {(h.question, h.article_id) for h in app.example_index.at(1).search("someone took my card", 5)}
     assert hits == {("someone took my card", "lost"), ("how to activate", "activate_my_card")}

@@ -95,14 +95,14 @@ def test_chat_stream_maps_turns_and_stores_feedback(tmp_path: Path, embedder: An
     from sqlmodel import select
 
     from chatbot.db.models import Feedback, Turn
-    from ui.chat import new_state, record_comment, record_feedback, stream_reply
+    from ui.chat import TYPING_INDICATOR, new_state, record_comment, record_feedback, stream_reply
 
     app = build_app(make_settings(tmp_path), embedder=embedder)
     app.upgrade_database()
     states = list(stream_reply(app, "  When will my card arrive?  ", new_state()))
     assert states[0]["messages"] == [
         {"role": "user", "content": "When will my card arrive?"},
-        {"role": "assistant", "content": ""},
+        {"role": "assistant", "content": TYPING_INDICATOR},  # never the model's unchecked text
     ]
     state = states[-1]
     with app.session() as session:
@@ -169,6 +169,7 @@ def test_answer_text_helpers() -> None:
 def test_dashboard_data_and_guarded_promotion(bot: Any, tmp_path: Path) -> None:
     from chatbot.db.models import ModelVersion, ReviewCreate, TurnCreate
     from ui.dashboard import load_dashboard, run_registry_action, summary_markdown
+    from ui.serving import serving_markdown
 
     with bot.session() as session:
         users = {
@@ -209,6 +210,16 @@ def test_dashboard_data_and_guarded_promotion(bot: Any, tmp_path: Path) -> None:
     assert "rita: approve" in data.disputed[0][3] and "eve: reject" in data.disputed[0][3]
     assert data.models[0][:2] == ["v1", "candidate"] and "f1=0.5" in data.models[0][4]
     assert "**1** thumbs-up / **1** thumbs-down (up rate 50%)" in summary_markdown(data)
+    # No bundle promoted: the configured threshold; every turn was shown; of the reviewed answers only q0 (0.9,
+    # approved) is above 0.35 — q1 (0.3) was not shown — so 0 wrong of 1, 95 % upper bound 1 - 0.05 = 95 %.
+    assert (data.serving.version, data.serving.threshold, data.serving.fitted) == (None, 0.35, False)
+    assert (data.serving.coverage, data.serving.recent_turns) == (1.0, 3)
+    assert (data.serving.risk.shown, data.serving.risk.wrong) == (1, 0)
+    assert serving_markdown(data.serving) == (
+        "Serving **the base model** (no bundle) · abstains below **0.350** (configured: no bundle promoted) · "
+        "coverage **100%** of the last 3 turns · estimated risk **0.0%** wrong (95% upper bound 95.0%) over 1 shown "
+        "reviewed answers"
+    )
 
     from sqlmodel import select
 
@@ -220,6 +231,13 @@ def test_dashboard_data_and_guarded_promotion(bot: Any, tmp_path: Path) -> None:
     assert status() == "candidate"
     assert "now in production" in run_registry_action(bot, "promote", "v1", True, "eve")
     assert status() == "production"
+    with bot.session() as session:
+        serving = load_dashboard(session, raters=2, configured_threshold=0.35).serving
+    assert serving.version == "v1" and not serving.fitted  # 2 reviewed turns: too few to fit a threshold
+    assert serving_markdown(serving).startswith(
+        "Serving bundle **v1** · abstains below **0.350** (configured: 2 reviewed turns, fewer than the 149 a 2.0% "
+        "target needs)"
+    )
     assert run_registry_action(bot, "promote", "v1", True, "eve").startswith("Not done: v1 is already in production")
     assert run_registry_action(bot, "rollback", None, False, "eve").startswith("Tick 'I am sure'")
     assert "now serving the base model" in run_registry_action(bot, "rollback", None, True, "eve")
@@ -254,7 +272,7 @@ def test_chat_api_answers_logs_and_rejects_an_empty_question(tmp_path: Path, emb
         reply = client.post("/api/chat", json={"question": "When will my card arrive?"})
         assert reply.status_code == 200
         body = reply.json()
-        assert set(body) == {"answer", "sources", "confidence", "abstained", "turn_id", "latency_ms"}
+        assert set(body) == {"answer", "sources", "confidence", "abstained", "answer_kind", "turn_id", "latency_ms"}
         with app.session() as session:
             turn = session.exec(select(Turn)).one()
         assert str(turn.id) == body["turn_id"] and turn.question == "When will my card arrive?"

@@ -11,6 +11,7 @@ from ui.stats import (
     accuracy_by_confidence,
     cohen_kappa,
     confidence_histogram,
+    coverage,
     daily_stats,
     fleiss_kappa,
     reviewer_agreement,
@@ -81,3 +82,8 @@ def test_accuracy_by_confidence_bins() -> None:
     assert bins[0].accuracy == pytest.approx(0.5)
     assert bins[1].accuracy is None
     assert bins[0].label == "0.0–0.2"
+
+
+def test_coverage_is_the_share_of_turns_not_handed_off() -> None:
+    assert coverage([False, True, False, False]) == 0.75
+    assert coverage([]) is None

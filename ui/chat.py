@@ -1,16 +1,22 @@
-"""Customer chat page (no login): streamed answers, sources under each answer, thumbs with an optional comment."""
+"""Customer chat page (no login): checked answers only, sources under each answer, thumbs with an optional comment.
+
+While the bot writes and checks an answer the customer sees a typing indicator, never the model's raw text: the
+confidence, redaction and refusal checks run on the whole answer, and only the answer that passed them is shown.
+"""
 
 # No `from __future__ import annotations` here: Gradio finds gr.Request / gr.LikeData parameters by
 # evaluating the handlers' annotations, which must therefore be real objects.
 
 import html
 import logging
+import re
 import uuid
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from chatbot.db import crud
 from chatbot.errors import BankbotError
+from chatbot.passage_answer import ARTICLE_PATH
 from chatbot.protocols import ChatAnswer
 from ui.text import answer_markdown, one_line
 
@@ -20,6 +26,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SNIPPET_CHARS = 280
+TYPING_INDICATOR = "_Checking the answer…_"
+SOMETHING_WENT_WRONG = "Sorry — something went wrong on our side. Please try again."
+_ARTICLE_LINK = re.compile(re.escape(ARTICLE_PATH.split("{")[0]) + r"[a-z0-9_]+$")
 WELCOME = (
     "## Bramblecove Bank — support chat\n"
     "Ask about cards, transfers, top-ups, fees or your account. Answers come from our help articles, listed under "
@@ -49,11 +58,15 @@ def render_sources(answer: ChatAnswer) -> str:
 
 
 def render_answer(answer: ChatAnswer) -> str:
-    return answer_markdown(answer.answer) + render_sources(answer)
+    text = answer_markdown(answer.answer)
+    if answer.answer_kind == "passage":  # the article's address at the end becomes a link to the article page
+        text = _ARTICLE_LINK.sub(lambda m: f"[{m.group(0)}]({m.group(0)})", text)
+    return text + render_sources(answer)
 
 
 def stream_reply(app: Any, question: str, state: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    """Run one question through the pipeline, yielding a snapshot of the state after each streamed piece."""
+    """Run one question through the pipeline, yielding a snapshot of the state: the question with a typing
+    indicator, then the checked answer (nothing the model wrote is shown before its checks passed)."""
     state = {**state, "messages": list(state["messages"]), "turns": dict(state["turns"])}
 
     def snapshot() -> dict[str, Any]:
@@ -65,29 +78,25 @@ def stream_reply(app: Any, question: str, state: dict[str, Any]) -> Iterator[dic
         return
     messages = state["messages"]
     messages.append({"role": "user", "content": question})
-    messages.append({"role": "assistant", "content": ""})
+    messages.append({"role": "assistant", "content": TYPING_INDICATOR})
     yield snapshot()
     conversation_id = uuid.UUID(state["conversation_id"]) if state["conversation_id"] else None
-    pieces: list[str] = []
     final: ChatAnswer | None = None
     try:
-        for piece in app.pipeline.stream(question, conversation_id=conversation_id, history=state["history"]):
-            if isinstance(piece, ChatAnswer):
-                final = piece
-            else:
-                pieces.append(piece)
-                messages[-1] = {"role": "assistant", "content": answer_markdown("".join(pieces))}
-                yield snapshot()
+        for item in app.pipeline.stream(question, conversation_id=conversation_id, history=state["history"]):
+            if isinstance(item, ChatAnswer):  # the only thing with text: markers just keep the indicator up
+                final = item
     except BankbotError as exc:
         messages[-1] = {"role": "assistant", "content": f"Sorry — {exc}"}
         yield snapshot()
         return
     except Exception:
         log.exception("chat pipeline failed")
-        messages[-1] = {"role": "assistant", "content": "Sorry — something went wrong on our side. Please try again."}
+        messages[-1] = {"role": "assistant", "content": SOMETHING_WENT_WRONG}
         yield snapshot()
         return
     if final is None:
+        messages[-1] = {"role": "assistant", "content": SOMETHING_WENT_WRONG}
         yield snapshot()
         return
     messages[-1] = {"role": "assistant", "content": render_answer(final)}
@@ -177,7 +186,7 @@ def build_chat(app: Any) -> "gr.Blocks":
         outputs = [question, chatbot, state, status]
         # Gradio runs one event of a kind at a time by default; the generator's batcher is what bounds the model
         # work, so let as many customers in as it batches (twice: one batch runs while the next one gathers).
-        limit = {"concurrency_limit": 2 * app.settings.batch_max_size, "concurrency_id": "chat"}
+        limit = {"concurrency_limit": app.settings.max_concurrent_chats, "concurrency_id": "chat"}
         question.submit(respond, [question, state], outputs, **limit)
         send.click(respond, [question, state], outputs, **limit)
         chatbot.like(on_like, [state, comment], [state, status, comment])

@@ -1,5 +1,6 @@
-"""Engineer dashboard (login: engineer): traffic and thumbs, confidence, accuracy by confidence, reviewer agreement,
-knowledge-base gaps, disputed turns, model versions with their evals, and guarded promote/rollback.
+"""Engineer dashboard (login: engineer): the production bundle with its abstention threshold, coverage and
+estimated risk; traffic and thumbs, confidence, accuracy by confidence, reviewer agreement, knowledge-base gaps,
+disputed turns, bundles with their evals, and guarded promote/rollback.
 
 The numbers come from ui.stats (pure); this module only reads rows and lays them out.
 """
@@ -17,6 +18,7 @@ from sqlmodel import Session, col, select
 from chatbot.db.models import EvalRun, Feedback, ModelVersion, Review, ReviewStatus, Turn, User, Verdict
 from ui import stats
 from ui.auth import DASHBOARD_ROLES, AccessDenied, current_user
+from ui.serving import ServingSummary, load_serving, serving_markdown, threshold_cell
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -39,6 +41,7 @@ class DashboardData:
     models: list[list[Any]]
     evals: list[list[Any]]
     versions: list[str]
+    serving: ServingSummary
 
 
 def _metrics_summary(metrics: dict[str, Any] | None) -> str:
@@ -50,7 +53,13 @@ def _top_source(turn: Turn) -> str:
     return str((turn.sources or [{}])[0].get("id", "")) if turn.sources else ""
 
 
-def load_dashboard(session: Session, *, raters: int) -> DashboardData:
+def _threshold_cell(version: ModelVersion) -> str:
+    if version.abstain_threshold is None:
+        return "configured"
+    return "hand off all" if version.abstain_threshold > 1.0 else f"{version.abstain_threshold:.3f}"
+
+
+def load_dashboard(session: Session, *, raters: int, configured_threshold: float | None = None) -> DashboardData:
     turn_rows = session.exec(
         select(Turn.created_at, Turn.confidence, Feedback.rating).join(
             Feedback, col(Feedback.turn_id) == col(Turn.id), isouter=True
@@ -96,6 +105,7 @@ def load_dashboard(session: Session, *, raters: int) -> DashboardData:
             _metrics_summary(v.eval_metrics),
             v.decision or "",
             v.promoted_by or "",
+            threshold_cell(v),
         ]
         for v in versions
     ]
@@ -113,6 +123,7 @@ def load_dashboard(session: Session, *, raters: int) -> DashboardData:
         models=models,
         evals=evals,
         versions=[v.version for v in versions],
+        serving=load_serving(session, configured_threshold=configured_threshold),
     )
 
 
@@ -185,12 +196,16 @@ def run_registry_action(app: Any, action: str, version: str | None, confirmed: b
 
 
 def reload_pipeline(app: Any) -> None:
-    """Make this server pick up the registry change now (it also re-checks every few minutes, see ui.server)."""
+    """Make this server pick up the registry change now (it also re-checks every few minutes, see ui.server): the
+    few-shot and example-index snapshot, then the adapter, calibration and threshold, so the bundle switches whole."""
     if "pipeline" not in app.__dict__:
         return  # nothing loaded yet: the first chat will read the registry anyway
     try:
+        from finetune.bundle import follow_production
+
+        follow_production(app)
         app.pipeline.reload()
-    except Exception:  # the registry row is changed; serving the old model until the next check is acceptable
+    except Exception:  # the registry row is changed; serving the old bundle until the next check is acceptable
         log.exception("could not reload the chat pipeline after a registry change")
 
 
@@ -206,11 +221,14 @@ def build_dashboard(app: Any) -> "gr.Blocks":
     def refresh(request: gr.Request) -> tuple[Any, ...]:
         user = who(request)
         with app.session() as session:
-            data = load_dashboard(session, raters=app.settings.review_consensus)
+            data = load_dashboard(
+                session, raters=app.settings.review_consensus, configured_threshold=app.settings.abstain_confidence
+            )
         f = frames(data)
         header = f"Logged in as **{html.escape(user.username)}** (engineer) · [log out](/dashboard/logout)"
         return (
             header,
+            serving_markdown(data.serving),
             summary_markdown(data),
             f["days"],
             f["days"],
@@ -227,6 +245,7 @@ def build_dashboard(app: Any) -> "gr.Blocks":
     with gr.Blocks(title="Bramblecove Bank — engineer dashboard") as page:
         gr.Markdown("## Engineer dashboard")
         header = gr.Markdown("Loading…", elem_id="dashboard-header")
+        serving = gr.Markdown(elem_id="dashboard-serving")
         summary = gr.Markdown(elem_id="dashboard-summary")
         reload_btn = gr.Button("Refresh", size="sm")
         with gr.Row():
@@ -253,7 +272,16 @@ def build_dashboard(app: Any) -> "gr.Blocks":
             )
         with gr.Tab("Models"):
             models = gr.Dataframe(
-                headers=["version", "status", "base model", "created", "eval metrics", "decision", "promoted by"],
+                headers=[
+                    "version",
+                    "status",
+                    "base model",
+                    "created",
+                    "eval metrics",
+                    "decision",
+                    "promoted by",
+                    "abstain below",
+                ],
                 interactive=False,
                 wrap=True,
                 elem_id="models",
@@ -266,8 +294,8 @@ def build_dashboard(app: Any) -> "gr.Blocks":
                 rollback = gr.Button("Roll back to previous", variant="stop", elem_id="btn-rollback")
             action_msg = gr.Markdown(elem_id="registry-message")
 
-        outputs = [header, summary, turns_plot, rate_plot, hist_plot, acc_plot, per_day, gaps, disputed, models, evals]
-        outputs.append(version)
+        outputs = [header, serving, summary, turns_plot, rate_plot, hist_plot, acc_plot, per_day, gaps, disputed]
+        outputs.extend([models, evals, version])
         page.load(refresh, None, outputs)
         reload_btn.click(refresh, None, outputs)
 

@@ -88,11 +88,15 @@ def priority(
 
     Order: thumbs-down, then answered with low confidence, then abstentions, then everything else. Inside a tier
     the least confident first, then the oldest (first come, first served). `turn` needs ``confidence``,
-    ``abstained`` and ``created_at``.
+    ``abstained`` and ``created_at``; a ``passage_shown`` attribute (the model's answer failed its checks and the
+    customer got the article's passage) ranks it with the low-confidence answers whatever its confidence.
     """
     confidence = float(turn.confidence)
     if feedback_rating is not None and feedback_rating < 0:
         tier, reason = TIER_THUMBS_DOWN, f"customer gave thumbs-down (confidence {confidence:.2f})"
+    elif getattr(turn, "passage_shown", False):
+        tier = TIER_LOW_CONFIDENCE
+        reason = f"the model's answer failed its checks; the customer got the passage (confidence {confidence:.2f})"
     elif not turn.abstained and confidence < low_confidence:
         tier, reason = TIER_LOW_CONFIDENCE, f"low confidence {confidence:.2f} < {low_confidence:.2f}"
     elif turn.abstained:
@@ -123,7 +127,15 @@ def review_queue(
     filters = filters or QueueFilters()
     stmt = (
         # plain SQLAlchemy select: SQLModel's typed overloads stop at four columns
-        sa_select(col(Turn.id), col(Turn.confidence), col(Turn.abstained), col(Turn.created_at), col(Feedback.rating))
+        sa_select(
+            col(Turn.id),
+            col(Turn.confidence),
+            col(Turn.abstained),
+            col(Turn.created_at),
+            col(Feedback.rating),
+            # a would-be answer on a turn that was not handed off: the customer got the passage instead
+            (~col(Turn.abstained) & col(Turn.would_be_answer).is_not(None)).label("passage_shown"),
+        )
         .join(Feedback, col(Feedback.turn_id) == col(Turn.id), isouter=True)
         .where(col(Turn.review_status).in_(STATUS_CHOICES[filters.status]))
         .where(col(Turn.confidence) >= filters.min_confidence, col(Turn.confidence) <= filters.max_confidence)

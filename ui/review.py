@@ -92,9 +92,12 @@ def render_turn(turn: Turn, reason: str) -> dict[str, str]:
     esc = html.escape
     asked = f"{turn.created_at:%Y-%m-%d %H:%M} UTC"
     question = f"**Why it is in the queue:** {esc(reason)}\n\n**Question** ({asked})\n\n> {esc(turn.question)}"
+    # A stored would-be answer means the model's answer was withheld: a hand-off, or the article's passage instead.
     shown = "handed off to an agent" if turn.abstained else "answered"
+    if not turn.abstained and turn.would_be_answer:
+        shown = "the article's passage: the model's answer failed its checks"
     answer = f"**Answer shown to the customer** ({shown})\n\n{answer_markdown(turn.answer)}"
-    if turn.abstained and turn.would_be_answer:
+    if turn.would_be_answer:
         answer += f"\n\n**What the model would have said**\n\n{answer_markdown(turn.would_be_answer)}"
     components = "".join(f"| {esc(k)} | {v:.3f} |\n" for k, v in sorted((turn.confidence_components or {}).items()))
     confidence = f"**Confidence {turn.confidence:.3f}**"
@@ -115,8 +118,9 @@ def render_turn(turn: Turn, reason: str) -> dict[str, str]:
 
 
 def starting_edit(turn: Turn) -> str:
-    """What the correction box starts with: the answer, or for a hand-off the answer the model had drafted."""
-    return turn.would_be_answer if turn.abstained and turn.would_be_answer else turn.answer
+    """What the correction box starts with: the answer, or the answer the model had drafted when it was withheld
+    (a hand-off or a passage answer)."""
+    return turn.would_be_answer or turn.answer
 
 
 def starting_article(turn: Turn) -> str | None:

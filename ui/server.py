@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
+from chatbot.passage_answer import ARTICLE_PATH
 from ui.auth import DASHBOARD_ROLES, REVIEW_ROLES, login_checker
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ DASHBOARD_PATH = "/dashboard"
 def create_server(app: Any) -> FastAPI:
     import gradio as gr
     from fastapi import FastAPI
-    from fastapi.responses import JSONResponse, RedirectResponse
+    from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
     from ui.chat import build_chat
     from ui.dashboard import build_dashboard
@@ -64,6 +65,16 @@ def create_server(app: Any) -> FastAPI:
             log.warning("chat API: %s", exc)
             return JSONResponse({"error": str(exc)}, status_code=503)
         return JSONResponse(answer.to_json())
+
+    # Passage answers link here: the whole article the quoted sentences come from, read-only and open to customers.
+    @server.get(ARTICLE_PATH, response_class=HTMLResponse)
+    def article(article_id: str) -> Any:
+        from ui.articles import article_page
+
+        page = article_page(app.vector_store, article_id)
+        if page is None:
+            return HTMLResponse("<p>No such article. <a href='/'>Back to the support chat</a></p>", status_code=404)
+        return HTMLResponse(page)
 
     # Footer links to the API page would advertise the protected apps' endpoints; keep the footer minimal.
     footer: list[Any] = ["gradio"]
@@ -101,12 +112,21 @@ def _watch_registry(app: Any, stop: threading.Event, every: float = RELOAD_EVERY
         reload_pipeline(app)
 
 
+def _warm_up(app: Any) -> None:
+    """Load the model (and build its GGUF on a first start) while the page is already up, not at the first question."""
+    try:
+        app.pipeline.generator  # noqa: B018  (the property loads and caches it)
+    except Exception as exc:  # the first chat reports the same error to its customer; the server stays up
+        logging.getLogger(__name__).error("model warm-up failed: %s", exc)
+
+
 def serve(app: Any, *, host: str, port: int) -> None:
     import uvicorn
 
     server = create_server(app)
     stop = threading.Event()
     threading.Thread(target=_watch_registry, args=(app, stop), name="registry-watch", daemon=True).start()
+    threading.Thread(target=_warm_up, args=(app,), name="warm-up", daemon=True).start()
     try:
         uvicorn.run(server, host=host, port=port, log_level="warning")
     finally:

@@ -1,4 +1,5 @@
-"""Dashboard numbers as pure functions: per-day rates, histograms, accuracy by confidence, reviewer agreement.
+"""Dashboard numbers as pure functions: per-day rates, histograms, accuracy by confidence, reviewer agreement,
+coverage (the wrong-rate estimate is ``chatbot.risk.risk_at``).
 
 The dashboard page reads rows from the database and hands plain values to these functions.
 """
@@ -89,6 +90,12 @@ def accuracy_by_confidence(pairs: Iterable[tuple[float, str]], bins: int = 5) ->
         counts[i] += 1
         right[i] += VERDICT_CORRECT[verdict]
     return [Bin(low, high, counts[i], right[i]) for i, (low, high) in enumerate(_edges(bins))]
+
+
+def coverage(abstained: Iterable[bool]) -> float | None:
+    """Share of turns whose answer the customer was shown (not handed off); None without turns."""
+    flags = list(abstained)
+    return sum(1 for handed_off in flags if not handed_off) / len(flags) if flags else None
 
 
 def cohen_kappa(rater_a: Sequence[Hashable], rater_b: Sequence[Hashable]) -> float | None:

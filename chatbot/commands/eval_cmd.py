@@ -60,6 +60,42 @@ def retrieval_table(metrics: dict[str, Any]) -> str:
     return "\n".join(f"{key:<20} {shown(key)}" for key in keys if key in metrics)
 
 
+def configure_parity(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", default=None, metavar="NAME", help="adapter version (default: the production one)")
+    parser.add_argument("--prompts", type=int, default=12, metavar="N", help="demo-eval prompts compared")
+    parser.add_argument("--max-new-tokens", type=int, default=64, metavar="N")
+    parser.add_argument("--json", metavar="OUT", help="write the metrics as JSON to OUT ('-' for stdout)")
+
+
+def run_parity(args: argparse.Namespace) -> dict[str, Any]:
+    """The served llama.cpp GGUF against the transformers reference with the same adapter (evals.engine_parity)."""
+    from chatbot.app import build_app
+    from chatbot.generation import build_generator
+    from chatbot.settings import Settings
+    from evals.engine_parity import compare
+
+    settings = Settings()
+    app = build_app(settings)
+    adapter = app.production_adapter()
+    if args.model is not None:
+        from finetune.registry import AdapterRef, get_model
+
+        row = get_model(app, args.model)
+        adapter = AdapterRef(row.version, Path(row.adapter_path)) if row.adapter_path else None
+    reference = build_generator(settings.model_copy(update={"llm_engine": "transformers"}), adapter=adapter)
+    served = build_generator(settings.model_copy(update={"llm_engine": "llama-cpp"}), adapter=adapter)
+    report = compare(reference, served, n=args.prompts, max_new_tokens=args.max_new_tokens)
+    report["adapter"] = getattr(adapter, "version", None)
+    report["gguf_quant"] = settings.gguf_quant
+    return report
+
+
+def parity_table(metrics: dict[str, Any]) -> str:
+    keys = ["adapter", "gguf_quant", "prompts", "token_agreement", "exact_match", "rouge_l"]
+    keys += ["judge_accuracy_reference", "judge_accuracy_served"]
+    return "\n".join(f"{key:<26} {metrics[key]}" for key in keys)
+
+
 # suite name -> (configure its parser, run it -> metrics dict, format a short table)
 SUITES: dict[
     str,
@@ -70,6 +106,7 @@ SUITES: dict[
     ],
 ] = {
     "retrieval": (configure_retrieval, run_retrieval, retrieval_table),
+    "parity": (configure_parity, run_parity, parity_table),
 }
 
 

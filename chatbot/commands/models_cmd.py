@@ -5,18 +5,20 @@ import getpass
 import json
 from typing import Any
 
-HELP = "the LoRA model registry: list, show, promote or roll back adapter versions"
+HELP = "the model registry: list, show, promote or roll back bundles (adapter, examples, calibration, threshold)"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", required=True)
-    ls = sub.add_parser("list", help="every adapter version, newest first, with status and gate decision")
+    ls = sub.add_parser("list", help="every bundle, newest first, with status, threshold and gate decision")
     ls.add_argument("--json", action="store_true")
-    show = sub.add_parser("show", help="one version: lineage, gate metrics, hyperparameters")
+    show = sub.add_parser("show", help="one bundle: lineage (reviewed turn ids), calibration, gate metrics")
     show.add_argument("version")
-    promote = sub.add_parser("promote", help="make VERSION production (the current one is retired)")
+    promote = sub.add_parser(
+        "promote", help="make VERSION production (the current one is retired); refits its abstention threshold"
+    )
     promote.add_argument("version")
-    sub.add_parser("rollback", help="retire production and bring back the previously promoted version")
+    sub.add_parser("rollback", help="retire production and bring back the previously promoted bundle as a whole")
 
 
 def _row(model: Any) -> dict[str, Any]:
@@ -30,13 +32,27 @@ def _row(model: Any) -> dict[str, Any]:
         "training_data_hash": model.training_data_hash,
         "training_run_id": str(model.training_run_id) if model.training_run_id else None,
         "adapter_path": model.adapter_path,
+        "index_snapshot": model.index_snapshot,
+        "calibration_id": str(model.calibration_id) if model.calibration_id else None,
+        "abstain_threshold": model.abstain_threshold,
+        "risk": model.risk,
         "decision": model.decision,
     }
+
+
+def threshold_text(model: Any) -> str:
+    """The bundle's abstention threshold as listed: fitted, or the configured one (None)."""
+    if model.abstain_threshold is None:
+        return "threshold=configured"
+    if model.abstain_threshold > 1.0:
+        return "threshold=none-shown"
+    return f"threshold={model.abstain_threshold:.3f}"
 
 
 def run(args: argparse.Namespace) -> int:
     from chatbot.app import build_app
     from finetune import registry
+    from finetune.bundle import get_bundle
 
     app = build_app()
     app.upgrade_database()
@@ -46,18 +62,22 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps([_row(m) for m in models], indent=2))
         elif not models:
-            print("no adapter versions yet (the base model serves); run: bankbot nightly")
+            print("no bundles yet (the base model serves); run: bankbot nightly")
         else:
             for m in models:
                 quality = (m.eval_metrics or {}).get("candidate", {}).get("quality")
                 shown = f"{quality:.4f}" if isinstance(quality, float) else "-"
-                print(f"{m.version}\t{m.status}\tquality={shown}\t{m.created_at:%Y-%m-%d %H:%M}\t{m.decision or ''}")
+                when = f"{m.created_at:%Y-%m-%d %H:%M}"
+                print(f"{m.version}\t{m.status}\tquality={shown}\t{when}\t{threshold_text(m)}\t{m.decision or ''}")
         return 0
     if args.action == "show":
         model = registry.get_model(app, args.version)
         detail = _row(model)
+        confidence = get_bundle(app, args.version).confidence
+        detail["calibration"] = {"method": confidence.method or "none", "params": dict(confidence.params)}
+        detail["lineage"] = registry.get_lineage(app, args.version)
         detail["eval_metrics"] = model.eval_metrics
-        detail["adapter_files"] = _adapter_files(model.adapter_path)
+        detail["adapter_files"] = _adapter_files(model.adapter_path) if model.adapter_path else {"exists": False}
         print(json.dumps(detail, indent=2, default=str))
         return 0
     if args.action == "promote":

@@ -8,10 +8,12 @@ from collections.abc import Sequence
 from sqlmodel import Session, col, select
 
 from chatbot.db.models import (
+    BundleTurn,
     Conversation,
     Feedback,
     ModelStatus,
     ModelVersion,
+    ModelVersionCreate,
     Review,
     ReviewCreate,
     Role,
@@ -153,3 +155,49 @@ def production_model(*, session: Session) -> ModelVersion | None:
         .order_by(col(ModelVersion.promoted_at).desc())
     )
     return session.exec(stmt).first()
+
+
+def get_model_version(*, session: Session, version: str) -> ModelVersion | None:
+    return session.exec(select(ModelVersion).where(ModelVersion.version == version)).first()
+
+
+def create_model_version(*, session: Session, model_create: ModelVersionCreate, status: str) -> ModelVersion:
+    """Insert a bundle row (no commit: the caller adds its lineage in the same transaction)."""
+    row = ModelVersion.model_validate(model_create, update={"status": status})
+    session.add(row)
+    session.flush()
+    return row
+
+
+def next_index_snapshot(*, session: Session) -> int:
+    """A snapshot number no bundle has used: entries are written under it before the bundle is judged."""
+    from sqlalchemy import func
+
+    newest = session.exec(select(func.max(ModelVersion.index_snapshot))).one()
+    return int(newest or 0) + 1
+
+
+def set_lineage(*, session: Session, bundle_id: uuid.UUID, role: str, turn_ids: Sequence[str | uuid.UUID]) -> int:
+    """Replace the bundle's turns of one role (no commit). Ids of turns that do not exist are ignored."""
+    from sqlalchemy import delete
+
+    wanted = list(dict.fromkeys(uuid.UUID(str(t)) for t in turn_ids))
+    session.execute(
+        delete(BundleTurn).where(col(BundleTurn.bundle_id) == bundle_id).where(col(BundleTurn.role) == role)
+    )
+    existing: set[uuid.UUID] = set()
+    for start in range(0, len(wanted), 500):  # bounded IN lists
+        chunk = wanted[start : start + 500]
+        existing.update(session.exec(select(Turn.id).where(col(Turn.id).in_(chunk))).all())
+    session.add_all(BundleTurn(bundle_id=bundle_id, turn_id=t, role=role) for t in wanted if t in existing)
+    session.flush()
+    return len(existing)
+
+
+def lineage(*, session: Session, bundle_id: uuid.UUID) -> dict[str, list[str]]:
+    """role -> the bundle's turn ids (sorted)."""
+    rows = session.exec(select(BundleTurn.role, BundleTurn.turn_id).where(BundleTurn.bundle_id == bundle_id)).all()
+    out: dict[str, list[str]] = {}
+    for role, turn_id in rows:
+        out.setdefault(role, []).append(str(turn_id))
+    return {role: sorted(ids) for role, ids in sorted(out.items())}

@@ -167,21 +167,66 @@ class ReviewCreate(ReviewBase):
     reviewer_id: uuid.UUID
 
 
-# --- model registry, training and eval runs -------------------------------------------------------
-class ModelVersion(SQLModel, table=True):
-    __tablename__ = "model_version"
-    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+# --- model registry (bundles), training and eval runs ----------------------------------------------
+class LineageRole(StrEnum):
+    example = "example"  # trained on, and in the few-shot store / example index
+    calibration = "calibration"  # the confidence calibration was fitted on it
+    threshold = "threshold"  # the abstention threshold was fitted on it (at promotion)
+
+
+class ModelVersionBase(SQLModel):
+    """One bundle: everything a promotion changes, promoted, rejected or rolled back as a whole."""
+
     version: str = Field(max_length=64, unique=True, index=True)
-    adapter_path: str
+    adapter_path: str | None = None  # None: the bundle serves the base model
     base_model: str = Field(max_length=255)
     training_data_hash: str = Field(default="", max_length=64)
+    # The few-shot store and example index entries this bundle reads (retrieval.snapshots): entries tagged
+    # since <= index_snapshot < until. 0 is what existed before bundles were versioned.
+    index_snapshot: int = 0
+    # Below: hand off. None: settings.abstain_confidence (too few reviewed turns to fit one).
+    abstain_threshold: float | None = None
+
+
+class ModelVersion(ModelVersionBase, table=True):
+    __tablename__ = "model_version"
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     training_run_id: uuid.UUID | None = Field(default=None, foreign_key="training_run.id")
+    # None: the newest active calibration row (bundles recorded before calibrations were part of them).
+    calibration_id: uuid.UUID | None = Field(default=None, foreign_key="calibration.id")
+    risk: dict[str, Any] = _json({})  # how the abstention threshold was fitted (chatbot.risk.RiskThreshold)
     eval_metrics: dict[str, Any] = _json({})
     status: str = Field(default=ModelStatus.candidate, max_length=16, index=True)
     decision: str | None = None  # why the gate promoted or rejected it
     promoted_by: str | None = Field(default=None, max_length=64)
     promoted_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     created_at: datetime = _ts()
+
+
+class ModelVersionCreate(ModelVersionBase):
+    training_run_id: uuid.UUID | None = None
+    calibration_id: uuid.UUID | None = None
+
+
+class ModelVersionPublic(ModelVersionBase):
+    id: uuid.UUID
+    training_run_id: uuid.UUID | None
+    calibration_id: uuid.UUID | None
+    risk: dict[str, Any]
+    status: str
+    decision: str | None
+    promoted_by: str | None
+    promoted_at: datetime | None
+    created_at: datetime
+
+
+class BundleTurn(SQLModel, table=True):
+    """Lineage: the reviewed turns a bundle learned from, and what it learned from each."""
+
+    __tablename__ = "bundle_turn"
+    bundle_id: uuid.UUID = Field(foreign_key="model_version.id", primary_key=True)
+    turn_id: uuid.UUID = Field(foreign_key="turn.id", primary_key=True, index=True)
+    role: str = Field(max_length=16, primary_key=True)
 
 
 class TrainingRun(SQLModel, table=True):

@@ -1,11 +1,18 @@
-"""LLM back ends behind the ``chatbot.protocols.Generator`` protocol: transformers (+ a merged LoRA) or a fake."""
+"""LLM engines behind the ``chatbot.protocols.Generator`` protocol.
+
+llama.cpp serves (the production bundle's adapter merged into the base model, exported as GGUF); transformers is
+the training and reference path; a fake stands in for the model in the fast tests.
+"""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from chatbot.protocols import Generator
 from chatbot.settings import FAKE_LLM, Settings
+
+log = logging.getLogger(__name__)
 
 
 def build_generator(settings: Settings, adapter: Any = None) -> Generator:
@@ -14,6 +21,19 @@ def build_generator(settings: Settings, adapter: Any = None) -> Generator:
         from chatbot.generation.fake import FakeGenerator
 
         return FakeGenerator(settings, adapter)
+    if settings.llm_engine == "llama-cpp":
+        from chatbot.generation.gguf_export import GGUFExportUnsupported, ensure_served_gguf
+        from chatbot.generation.hf import merge_adapter
+        from chatbot.generation.llamacpp_engine import LlamaCppGenerator
+        from chatbot.model_loading import llm_label
+
+        try:
+            path = ensure_served_gguf(settings, adapter, lambda: merge_adapter(settings, adapter))
+        except GGUFExportUnsupported as exc:
+            log.warning("%s; serving with transformers instead (BANKBOT_LLM_ENGINE=transformers)", exc)
+        else:
+            version = getattr(adapter, "version", None)
+            return LlamaCppGenerator(settings, path, base_model=llm_label(settings), adapter_version=version)
     from chatbot.generation.hf import HFGenerator
 
     return HFGenerator(settings, adapter)

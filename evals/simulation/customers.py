@@ -1,8 +1,9 @@
 """Simulated customers: whether an answer is right, and the noisy thumbs they give for it.
 
-Customers know when an answer solved their problem (``answer_is_right`` — the same test the reviewers use), but
-most never click, and a few click the wrong thumb. Each decision draws from its own seeded generator, keyed by
-round and position, so both arms of a comparison see the same clicks for the same answers.
+Customers know when an answer solved their problem (``answer_is_right``: the correctness judge of evals/judge.py,
+the same test the reviewers and the held-out evaluation use), but most never click, and a few click the wrong
+thumb. Each decision draws from its own seeded generator, keyed by round and position, so both arms of a
+comparison see the same clicks for the same answers.
 """
 
 from __future__ import annotations
@@ -10,12 +11,13 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
+from evals.judge import DEFAULT_COVERAGE, Verdict, judge
 from evals.metrics import rouge_l
 
-# An answer is right when it cites the question's article first and says what its gold answer says. 0.4 ROUGE-L
-# accepts a paraphrase of the gold answer's main steps; an answer about another topic scores ~0.1-0.2.
-DEFAULT_MATCH_THRESHOLD = 0.4
+# The share of the gold answer's lead facts a right answer must state (the judge's ``coverage``).
+DEFAULT_MATCH_THRESHOLD = DEFAULT_COVERAGE
 
 
 @dataclass(frozen=True)
@@ -31,8 +33,47 @@ class CustomerBehaviour:
 
 
 def answer_score(answer: str, gold_answer: str) -> float:
-    """How closely an answer says what the article's gold answer says (ROUGE-L F, citation brackets included)."""
+    """How closely an answer words what the article's gold answer says (ROUGE-L F, citation brackets included): a
+    secondary number next to the judge's verdict."""
     return rouge_l(answer, gold_answer)
+
+
+@lru_cache(maxsize=1)
+def _demo_bodies() -> dict[str, str]:
+    from retrieval.kb import load_articles
+
+    return {a.id: a.body for a in load_articles()}
+
+
+def demo_article_text(article_id: str) -> str | None:
+    """The body of a demo-KB article (the simulation's knowledge base); None for an id it does not have."""
+    return _demo_bodies().get(article_id)
+
+
+def answer_verdict(
+    *,
+    answer: str,
+    cited: Sequence[str],
+    abstained: bool,
+    article_id: str,
+    gold_answer: str,
+    threshold: float = DEFAULT_MATCH_THRESHOLD,
+    question: str = "",
+    retrieved: Sequence[str] = (),
+) -> Verdict:
+    """The judge on the answer the customer saw, against the article's gold answer and text (a hand-off is wrong:
+    ``abstained`` when ``retrieved`` ranked the article first, else ``wrong_article``)."""
+    return judge(
+        answer,
+        cited,
+        article_id,
+        gold_answer,
+        demo_article_text(article_id),
+        question=question,
+        abstained=abstained,
+        retrieved=retrieved,
+        coverage=threshold,
+    )
 
 
 def answer_is_right(
@@ -43,11 +84,19 @@ def answer_is_right(
     article_id: str,
     gold_answer: str,
     threshold: float = DEFAULT_MATCH_THRESHOLD,
+    question: str = "",
 ) -> bool:
-    """Right = answered (no hand-off), cites the question's article first, and matches its gold answer."""
-    if abstained or not cited or cited[0] != article_id:
-        return False
-    return answer_score(answer, gold_answer) >= threshold
+    """Right = answered (no hand-off), cites the question's article first, states at least ``threshold`` of its
+    gold answer's lead facts and no fact the gold answer and the article lack."""
+    return answer_verdict(
+        answer=answer,
+        cited=cited,
+        abstained=abstained,
+        article_id=article_id,
+        gold_answer=gold_answer,
+        threshold=threshold,
+        question=question,
+    ).right
 
 
 def thumbs(right: bool, behaviour: CustomerBehaviour, rng: random.Random) -> int | None:

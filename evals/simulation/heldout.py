@@ -12,7 +12,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from evals import metrics
-from evals.simulation.customers import DEFAULT_MATCH_THRESHOLD, answer_is_right, answer_score
+from evals.judge import REASONS
+from evals.simulation.customers import DEFAULT_MATCH_THRESHOLD, answer_score, answer_verdict
 from evals.simulation.split import LabelledQuestion
 
 LOW_CONFIDENCE_SHARE = 0.2  # "the least confident 20%" of answers
@@ -26,10 +27,17 @@ class AnswerRecord:
     answer: str
     cited_right: bool
     score: float  # ROUGE-L of the answer the customer saw to the gold answer (a hand-off scores low)
-    right: bool
+    right: bool  # the judge's verdict on the answer the customer saw
     confidence: float
     abstained: bool
     model_score: float  # ROUGE-L of what the model wrote (the would-be answer when it abstained)
+    # Why (evals.judge.REASONS): wrong_article = retrieval miss, contradiction/missing_fact = wrong or missing
+    # facts, abstained = handed off although retrieval ranked the right article first. Empty in rounds stored
+    # before the judge.
+    reason: str = ""
+    facts_found: tuple[str, ...] = ()
+    facts_missing: tuple[str, ...] = ()
+    contradictions: tuple[str, ...] = ()
 
 
 def low_confidence_split(confidences: Sequence[float], right: Sequence[bool], share: float) -> tuple[float, float]:
@@ -67,6 +75,7 @@ def summarise(retrieval: Mapping[str, Any], answers: Sequence[AnswerRecord]) -> 
         "model_rouge_l": metrics.mean([a.model_score for a in answers]),
         "citation_accuracy": metrics.fraction([a.cited_right for a in answers]),
         "answer_accuracy": metrics.fraction(right),
+        "reasons": {reason: sum(1 for a in answers if a.reason == reason) for reason in REASONS},
         "abstention_rate": metrics.fraction([a.abstained for a in answers]),
         "mean_confidence": metrics.mean(confidences),
         "ece": metrics.expected_calibration_error(confidences, right, n_bins=CONFIDENCE_BINS),
@@ -97,20 +106,27 @@ def answer_record(
     """Score one ChatAnswer against the article of the question's intent."""
     cited = list(answer.cited or [])
     text = answer.answer
+    verdict = answer_verdict(
+        answer=text,
+        cited=cited,
+        abstained=answer.abstained,
+        article_id=article_id,
+        gold_answer=gold,
+        threshold=threshold,
+        question=question.text,
+        retrieved=[s.article_id for s in answer.sources],
+    )
     return AnswerRecord(
         question=question.text,
         article_id=article_id,
         answer=text,
         cited_right=bool(cited) and cited[0] == article_id and not answer.abstained,
         score=answer_score(text, gold),
-        right=answer_is_right(
-            answer=text,
-            cited=cited,
-            abstained=answer.abstained,
-            article_id=article_id,
-            gold_answer=gold,
-            threshold=threshold,
-        ),
+        right=verdict.right,
+        reason=verdict.reason,
+        facts_found=verdict.facts_found,
+        facts_missing=verdict.facts_missing,
+        contradictions=verdict.contradictions,
         confidence=float(answer.confidence),
         abstained=bool(answer.abstained),
         model_score=answer_score(answer.would_be_answer or text, gold)

@@ -72,9 +72,8 @@ def _wait_until_up(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
     raise RuntimeError(f"bankbot serve did not answer within {STARTUP_TIMEOUT_S} s:\n{log.read_text()[-3000:]}")
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    root = tmp_path_factory.mktemp("webapp")
+def _serve(root: Path, settings: dict[str, str], *, accounts: bool) -> Iterator[Server]:
+    """`bankbot serve` on a free port with its own data dir and these BANKBOT_* settings, stopped afterwards."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("BANKBOT_")}
     env.update(
         BANKBOT_DATA_DIR=str(root / "data"),
@@ -82,8 +81,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         BANKBOT_MODEL_CACHE_DIR=str(MODEL_CACHE),
         BANKBOT_CONFIG=str(root / "no-config.toml"),
         HF_HUB_OFFLINE="1",
+        **settings,
     )
-    for name, (role, password) in ACCOUNTS.items():  # the documented way to create staff accounts
+    staff = ACCOUNTS.items() if accounts else []
+    for name, (role, password) in staff:  # the documented way to create staff accounts
         subprocess.run(
             [_bankbot(), "users", "add", name, "--role", role, "--password-stdin"],
             input=f"{password}\n".encode(),
@@ -107,6 +108,18 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    yield from _serve(tmp_path_factory.mktemp("webapp"), {}, accounts=True)
+
+
+@pytest.fixture(scope="session")
+def cautious_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A server on which every generated answer fails its confidence check: customers get the article's passage
+    (retrieval sure of the article) or a hand-off, and the model's text must never show."""
+    yield from _serve(tmp_path_factory.mktemp("cautious"), {"BANKBOT_ABSTAIN_CONFIDENCE": "0.99"}, accounts=False)
 
 
 @pytest.fixture(scope="session")

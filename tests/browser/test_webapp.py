@@ -1,5 +1,6 @@
 """End to end in headless Chromium: a customer asks and gives a thumbs-down, two reviewers correct the turn blind
-and agree, an engineer sees the dashboard; anonymous visitors and reviewers are kept out of what is not theirs."""
+and agree, an engineer sees the dashboard; anonymous visitors and reviewers are kept out of what is not theirs; an
+answer that fails its checks never shows on the page, not even for a moment."""
 
 from __future__ import annotations
 
@@ -15,8 +16,10 @@ from sqlmodel import select
 from chatbot.app import build_app
 from chatbot.db import crud
 from chatbot.db.models import Feedback, Review, Turn, User
+from chatbot.handoff import LOW_CONFIDENCE_ANSWER
 from chatbot.settings import Settings
 from tests.browser.conftest import ACCOUNTS, Server, screenshot
+from ui.chat import TYPING_INDICATOR
 
 pytestmark = pytest.mark.browser
 
@@ -24,6 +27,16 @@ QUESTION = "My new card still hasn't arrived, how long does delivery take?"
 OTHER_QUESTION = "Can I top up my account by bank transfer?"
 RITA_FIX = "Cards arrive within a few working days; if yours has not, you can order a replacement in the app."
 ROB_FIX = "Cards usually arrive within a few working days. If it has not come, order a replacement in the app."
+INDICATOR_TEXT = TYPING_INDICATOR.strip("_")  # as the page shows it (the underscores make it italic)
+# Every text the chat ever shows, and each state of the newest bot message, recorded on every DOM change from
+# before the first question on: a text visible for a single frame is caught too.
+RECORD_CHAT = """() => { window.__chat = []; window.__bot = [];
+  const push = (list, text) => { if (list[list.length - 1] !== text) list.push(text); };
+  new MutationObserver(() => {
+    push(window.__chat, document.querySelector('#chat').innerText);
+    const m = [...document.querySelectorAll('#chat .message.bot')].pop();
+    if (m) push(window.__bot, m.innerText.trim());
+  }).observe(document.body, {subtree: true, childList: true, characterData: true, attributes: true}); }"""
 
 
 def _words(text: str) -> str:
@@ -40,6 +53,16 @@ def _login(page: Any, url: str, user: str) -> None:
     page.get_by_label("username").fill(user)
     page.get_by_label("password").fill(ACCOUNTS[user][1])
     page.get_by_role("button", name="Login").click()
+
+
+def _only_checked_text_shown(bot_states: list[str], finals: list[str]) -> None:
+    """Each state of the newest bot message was Gradio's own placeholder, the typing indicator, or (the start of) a
+    final checked answer."""
+    for state in bot_states:
+        shown_by_gradio = state in ("", "Loading content")  # while a new message renders
+        assert shown_by_gradio or INDICATOR_TEXT in state or any(f.startswith(state) for f in finals), (
+            f"the page showed a text that is no checked answer: {state!r}; answers: {finals}"
+        )
 
 
 def _ask(page: Any, question: str) -> Any:
@@ -70,20 +93,13 @@ def test_chat_thumbs_down_review_and_consensus(server: Server, new_page: Any) ->
     chat = new_page()
     chat.goto(server.url + "/")
     chat.locator("#chat").wait_for()
-    _ask(chat, OTHER_QUESTION)  # an older turn without feedback: it must queue behind the thumbs-down one
-    # Record what the newest answer looks like after every DOM change: partial text first, sources at the end.
-    chat.evaluate(
-        """() => { window.__seen = []; new MutationObserver(() => {
-             const m = [...document.querySelectorAll('#chat .message.bot')].pop();
-             if (m) window.__seen.push([m.innerText.trim().length, !!m.querySelector('details')]); })
-           .observe(document.querySelector('#chat'), {subtree: true, childList: true, characterData: true}); }"""
-    )
+    earlier = _ask(chat, OTHER_QUESTION).inner_text().strip()  # an older turn: it must queue behind the thumbs-down one
+    chat.evaluate(RECORD_CHAT)
     answer = _ask(chat, QUESTION)
-    seen = chat.evaluate("() => window.__seen")
-    # the new answer starts empty, grows piece by piece, and ends with its sources
-    start = next(i for i, (n, _) in enumerate(seen) if n == 0)
-    partial = {n for n, done in seen[start:] if not done and n > 0}
-    assert len(partial) >= 2 and seen[-1][1], f"the answer did not stream in: {seen}"
+    # the new answer shows the typing indicator, then the checked answer with its sources: no pieces in between
+    bot_states = chat.evaluate("() => window.__bot")
+    assert any(INDICATOR_TEXT in state for state in bot_states), f"no typing indicator: {bot_states}"
+    _only_checked_text_shown(bot_states, [earlier, answer.inner_text().strip()])
     answer.locator("details summary").click()
     sources_text = answer.locator("details").inner_text()
     assert re.search(r"(Sources|Articles we looked at) \(\d+\)", sources_text)
@@ -103,7 +119,7 @@ def test_chat_thumbs_down_review_and_consensus(server: Server, new_page: Any) ->
         assert _words(turn.answer)[:60] in _words(answer_text)  # the stored answer is what the customer saw
         turn_id = turn.id
         # the correction box starts from what the bot said (its draft, when it handed off)
-        original = turn.would_be_answer if turn.abstained and turn.would_be_answer else turn.answer
+        original = turn.would_be_answer or turn.answer
 
     # --- first reviewer: the thumbs-down turn is at the top; correct it ------------------------------------------
     rita = new_page()
@@ -178,3 +194,45 @@ def test_staff_pages_refuse_anonymous_and_wrong_roles(server: Server, new_page: 
     engineer = new_page()
     _login(engineer, server.url + "/review/", "eve")  # an engineer may review too
     engineer.locator("#review-header").get_by_text("eve").wait_for()
+
+
+# retrieval scores with the real embedder over the demo knowledge base: 0.78 (activate_my_card) and 0.49
+SURE_OF_THE_ARTICLE = "How do I activate my new card?"
+UNSURE = "Is my money safe with you?"
+
+
+def test_an_answer_that_fails_its_checks_is_never_visible(cautious_server: Server, new_page: Any) -> None:
+    chat = new_page()
+    chat.goto(cautious_server.url + "/")
+    chat.locator("#chat").wait_for()
+    chat.evaluate(RECORD_CHAT)  # before asking: everything from the first keystroke on is recorded
+    finals = [_ask(chat, question).inner_text().strip() for question in (SURE_OF_THE_ARTICLE, UNSURE)]
+    seen_chat, bot_states = chat.evaluate("() => [window.__chat, window.__bot]")
+
+    with _db(cautious_server).session() as session:
+        turns = {t.question: t for t in session.exec(select(Turn)).all()}
+    passage, handoff = turns[SURE_OF_THE_ARTICLE], turns[UNSURE]
+    assert passage.meta["reason"] == handoff.meta["reason"] == "low_confidence"  # both model answers failed
+    assert (passage.meta["answer_kind"], passage.abstained) == ("passage", False)
+    assert (handoff.meta["answer_kind"], handoff.abstained) == ("handoff", True)
+    # the checked answers did show...
+    assert finals[0].startswith("From our help article “Activating my new card”:")
+    assert _words(passage.answer) in _words(finals[0])
+    assert finals[1].startswith(LOW_CONFIDENCE_ANSWER.split(".")[0])
+    assert any(INDICATOR_TEXT in text for text in seen_chat)
+    # ...and the model's low-confidence answers never did, not even for one DOM update
+    for turn in (passage, handoff):
+        assert turn.would_be_answer and turn.would_be_answer.endswith("[1]")  # the fake model always cites [1]
+        assert not any(turn.would_be_answer in text for text in seen_chat)
+    assert not any("[1]" in text for text in seen_chat)
+    opening = " ".join(_words(handoff.would_be_answer).split()[:4])  # the first words of the withheld answer
+    assert not any(opening in _words(text) for text in seen_chat), opening
+    _only_checked_text_shown(bot_states, finals)
+
+    # the passage answer links to the whole article
+    link = chat.locator("#chat .message.bot").first.get_by_role("link", name="/articles/activate_my_card")
+    assert link.get_attribute("href") == "/articles/activate_my_card"
+    article = new_page()
+    article.goto(cautious_server.url + "/articles/activate_my_card")
+    assert article.locator("h1").inner_text() == "Activating my new card"
+    assert "Cards > Activate" in article.locator("main").inner_text()

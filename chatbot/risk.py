@@ -1,0 +1,151 @@
+"""Selective answering at a chosen risk: the abstention threshold from reviewed turns (pure functions).
+
+A reviewed turn gives the confidence the chat logged and whether the reviewers judged the answer right. Showing
+only answers with confidence >= t leaves a wrong rate among the shown answers; ``threshold_for_risk`` returns the
+lowest t whose wrong rate is at most the target **with 95 % confidence**: the exact one-sided (Clopper-Pearson)
+upper bound of the wrong rate among the reviewed turns shown at t must not exceed the target.
+
+Why a bound and not the plain rate: 0 wrong out of 3 shown is a wrong rate of 0, which would pass any target. The
+bound of 0 wrong out of n is 1 - 0.05^(1/n), at most 2 % only from n = 149 turns on. Consequences:
+
+- fewer reviewed turns than ``reviewed_needed(target)`` (149 for 2 %): not even a perfect record could show that
+  the target is met, so no threshold is fitted (``threshold`` is None) and the caller keeps the configured
+  ``settings.abstain_confidence``;
+- enough reviewed turns but no threshold meets the target: the reviews show the answers too risky at every
+  confidence, so the threshold is ``SHOW_NOTHING`` (above every confidence: every answer is handed off).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+CONFIDENCE_LEVEL = 0.95
+# Above every confidence in [0, 1]: with this threshold nothing is shown.
+SHOW_NOTHING = math.nextafter(1.0, 2.0)
+# Which consensus verdicts say the bot's answer was right. ``kb_gap`` counts as wrong: an answer shown to a
+# question the knowledge base cannot answer was made up.
+RIGHT_VERDICTS = frozenset({"approve"})
+JUDGED_VERDICTS = ("approve", "correct", "reject", "kb_gap")
+
+
+@dataclass(frozen=True)
+class RiskThreshold:
+    threshold: float | None  # None: too few reviewed turns, keep settings.abstain_confidence
+    target: float
+    level: float
+    reviewed: int  # reviewed turns considered
+    shown: int  # of them, at or above the threshold
+    wrong: int  # of the shown, judged wrong
+    upper_bound: float | None  # of the wrong rate among the shown (None: nothing fitted)
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class RiskEstimate:
+    shown: int
+    wrong: int
+    wrong_rate: float | None  # None: no reviewed turn would be shown
+    upper_bound: float | None
+
+
+def binomial_cdf(k: int, n: int, p: float) -> float:
+    """P(X <= k) for X ~ Binomial(n, p), summed in log space so large n does not underflow."""
+    if k < 0:
+        return 0.0
+    if k >= n or p <= 0.0:
+        return 1.0
+    if p >= 1.0:
+        return 0.0
+    log_p, log_q = math.log(p), math.log1p(-p)
+    terms = [
+        math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1) + i * log_p + (n - i) * log_q
+        for i in range(k + 1)
+    ]
+    top = max(terms)
+    return min(1.0, math.exp(top) * sum(math.exp(t - top) for t in terms))
+
+
+def wrong_rate_upper_bound(wrong: int, shown: int, level: float = CONFIDENCE_LEVEL) -> float:
+    """Exact one-sided upper confidence bound of a rate from ``wrong`` out of ``shown`` (Clopper-Pearson):
+    the p with P(X <= wrong | shown, p) = 1 - level. 1.0 when nothing is shown or everything was wrong."""
+    if not 0 <= wrong <= shown:
+        raise ValueError(f"wrong={wrong} must be between 0 and shown={shown}")
+    if shown == 0 or wrong == shown:
+        return 1.0
+    alpha = 1.0 - level
+    if wrong == 0:
+        return 1.0 - alpha ** (1.0 / shown)  # closed form
+    low, high = wrong / shown, 1.0
+    for _ in range(100):  # bisection: the CDF falls as p rises
+        middle = (low + high) / 2
+        if binomial_cdf(wrong, shown, middle) > alpha:
+            low = middle
+        else:
+            high = middle
+    return high
+
+
+def meets_target(wrong: int, shown: int, target: float, level: float = CONFIDENCE_LEVEL) -> bool:
+    """upper bound <= target, decided without the bisection: P(X <= wrong | shown, target) <= 1 - level."""
+    if shown == 0 or wrong / shown > target:
+        return False
+    return binomial_cdf(wrong, shown, target) <= 1.0 - level
+
+
+def reviewed_needed(target: float, level: float = CONFIDENCE_LEVEL) -> int:
+    """Fewest shown turns whose bound can reach ``target`` at all (every one of them right)."""
+    if not 0.0 < target < 1.0:
+        raise ValueError(f"the target wrong rate must be in (0, 1), not {target}")
+    return math.ceil(math.log(1.0 - level) / math.log(1.0 - target))
+
+
+def threshold_for_risk(
+    confidences: Sequence[float], right: Sequence[bool], target_wrong_rate: float, *, level: float = CONFIDENCE_LEVEL
+) -> RiskThreshold:
+    """The lowest confidence threshold t (answers with confidence >= t are shown) whose shown reviewed answers have
+    a wrong-rate upper bound <= ``target_wrong_rate``; the candidates are the logged confidences themselves."""
+    if len(confidences) != len(right):
+        raise ValueError(f"{len(confidences)} confidences but {len(right)} verdicts")
+    needed = reviewed_needed(target_wrong_rate, level)
+    total = len(confidences)
+    if total < needed:
+        reason = f"{total} reviewed turns, fewer than the {needed} a {target_wrong_rate:.1%} target needs"
+        return RiskThreshold(None, target_wrong_rate, level, total, 0, 0, None, reason)
+    pairs = sorted(zip(confidences, right, strict=True), key=lambda pair: -pair[0])
+    best: tuple[float, int, int] | None = None
+    wrong = 0
+    for shown, (confidence, is_right) in enumerate(pairs, start=1):
+        wrong += 0 if is_right else 1
+        boundary = shown == total or pairs[shown][0] < confidence  # all turns at this confidence are in
+        if boundary and meets_target(wrong, shown, target_wrong_rate, level):
+            best = (confidence, shown, wrong)
+    if best is None:
+        reason = f"no confidence level keeps the wrong rate under {target_wrong_rate:.1%}: every answer handed off"
+        return RiskThreshold(SHOW_NOTHING, target_wrong_rate, level, total, 0, 0, None, reason)
+    threshold, n_shown, n_wrong = best
+    bound = wrong_rate_upper_bound(n_wrong, n_shown, level)
+    reason = f"{n_wrong}/{n_shown} shown reviewed answers wrong, upper bound {bound:.2%} <= {target_wrong_rate:.1%}"
+    return RiskThreshold(threshold, target_wrong_rate, level, total, n_shown, n_wrong, bound, reason)
+
+
+def risk_at(
+    confidences: Sequence[float], right: Sequence[bool], threshold: float, *, level: float = CONFIDENCE_LEVEL
+) -> RiskEstimate:
+    """Wrong rate (and its upper bound) among the reviewed answers a threshold shows (confidence >= threshold)."""
+    if len(confidences) != len(right):
+        raise ValueError(f"{len(confidences)} confidences but {len(right)} verdicts")
+    shown = [ok for confidence, ok in zip(confidences, right, strict=True) if confidence >= threshold]
+    wrong = sum(1 for ok in shown if not ok)
+    if not shown:
+        return RiskEstimate(0, 0, None, None)
+    return RiskEstimate(len(shown), wrong, wrong / len(shown), wrong_rate_upper_bound(wrong, len(shown), level))
+
+
+def verdict_is_right(verdict: str) -> bool:
+    return verdict in RIGHT_VERDICTS

@@ -1,0 +1,220 @@
+"""Bundles: everything one promotion changes, read as a unit by the chat, the gate and the evals.
+
+A bundle (a ``model_version`` row) is an adapter (optional), a snapshot of the few-shot store and the example
+index (``retrieval.snapshots``), a confidence calibration, the abstention threshold and its lineage (the reviewed
+turns it learned from, table ``bundle_turn``). The nightly job writes a candidate's snapshot and fits its
+calibration here; ``registry.promote_version`` fits the threshold (``fit_threshold``) and flips production in one
+transaction. With no production bundle the base model serves snapshot 0 with the newest active calibration.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from chatbot.confidence import ConfidenceParams
+from chatbot.risk import RiskThreshold
+from finetune.registry import AdapterRef
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BundleRef:
+    version: str | None  # None: no bundle is promoted (the base model)
+    adapter: AdapterRef | None  # None: the base model
+    index_snapshot: int
+    confidence: ConfidenceParams  # calibration and abstention threshold
+    calibration_id: Any = None  # the calibration row the bundle names (None: the active one)
+
+    def at_configured_threshold(self) -> BundleRef:
+        """The same bundle abstaining at ``settings.abstain_confidence``: the gate compares two bundles at one
+        threshold, so the risk policy (fitted at promotion) does not decide which model is better."""
+        return replace(self, confidence=replace(self.confidence, abstain_threshold=None))
+
+
+def bundle_of(session: Any, row: Any) -> BundleRef:
+    """The BundleRef of a model_version row (None: no bundle, the base model)."""
+    from chatbot.confidence import read_bundle_calibration
+
+    confidence = read_bundle_calibration(session, row)
+    if row is None:
+        return BundleRef(None, None, 0, confidence)
+    adapter = AdapterRef(version=row.version, path=Path(row.adapter_path)) if row.adapter_path else None
+    return BundleRef(row.version, adapter, row.index_snapshot, confidence, row.calibration_id)
+
+
+def production_bundle(app: Any) -> BundleRef:
+    from chatbot.db import crud
+
+    with app.session() as session:
+        return bundle_of(session, crud.production_model(session=session))
+
+
+def get_bundle(app: Any, version: str) -> BundleRef:
+    from chatbot.db import crud
+    from finetune.registry import RegistryError
+
+    with app.session() as session:
+        row = crud.get_model_version(session=session, version=version)
+        if row is None:
+            raise RegistryError(f"no model version {version!r} (see: bankbot models list)")
+        return bundle_of(session, row)
+
+
+def production_snapshot(app: Any) -> int:
+    """The snapshot the chat reads; 0 (what existed before the first bundle) when the database cannot say."""
+    from chatbot.db import crud
+
+    try:
+        with app.session() as session:
+            row = crud.production_model(session=session)
+    except Exception as exc:  # the chat must start without the database; the next reload corrects it
+        log.warning("cannot read the production bundle (%s); reading index snapshot 0", exc)
+        return 0
+    return row.index_snapshot if row is not None else 0
+
+
+def follow_production(app: Any) -> int:
+    """Point the app's loaded few-shot store and example index at the production bundle's snapshot (with the
+    pipeline's ``reload``, which re-reads the adapter, calibration and threshold, the whole bundle switches)."""
+    snapshot = production_snapshot(app)
+    for name in ("example_index", "fewshot"):
+        store = app.__dict__.get(name)
+        if store is not None and hasattr(store, "snapshot"):
+            store.snapshot = snapshot
+    return snapshot
+
+
+def bundle_app(app: Any, bundle: BundleRef) -> Any:
+    """An app that answers exactly as ``bundle`` would: its adapter, its few-shot and example-index snapshot, its
+    calibration and threshold. Everything else (database, embedder, knowledge base) is shared with ``app``."""
+    from chatbot.app import build_app
+    from chatbot.generation import build_generator
+    from retrieval.retriever import build_retriever
+
+    parts: dict[str, Any] = {name: getattr(app, name) for name in ("engine", "embedder", "vector_store")}
+    parts["example_index"] = _view(app.example_index, bundle.index_snapshot)
+    parts["fewshot"] = _view(app.fewshot, bundle.index_snapshot)
+    if "retriever" in app.overrides:  # a retriever given by the caller (tests, tools) is used as it is
+        parts["retriever"] = app.retriever
+    else:
+        parts["retriever"] = build_retriever(app.settings, app.vector_store, parts["example_index"])
+    generator = build_generator(app.settings, adapter=bundle.adapter)
+    model_app = build_app(app.settings, generator=generator, **parts)
+    model_app.pipeline.calibration = bundle.confidence
+    return model_app
+
+
+def _view(store: Any, snapshot: int) -> Any:
+    return store.at(snapshot) if hasattr(store, "at") else store
+
+
+# --- what a night adds to its candidate ---------------------------------------------------------------------
+def write_index_snapshot(app: Any, snapshot: int, examples: Sequence[Any]) -> dict[str, int]:
+    """The candidate's few-shot examples (every learned example, approved and corrected) and example questions
+    (only articles reviewers vouched for: an approved answer's, or the one chosen for a correction; a correction
+    without one may keep the bot's wrong article). Frozen eval questions never get here: the dataset dropped them."""
+    from chatbot.fewshot import FewShotExample
+
+    confirmed = [e for e in examples if e.article_confirmed and e.article_id]
+    index = app.example_index.write_snapshot(
+        snapshot, [e.question for e in confirmed], [str(e.article_id) for e in confirmed]
+    )
+    shots = [
+        FewShotExample(
+            question=e.question, answer=e.messages[-1]["content"], article_id=e.article_id or "", turn_id=e.turn_id
+        )
+        for e in examples
+    ]
+    fewshot = app.fewshot.write_snapshot(snapshot, shots)
+    return {
+        "snapshot": snapshot,
+        "example_index_added": index["added"],
+        "example_index_removed": index["removed"],
+        "fewshot_added": fewshot["added"],
+        "fewshot_removed": fewshot["removed"],
+    }
+
+
+def fit_calibration(app: Any, production: BundleRef) -> tuple[Any, dict[str, Any], list[str]]:
+    """The candidate's calibration: refitted on every reviewed turn (logged confidence components vs the
+    reviewers' verdict) when that beats the logged confidence on held-out folds, else production's carried over.
+    Returns (calibration row id, summary, ids of the reviewed turns used)."""
+    from chatbot.confidence import UNCALIBRATED
+    from chatbot.db.models import Calibration
+    from evals.dataset import BadEvalSet, load_review_items
+    from evals.suites import review_records, run_calibration
+
+    try:
+        records = review_records(load_review_items(app))
+    except BadEvalSet:  # no agreed reviews yet
+        records = []
+    weights = dict(production.confidence.weights)
+    result = run_calibration(records, weights=weights, source="reviews") if records else None
+    fit = result.fit if result is not None and result.metrics.get("fit_improves") else None
+    summary: dict[str, Any] = {"reviewed": len(records), "refitted": fit is not None}
+    if result is not None:
+        summary.update({k: result.metrics.get(k) for k in ("brier", "fitted_cv_brier") if k in result.metrics})
+    turn_ids = [str(r["id"]) for r in records]
+    if fit is None and production.calibration_id is not None:
+        summary["method"] = production.confidence.method or UNCALIBRATED
+        return production.calibration_id, summary, turn_ids
+    if fit is not None:
+        row = Calibration(method=fit.method, params={**fit.params, "weights": weights}, active=False)
+    else:  # pin what production uses now (the active row or no calibration), so the bundle does not drift
+        method = production.confidence.method or UNCALIBRATED
+        row = Calibration(method=method, params={**production.confidence.params, "weights": weights}, active=False)
+    summary["method"] = row.method
+    with app.session() as session:
+        session.add(row)
+        session.commit()
+        return row.id, summary, turn_ids
+
+
+def reviewed_outcomes(session: Any, confidence: ConfidenceParams) -> tuple[list[float], list[bool], list[str]]:
+    """Every agreed reviewed turn whose shown-or-handed-off decision was the confidence threshold (the model
+    answered; not out of scope, refused or empty): its confidence under ``confidence`` (recomputed from the logged
+    components, else the logged score) and whether reviewers approved it. Returns (confidences, right, turn ids)."""
+    from sqlalchemy import select
+    from sqlmodel import col
+
+    from chatbot.confidence import combine
+    from chatbot.db.models import ReviewStatus, Turn
+    from chatbot.risk import JUDGED_VERDICTS, verdict_is_right
+
+    stmt = (
+        # plain SQLAlchemy select: SQLModel's typed overloads stop at four columns
+        select(
+            col(Turn.id),
+            col(Turn.confidence),
+            col(Turn.confidence_components),
+            col(Turn.meta),
+            col(Turn.consensus_verdict),
+        )
+        .where(col(Turn.review_status) == ReviewStatus.agreed)
+        .where(col(Turn.consensus_verdict).in_(JUDGED_VERDICTS))
+        .order_by(col(Turn.created_at), col(Turn.id))
+    )
+    confidences: list[float] = []
+    right: list[bool] = []
+    turn_ids: list[str] = []
+    for turn_id, logged, components, meta, verdict in session.execute(stmt).all():
+        if (meta or {}).get("reason") not in (None, "low_confidence"):
+            continue
+        confidences.append(combine(components, confidence) if components else float(logged))
+        right.append(verdict_is_right(str(verdict)))
+        turn_ids.append(str(turn_id))
+    return confidences, right, turn_ids
+
+
+def fit_threshold(app: Any, confidence: ConfidenceParams) -> tuple[RiskThreshold, list[str]]:
+    """The abstention threshold for ``settings.target_wrong_rate`` (``chatbot.risk.threshold_for_risk``)."""
+    from chatbot.risk import threshold_for_risk
+
+    with app.session() as session:
+        confidences, right, turn_ids = reviewed_outcomes(session, confidence)
+    return threshold_for_risk(confidences, right, app.settings.target_wrong_rate), turn_ids

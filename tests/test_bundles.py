@@ -1,0 +1,170 @@
+"""One promotion, one bundle: a night's few-shot examples and example questions are read only through its bundle.
+
+Real Chroma in a temp dir, the real embedder, SQLite, the fake LLM. A "night" here is the nightly job's bundle
+steps without the LoRA training (the bundle carries no adapter): record the candidate with its lineage, write its
+index snapshot, let the gate's decision promote or reject it (tests/test_nightly.py runs the whole job).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from langchain_core.documents import Document
+
+from chatbot.app import build_app
+from chatbot.db import crud
+from chatbot.db.models import ReviewCreate, TurnCreate
+from finetune import registry
+from finetune.bundle import bundle_app, follow_production, get_bundle, production_bundle, write_index_snapshot
+from finetune.dataset import SFTExample
+from tests.conftest import make_settings
+from tests.nightly_support import reviewed_turn, reviewers
+from ui.dashboard import reload_pipeline
+
+KB = [
+    ("lost_card", "Lost or stolen card", "Freeze the card in the app, then order a new one."),
+    ("card_arrival", "When will my card arrive?", "Cards arrive within 3 to 5 working days."),
+    ("top_up", "Topping up", "Top up by bank transfer or with a debit card in the app."),
+]
+QUESTIONS = ("someone took my wallet", "my parcel never came", "how do I add money")
+
+
+def example(turn_id: Any, question: str, answer: str, article: str) -> SFTExample:
+    messages = [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
+    return SFTExample(str(turn_id), question, messages, "approve", article, "", False, article_confirmed=True)
+
+
+@pytest.fixture
+def app(tmp_path: Path, sqlite_url: str, embedder: Any) -> Any:
+    bot = build_app(make_settings(tmp_path, database_url=sqlite_url, few_shot_k=2), embedder=embedder)
+    bot.upgrade_database()
+    docs = [Document(text, metadata={"article_id": a, "title": t, "chunk": 0, "intent": a}) for a, t, text in KB]
+    bot.vector_store.add_documents(docs, ids=[a for a, _, _ in KB])
+    return bot
+
+
+def night(app: Any, version: str, examples: list[SFTExample], *, promote: bool) -> int:
+    run_id = registry.start_run(app, base_model="fake", hyperparameters={})
+    snapshot = registry.record_candidate(
+        app,
+        version=version,
+        adapter_path=None,
+        base_model="fake",
+        data_hash=version,
+        run_id=run_id,
+        new_index_snapshot=True,
+        lineage=[e.turn_id for e in examples],
+    )
+    write_index_snapshot(app, snapshot, examples)
+    registry.record_gate(app, version, promote=promote, decision="decided by the test", metrics={})
+    return snapshot
+
+
+def served(bot: Any) -> dict[str, Any]:
+    """What the chat reads for each question: the few-shot examples it selects and the example questions retrieval
+    finds (with their articles and scores), and the article retrieval ranks first."""
+    return {
+        q: (
+            bot.fewshot.select(q, 2),
+            [(h.question, h.article_id, round(h.score, 6)) for h in bot.example_index.search(q, 5)],
+            bot.retriever.invoke(q)[0].metadata["article_id"],
+        )
+        for q in QUESTIONS
+    }
+
+
+def fresh(app: Any) -> Any:
+    """A new process's view: stores opened at the production bundle's snapshot."""
+    return build_app(app.settings, embedder=app.embedder)
+
+
+def test_a_rejected_night_changes_nothing_a_promoted_one_switches_everything_and_rollback_restores(app: Any) -> None:
+    ids = reviewers(app, 1)
+    turns = [reviewed_turn(app, f"q{i}", "a", "approve", reviewer_ids=ids) for i in range(4)]
+    first = [
+        example(turns[0], "someone took my wallet", "Freeze your card in the app [1].", "lost_card"),
+        example(turns[1], "my parcel never came", "Cards take 3 to 5 working days [1].", "card_arrival"),
+    ]
+    assert night(app, "b1", first, promote=True) == 1
+    reload_pipeline(app)  # nothing loaded yet: the stores open at the production snapshot anyway
+    before = served(fresh(app))
+    assert before["someone took my wallet"][0][0]["answer"] == "Freeze your card in the app [1]."
+    assert [h[:2] for h in before["my parcel never came"][1]] == [
+        ("my parcel never came", "card_arrival"),
+        ("someone took my wallet", "lost_card"),
+    ]
+
+    # A rejected night that would change an answer, move a question to another article and add one.
+    second = [
+        example(turns[0], "someone took my wallet", "Call us at once [1].", "lost_card"),
+        example(turns[1], "my parcel never came", "Top up first [1].", "top_up"),
+        example(turns[2], "how do I add money", "Top up in the app [1].", "top_up"),
+    ]
+    candidate_snapshot = night(app, "b2", second, promote=False)
+    assert candidate_snapshot == 2 and registry.production_version(app) == "b1"
+    assert served(fresh(app)) == before
+    live = app  # a running server re-reads the registry: still bundle b1's entries
+    follow_production(live)
+    assert served(live) == before
+    # The gate read the candidate's own entries, and nothing else.
+    candidate = bundle_app(app, get_bundle(app, "b2"))
+    assert candidate.fewshot.select("someone took my wallet", 1)[0]["answer"] == "Call us at once [1]."
+    assert [h.article_id for h in candidate.example_index.search("my parcel never came", 5)][:1] == ["top_up"]
+
+    # A promoted night switches few-shot selection and retrieval together.
+    third = [
+        example(turns[0], "someone took my wallet", "Freeze your card in the app [1].", "lost_card"),
+        example(turns[3], "how do I add money", "Top up with a debit card [1].", "top_up"),
+    ]
+    assert night(app, "b3", third, promote=True) == 3
+    after = served(fresh(app))
+    assert after != before
+    assert [h[:2] for h in after["how do I add money"][1]] == [
+        ("how do I add money", "top_up"),
+        ("someone took my wallet", "lost_card"),
+    ]  # the parcel question left with night 3, and night 2's entries were never served
+    assert after["how do I add money"][0][0]["answer"] == "Top up with a debit card [1]."
+    follow_production(live)
+    assert served(live) == after
+
+    # Rollback brings bundle b1 back as a whole: its examples and example questions again.
+    assert registry.rollback(app, by="test") == ("b3", "b1")
+    assert served(fresh(app)) == before
+    follow_production(live)
+    assert served(live) == before
+
+    # Lineage: each bundle lists the reviewed turns it learned from (examples; the threshold, fitted at promotion on
+    # every reviewed turn so far).
+    assert registry.get_lineage(app, "b1") == {
+        "example": sorted(str(t) for t in turns[:2]),
+        "threshold": sorted(str(t) for t in turns),
+    }
+    assert registry.get_lineage(app, "b3")["example"] == sorted(str(t) for t in (turns[0], turns[3]))
+
+
+def test_promotion_fits_the_threshold_on_reviewed_turns_and_the_chat_abstains_below_it(app: Any) -> None:
+    ids = reviewers(app, 1)
+    with app.session() as session:
+        for i, (confidence, verdict) in enumerate([(0.95, "approve")] * 160 + [(0.6, "reject")] * 20):
+            turn = crud.create_turn(
+                session=session, turn_create=TurnCreate(question=f"q{i}", answer="a", confidence=confidence)
+            )
+            crud.add_review(
+                session=session,
+                review_create=ReviewCreate(turn_id=turn.id, reviewer_id=ids[0], verdict=verdict),
+                required=1,
+            )
+    night(app, "b1", [], promote=True)
+    model = registry.get_model(app, "b1")
+    # 0 wrong of the 160 at 0.95: bound 1.85 % <= 2 %; adding the 0.6 turns: 20 wrong of 180
+    assert model.abstain_threshold == 0.95
+    assert (model.risk["shown"], model.risk["wrong"], model.risk["reviewed"]) == (160, 0, 180)
+    assert len(registry.get_lineage(app, "b1")["threshold"]) == 180
+    assert production_bundle(app).confidence.abstain_below(app.settings.abstain_confidence) == 0.95
+    answer = app.pipeline.answer("When will my card arrive?")
+    assert app.pipeline.calibration.abstain_threshold == 0.95
+    # The configured 0.35 would have shown this answer; the fitted threshold withholds it.
+    assert app.settings.abstain_confidence <= answer.confidence < 0.95
+    assert answer.meta["reason"] == "low_confidence"

@@ -1,0 +1,97 @@
+"""The risk-targeted abstention threshold (chatbot.risk): exact bounds, the tiny-sample guard, exact thresholds."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from chatbot.confidence import ConfidenceParams
+from chatbot.risk import (
+    SHOW_NOTHING,
+    binomial_cdf,
+    meets_target,
+    reviewed_needed,
+    risk_at,
+    threshold_for_risk,
+    wrong_rate_upper_bound,
+)
+
+
+def test_binomial_cdf_hand_computed() -> None:
+    assert binomial_cdf(2, 5, 0.5) == pytest.approx(16 / 32)  # (1 + 5 + 10) / 2^5
+    assert binomial_cdf(0, 3, 0.1) == pytest.approx(0.9**3)
+    assert (binomial_cdf(5, 5, 0.3), binomial_cdf(-1, 5, 0.3), binomial_cdf(1, 5, 0.0)) == (1.0, 0.0, 1.0)
+
+
+def test_upper_bound_closed_forms() -> None:
+    # 0 wrong of n: (1 - p)^n = 0.05
+    assert wrong_rate_upper_bound(0, 149) == pytest.approx(1 - 0.05 ** (1 / 149), abs=1e-15)
+    # 1 wrong of 2: P(X <= 1) = 1 - p^2 = 0.05, p = sqrt(0.95)
+    assert wrong_rate_upper_bound(1, 2) == pytest.approx(math.sqrt(0.95), abs=1e-12)
+    # 1 of 10: the Clopper-Pearson bound, Beta(2, 9).ppf(0.95)
+    assert wrong_rate_upper_bound(1, 10) == pytest.approx(0.3941633024365, abs=1e-12)
+    assert (wrong_rate_upper_bound(0, 0), wrong_rate_upper_bound(3, 3)) == (1.0, 1.0)
+    with pytest.raises(ValueError, match="between 0 and shown"):
+        wrong_rate_upper_bound(4, 3)
+
+
+def test_a_small_wrong_rate_needs_enough_shown_answers() -> None:
+    assert reviewed_needed(0.02) == 149  # ln 0.05 / ln 0.98 = 148.3
+    assert reviewed_needed(0.05) == 59
+    assert reviewed_needed(0.02, level=0.90) == 114
+    # 1/170 = 0.6 % but its bound is 2.76 %; 3/400 = 0.75 % with bound 1.93 % passes a 2 % target
+    assert not meets_target(1, 170, 0.02)
+    assert wrong_rate_upper_bound(1, 170) == pytest.approx(0.0275996879, abs=1e-9)
+    assert meets_target(3, 400, 0.02)
+    assert wrong_rate_upper_bound(3, 400) == pytest.approx(0.0192692293, abs=1e-9)
+    assert not meets_target(0, 148, 0.02) and meets_target(0, 149, 0.02)
+
+
+def reviewed(*groups: tuple[float, int, int]) -> tuple[list[float], list[bool]]:
+    """(confidence, right, wrong) groups -> parallel lists."""
+    confidences = [c for c, right, wrong in groups for _ in range(right + wrong)]
+    verdicts = [ok for _, right, wrong in groups for ok in [True] * right + [False] * wrong]
+    return confidences, verdicts
+
+
+def test_the_lowest_threshold_whose_bound_meets_the_target() -> None:
+    # 160 right at 0.9; 9 right + 1 wrong at 0.7; 20 right + 20 wrong at 0.5
+    confidences, right = reviewed((0.9, 160, 0), (0.7, 9, 1), (0.5, 20, 20))
+    fit = threshold_for_risk(confidences, right, 0.02)
+    # at 0.7: 1 wrong of 170, bound 2.76 % > 2 %; at 0.9: 0 of 160, bound 1 - 0.05^(1/160) = 1.85 %
+    assert (fit.threshold, fit.reviewed, fit.shown, fit.wrong) == (0.9, 210, 160, 0)
+    assert fit.upper_bound == pytest.approx(1 - 0.05 ** (1 / 160), abs=1e-15)
+    # with the 0.7 group all right, 0 of 170 passes, so the threshold comes down to 0.7
+    confidences, right = reviewed((0.9, 160, 0), (0.7, 10, 0), (0.5, 20, 20))
+    fit = threshold_for_risk(confidences, right, 0.02)
+    assert (fit.threshold, fit.shown, fit.wrong) == (0.7, 170, 0)
+    # a looser target accepts everything: 20 wrong of 210 has a bound of 13.5 % < 15 %
+    assert threshold_for_risk(confidences, right, 0.15).threshold == 0.5
+
+
+def test_too_few_reviewed_turns_keep_the_configured_threshold() -> None:
+    fit = threshold_for_risk([0.9] * 148, [True] * 148, 0.02)
+    assert fit.threshold is None and fit.upper_bound is None
+    assert fit.reason == "148 reviewed turns, fewer than the 149 a 2.0% target needs"
+    assert ConfidenceParams(abstain_threshold=fit.threshold).abstain_below(0.35) == 0.35
+
+
+def test_no_safe_level_hands_every_answer_off() -> None:
+    fit = threshold_for_risk([0.9] * 149, [True] * 139 + [False] * 10, 0.02)
+    assert fit.threshold == SHOW_NOTHING and fit.threshold > 1.0 and fit.shown == 0
+    assert ConfidenceParams(abstain_threshold=fit.threshold).abstain_below(0.35) > 1.0  # no confidence reaches it
+
+
+def test_risk_at_a_threshold() -> None:
+    estimate = risk_at([0.9, 0.8, 0.4], [True, False, True], 0.5)
+    assert (estimate.shown, estimate.wrong, estimate.wrong_rate) == (2, 1, 0.5)
+    assert estimate.upper_bound == pytest.approx(math.sqrt(0.95), abs=1e-12)
+    assert risk_at([0.4], [True], 0.5).wrong_rate is None
+
+
+def test_confidence_params_carry_the_threshold_and_an_explicit_no_calibration() -> None:
+    none = ConfidenceParams.from_calibration("none", {"weights": {"top_score": 1.0}}, abstain_threshold=0.6)
+    assert (none.method, dict(none.weights), none.abstain_below(0.35)) == (None, {"top_score": 1.0}, 0.6)
+    with pytest.raises(ValueError, match="calibration method"):
+        ConfidenceParams.from_calibration("magic", {})
