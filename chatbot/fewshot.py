@@ -129,10 +129,15 @@ class FewShotStore:
             )
         return {"added": len(plan.add), "removed": len(plan.close), "kept": plan.kept}
 
-    def select(self, question: str, k: int) -> list[dict[str, str]]:
-        """Up to ``k`` examples most similar to ``question``, most similar first (none when the store is empty)."""
+    def select(self, question: str, k: int, *, article_id: str | None = None) -> list[dict[str, str]]:
+        """Up to ``k`` examples most similar to ``question``, most similar first (none when the store is empty);
+        with ``article_id``, only examples about that article (an approved answer about another article would
+        invite the model to copy the wrong facts)."""
         if k <= 0 or self.count() == 0:
             return []
+        where = snapshots.visible_at(self.snapshot)
+        if article_id is not None:
+            where = {"$and": [*where["$and"], {"article_id": article_id}]}
         from langchain_core.example_selectors import SemanticSimilarityExampleSelector
 
         selector = SemanticSimilarityExampleSelector(
@@ -140,7 +145,7 @@ class FewShotStore:
             k=k,
             input_keys=["question"],
             example_keys=["question", "answer", "article_id"],
-            vectorstore_kwargs={"filter": snapshots.visible_at(self.snapshot)},
+            vectorstore_kwargs={"filter": where},
         )
         return [
             {key: str(value) for key, value in ex.items()} for ex in selector.select_examples({"question": question})

@@ -239,8 +239,9 @@ class ChatPipeline:
             content, changed = redact(str(message.get("content", "")))
             turn.redacted |= changed
             clean_history.append({"role": str(message.get("role", "")), "content": content})
-        examples = self._examples(redacted_q)
+        examples = self._examples(redacted_q, turn.sources[0].article_id)
         turn.meta["few_shot"] = [e.get("article_id", "") for e in examples]
+        turn.meta["approved_answer"] = examples[0].get("answer", "") if examples else ""
         turn.messages = build_messages(
             redacted_q,
             turn.sources,
@@ -251,11 +252,12 @@ class ChatPipeline:
         )
         return turn
 
-    def _examples(self, question: str) -> list[dict[str, str]]:
+    def _examples(self, question: str, article_id: str) -> list[dict[str, str]]:
+        """Approved answers to the most similar reviewed questions about the top article."""
         if self.settings.few_shot_k <= 0:
             return []
         try:
-            return list(self.app.fewshot.select(question, self.settings.few_shot_k))
+            return list(self.app.fewshot.select(question, self.settings.few_shot_k, article_id=article_id))
         except Exception as exc:  # examples improve answers; their store failing must not stop the chat
             logger.warning("few-shot examples unavailable: %s", exc)
             return []

@@ -1,9 +1,12 @@
-"""The chat prompt: system rules, few-shot examples, trimmed history, then the context passages and the question.
+"""The chat prompt: system rules, trimmed history, then the context passages, an approved answer and the question.
 
 Kept short and plain on purpose: the default model has 135M parameters and follows a one-paragraph instruction
-over three short passages far better than a long one. Passages are numbered in the order given, so ``[n]`` in
-the answer is ``sources[n-1]``; when the token budget is tight the passages' texts are shortened (never dropped,
-which would shift the numbering), then few-shot examples and the oldest history go first. Pure.
+over short passages far better than a long one. The *approved answer* is what reviewers agreed for the most
+similar reviewed question about the top article (the few-shot store): a small model cannot recall a bank's fees
+and menu paths, but it learns quickly to reuse an approved answer that fits, so the nightly adapter is trained on
+exactly this prompt shape (finetune/dataset.py). Passages are numbered in the order given, so ``[n]`` in the
+answer is ``sources[n-1]``; when the token budget is tight the passages' texts are shortened (never dropped, which
+would shift the numbering), then the approved answer and the oldest history go first. Pure.
 """
 
 from __future__ import annotations
@@ -17,24 +20,24 @@ from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
 
 from chatbot.protocols import Source
 
-PROMPT_VERSION = "rag-v1"
+PROMPT_VERSION = "rag-v2"
 MAX_PASSAGES = 3  # how many retrieved passages go into the prompt
-MAX_PASSAGE_WORDS = 80  # each passage is cut to this many words before the token budget applies
+MAX_PASSAGE_WORDS = 40  # each passage is cut to this many words before the token budget applies
 MESSAGE_OVERHEAD = 4  # chat-template tokens around each message (ChatML: <|im_start|>role\n … <|im_end|>\n)
 
 SYSTEM_PROMPT = (
     "You are the customer support assistant of a bank. Answer the customer's question using only the "
-    "context passages. Cite the passage you used like [1]. If the context does not answer the question, "
-    "say plainly that you don't know. Never ask for a full card number, PIN or password."
+    "context passages. If an approved answer to a similar question fits the question, give that answer. "
+    "Cite the passage you used like [1]. If the context does not answer the question, say plainly that you "
+    "don't know. Never ask for a full card number, PIN or password."
 )
 PASSAGE_TEMPLATE = "[{n}] {title}\n{text}"
-QUESTION_TEMPLATE = "Context:\n{context}\n\nQuestion: {question}"
-EXAMPLE_TEMPLATE = "Question: {question}"
+APPROVED_TEMPLATE = "Approved answer to a similar question:\n{answer}\n\n"
+QUESTION_TEMPLATE = "Context:\n{context}\n\n{approved}Question: {question}"
 
 CHAT_PROMPT = ChatPromptTemplate.from_messages(
     [
         ("system", "{system}"),
-        MessagesPlaceholder("examples"),
         MessagesPlaceholder("history"),
         ("human", QUESTION_TEMPLATE),
     ]
@@ -61,6 +64,12 @@ def format_context(sources: Sequence[Source], texts: Sequence[str]) -> str:
     )
 
 
+def approved_block(examples: Sequence[Mapping[str, str]]) -> str:
+    """The prompt's approved-answer paragraph: the first (most similar) example's answer, or nothing."""
+    answer = str(examples[0].get("answer", "")).strip() if examples else ""
+    return APPROVED_TEMPLATE.format(answer=answer) if answer else ""
+
+
 def build_messages(
     question: str,
     sources: Sequence[Source],
@@ -73,8 +82,9 @@ def build_messages(
 ) -> list[dict[str, str]]:
     """Chat messages ({"role", "content"}) that fit in ``budget`` tokens (prompt only; keep room for the answer).
 
-    ``examples`` are approved past turns (keys ``question`` and ``answer``), most similar first; ``history`` is the
-    conversation so far as role/content messages, oldest first.
+    ``examples`` are approved past turns (keys ``question`` and ``answer``), most similar first: the first one's
+    answer is the prompt's approved answer. ``history`` is the conversation so far as role/content messages,
+    oldest first.
     """
 
     def cost(text: str) -> int:
@@ -82,19 +92,18 @@ def build_messages(
 
     texts = [passage_text(s.text, max_passage_words) for s in sources]
     system_cost = cost(SYSTEM_PROMPT)
-    texts = _fit_passages(question, sources, texts, budget - system_cost, cost)
-    remaining = (
-        budget - system_cost - cost(QUESTION_TEMPLATE.format(context=format_context(sources, texts), question=question))
+    approved = approved_block(examples)
+    try:
+        texts = _fit_passages(question, sources, texts, approved, budget - system_cost, cost)
+    except ValueError:
+        if not approved:
+            raise
+        approved = ""  # the question and titles come first; the approved answer is dropped before them
+        texts = _fit_passages(question, sources, texts, approved, budget - system_cost, cost)
+    question_message = QUESTION_TEMPLATE.format(
+        context=format_context(sources, texts), approved=approved, question=question
     )
-
-    example_messages: list[BaseMessage] = []
-    for example in examples:
-        pair = [HumanMessage(EXAMPLE_TEMPLATE.format(question=example["question"])), AIMessage(example["answer"])]
-        pair_cost = sum(cost(str(m.content)) for m in pair)
-        if pair_cost > remaining:
-            break
-        example_messages.extend(pair)
-        remaining -= pair_cost
+    remaining = budget - system_cost - cost(question_message)
 
     history_messages = [_to_message(m) for m in history if m.get("role") in _ROLES and m.get("content")]
     kept_history = (
@@ -111,21 +120,27 @@ def build_messages(
 
     rendered = CHAT_PROMPT.format_messages(
         system=SYSTEM_PROMPT,
-        examples=example_messages,
         history=kept_history,
         context=format_context(sources, texts),
+        approved=approved,
         question=question,
     )
     return [_to_dict(m) for m in rendered]
 
 
 def _fit_passages(
-    question: str, sources: Sequence[Source], texts: list[str], budget: int, cost: Callable[[str], int]
+    question: str,
+    sources: Sequence[Source],
+    texts: list[str],
+    approved: str,
+    budget: int,
+    cost: Callable[[str], int],
 ) -> list[str]:
     """Shorten passage texts, last passage first, until the question message fits in ``budget``."""
 
     def fits(candidate: list[str]) -> bool:
-        return cost(QUESTION_TEMPLATE.format(context=format_context(sources, candidate), question=question)) <= budget
+        context = format_context(sources, candidate)
+        return cost(QUESTION_TEMPLATE.format(context=context, approved=approved, question=question)) <= budget
 
     texts = list(texts)
     for i in reversed(range(len(texts))):

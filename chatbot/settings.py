@@ -69,7 +69,7 @@ class Settings(BaseSettings):
 
     # Retrieval and answering
     retrieval_k: int = Field(4, ge=1, le=20)
-    few_shot_k: int = Field(2, ge=0, le=8)
+    few_shot_k: int = Field(1, ge=0, le=8, description="Approved answers looked up (the prompt shows the first)")
     min_retrieval_score: float = Field(0.30, ge=0.0, le=1.0, description="Below: out of scope, abstain")
     abstain_confidence: float = Field(0.35, ge=0.0, le=1.0, description="Below: hand off to an agent")
     target_wrong_rate: float = Field(

@@ -28,7 +28,8 @@ NOISE = re.compile(
 _WORDS = "two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen"
 _WORD_VALUES = {w: i for i, w in enumerate(_WORDS.split(), start=2)}
 _WORD_VALUES.update(eighteen=18, nineteen=19, twenty=20, thirty=30, forty=40, fifty=50, sixty=60, ninety=90)
-_NUM = r"(?:\d+(?:,\d{3})*(?:\.\d+)?|\.\d+|" + "|".join(sorted(_WORD_VALUES, key=len, reverse=True)) + r")"
+# A number starts a word: "ten" is not read inside "often", nor "5" inside "0.5".
+_NUM = r"(?<![\w.])(?:\d+(?:,\d{3})*(?:\.\d+)?|\.\d+|" + "|".join(sorted(_WORD_VALUES, key=len, reverse=True)) + r")"
 _DASH = r"\s*(?:–|—|-|to|until|till)\s*"
 _SYM = {"£": "GBP", "€": "EUR", "$": "USD", "gbp": "GBP", "eur": "EUR", "usd": "USD", "pound": "GBP", "pounds": "GBP"}
 _SYM.update(euro="EUR", euros="EUR", dollar="USD", dollars="USD")
@@ -107,7 +108,7 @@ def _number(text: str) -> float:
 
 def _money(text: str, currency: str | None) -> tuple[float, str | None]:
     low = text.lower().replace(" ", "")
-    amount = _number(re.search(_NUM, low).group(0))  # type: ignore[union-attr]
+    amount = _number(re.search(_NUM, text.lower()).group(0))  # type: ignore[union-attr]
     scale = re.search(r"(?<=\d)(?:k|thousand|million|m)", low)
     if scale:
         amount *= 1_000_000 if scale.group(0).startswith("m") else 1000
@@ -205,7 +206,7 @@ def _fact(kind: str, m: re.Match[str], unit_before: str | None) -> Fact | None:
         if unit_before is None:
             return None
         high = _number(g["b"])
-        text = raw.strip("( ") + f" {unit_before}s"
+        text = raw.strip("( ").removeprefix("or ") + f" {unit_before}s"
         return Fact("duration", (_number(g["a"]) if g.get("a") else high, high, unit_before), text)
     return Fact("count", (_number(g["b"]),), raw)
 
@@ -227,7 +228,6 @@ def _sentence_facts(sentence: str) -> list[tuple[int, Fact]]:
             fact = _fact(kind, m, units[-1] if units else None)
             if fact is not None:
                 out.append((m.start(), fact))
-            if fact is not None:
                 text = text[: m.start()] + " " * len(m.group(0)) + text[m.end() :]
     for m in _PATH.finditer(text):  # last: the words around a path may hold other facts ("chat with us 24/7 in")
         out.extend((m.start(), Fact("path", value, raw)) for value, raw in _paths(m.group(0)))

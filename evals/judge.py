@@ -19,7 +19,8 @@ from dataclasses import asdict, dataclass
 from evals.facts import NOISE, RANGE_KINDS, Fact, extract_facts, facts_by_sentence
 from evals.metrics import content_tokens
 
-__all__ = ["DEFAULT_COVERAGE", "REASONS", "Fact", "Verdict", "extract_facts", "is_known", "judge", "states"]
+__all__ = ["DEFAULT_COVERAGE", "DEFAULT_MIN_WORD_RECALL", "REASONS", "Fact", "Verdict", "extract_facts", "is_known"]
+__all__ += ["judge", "lead_facts", "states"]
 
 # Share of the lead facts an answer must state. A bank reviewer approves "Standard delivery takes 5–7 working
 # days" for a delivery question without the EEA times, but not an answer that leaves out most of what was asked.

@@ -2,8 +2,10 @@
 
 Only turns whose reviewers agreed on ``approve`` or ``correct`` are learned from; ``Turn.consensus_answer`` holds
 the answer to learn (the original when approved, the correction when corrected). Each example rebuilds the
-prompt the model saw — the same ``chatbot.prompt.build_messages`` as the chat, with the retrieved sources logged
-on the turn — so the adapter learns grounded answering with citations, not bare question → answer pairs.
+prompt the chat builds — the same ``chatbot.prompt.build_messages``, with the retrieved sources logged on the turn
+and, as the approved answer, the agreed answer of the most similar *other* reviewed question about the same
+article (what the few-shot store hands the chat) — so the adapter learns to reuse an approved answer that fits
+and to ground the rest in the passages, not bare question → answer pairs.
 """
 
 from __future__ import annotations
@@ -163,6 +165,35 @@ def to_source_objects(sources: Sequence[Mapping[str, Any]], keep: int) -> list[A
     ]
 
 
+def _words(text: str) -> frozenset[str]:
+    return frozenset(normalize_question(text).split())
+
+
+def approved_neighbours(turns: Sequence[ReviewedTurn]) -> dict[str, ReviewedTurn]:
+    """turn id -> the other turn about the same article whose question shares the most words with it (Jaccard;
+    ties go to the newer review). A turn alone with its article gets none: its prompt has no approved answer."""
+    by_article: dict[str, list[ReviewedTurn]] = {}
+    for turn in turns:
+        article = article_of(turn)
+        if article:
+            by_article.setdefault(article, []).append(turn)
+    chosen: dict[str, ReviewedTurn] = {}
+    for group in by_article.values():
+        for turn in group:
+            mine = _words(turn.question)
+            others = [t for t in group if t.turn_id != turn.turn_id]
+            if others:
+                chosen[turn.turn_id] = max(
+                    others,
+                    key=lambda t: (
+                        len(mine & _words(t.question)) / max(len(mine | _words(t.question)), 1),
+                        t.created_at,
+                        t.turn_id,
+                    ),
+                )
+    return chosen
+
+
 def build_dataset(
     turns: Iterable[ReviewedTurn],
     *,
@@ -194,6 +225,7 @@ def build_dataset(
     was_redacted = {t.turn_id: hit for t, hit in redacted}
     not_frozen = [t for t, _ in redacted if normalize_question(t.question) not in frozen]
     kept, duplicates = deduplicate(not_frozen)
+    neighbours = approved_neighbours(kept)
 
     train: list[SFTExample] = []
     validation: list[SFTExample] = []
@@ -204,7 +236,7 @@ def build_dataset(
                 turn.question,
                 to_source_objects(turn.sources, sources_needed(turn.answer, len(turn.sources), max_sources)),
                 [],
-                [],
+                [{"question": n.question, "answer": n.answer.strip()} for n in [neighbours.get(turn.turn_id)] if n],
                 count_tokens=count_tokens,
                 budget=prompt_budget,
             )
@@ -241,6 +273,7 @@ def build_dataset(
         "pii_redacted": sum(1 for e in train + validation if e.pii_redacted),
         "approve": sum(1 for e in train + validation if e.verdict == "approve"),
         "correct": sum(1 for e in train + validation if e.verdict == "correct"),
+        "with_approved_answer": sum(1 for t in kept if t.turn_id in neighbours),
         "train": len(train),
         "validation": len(validation),
     }

@@ -40,9 +40,11 @@ class LoraHyperparameters:
     target_modules: tuple[str, ...] = ("q_proj", "v_proj")
     top_layers: int | None = 10  # adapt only the last N decoder layers (None: all); backward stops below them
     # Data shaping (must match what the prompt builder is given at dataset time)
-    max_seq_length: int = 192  # prompt + answer tokens; longer answers are cut at the end
-    prompt_budget: int = 112  # token budget handed to build_messages for system + context + question
-    max_sources: int = 1  # retrieved passages kept in each training prompt
+    # The chat's prompt shape: its passages (chatbot.prompt.MAX_PASSAGES, each cut to MAX_PASSAGE_WORDS) and the
+    # approved answer; the budget only bites on unusually long questions.
+    max_seq_length: int = 512  # prompt + answer tokens; longer answers are cut at the end
+    prompt_budget: int = 400  # token budget handed to build_messages for system + context + question
+    max_sources: int = 3  # retrieved passages kept in each training prompt (= chatbot.prompt.MAX_PASSAGES)
     # Optimisation
     learning_rate: float = 2e-4
     weight_decay: float = 0.0

@@ -9,6 +9,7 @@ from typing import Any
 
 from chatbot.app import build_app
 from finetune.dataset import (
+    approved_neighbours,
     BuiltDataset,
     ReviewedTurn,
     article_of,
@@ -203,3 +204,20 @@ def test_a_question_too_long_for_the_prompt_budget_is_skipped_and_counted() -> N
     )
     assert [e.question for e in data.examples] == ["How do I activate my card?"]
     assert data.counts["too_long"] == 1
+
+
+def test_each_prompt_carries_the_approved_answer_of_the_closest_other_question_about_its_article() -> None:
+    card = [
+        turn(1, "how do I activate my new card", "Activate it in Cards > Activate [1]."),
+        turn(2, "activate my card please", "Open Cards > Activate [1]."),
+        turn(3, "where do I activate a new card in the app", "Cards > Activate, then follow the steps [1]."),
+    ]
+    lone = turn(4, "is my card frozen", "Check Cards > Freeze [1].", reviewer_article="freeze_card")
+    picked = approved_neighbours([*card, lone])
+    # Jaccard on normalised words: t1~t2 3/8, t1~t3 5/12, t2~t3 2/12
+    assert {k: v.turn_id for k, v in picked.items()} == {"t1": "t3", "t2": "t1", "t3": "t1"}
+    dataset = build([*card, lone])
+    prompts = {e.turn_id: e.messages[-2]["content"] for e in dataset.train + dataset.validation}
+    assert "Approved answer to a similar question:\nCards > Activate, then follow the steps [1].\n\n" in prompts["t1"]
+    assert "Approved answer" not in prompts["t4"]  # alone with its article
+    assert dataset.counts["with_approved_answer"] == 3

@@ -67,6 +67,7 @@ def judge_demo(answer: str, article_id: str, **kw: Any) -> Verdict:
         ("the 3-digit code, three wrong attempts", [("count", (3.0,))]),  # the same fact twice is listed once
         ("Often one of the two entries [1]. Use 3-D Secure on the 1st.", []),
         ("1. Open the app\n2. Tap Cards", []),
+        ("It is often pounds, not euros", []),
     ],
 )
 def test_extract_facts_normalises(text: str, expected: list[tuple[str, tuple[Any, ...]]]) -> None:

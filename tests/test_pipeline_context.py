@@ -101,7 +101,9 @@ def test_reload_picks_up_calibration_and_adapter(tmp_path: Path, database_url: s
         assert session.get(Turn, after.turn_id).adapter_version == "v7"  # type: ignore[union-attr]
 
 
-def test_few_shot_examples_are_selected_by_similarity(tmp_path: Path, sqlite_url: str, embedder: Any) -> None:
+def test_the_approved_answer_is_the_closest_reviewed_question_about_the_top_article(
+    tmp_path: Path, sqlite_url: str, embedder: Any
+) -> None:
     from chatbot.fewshot import FewShotExample
 
     seen: list[Sequence[Any]] = []
@@ -119,14 +121,17 @@ def test_few_shot_examples_are_selected_by_similarity(tmp_path: Path, sqlite_url
             FewShotExample("How long until my new card is delivered?", "5–7 working days [1]", "card_arrival", "t1"),
             FewShotExample("Where can I change my PIN?", "At any UK ATM [1]", "change_pin", "t2"),
             FewShotExample("Where can I change my PIN?", "At any UK ATM, free [1]", "change_pin", "t2"),  # update
+            # Closer in wording to the question below, but about another article than the top source: never shown.
+            FewShotExample("When will my card PIN arrive in the post?", "Your PIN is in the app [1]", "change_pin"),
         ]
     )
-    assert added == 2
-    assert app.fewshot.count() == 2
+    assert added == 3
+    assert app.fewshot.count() == 3
     app.pipeline.answer("When will my card arrive in the post?")
-    assert seen[0][1] == {"role": "user", "content": "Question: How long until my new card is delivered?"}
-    assert seen[0][2] == {"role": "assistant", "content": "5–7 working days [1]"}
+    assert [m["role"] for m in seen[0]] == ["system", "user"]
+    assert "\n\nApproved answer to a similar question:\n5–7 working days [1]\n\nQuestion: " in seen[0][1]["content"]
     assert rows(app)[0].meta["few_shot"] == ["card_arrival"]
+    assert rows(app)[0].meta["approved_answer"] == "5–7 working days [1]"
 
 
 # --- with the real retriever over part of the demo KB in a temporary Chroma ---------------------------------

@@ -18,12 +18,15 @@ SOURCES = [
 ]
 
 
-def test_exact_messages_with_examples_and_history() -> None:
+def test_exact_messages_with_an_approved_answer_and_history() -> None:
     messages = build_messages(
         "How do I activate it?",
         SOURCES,
         [{"role": "user", "content": "I got my card"}, {"role": "assistant", "content": "Great news!"}],
-        [{"question": "How do I turn on my card?", "answer": "Go to Cards > Activate [1]"}],
+        [
+            {"question": "How do I turn on my card?", "answer": "Go to Cards > Activate [1]"},
+            {"question": "second", "answer": "only the most similar example is shown"},
+        ],
         count_tokens=words,
         budget=1000,
     )
@@ -31,17 +34,17 @@ def test_exact_messages_with_examples_and_history() -> None:
         {
             "role": "system",
             "content": "You are the customer support assistant of a bank. Answer the customer's question using only "
-            "the context passages. Cite the passage you used like [1]. If the context does not answer the question, "
-            "say plainly that you don't know. Never ask for a full card number, PIN or password.",
+            "the context passages. If an approved answer to a similar question fits the question, give that answer. "
+            "Cite the passage you used like [1]. If the context does not answer the question, say plainly that you "
+            "don't know. Never ask for a full card number, PIN or password.",
         },
-        {"role": "user", "content": "Question: How do I turn on my card?"},
-        {"role": "assistant", "content": "Go to Cards > Activate [1]"},
         {"role": "user", "content": "I got my card"},
         {"role": "assistant", "content": "Great news!"},
         {
             "role": "user",
             "content": "Context:\n[1] Activating my new card\nOpen the app. Go to Cards > Activate.\n\n"
-            "[2] Changing my PIN\nUse any UK ATM.\n\nQuestion: How do I activate it?",
+            "[2] Changing my PIN\nUse any UK ATM.\n\nApproved answer to a similar question:\n"
+            "Go to Cards > Activate [1]\n\nQuestion: How do I activate it?",
         },
     ]
 
@@ -63,38 +66,40 @@ def test_passage_text_is_one_line_and_cut() -> None:
     assert passage_text("one two", None) == "one two"
 
 
-def test_oldest_history_goes_first_then_examples_then_passage_text() -> None:
+def test_oldest_history_goes_first_then_passage_text_then_the_approved_answer() -> None:
     history = [
         {"role": "user", "content": "first question here"},  # 3 words
         {"role": "assistant", "content": "first answer"},  # 2
         {"role": "user", "content": "second question"},  # 2
         {"role": "assistant", "content": "second answer"},  # 2
     ]
-    example = [{"question": "q one", "answer": "a one"}]  # "Question: q one" = 3 words, answer 2
+    example = [{"question": "q one", "answer": "a one"}]  # approved block: "Approved ... question:" + "a one" = 8 words
     system = words(SYSTEM_PROMPT) + MESSAGE_OVERHEAD
-    final = (
-        words(
-            "Context:\n[1] Activating my new card\nOpen the app. Go to Cards > Activate.\n\n"
-            "[2] Changing my PIN\nUse any UK ATM.\n\nQuestion: q?"
-        )
-        + MESSAGE_OVERHEAD
-    )
-    example_cost = 3 + 2 + 2 * MESSAGE_OVERHEAD
+    bare_question = "Context:\n[1] Activating my new card\nOpen the app. Go to Cards > Activate.\n\n"
+    bare_question += "[2] Changing my PIN\nUse any UK ATM.\n\nQuestion: q?"
+    final = words(bare_question) + 8 + MESSAGE_OVERHEAD
     newest_pair = 2 + 2 + 2 * MESSAGE_OVERHEAD
 
     full = build_messages("q?", SOURCES, history, example, count_tokens=words, budget=10_000)
-    assert len(full) == 2 + 2 + 4  # system, example pair, 4 history, question
+    assert len(full) == 1 + 4 + 1  # system, 4 history, question
+    assert "Approved answer to a similar question:\na one" in full[-1]["content"]
 
-    # Room for the example and the newest exchange only: the oldest exchange is dropped whole.
-    tight = build_messages(
-        "q?", SOURCES, history, example, count_tokens=words, budget=system + final + example_cost + newest_pair
-    )
-    assert [m["content"] for m in tight[1:-1]] == ["Question: q one", "a one", "second question", "second answer"]
+    # Room for the newest exchange only: the oldest exchange is dropped whole.
+    tight = build_messages("q?", SOURCES, history, example, count_tokens=words, budget=system + final + newest_pair)
+    assert [m["content"] for m in tight[1:-1]] == ["second question", "second answer"]
 
-    # No room beyond the question: no example, no history, the passages stay intact.
+    # No room beyond the question: no history, the passages and the approved answer stay intact.
     bare = build_messages("q?", SOURCES, history, example, count_tokens=words, budget=system + final)
     assert [m["role"] for m in bare] == ["system", "user"]
-    assert "Use any UK ATM." in bare[-1]["content"]
+    assert "Use any UK ATM." in bare[-1]["content"] and "a one" in bare[-1]["content"]
+
+    # Less room still: passage text is cut before the approved answer goes.
+    cut = build_messages("q?", SOURCES, [], example, count_tokens=words, budget=system + final - 2)
+    assert "a one" in cut[-1]["content"] and "UK ATM." not in cut[-1]["content"]
+    # Only the titles fit: the approved answer is dropped, the question stays.
+    titles = words("Context:\n[1] Activating my new card\n\n[2] Changing my PIN\n\nQuestion: q?")
+    no_approved = build_messages("q?", SOURCES, [], example, count_tokens=words, budget=system + titles + 4)
+    assert no_approved[-1]["content"] == "Context:\n[1] Activating my new card\n\n[2] Changing my PIN\n\nQuestion: q?"
 
 
 def test_passages_are_shortened_last_first_but_never_dropped() -> None:
