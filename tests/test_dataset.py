@@ -9,9 +9,9 @@ from typing import Any
 
 from chatbot.app import build_app
 from finetune.dataset import (
-    approved_neighbours,
     BuiltDataset,
     ReviewedTurn,
+    approved_neighbours,
     article_of,
     build_dataset,
     content_hash,
