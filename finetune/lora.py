@@ -5,9 +5,9 @@ the seed is fixed. With CUDA the base is loaded in 4-bit (QLoRA, bitsandbytes); 
 The adapter folder is written under a temporary name and renamed into place only when complete, so a crash
 never leaves a half-written adapter that looks finished.
 
-Defaults are sized for the nightly on 2 CPU cores (see docs/nightly.md, benchmarks/lora_training.py): short
-prompts (one source, ~112 tokens), LoRA on q/v of the top 10 of 30 layers only — gradients then stop at layer 20,
-so backward costs a third of a full pass — and a step cap.
+Defaults are sized for the nightly on 2 CPU cores (see docs/nightly.md, benchmarks/lora_training.py): the chat's
+own prompt shape (~330 tokens with the approved answer), LoRA on the top 10 of 30 layers only — gradients then
+stop at layer 20, so backward costs a third of a full pass — and a step cap.
 """
 
 from __future__ import annotations
@@ -33,11 +33,13 @@ IGNORE_INDEX = -100  # labels with this value add nothing to the loss (PyTorch c
 
 @dataclass
 class LoraHyperparameters:
-    # LoRA adapter
-    r: int = 8  # rank of the update matrices
-    alpha: int = 16  # scaling = alpha / r
+    # LoRA adapter. The recipe sweep (docs/nightly.md, benchmarks/recipe_sweep.py) found that five projections of
+    # the top 10 layers at rank 16 learn to reuse the prompt's approved answer in ~50 steps, while q/v alone at
+    # rank 8 still ignored it after 40.
+    r: int = 16  # rank of the update matrices
+    alpha: int = 32  # scaling = alpha / r
     dropout: float = 0.05
-    target_modules: tuple[str, ...] = ("q_proj", "v_proj")
+    target_modules: tuple[str, ...] = ("q_proj", "v_proj", "o_proj", "up_proj", "down_proj")
     top_layers: int | None = 10  # adapt only the last N decoder layers (None: all); backward stops below them
     # Data shaping (must match what the prompt builder is given at dataset time)
     # The chat's prompt shape: its passages (chatbot.prompt.MAX_PASSAGES, each cut to MAX_PASSAGE_WORDS) and the
@@ -46,14 +48,14 @@ class LoraHyperparameters:
     prompt_budget: int = 400  # token budget handed to build_messages for system + context + question
     max_sources: int = 3  # retrieved passages kept in each training prompt (= chatbot.prompt.MAX_PASSAGES)
     # Optimisation
-    learning_rate: float = 2e-4
+    learning_rate: float = 2e-3
     weight_decay: float = 0.0
     batch_size: int = 8
     gradient_accumulation: int = 1
     epochs: float = 1.0
-    # optimizer steps (transformers: this overrides epochs): 125 x batch 8 = one pass over 1,000 examples, ~9 min
-    # on 2 CPU cores (docs/nightly.md has the timing); larger datasets are sampled, not fully seen, each night
-    max_steps: int = 125
+    # optimizer steps (transformers: this overrides epochs): 80 x batch 8 = 640 examples a night at ~8 s a step on
+    # 2 CPU cores (docs/nightly.md has the timing); the sweep's loss was flat from step 40 on
+    max_steps: int = 80
     warmup_steps: int = 5
     lr_scheduler: str = "cosine"
     # Early stopping on validation loss

@@ -129,7 +129,7 @@ def test_the_approved_answer_is_the_closest_reviewed_question_about_the_top_arti
     assert app.fewshot.count() == 3
     app.pipeline.answer("When will my card arrive in the post?")
     assert [m["role"] for m in seen[0]] == ["system", "user"]
-    assert "\n\nApproved answer to a similar question:\n5–7 working days [1]\n\nQuestion: " in seen[0][1]["content"]
+    assert seen[0][1]["content"].endswith("?\n\nApproved answer to a similar question:\n5–7 working days [1]")
     assert rows(app)[0].meta["few_shot"] == ["card_arrival"]
     assert rows(app)[0].meta["approved_answer"] == "5–7 working days [1]"
 

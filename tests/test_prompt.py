@@ -43,8 +43,8 @@ def test_exact_messages_with_an_approved_answer_and_history() -> None:
         {
             "role": "user",
             "content": "Context:\n[1] Activating my new card\nOpen the app. Go to Cards > Activate.\n\n"
-            "[2] Changing my PIN\nUse any UK ATM.\n\nApproved answer to a similar question:\n"
-            "Go to Cards > Activate [1]\n\nQuestion: How do I activate it?",
+            "[2] Changing my PIN\nUse any UK ATM.\n\nQuestion: How do I activate it?\n\n"
+            "Approved answer to a similar question:\nGo to Cards > Activate [1]",
         },
     ]
 
