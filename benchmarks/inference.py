@@ -13,8 +13,10 @@ question and three KB articles, ``evals.engine_parity.demo_cases``), greedy, up 
                 "standalone llama.cpp" costs for the same tokens
   transformers  the fp32 reference path (``HFGenerator``)
 
-Reported per configuration: median (and min/max) time to first token, decode tokens/s after the first token, total
-seconds, new tokens; for ``served`` its ratios to standalone llama.cpp (target total ≤ 1.05) and to transformers.
+Every answer is exactly ``--new-tokens`` long (end-of-turn does not stop it) and every llama.cpp run starts with an
+empty KV cache (a new customer's prompt is read in full). Reported per configuration: median (and min/max) time
+to first piece, decode tokens/s after it, total seconds; for ``served`` its ratios to standalone llama.cpp (target
+total ≤ 1.05) and to transformers (which writes its answer in one piece: its first piece is the whole answer).
 """
 
 from __future__ import annotations
@@ -70,10 +72,13 @@ def timed(pieces: Callable[[], Iterator[Any]], count: Callable[[list[Any]], int]
     }
 
 
-def run(name: str, answer: Callable[[], dict[str, float]], runs: int) -> list[dict[str, float]]:
-    answer()  # untimed: first-use costs (prompt cache, allocations)
+def run(
+    name: str, answer: Callable[[], dict[str, float]], runs: int, fresh: Callable[[], None]
+) -> list[dict[str, float]]:
+    answer()  # untimed: first-use costs (allocations)
     samples = []
     for i in range(runs):
+        fresh()
         samples.append(answer())
         log(f"{name} run {i + 1}: {samples[-1]}")
     return samples
@@ -91,6 +96,10 @@ def worker(config: str, runs: int, new_tokens: int) -> dict[str, Any]:
     load_s = time.perf_counter() - started
     messages = demo_cases(generator.count_tokens, n=1)[0].messages
     result: dict[str, Any] = {"engine": getattr(generator, "backend", "?"), "load_s": round(load_s, 2)}
+    # Never stop early: every configuration decodes exactly new_tokens (-1 is no token id).
+    generator.stop_ids = {-1} if config != "transformers" else [-1]
+    llm = getattr(generator, "llm", None)
+    fresh = llm.reset if llm is not None else (lambda: None)  # an empty KV cache: the whole prompt is read
     if config in ("served", "transformers"):
         samples = run(
             config,
@@ -99,19 +108,20 @@ def worker(config: str, runs: int, new_tokens: int) -> dict[str, Any]:
                 lambda seen: len(next(p for p in seen if isinstance(p, Generation)).token_logprobs),
             ),
             runs,
+            fresh,
         )
     else:
-        llm, prompt = generator.llm, generator.encode(messages)  # the same file and the same prompt tokens
-        stops, rp = generator.stop_ids, settings.repetition_penalty
+        prompt = generator.encode(messages)  # the same file and the same prompt tokens
+        rp = settings.repetition_penalty
         result["gguf"] = str(generator.gguf_path)
 
         def plain() -> Iterator[int]:
             for n, token in enumerate(llm.generate(prompt, temp=0.0, repeat_penalty=rp, top_k=0, min_p=0.0)):
-                if token in stops or n >= new_tokens:
-                    return
                 yield token
+                if n + 1 >= new_tokens:
+                    return
 
-        samples = run(config, lambda: timed(plain, len), runs)
+        samples = run(config, lambda: timed(plain, len), runs, fresh)
         result["prompt_tokens"] = len(prompt)
     result.update(summarise(samples))
     result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)

@@ -54,7 +54,7 @@ class Settings(BaseSettings):
     gguf_quant: Literal["Q8_0", "Q4_0", "Q4_1", "Q5_K_M", "Q6_K", "F16", "F32"] = Field(
         "Q8_0", description="Weight type of the served GGUF (docs/inference.md: why Q8_0)"
     )
-    llm_threads: int | None = Field(None, ge=1, description="llama.cpp threads; default: llama.cpp's choice")
+    llm_threads: int | None = Field(None, ge=1, description="llama.cpp threads; default: every core")
     hf_offline: bool = Field(True, description="Set HF_HUB_OFFLINE=1 so nothing is fetched from a hub")
 
     # Generation

@@ -99,6 +99,29 @@ def answer_is_right(
     ).right
 
 
+def model_answer(
+    *,
+    answer: str,
+    answer_kind: str,
+    would_be_answer: str | None,
+    cited: Sequence[str],
+    source_ids: Sequence[str],
+) -> tuple[str, list[str]] | None:
+    """(text, cited article ids) of what the model wrote: the shown answer when it was the model's own, else the
+    withheld would-be answer with its markers read against the prompt's passages (``source_ids``, in prompt order);
+    None when the model wrote nothing (out of scope, refused). The confidence and the abstention threshold are about
+    this answer, so calibration and the reviewers' verdict judge it, not the passage or hand-off shown instead."""
+    if answer_kind == "generated":
+        return answer, list(cited)
+    if not would_be_answer:
+        return None
+    from chatbot.pipeline import attach_citations
+    from chatbot.protocols import Source
+
+    sources = [Source(article_id=article_id, title="", score=0.0) for article_id in source_ids]
+    return would_be_answer, attach_citations(would_be_answer, sources)[1]
+
+
 def thumbs(right: bool, behaviour: CustomerBehaviour, rng: random.Random) -> int | None:
     """+1, -1 or None (no click). Two draws always, so the stream stays aligned whatever the outcome."""
     clicks = rng.random() < behaviour.click_rate

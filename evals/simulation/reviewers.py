@@ -1,5 +1,9 @@
 """Simulated reviewers: judge a turn against its knowledge-base article; approve it or correct it.
 
+They judge the model's answer — the would-be answer when the customer got the article's passage or a hand-off
+instead — because that is what an approval vouches for (docs/evals.md: approve = the bot's answer, its would-be
+answer if withheld, was right) and what the abstention threshold is fitted on.
+
 Both reviewers apply the same rule; on a small, seeded share of turns the second one votes the other way, so the
 consensus code sees disputes (which the nightly job must then leave out). A correction is the article's gold
 answer with a citation marker, and the reviewer points it at the article (the review's ``article_id``, as the
@@ -39,8 +43,10 @@ def judge(
     article_id: str,
     gold_answer: str,
     threshold: float = DEFAULT_MATCH_THRESHOLD,
+    question: str = "",
 ) -> Judgement:
-    """What a careful reviewer with the article in front of them decides."""
+    """What a careful reviewer with the article and the customer's question in front of them decides about the
+    model's answer (``abstained``: the model wrote none)."""
     right = answer_is_right(
         answer=answer,
         cited=cited,
@@ -48,6 +54,7 @@ def judge(
         article_id=article_id,
         gold_answer=gold_answer,
         threshold=threshold,
+        question=question,
     )
     if right:
         return Judgement(APPROVE, None)
@@ -69,4 +76,6 @@ def second_opinion(
 
 
 def reviewer_rng(seed: int, round_no: int, turn_key: str) -> random.Random:
+    """``turn_key`` names the turn by when it was asked (its round and place in the batch), not by its random id,
+    so a run with the same seed draws the same disagreements."""
     return random.Random(f"reviewer:{seed}:{round_no}:{turn_key}")
