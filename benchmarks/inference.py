@@ -84,13 +84,14 @@ def run(
     return samples
 
 
-def worker(config: str, runs: int, new_tokens: int) -> dict[str, Any]:
+def worker(config: str, runs: int, new_tokens: int, quant: str | None) -> dict[str, Any]:
     from chatbot.generation import build_generator
     from chatbot.protocols import Generation
     from chatbot.settings import Settings
     from evals.engine_parity import demo_cases
 
-    settings = Settings(llm_engine="transformers" if config == "transformers" else "llama-cpp")
+    engine = "transformers" if config == "transformers" else "llama-cpp"
+    settings = Settings(llm_engine=engine, **({"gguf_quant": quant} if quant else {}))
     started = time.perf_counter()
     generator: Any = build_generator(settings)
     load_s = time.perf_counter() - started
@@ -161,12 +162,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--new-tokens", type=int, default=96)
     parser.add_argument("--configs", default=",".join(CONFIGS), help="subset of served,llamacpp,transformers")
+    parser.add_argument("--quant", help="GGUF weight type of the served file (default: settings.gguf_quant)")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds per configuration")
     parser.add_argument("--worker", choices=CONFIGS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     if args.worker:
-        print(json.dumps(worker(args.worker, args.runs, args.new_tokens)))
+        print(json.dumps(worker(args.worker, args.runs, args.new_tokens, args.quant)))
         return 0
     load_at_start = round(os.getloadavg()[0], 2)  # a busy machine slows everything: compare ratios, not seconds
     results = {config: run_config(config, args) for config in args.configs.split(",")}

@@ -61,7 +61,9 @@ class Settings(BaseSettings):
     max_new_tokens: int = Field(160, ge=1, le=2048)
     temperature: float = Field(0.0, ge=0.0, le=2.0, description="0 means greedy")
     top_p: float = Field(1.0, gt=0.0, le=1.0)
-    repetition_penalty: float = Field(1.1, ge=1.0, le=2.0)
+    repetition_penalty: float = Field(
+        1.0, ge=1.0, le=2.0, description="1 = off: a penalty on prompt tokens discourages reusing the approved answer"
+    )
     context_window: int = Field(2048, ge=256, description="Prompt + answer budget in tokens")
     max_concurrent_chats: int = Field(
         16, ge=1, le=256, description="Chats the web app runs at once; the engine answers them one at a time"
