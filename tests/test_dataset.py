@@ -218,6 +218,7 @@ def test_each_prompt_carries_the_approved_answer_of_the_closest_other_question_a
     assert {k: v.turn_id for k, v in picked.items()} == {"t1": "t3", "t2": "t1", "t3": "t1"}
     dataset = build([*card, lone])
     prompts = {e.turn_id: e.messages[-2]["content"] for e in dataset.train + dataset.validation}
-    assert prompts["t1"].endswith("\n\nApproved answer to a similar question:\nCards > Activate, then follow the steps [1].")
+    approved = "\n\nApproved answer to a similar question:\nCards > Activate, then follow the steps [1]."
+    assert prompts["t1"].endswith(approved)
     assert "Approved answer" not in prompts["t4"]  # alone with its article
     assert dataset.counts["with_approved_answer"] == 3

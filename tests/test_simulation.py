@@ -1,8 +1,10 @@
-"""Fast tests of the simulation's pure parts (split, thumbs noise, reviewer judgement, held-out summary, report)
-and of the review step against a real SQLite database. No LLM is loaded; the questions are made up here."""
+"""Fast tests of the simulation's pure parts (split, thumbs noise, reviewer judgement, shown-answer metrics and
+intervals, held-out summary, report), of the review step against a real SQLite database, and of whole runs with the
+fake LLM (the nightly job faked). No LLM is loaded; the questions are made up here."""
 
 from __future__ import annotations
 
+import math
 import random
 import uuid
 from pathlib import Path
@@ -12,8 +14,9 @@ import pytest
 
 from chatbot.errors import BankbotError
 from evals.simulation import customers, reviewers
+from evals.simulation.answer_metrics import Outcome, bootstrap_intervals, failure, shown_metrics
 from evals.simulation.heldout import AnswerRecord, low_confidence_split, summarise
-from evals.simulation.report import markdown, rows, verdicts, write_report
+from evals.simulation.report import markdown, metric_rows, timing_rows, verdicts, write_report
 from evals.simulation.split import (
     BadQuestions,
     LabelledQuestion,
@@ -162,44 +165,168 @@ def record(right: bool, confidence: float, score: float, cited_right: bool = Tru
     return AnswerRecord("q", "a", "ans", cited_right, score, right, confidence, False, score / 2, reason=reason)
 
 
-def test_answer_record_keeps_the_verdict_and_rouge() -> None:
-    import uuid
+DELIVERY_GOLD = "Standard delivery takes 5–7 working days."
+DELIVERY_QUESTION = LabelledQuestion("how long does my card take?", "card_delivery_estimate")
 
+
+def chat_answer(
+    text: str,
+    kind: str = "generated",
+    *,
+    would_be: str | None = None,
+    cited: list[str] | None = None,
+    top: str = "card_delivery_estimate",
+) -> Any:
     from chatbot.protocols import ChatAnswer, Source
+
+    ids = [top, *(a for a in ("card_delivery_estimate", "atm_support") if a != top)]
+    shown = kind in ("generated", "passage")
+    return ChatAnswer(
+        answer=text,
+        sources=[Source(article_id=a, title=a, score=0.8, text="") for a in ids],
+        confidence=0.4,
+        confidence_components={},
+        abstained=not shown,
+        turn_id=uuid.uuid4(),
+        conversation_id=uuid.uuid4(),
+        latency_ms=1.0,
+        would_be_answer=would_be,
+        cited=cited if cited is not None else [top] if shown else [],
+        answer_kind=kind,  # type: ignore[arg-type]
+    )
+
+
+def test_answer_record_keeps_the_verdict_and_rouge() -> None:
     from evals.simulation.heldout import answer_record
 
-    def chat(text: str, *, abstained: bool = False) -> ChatAnswer:
-        sources = [Source(article_id=a, title=a, score=0.8, text="") for a in ("card_delivery_estimate", "atm_support")]
-        return ChatAnswer(
-            answer=text,
-            sources=sources,
-            confidence=0.4,
-            confidence_components={},
-            abstained=abstained,
-            turn_id=uuid.uuid4(),
-            conversation_id=uuid.uuid4(),
-            latency_ms=1.0,
-            would_be_answer="5–7 working days [1]." if abstained else None,
-            cited=[] if abstained else ["card_delivery_estimate"],
-        )
-
-    question = LabelledQuestion("how long does my card take?", "card_delivery_estimate")
-    gold = "Standard delivery takes 5–7 working days."
-    kw: dict[str, Any] = {"article_id": "card_delivery_estimate", "gold": gold, "threshold": 0.5}
-    wrong = answer_record(question, chat("It takes 5-6 hours [1]."), **kw)
+    kw: dict[str, Any] = {"article_id": "card_delivery_estimate", "gold": DELIVERY_GOLD, "threshold": 0.5}
+    wrong = answer_record(DELIVERY_QUESTION, chat_answer("It takes 5-6 hours [1]."), **kw)
     assert (wrong.right, wrong.reason, wrong.contradictions, wrong.cited_right) == (
         False,
         "contradiction",
         ("duration: 5-6 hours",),
         True,
     )
+    assert (wrong.model_right, wrong.model_reason, wrong.failure, wrong.intent) == (
+        False,
+        "contradiction",
+        "wrong_fact",
+        "card_delivery_estimate",
+    )
     # ROUGE-L F: "it takes 5 6 hours 1" (6 tokens) vs "standard delivery takes 5 7 working days" (7): LCS "takes 5",
     # precision 2/6, recall 2/7 -> F = 4/13
     assert wrong.score == pytest.approx(4 / 13)
-    right = answer_record(question, chat("Standard delivery takes 5–7 working days [1]."), **kw)
+    right = answer_record(DELIVERY_QUESTION, chat_answer("Standard delivery takes 5–7 working days [1]."), **kw)
     assert (right.right, right.reason, right.facts_found) == (True, "right", ("duration: 5–7 working days",))
-    handed_off = answer_record(question, chat("Let me connect you.", abstained=True), **kw)
-    assert (handed_off.right, handed_off.reason, handed_off.cited_right) == (False, "abstained", False)
+    assert (right.model_right, right.failure, right.answer_kind, right.retrieved_top) == (
+        True,
+        "",
+        "generated",
+        "card_delivery_estimate",
+    )
+
+
+def test_answer_record_judges_the_model_answer_apart_from_what_was_shown() -> None:
+    from evals.simulation.heldout import answer_record
+
+    kw: dict[str, Any] = {"article_id": "card_delivery_estimate", "gold": DELIVERY_GOLD, "threshold": 0.5}
+    # The passage shown is right; the model's withheld answer was not (so the confidence was right to be low).
+    passage = "From our help article: Standard delivery takes 5–7 working days."
+    shown = answer_record(DELIVERY_QUESTION, chat_answer(passage, "passage", would_be="In 5-6 hours [1]."), **kw)
+    assert (shown.right, shown.failure, shown.model_right, shown.model_reason) == (True, "", False, "contradiction")
+    # A hand-off although retrieval ranked the article first, and the model's answer was right: over-abstention.
+    handoff = chat_answer("Let me connect you.", "handoff", would_be="It takes 5–7 working days [1].")
+    withheld = answer_record(DELIVERY_QUESTION, handoff, **kw)
+    assert (withheld.right, withheld.reason, withheld.cited_right) == (False, "abstained", False)
+    assert (withheld.failure, withheld.model_right, withheld.would_be_answer) == (
+        "over_abstention",
+        True,
+        "It takes 5–7 working days [1].",
+    )
+    # Out of scope: the model wrote nothing; retrieval had another article first.
+    missed = answer_record(DELIVERY_QUESTION, chat_answer("Let me connect you.", "handoff", top="atm_support"), **kw)
+    assert (missed.failure, missed.model_right, missed.model_reason) == ("retrieval_miss", False, "no_answer")
+    # Retrieval was right, the model cited its second passage first.
+    cited_wrong = answer_record(DELIVERY_QUESTION, chat_answer("5–7 working days [2].", cited=["atm_support"]), **kw)
+    assert (cited_wrong.reason, cited_wrong.failure) == ("wrong_article", "wrong_citation")
+
+
+def test_model_answer_reads_the_withheld_answers_markers() -> None:
+    kw: dict[str, Any] = {"cited": ["a"], "source_ids": ["a", "b"]}
+    assert customers.model_answer(answer="x [1]", answer_kind="generated", would_be_answer=None, **kw) == (
+        "x [1]",
+        ["a"],
+    )
+    assert customers.model_answer(answer="From the article", answer_kind="passage", would_be_answer="y [2]", **kw) == (
+        "y [2]",
+        ["b"],
+    )
+    assert (
+        customers.model_answer(answer="Let me connect you.", answer_kind="handoff", would_be_answer=None, **kw) is None
+    )
+
+
+# --- shown-answer metrics -----------------------------------------------------------------------------------------
+MIXED = [
+    Outcome(shown=True, right=True, generated=True),
+    Outcome(shown=True, right=True, generated=False),  # a right passage answer
+    Outcome(shown=True, right=False, generated=True),
+    Outcome(shown=False, right=False, generated=False),
+    Outcome(shown=False, right=False, generated=False),
+]
+
+
+def test_shown_metrics_exact_values() -> None:
+    assert shown_metrics(MIXED) == {
+        "answer_accuracy_shown": 2 / 3,
+        "coverage": 3 / 5,
+        "wrong_shown_rate": 1 / 5,
+        "generated_share": 2 / 3,
+    }
+    nothing_shown = shown_metrics(MIXED[3:])
+    assert (nothing_shown["coverage"], nothing_shown["wrong_shown_rate"]) == (0.0, 0.0)
+    assert math.isnan(nothing_shown["answer_accuracy_shown"]) and math.isnan(nothing_shown["generated_share"])
+    assert all(math.isnan(v) for v in shown_metrics([]).values())
+
+
+def test_bootstrap_intervals_exact_cases() -> None:
+    right = [Outcome(shown=True, right=True, generated=True)] * 4
+    assert bootstrap_intervals(right, seed=3) == {
+        "answer_accuracy_shown": {"low": 1.0, "high": 1.0},
+        "coverage": {"low": 1.0, "high": 1.0},
+        "wrong_shown_rate": {"low": 0.0, "high": 0.0},
+        "generated_share": {"low": 1.0, "high": 1.0},
+    }
+    # One right and one wrong shown answer: a resample of two is right in 0, 1 or 2 of them (p = 1/4, 1/2, 1/4),
+    # so 1000 resamples span [0, 1] for accuracy and wrong rate.
+    pair = [Outcome(True, True, True), Outcome(True, False, True)]
+    intervals = bootstrap_intervals(pair, seed=0)
+    assert intervals["answer_accuracy_shown"] == {"low": 0.0, "high": 1.0}
+    assert intervals["wrong_shown_rate"] == {"low": 0.0, "high": 1.0}
+    assert intervals["coverage"] == {"low": 1.0, "high": 1.0}
+    mixed = bootstrap_intervals(MIXED, seed=7)
+    assert mixed == bootstrap_intervals(MIXED, seed=7)  # seeded
+    for key, value in shown_metrics(MIXED).items():
+        assert mixed[key]["low"] <= value <= mixed[key]["high"]
+    # resamples where nothing is shown leave the per-shown rates undefined: no interval at all when never shown
+    never = bootstrap_intervals(MIXED[3:], seed=0)
+    assert math.isnan(never["answer_accuracy_shown"]["low"]) and never["coverage"] == {"low": 0.0, "high": 0.0}
+
+
+def test_failure_names_why_an_answer_failed() -> None:
+    def why(kind: str, right: bool, reason: str, retrieval_right: bool = True) -> str:
+        return failure(answer_kind=kind, right=right, reason=reason, retrieval_right=retrieval_right)
+
+    assert why("generated", True, "right") == ""
+    assert why("passage", True, "right") == ""
+    assert why("generated", False, "contradiction") == "wrong_fact"
+    assert why("passage", False, "missing_fact") == "wrong_fact"
+    assert why("generated", False, "wrong_article", retrieval_right=False) == "retrieval_miss"
+    assert why("generated", False, "wrong_article") == "wrong_citation"
+    assert why("generated", False, "no_citation") == "no_citation"
+    assert why("handoff", False, "abstained") == "over_abstention"
+    assert why("handoff", False, "wrong_article", retrieval_right=False) == "retrieval_miss"
+    assert why("refusal", False, "wrong_article", retrieval_right=False) == "refused"
 
 
 def test_summarise_exact_values() -> None:
@@ -232,11 +359,51 @@ def test_summarise_exact_values() -> None:
     assert m["ece"] == pytest.approx(0.25 * 0.2 + 0.5 * 0.25 + 0.25 * 0.1)
 
 
+def kind_record(kind: str, right: bool, model_right: bool, confidence: float, failure_name: str) -> AnswerRecord:
+    shown = kind in ("generated", "passage")
+    return AnswerRecord(
+        "q", "a", "ans", shown, 0.5, right, confidence, not shown, 0.5,
+        answer_kind=kind, model_right=model_right, failure=failure_name, retrieved_top="a",
+    )  # fmt: skip
+
+
+def test_summarise_shown_answers_kinds_and_failures() -> None:
+    answers = [
+        kind_record("generated", True, True, 0.9, ""),
+        kind_record("passage", True, False, 0.3, ""),
+        kind_record("generated", False, False, 0.6, "wrong_fact"),
+        kind_record("handoff", False, True, 0.2, "over_abstention"),
+    ]
+    m = summarise({"accuracy_at_1": 0.5, "n": 4}, answers, seed=1)
+    assert (m["answer_accuracy_shown"], m["coverage"], m["wrong_shown_rate"], m["generated_share"]) == (
+        2 / 3,
+        3 / 4,
+        1 / 4,
+        2 / 3,
+    )
+    assert m["intervals"] == bootstrap_intervals(
+        [
+            Outcome(True, True, True),
+            Outcome(True, True, False),
+            Outcome(True, False, True),
+            Outcome(False, False, False),
+        ],
+        seed=1,
+    )
+    assert (m["answer_accuracy"], m["model_answer_accuracy"], m["withheld_right_rate"]) == (0.5, 0.5, 0.25)
+    assert m["answered_retrieval_at_1"] == 1.0
+    assert m["answer_kinds"] == {"generated": 2, "passage": 1, "handoff": 1, "refusal": 0}
+    assert m["failures"]["wrong_fact"] == 1 and m["failures"]["over_abstention"] == 1
+    # AUROC of the confidence against the model's answer: right {0.9, 0.2} vs wrong {0.3, 0.6}: 0.9 beats both,
+    # 0.2 neither -> 2/4
+    assert m["auroc"] == pytest.approx(0.5)
+
+
 def test_merge_rescores_answer_metrics_from_the_stored_rounds(tmp_path: Path) -> None:
     import json
     from dataclasses import asdict
 
-    from evals.simulation.report import rescore_run
+    from evals.simulation.merge import rescore_run
 
     answers = [record(True, 0.9, 0.6), record(False, 0.2, 0.2, False)]
     (tmp_path / "rounds").mkdir()
@@ -262,53 +429,121 @@ def test_merge_rescores_answer_metrics_from_the_stored_rounds(tmp_path: Path) ->
 
 
 # --- report --------------------------------------------------------------------------------------------------------
-def held(retrieval: float, rouge: float) -> dict:
+SHOWN_KEYS = ("answer_accuracy_shown", "coverage", "wrong_shown_rate", "generated_share")
+
+
+def held(shown: tuple[float, float, float, float], retrieval: float, auroc: float, ece: float) -> dict:
+    """Held-out metrics as summarise writes them; each shown rate's interval is the rate ± 0.01."""
+    values = dict(zip(SHOWN_KEYS, shown, strict=True))
     return {
+        **values,
+        "answer_accuracy": shown[0] * shown[1],
         "retrieval_accuracy_at_1": retrieval,
-        "rouge_l": rouge,
-        "citation_accuracy": 0.5,
+        "auroc": auroc,
+        "ece": ece,
+        "rouge_l": 0.3,
+        "intervals": {k: {"low": v - 0.01, "high": v + 0.01} for k, v in values.items()},
+        "failures": {"wrong_fact": 3},
         "confidence_bins": [{"lower": 0.0, "upper": 0.2, "count": 1, "confidence": 0.1, "accuracy": 0.0}],
     }
 
 
 def fake_results() -> dict:
-    def arm(r1: float, r2: float) -> dict:
+    def arm(last: dict) -> dict:
         return {
             "rounds": [
                 {
                     "round": 1,
-                    "heldout": held(r1, 0.3),
-                    "reviews": {"turns_reviewed": 4, "corrected": 3},
+                    "heldout": held((0.9, 0.7, 0.07, 0.6), 0.7, 0.8, 0.1),
+                    "reviews": {"turns_reviewed": 200, "corrected": 150},
                     "nightly": {"decision": "promoted"},
+                    "reviewed_total": 200,
+                    "timing": {"customers_s": 400.0, "reviews_s": 2.0, "nightly_s": 300.0, "heldout_s": 450.0},
                 },
-                {"round": 2, "heldout": held(r2, 0.35), "reviews": {}, "nightly": {}},
+                {
+                    "round": 2,
+                    "heldout": last,
+                    "reviews": {"turns_reviewed": 200, "corrected": 100},
+                    "nightly": {"decision": "rejected"},
+                    "reviewed_total": 400,
+                    "heldout_reused_from_round": 1,
+                    "timing": {"customers_s": 410.0, "reviews_s": 3.0, "nightly_s": 310.0, "heldout_s": 0.4},
+                },
             ]
         }
 
     return {
-        "config": {"questions": "q.csv"},
-        "round0": held(0.5, 0.2),
-        "arms": {"confidence": arm(0.6, 0.7), "random": arm(0.55, 0.65)},
+        "config": {"questions": "q.csv", "seed": 1},
+        "round0": held((0.5, 0.5, 0.25, 0.4), 0.6, 0.7, 0.2),
+        "arms": {
+            "confidence": arm(held((0.96, 0.85, 0.034, 0.9), 0.8, 0.9, 0.05)),
+            "random": arm(held((0.9, 0.8, 0.08, 0.85), 0.75, 0.8, 0.1)),
+        },
+        "timing": {"total_s": 3000.0, "round0_heldout_s": 440.0},
     }
 
 
-def test_report_verdicts_rows_and_files(tmp_path: Path) -> None:
+def test_metric_rows_are_the_rounds_by_metrics_table() -> None:
+    rows = metric_rows(fake_results(), "confidence")
+    assert [r["round"] for r in rows] == [0, 1, 2]
+    assert [r["reviewed_total"] for r in rows] == [0, 200, 400]
+    assert {k: v for k, v in rows[0].items() if k != "intervals"} == {
+        "round": 0,
+        "answer_accuracy_shown": 0.5,
+        "coverage": 0.5,
+        "wrong_shown_rate": 0.25,
+        "generated_share": 0.4,
+        "retrieval_accuracy_at_1": 0.6,
+        "auroc": 0.7,
+        "ece": 0.2,
+        "reviewed_total": 0,
+    }
+    assert rows[2]["intervals"]["coverage"] == {"low": 0.85 - 0.01, "high": 0.85 + 0.01}
+
+
+def test_verdicts_goals_and_arms(tmp_path: Path) -> None:
     results = fake_results()
     v = verdicts(results)
-    assert v["confidence"]["retrieval_accuracy_at_1"] == {"round0": 0.5, "last": 0.7, "rose": True}
-    assert v["random"]["rouge_l"]["rose"] is True
-    assert v["confidence_at_least_random"] is True
-    table = rows(results, "confidence")
-    assert [r[0] for r in table] == ["0", "1", "2"]
-    assert table[1][1:3] == ["0.600", "0.300"] and table[1][-3:] == ["4", "3", "promoted"]
-    results["arms"]["random"]["rounds"][-1]["heldout"] = held(0.95, 0.2)
-    assert verdicts(results)["random"]["rouge_l"]["rose"] is False
-    assert verdicts(results)["confidence_at_least_random"] is False
-    assert "did NOT rise" in markdown(results) and "WORSE than" in markdown(results)
+    assert v["confidence"]["coverage"] == {
+        "round0": 0.5,
+        "last": 0.85,
+        "change": pytest.approx(0.35),
+        "goal": ">= 0.80",
+        "met": True,
+    }
+    assert v["confidence"]["ece"]["goal"] is None and v["confidence"]["ece"]["met"] is None
+    assert v["confidence"]["all_goals_met"] is True
+    assert (v["random"]["answer_accuracy_shown"]["met"], v["random"]["wrong_shown_rate"]["met"]) == (False, False)
+    assert v["random"]["all_goals_met"] is False
+    # confidence: 0.96 x 0.85 = 0.816 of the questions right, 0.034 wrong; random: 0.72 right, 0.08 wrong
+    assert (v["confidence_vs_random"], v["confidence_at_least_random"]) == ("at least as good", True)
+    results["arms"]["random"]["rounds"][-1]["heldout"] = held((0.99, 0.9, 0.009, 0.9), 0.8, 0.9, 0.05)
+    assert verdicts(results)["confidence_vs_random"] == "worse"
+    results["arms"]["random"]["rounds"][-1]["heldout"] = held((0.9, 0.95, 0.095, 0.9), 0.8, 0.9, 0.05)
+    assert verdicts(results)["confidence_vs_random"] == "mixed"  # more right answers, but more wrong ones too
+
+
+def test_report_tables_timing_and_files(tmp_path: Path) -> None:
+    import json
+
+    results = fake_results()
+    assert timing_rows(results)[:3] == [
+        ["confidence", "1", "400", "2", "300", "450", "1152"],
+        ["confidence", "2", "410", "3", "310", "0", "723"],
+        ["confidence", "all", "810", "5", "610", "450", "1875"],
+    ]
+    text = markdown(results)
+    assert "| 2 | 0.960 [0.950, 0.970] | 0.850 [0.840, 0.860] |" in text
+    assert "rejected (held-out as round 1)" in text
+    assert "| right / shown | >= 0.95 | 0.500 | 0.960 ✓ | 0.900 ✗ |" in text
+    assert "**at least as good**" in text and "Round 0 (held-out, once for all arms): 440 s." in text
     report = write_report(tmp_path, results)
     assert report.read_text().startswith("# Feedback-loop simulation")
     for name in ("summary.json", "metrics.png", "confidence_bins.png"):
         assert (tmp_path / name).stat().st_size > 0
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["metrics"]["random"][0]["answer_accuracy_shown"] == 0.5
+    assert summary["verdicts"]["confidence"]["all_goals_met"] is True
 
 
 # --- the review step on a real database ---------------------------------------------------------------------------
@@ -316,7 +551,8 @@ def test_confidence_arm_reviews_top_of_queue_and_corrections_cite_the_article(tm
     from chatbot.app import build_app
     from chatbot.db import crud
     from chatbot.db.models import Turn, TurnCreate
-    from evals.simulation.loop import SimulationConfig, create_reviewers, pick_turns, review_turns
+    from evals.simulation.loop import SimulationConfig
+    from evals.simulation.steps import create_reviewers, pick_turns, review_turns
 
     app = build_app(make_settings(tmp_path))
     app.upgrade_database()
@@ -333,7 +569,13 @@ def test_confidence_arm_reviews_top_of_queue_and_corrections_cite_the_article(tm
                     answer=answer,
                     confidence=conf,
                     sources=[{"id": "x", "score": 0.7, "text": "t"}],
-                    meta={"sim_intent": "top_up", "cited": ["top_up"] if i != 1 else ["x"]},
+                    meta={
+                        "sim_intent": "top_up",
+                        "sim_round": 1,
+                        "sim_index": i,
+                        "cited": ["top_up"] if i != 1 else ["x"],
+                        "answer_kind": "generated",
+                    },
                 ),
             )
             ids.append(turn.id)
@@ -341,8 +583,8 @@ def test_confidence_arm_reviews_top_of_queue_and_corrections_cite_the_article(tm
     reviewer_ids = create_reviewers(app)
     chosen = pick_turns(app, "confidence", reviewer_id=reviewer_ids[0], budget=2, rng=random.Random(0))
     assert chosen == [ids[0], ids[1]]  # thumbs-down first, then the least confident
-    config = SimulationConfig(questions=Path("q.csv"), out=tmp_path, disagreement_rate=0.0)
-    counts = review_turns(app, chosen, reviewer_ids=reviewer_ids, round_no=1, config=config, gold=gold)
+    kw: dict[str, Any] = {"round_no": 1, "seed": 1, "disagreement_rate": 0.0, "gold": gold, "threshold": 0.5}
+    counts = review_turns(app, chosen, reviewer_ids=reviewer_ids, **kw)
     assert counts == {"turns_reviewed": 2, "approved": 1, "corrected": 1, "disputed": 0, "agreed": 2}
     with app.session() as session:
         approved, corrected = session.get(Turn, ids[0]), session.get(Turn, ids[1])
@@ -357,6 +599,157 @@ def test_confidence_arm_reviews_top_of_queue_and_corrections_cite_the_article(tm
     assert uuid.UUID(str(ids[2]))
 
 
+def test_reviewers_vote_on_the_model_answer_with_the_question() -> None:
+    from types import SimpleNamespace
+
+    from evals.simulation.steps import model_vote
+
+    gold = "Standard delivery takes 5–7 working days."
+    sources = [{"id": "card_delivery_estimate"}, {"id": "atm_support"}]
+
+    def turn(answer: str, kind: str, would_be: str | None, question: str = "how long?") -> Any:
+        meta = {"answer_kind": kind, "cited": ["card_delivery_estimate"] if kind != "handoff" else []}
+        return SimpleNamespace(
+            id=uuid.uuid4(), question=question, answer=answer, would_be_answer=would_be, meta=meta, sources=sources
+        )
+
+    kw: dict[str, Any] = {"article_id": "card_delivery_estimate", "gold_answer": gold, "threshold": 0.5}
+    # the customer got the passage; the model's withheld answer was right: approve (= the bot's answer was right)
+    assert model_vote(turn("From the article…", "passage", "5–7 working days [1]."), **kw).verdict == "approve"
+    # the passage may have been fine, but the model's answer was wrong: correct it
+    assert model_vote(turn("Standard delivery takes 5–7 working days.", "passage", "2 hours [1]."), **kw).verdict == (
+        "correct"
+    )
+    # nothing written (out of scope): correct, with the gold answer citing the article
+    vote = model_vote(turn("Let me connect you.", "handoff", None), **kw)
+    assert vote == reviewers.Judgement("correct", gold + " [1]")
+    # a fact the customer stated is not a made-up fact
+    answer = "Within 5–7 working days, and yes, the £4.99 fee applies [1]."
+    assert model_vote(turn(answer, "generated", None), **kw).verdict == "correct"
+    assert model_vote(turn(answer, "generated", None, question="Is the fee £4.99?"), **kw).verdict == "approve"
+
+
+SMALL_KB = ("activate_my_card", "card_delivery_estimate", "lost_or_stolen_card", "top_up_failed", "exchange_rate")
+
+
+def small_kb(monkeypatch: pytest.MonkeyPatch, questions: Path) -> None:
+    """Five demo articles (ingesting all eighty takes a minute per arm here) and three questions for each, made up
+    from their titles."""
+    import csv
+
+    from retrieval.ingest import ingest
+    from retrieval.kb import load_articles
+
+    articles = [a for a in load_articles() if a.id in SMALL_KB]
+    assert len(articles) == len(SMALL_KB)
+    with questions.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "category"])
+        for article in articles:
+            topic = article.title.lower()
+            for template in ("{t}?", "can you help me with {t}", "I have a question about {t}"):
+                writer.writerow([template.format(t=topic), article.intent])
+    paths = [a.path for a in articles]
+    monkeypatch.setattr(
+        "evals.simulation.adapters.ingest_demo_kb",
+        lambda app: ingest(app.settings, app.vector_store, paths, progress=False),
+    )
+
+
+def fake_nights(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The nightly job faked: the confidence arm's nights promote (what is served changes), the random arm's are
+    rejected. Returns the list of held-out evaluations, by arm folder ("start" before any arm's night)."""
+    from collections import Counter
+
+    from evals.simulation import loop
+
+    nights: Counter[str] = Counter()
+    evaluated: list[str] = []
+
+    def arm_of(app: Any) -> str:
+        return str(app.settings.data_dir.parent.name)
+
+    def night(app: Any, **options: Any) -> dict[str, Any]:
+        nights[arm_of(app)] += 1
+        return {"decision": "promoted" if arm_of(app) == "confidence" else "rejected"}
+
+    real_evaluate = loop.evaluate
+
+    def evaluate(app: Any, plan: Any, config: Any) -> Any:
+        evaluated.append(f"{arm_of(app)}:{nights[arm_of(app)]}")
+        return real_evaluate(app, plan, config)
+
+    monkeypatch.setattr("evals.simulation.adapters.run_nightly_job", night)
+    monkeypatch.setattr(loop, "served_state", lambda app: nights[arm_of(app)] if arm_of(app) == "confidence" else 0)
+    monkeypatch.setattr(loop, "evaluate", evaluate)
+    return evaluated
+
+
+def logged_turns(out: Path, arm: str) -> list[tuple[Any, ...]]:
+    from sqlmodel import Session, create_engine, select
+
+    from chatbot.db.models import Feedback, Turn
+
+    engine = create_engine(f"sqlite:///{out / arm / 'data' / 'bankbot.db'}")
+    with Session(engine) as session:
+        ratings = {f.turn_id: f.rating for f in session.exec(select(Feedback)).all()}
+        rows = [
+            (t.meta["sim_round"], t.meta["sim_index"], t.question, t.answer, ratings.get(t.id), t.review_status)
+            for t in session.exec(select(Turn)).all()
+        ]
+    engine.dispose()
+    return sorted(rows, key=lambda r: (r[0], r[1]))
+
+
+def test_both_arms_see_the_same_customers_and_a_seed_reproduces_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from evals.simulation.loop import SimulationConfig, run_simulation
+    from evals.simulation.report import METRICS
+
+    evaluated = fake_nights(monkeypatch)
+    questions = tmp_path / "questions.csv"
+    small_kb(monkeypatch, questions)  # 15 questions: 5 held out, 10 in the pool
+    sizes: dict[str, Any] = {"rounds": 2, "per_round": 5, "review_budget": 3, "answer_subset": 5, "heldout_limit": 5}
+
+    def run(name: str) -> dict[str, Any]:
+        config = SimulationConfig(questions=questions, out=tmp_path / name, max_new_tokens=40, seed=5, **sizes)
+        run_simulation(config, make_settings(tmp_path / name), progress=lambda line: None)
+        return dict(json.loads((tmp_path / name / "summary.json").read_text()))
+
+    first = run("one")
+    # Round 0 once for both arms; the random arm's rejected nights left the served bundle as it was, so its
+    # rounds reuse the answers of round 0; the confidence arm's promoted nights were evaluated.
+    assert evaluated == ["confidence:0", "confidence:1", "confidence:2"]
+    assert [e.get("heldout_reused_from_round") for e in first["arms"]["random"]["rounds"]] == [0, 0]
+    assert all("heldout_reused_from_round" not in e for e in first["arms"]["confidence"]["rounds"])
+    assert first["metrics"]["random"][2]["coverage"] == first["metrics"]["random"][0]["coverage"]
+    for arm in ("confidence", "random"):
+        rows = first["metrics"][arm]
+        assert [r["round"] for r in rows] == [0, 1, 2] and [r["reviewed_total"] for r in rows] == [0, 3, 6]
+        assert set(rows[0]) == {"round", "intervals", *(key for key, _ in METRICS)}
+        answers = json.loads((tmp_path / "one" / "rounds" / f"{arm}-round-2.json").read_text())["answers"]
+        assert len(answers) == 5 and all(a["answer_kind"] in ("generated", "passage", "handoff") for a in answers)
+        assert all((a["failure"] == "") == (a["right"] and a["answer_kind"] != "handoff") for a in answers)
+    shared = [
+        e["customers"]["shared_with_first_arm"]
+        for arm in ("confidence", "random")
+        for e in first["arms"][arm]["rounds"]
+    ]
+    assert shared == [False, False, True, False]  # the random arm logged round 1's answers instead of generating them
+    # The same customers asked the same questions, got the same answers and clicked the same thumbs in both arms.
+    confidence, random_arm = logged_turns(tmp_path / "one", "confidence"), logged_turns(tmp_path / "one", "random")
+    assert [r[:5] for r in confidence] == [r[:5] for r in random_arm] and len(confidence) == 10
+
+    evaluated.clear()
+    second = run("two")
+    assert second["metrics"] == first["metrics"]
+    assert logged_turns(tmp_path / "two", "random") == random_arm  # the random arm reviewed the very same turns
+    assert sum(r[5] in ("agreed", "disputed") for r in random_arm) == 6
+
+
 def test_cli_rejects_a_missing_file_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from chatbot.cli import main
 
@@ -366,24 +759,29 @@ def test_cli_rejects_a_missing_file_in_one_line(tmp_path: Path, capsys: pytest.C
 
 
 def test_merge_results_joins_arms_of_comparable_runs() -> None:
-    from evals.simulation.report import merge_results
+    from evals.simulation.merge import merge_results
 
     both = fake_results()
     one = {
         **both,
         "config": {"questions": "q.csv", "seed": 1},
         "arms": {"confidence": both["arms"]["confidence"]},
-        "timing": {"total_s": 10.0},
+        "timing": {"total_s": 10.0, "round0_heldout_s": 4.0, "arm_setup_s": {"confidence": 1.0}},
     }
     two = {
         **both,
         "config": {"questions": "q.csv", "seed": 1},
         "arms": {"random": both["arms"]["random"]},
-        "timing": {"total_s": 12.0},
+        "timing": {"total_s": 12.0, "round0_heldout_s": 5.0, "arm_setup_s": {"random": 2.0}},
     }
     merged = merge_results([one, two])
     assert list(merged["arms"]) == ["confidence", "random"]
-    assert merged["timing"] == {"total_s": 12.0, "per_run_s": [10.0, 12.0]}
+    assert merged["timing"] == {
+        "total_s": 12.0,
+        "per_run_s": [10.0, 12.0],
+        "arm_setup_s": {"confidence": 1.0, "random": 2.0},
+        "round0_heldout_s": 4.0,
+    }
     assert verdicts(merged)["confidence_at_least_random"] is True
     with pytest.raises(ValueError, match="differ in seed"):
         merge_results([one, {**two, "config": {"questions": "q.csv", "seed": 2}}])
@@ -401,3 +799,33 @@ def test_cli_nightly_option_needs_key_value(tmp_path: Path, capsys: pytest.Captu
     assert main(argv) == 2
     assert "expected KEY=VALUE" in capsys.readouterr().err
     assert [_value(v) for v in ("3", "0.5", "true", "x")] == [3, 0.5, True, "x"]
+
+
+def test_cli_quick_and_default_configurations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from chatbot.cli import main
+    from evals.simulation import loop
+
+    seen: list[Any] = []
+
+    def capture(config: Any, base: Any) -> dict[str, Any]:
+        seen.append(config)
+        return {"timing": {"total_s": 60.0}}
+
+    monkeypatch.setattr(loop, "run_simulation", capture)
+    questions = tmp_path / "q.csv"
+    questions.write_text("text,category\na,b\n", encoding="utf-8")
+    assert main(["simulate", "--questions", str(questions), "--out", str(tmp_path / "d"), "--seed", "3"]) == 0
+    argv = ["simulate", "--questions", str(questions), "--out", str(tmp_path / "q"), "--quick", "--nightly", "r=8"]
+    assert main(argv) == 0
+    full, quick = seen
+    assert (full.rounds, full.per_round, full.review_budget, full.answer_subset, full.seed) == (4, 300, 200, 308, 3)
+    # the LoRA prompt shape is the product's (finetune/lora.py); the simulation sets only the length of a night
+    assert full.nightly == {
+        "force": True,
+        "max_steps": loop.NIGHTLY_MAX_STEPS,
+        "learning_rate": loop.NIGHTLY_LEARNING_RATE,
+        "gate_questions": 10,
+        "gate_corrections": 10,
+    }
+    assert (quick.rounds, quick.per_round, quick.review_budget, quick.answer_subset) == (1, 8, 6, 6)
+    assert quick.nightly["max_steps"] == 3 and quick.nightly["r"] == 8 and "prompt_budget" not in quick.nightly

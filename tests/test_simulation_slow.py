@@ -41,15 +41,21 @@ def test_quick_simulation_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
     summary = json.loads((out / "summary.json").read_text())
     assert set(summary["arms"]) == {"confidence", "random"}
-    for metric in ("retrieval_accuracy_at_1", "rouge_l", "citation_accuracy", "ece"):
+    for metric in ("retrieval_accuracy_at_1", "coverage", "wrong_shown_rate", "rouge_l", "ece"):
         assert math.isfinite(summary["round0"][metric])
     for arm in ("confidence", "random"):
         (entry,) = summary["arms"][arm]["rounds"]
         assert entry["customers"]["asked"] == summary["config"]["per_round"]
+        assert entry["customers"]["shared_with_first_arm"] is (arm == "random")  # round 1 is asked once
         assert entry["reviews"]["turns_reviewed"] == summary["config"]["review_budget"]
         assert entry["nightly"]["decision"] in {"promoted", "rejected"}
-        assert (out / "rounds" / f"{arm}-round-1.json").is_file()
-    assert (out / "report.md").read_text().count("| 1 |") == 2
+        assert set(entry["timing"]) == {"customers_s", "reviews_s", "nightly_s", "heldout_s"}
+        rows = summary["metrics"][arm]
+        assert [r["round"] for r in rows] == [0, 1]
+        assert rows[1]["reviewed_total"] == summary["config"]["review_budget"]
+        answers = json.loads((out / "rounds" / f"{arm}-round-1.json").read_text())["answers"]
+        assert {a["answer_kind"] for a in answers} <= {"generated", "passage", "handoff", "refusal"}
+    assert (out / "report.md").read_text().startswith("# Feedback-loop simulation")
     assert (out / "metrics.png").stat().st_size > 0
 
     # Held-out questions are never logged: the only turns are the customers' questions.

@@ -18,8 +18,6 @@ QUICK: dict[str, Any] = {
 # Train even on the handful of reviews of a quick round, for a few steps, and gate on a few questions.
 QUICK_NIGHTLY: dict[str, Any] = {
     "force": True,
-    "prompt_budget": 256,  # see loop.DEFAULT_NIGHTLY
-    "max_seq_length": 352,
     "max_steps": 3,
     "eval_steps": 3,
     "gate_questions": 4,
@@ -70,7 +68,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--torch-threads",
         type=int,
         default=0,
-        help="torch CPU threads (0: torch's default); 1 is much faster on a machine shared with other jobs",
+        help="torch CPU threads for the nightly LoRA (0: torch's default); llama.cpp's are BANKBOT_LLM_THREADS",
     )
 
 
@@ -128,7 +126,8 @@ def merge(runs: list[Path], out: Path) -> int:
     import json
 
     from chatbot.errors import BankbotError
-    from evals.simulation.report import merge_results, rescore_run, write_report
+    from evals.simulation.merge import merge_results, rescore_run
+    from evals.simulation.report import write_report
 
     summaries = []
     for run_dir in runs:

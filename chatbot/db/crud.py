@@ -136,7 +136,9 @@ def add_review(*, session: Session, review_create: ReviewCreate, required: int) 
     votes = [
         ReviewVote(r.verdict, r.corrected_answer, r.article_id) for r in turn_reviews(session=session, turn_id=turn.id)
     ]
-    result = consensus(votes, required=required, original_answer=turn.answer)
+    # Reviewers judge the model's own answer: when the customer got a passage or a hand-off instead, approving
+    # means the withheld answer was right, and that is the text to learn from.
+    result = consensus(votes, required=required, original_answer=turn.would_be_answer or turn.answer)
     turn.review_status = result.status
     turn.consensus_verdict = result.verdict
     turn.consensus_answer = result.answer

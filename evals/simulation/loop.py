@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from chatbot.settings import Settings
-from evals.simulation import customers, reviewers
+from evals.simulation import customers, steps
 from evals.simulation.report import write_report, write_round
 from evals.simulation.split import (
     LabelledQuestion,
@@ -28,20 +28,16 @@ from evals.simulation.split import (
 
 log = logging.getLogger(__name__)
 ARMS = ("confidence", "random")
-REVIEWER_NAMES = ("sim-reviewer-a", "sim-reviewer-b")
-# The nightly job as the simulation runs it: every night trains (a round's reviews are fewer than
-# min_new_examples), a short LoRA run, and a gate of 10 frozen + 10 corrected questions per model. The LoRA
-# prompt budget is raised from 160 tokens: with it, one long Banking77 question (~40 tokens) plus a passage
-# title overflows and build_dataset fails the whole night (measured: round 1 of the first Banking77 run).
+# The LoRA run of each simulated night, set here so the lead can tune them for the simulation alone; the rest of the
+# recipe (rank, target modules, top layers, prompt shape) is finetune/lora.py's defaults, the product's.
+NIGHTLY_MAX_STEPS = 50
+NIGHTLY_LEARNING_RATE = 2e-3
+# Every night trains (``force``: min_new_examples is a production guard against tiny nights) and the gate re-asks
+# 10 frozen and 10 of the newest corrected questions with both models (each costs a generation per model).
 DEFAULT_NIGHTLY: dict[str, Any] = {
     "force": True,
-    "prompt_budget": 256,
-    "max_seq_length": 352,
-    "max_steps": 12,
-    # 12 steps at the product's 2e-4 (sized for 100 steps) left the adapter where it started: the gate measured a
-    # gain of exactly 0 (first Banking77 run); a shorter run needs a larger step.
-    "learning_rate": 1e-3,
-    "eval_steps": 6,
+    "max_steps": NIGHTLY_MAX_STEPS,
+    "learning_rate": NIGHTLY_LEARNING_RATE,
     "gate_questions": 10,
     "gate_corrections": 10,
 }
@@ -52,10 +48,10 @@ class SimulationConfig:
     questions: Path
     out: Path
     holdout_fraction: float = 0.2
-    rounds: int = 3
-    per_round: int = 40
-    review_budget: int = 20  # half the round's turns: enough that which half is chosen matters
-    answer_subset: int = 30
+    rounds: int = 4  # learning rounds after round 0 (the starting point)
+    per_round: int = 300  # customers a round
+    review_budget: int = 200  # turns reviewed a round: two thirds, so which two thirds matters
+    answer_subset: int = 308  # held-out questions answered each round: 4 for each of Banking77's 77 intents
     max_new_tokens: int = 80  # the gold answers are 40-70 tokens
     seed: int = 77
     arms: tuple[str, ...] = ARMS
@@ -119,121 +115,37 @@ def open_app(settings: Settings, *, fresh: bool) -> Any:
     return app
 
 
-def create_reviewers(app: Any) -> list[Any]:
-    from chatbot.db import crud
-    from chatbot.db.models import UserCreate
+@dataclass(frozen=True)
+class QuestionPlan:
+    """Which questions a run asks: a pure function of the questions file and the seed, so every arm (and every
+    process of a split run) gets the same customers in the same rounds and the same held-out sets."""
 
-    ids = []
-    with app.session() as session:
-        for name in REVIEWER_NAMES:
-            user = crud.get_user_by_username(session=session, username=name) or crud.create_user(
-                session=session, user_create=UserCreate(username=name, role="reviewer", password="simulated-pw-1")
-            )
-            ids.append(user.id)
-    return ids
-
-
-def ask_customers(
-    app: Any,
-    batch: Sequence[LabelledQuestion],
-    *,
-    round_no: int,
-    config: SimulationConfig,
-    gold: dict[str, tuple[str, str]],
-) -> tuple[dict[str, Any], dict[Any, LabelledQuestion]]:
-    """Customers ask through the real pipeline (logged), then click thumbs; returns (counts, turn → question)."""
-    from chatbot.db import crud
-
-    answers = app.pipeline.answer_batch(
-        [q.text for q in batch], metas=[{"sim_intent": q.category, "sim_round": round_no} for q in batch], log=True
-    )
-    behaviour = customers.CustomerBehaviour(config.click_rate, config.wrong_click_rate)
-    counts = {"asked": len(batch), "right": 0, "thumbs_up": 0, "thumbs_down": 0, "no_click": 0, "abstained": 0}
-    turns: dict[Any, LabelledQuestion] = {}
-    with app.session() as session:
-        for i, (q, a) in enumerate(zip(batch, answers, strict=True)):
-            article_id, gold_answer = gold[q.category]
-            right = customers.answer_is_right(
-                answer=a.answer,
-                cited=a.cited,
-                abstained=a.abstained,
-                article_id=article_id,
-                gold_answer=gold_answer,
-                threshold=config.match_threshold,
-            )
-            counts["right"] += right
-            counts["abstained"] += bool(a.abstained)
-            rating = customers.thumbs(right, behaviour, customers.customer_rng(config.seed, round_no, i))
-            if rating is None:
-                counts["no_click"] += 1
-            else:
-                crud.set_feedback(session=session, turn_id=a.turn_id, rating=rating)
-                counts["thumbs_up" if rating > 0 else "thumbs_down"] += 1
-            turns[a.turn_id] = q
-    return counts, turns
+    gold: dict[str, tuple[str, str]]
+    pool_size: int
+    heldout_total: int  # never asked by customers
+    retrieval_set: list[LabelledQuestion]  # held-out questions retrieval is scored on
+    answer_set: list[LabelledQuestion]  # held-out questions answered and judged, stratified over intents
+    batches: list[list[LabelledQuestion]]  # one batch of customers a round
 
 
-def pick_turns(app: Any, arm: str, *, reviewer_id: Any, budget: int, rng: random.Random) -> list[Any]:
-    """The turn ids the review budget goes to: the top of the real priority queue, or random open turns."""
-    from ui.queue import QueueFilters, review_queue
-
-    with app.session() as session:
-        if arm == "confidence":
-            items = review_queue(session, reviewer_id=reviewer_id, filters=QueueFilters(status="open"), limit=budget)
-            return [item.turn_id for item in items]
-        everything = review_queue(session, reviewer_id=reviewer_id, filters=QueueFilters(status="open"), limit=10**9)
-    ids = sorted((item.turn_id for item in everything), key=str)
-    return rng.sample(ids, min(budget, len(ids)))
+def plan_questions(config: SimulationConfig, gold: dict[str, tuple[str, str]]) -> QuestionPlan:
+    labelled = [q for q in read_questions(config.questions) if q.category in gold]
+    pool, heldout = stratified_split(labelled, holdout_fraction=config.holdout_fraction, seed=config.seed)
+    batches = customer_batches(pool, rounds=config.rounds, per_round=config.per_round, seed=config.seed)
+    answer_set = stratified_subset(heldout, size=config.answer_subset, seed=config.seed)
+    retrieval_set = heldout
+    if config.heldout_limit is not None:
+        retrieval_set = stratified_subset(heldout, size=config.heldout_limit, seed=config.seed)
+    return QuestionPlan(gold, len(pool), len(heldout), retrieval_set, answer_set, batches)
 
 
-def review_turns(
-    app: Any,
-    turn_ids: Sequence[Any],
-    *,
-    reviewer_ids: Sequence[Any],
-    round_no: int,
-    config: SimulationConfig,
-    gold: dict[str, tuple[str, str]],
-) -> dict[str, Any]:
-    """Both reviewers judge every chosen turn against its article; a correction is pointed at the article."""
-    from chatbot.db.models import Turn
-    from ui.queue import submit_review
+def served_state(app: Any) -> tuple[Any, ...]:
+    """What the chat serves (the production bundle: adapter, index snapshot, calibration); the held-out answers are
+    a function of it, so while it stays the same they need not be generated again."""
+    from finetune.bundle import production_bundle
 
-    counts = {"turns_reviewed": 0, "approved": 0, "corrected": 0, "disputed": 0, "agreed": 0}
-    required = app.settings.review_consensus
-    with app.session() as session:
-        for turn_id in turn_ids:
-            turn = session.get(Turn, turn_id)
-            intent = (turn.meta or {}).get("sim_intent") if turn is not None else None
-            if turn is None or intent not in gold:
-                continue
-            article_id, gold_answer = gold[intent]
-            cited = list((turn.meta or {}).get("cited") or [])
-            first = reviewers.judge(
-                answer=turn.answer,
-                cited=cited,
-                abstained=turn.abstained,
-                article_id=article_id,
-                gold_answer=gold_answer,
-                threshold=config.match_threshold,
-            )
-            rng = reviewers.reviewer_rng(config.seed, round_no, str(turn_id))
-            second = reviewers.second_opinion(first, gold_answer, disagreement_rate=config.disagreement_rate, rng=rng)
-            for reviewer_id, vote in zip(reviewer_ids, (first, second), strict=True):
-                turn = submit_review(
-                    session,
-                    turn_id=turn_id,
-                    reviewer_id=reviewer_id,
-                    verdict=vote.verdict,
-                    required=required,
-                    corrected_answer=vote.corrected_answer,
-                    article_id=article_id,  # what a reviewer picks on the review page; ignored unless correcting
-                    comment="simulated reviewer",
-                )
-            counts["turns_reviewed"] += 1
-            counts["approved" if first.verdict == reviewers.APPROVE else "corrected"] += 1
-            counts["agreed" if turn.review_status == "agreed" else "disputed"] += 1
-    return counts
+    ref = production_bundle(app)
+    return ref.version, ref.index_snapshot, str(ref.calibration_id)
 
 
 def run_arm_round(
@@ -245,96 +157,175 @@ def run_arm_round(
     config: SimulationConfig,
     reviewer_ids: Sequence[Any],
     gold: dict[str, tuple[str, str]],
-) -> dict[str, Any]:
+    shared_turns: Sequence[Any] | None = None,
+) -> tuple[dict[str, Any], list[Any]]:
+    """Customers, reviews and the nightly job of one round; returns (the round's entry, its logged turns)."""
     from evals.simulation.adapters import run_nightly_job
 
     timing: dict[str, float] = {}
-    start = time.perf_counter()
-    asked, _ = ask_customers(app, batch, round_no=round_no, config=config, gold=gold)
-    timing["customers_s"] = time.perf_counter() - start
+    mark = time.perf_counter()
+    asked, turns = steps.ask_customers(
+        app,
+        batch,
+        round_no=round_no,
+        seed=config.seed,
+        behaviour=customers.CustomerBehaviour(config.click_rate, config.wrong_click_rate),
+        gold=gold,
+        threshold=config.match_threshold,
+        shared=shared_turns,
+    )
+    timing["customers_s"] = time.perf_counter() - mark
     mark = time.perf_counter()
     rng = random.Random(f"pick:{config.seed}:{round_no}")
-    chosen = pick_turns(app, arm, reviewer_id=reviewer_ids[0], budget=config.review_budget, rng=rng)
-    reviews = review_turns(app, chosen, reviewer_ids=reviewer_ids, round_no=round_no, config=config, gold=gold)
+    chosen = steps.pick_turns(app, arm, reviewer_id=reviewer_ids[0], budget=config.review_budget, rng=rng)
+    reviews = steps.review_turns(
+        app,
+        chosen,
+        reviewer_ids=reviewer_ids,
+        round_no=round_no,
+        seed=config.seed,
+        disagreement_rate=config.disagreement_rate,
+        gold=gold,
+        threshold=config.match_threshold,
+    )
     timing["reviews_s"] = time.perf_counter() - mark
     mark = time.perf_counter()
     nightly = run_nightly_job(app, **config.nightly)
     timing["nightly_s"] = time.perf_counter() - mark
-    return {"round": round_no, "arm": arm, "customers": asked, "reviews": reviews, "nightly": nightly, "timing": timing}
+    entry = {
+        "round": round_no,
+        "arm": arm,
+        "customers": {**asked, "shared_with_first_arm": shared_turns is not None},
+        "reviews": reviews,
+        "nightly": nightly,
+        "timing": timing,
+    }
+    return entry, turns
 
 
 def _print(line: str) -> None:
     print(line, flush=True)  # a run is followed through a log file: no block buffering
 
 
+@dataclass
+class SharedWork:
+    """Work both arms would repeat identically, done by the first arm and reused by the next."""
+
+    round0: tuple[dict[str, Any], list[dict[str, Any]]] | None = None  # held-out metrics and answer records
+    first_round_turns: list[Any] | None = None  # round 1's customer turns (TurnCreate)
+
+
 def run_simulation(
     config: SimulationConfig, base: Settings, *, progress: Callable[[str], None] = _print
 ) -> dict[str, Any]:
-    """Run every arm for ``config.rounds`` rounds and write the report; returns the results mapping."""
-    from evals.simulation.heldout import evaluate_heldout
+    """Run every arm for ``config.rounds`` rounds and write the report; returns the results mapping.
 
+    Done once for all arms of a process: round 0 (the base model on the held-out questions) and round 1's customer
+    answers (every arm starts from the same state); and an arm whose night changed nothing served (a rejected
+    bundle) keeps its previous held-out answers instead of generating the same ones again."""
     started = time.perf_counter()
-    gold = gold_by_intent()
-    labelled = [q for q in read_questions(config.questions) if q.category in gold]
-    pool, heldout = stratified_split(labelled, holdout_fraction=config.holdout_fraction, seed=config.seed)
-    batches = customer_batches(pool, rounds=config.rounds, per_round=config.per_round, seed=config.seed)
-    subset = stratified_subset(heldout, size=config.answer_subset, seed=config.seed)
-    heldout_total = len(heldout)
-    if config.heldout_limit is not None:
-        heldout = stratified_subset(heldout, size=config.heldout_limit, seed=config.seed)
+    plan = plan_questions(config, gold_by_intent())
     results: dict[str, Any] = {
         "config": {
             **config.public(),
-            "pool": len(pool),
-            "heldout": len(heldout),  # scored for retrieval
-            "heldout_total": heldout_total,  # never asked
-            "answer_subset": len(subset),
+            "pool": plan.pool_size,
+            "heldout": len(plan.retrieval_set),  # scored for retrieval
+            "heldout_total": plan.heldout_total,  # never asked
+            "answer_subset": len(plan.answer_set),
             "review_consensus": base.review_consensus,
             "llm_model": base.llm_model,
         },
         "arms": {},
+        "timing": {"arm_setup_s": {}},
     }
+    shared = SharedWork()
     for arm in config.arms:
-        settings = arm_settings(base, config.out, arm, config)
-        app = open_app(settings, fresh=True)
-        reviewer_ids = create_reviewers(app)
-        if "round0" not in results:
-            progress("round 0: evaluating the starting point on held-out questions")
-            mark = time.perf_counter()
-            held, records = evaluate_heldout(
-                app, heldout=heldout, answer_subset=subset, gold=gold, threshold=config.match_threshold
-            )
-            results["round0"] = held
-            write_round(
-                config.out,
-                "start",
-                {"round": 0, "heldout": held, "answers": records, "timing": {"eval_s": time.perf_counter() - mark}},
-            )
-            progress(_line("round 0", held, time.perf_counter() - mark))
-        rounds: list[dict[str, Any]] = []
-        results["arms"][arm] = {"rounds": rounds}
-        for round_no, batch in enumerate(batches, start=1):
-            entry = run_arm_round(app, arm, round_no, batch, config=config, reviewer_ids=reviewer_ids, gold=gold)
-            app = open_app(settings, fresh=False)  # pick up what the nightly job promoted
-            mark = time.perf_counter()
-            held, records = evaluate_heldout(
-                app, heldout=heldout, answer_subset=subset, gold=gold, threshold=config.match_threshold
-            )
-            entry["timing"]["eval_s"] = time.perf_counter() - mark
-            entry["heldout"] = held
-            rounds.append(entry)
-            write_round(config.out, arm, {**entry, "answers": records})
-            progress(_line(f"{arm} round {round_no}", held, sum(entry["timing"].values())))
-            progress(f"  reviews {entry['reviews']}  nightly {entry['nightly'].get('decision')}")
-            results["timing"] = {"total_s": time.perf_counter() - started}
-            write_report(config.out, results)
-    results["timing"] = {"total_s": time.perf_counter() - started}
+        run_arm(arm, config, base, plan, results, shared, progress=progress, started=started)
+    results["timing"]["total_s"] = time.perf_counter() - started
     write_report(config.out, results)
     return results
 
 
+def evaluate(app: Any, plan: QuestionPlan, config: SimulationConfig) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    from evals.simulation.heldout import evaluate_heldout
+
+    return evaluate_heldout(
+        app,
+        heldout=plan.retrieval_set,
+        answer_subset=plan.answer_set,
+        gold=plan.gold,
+        threshold=config.match_threshold,
+        seed=config.seed,
+    )
+
+
+def run_arm(
+    arm: str,
+    config: SimulationConfig,
+    base: Settings,
+    plan: QuestionPlan,
+    results: dict[str, Any],
+    shared: SharedWork,
+    *,
+    progress: Callable[[str], None],
+    started: float,
+) -> None:
+    """One arm in its own fresh data folder: (round 0 if no arm ran it yet), then every learning round, each
+    followed by the held-out evaluation; the report is rewritten after every round."""
+    mark = time.perf_counter()
+    settings = arm_settings(base, config.out, arm, config)
+    app = open_app(settings, fresh=True)
+    reviewer_ids = steps.create_reviewers(app)
+    results["timing"]["arm_setup_s"][arm] = time.perf_counter() - mark
+    if shared.round0 is None:
+        progress(f"round 0: the starting point on {len(plan.answer_set)} held-out questions")
+        mark = time.perf_counter()
+        shared.round0 = evaluate(app, plan, config)
+        results["round0"] = shared.round0[0]
+        results["timing"]["round0_heldout_s"] = time.perf_counter() - mark
+        write_round(config.out, "start", {"round": 0, "heldout": shared.round0[0], "answers": shared.round0[1]})
+        progress(_line("round 0", shared.round0[0], results["timing"]["round0_heldout_s"]))
+    previous = (0, *shared.round0)
+    rounds: list[dict[str, Any]] = []
+    results["arms"][arm] = {"rounds": rounds}
+    for round_no, batch in enumerate(plan.batches, start=1):
+        served = served_state(app)
+        entry, turns = run_arm_round(
+            app,
+            arm,
+            round_no,
+            batch,
+            config=config,
+            reviewer_ids=reviewer_ids,
+            gold=plan.gold,
+            shared_turns=shared.first_round_turns if round_no == 1 else None,
+        )
+        if round_no == 1 and shared.first_round_turns is None:
+            shared.first_round_turns = turns
+        entry["reviewed_total"] = (
+            sum(r["reviews"]["turns_reviewed"] for r in rounds) + entry["reviews"]["turns_reviewed"]
+        )
+        app = open_app(settings, fresh=False)  # pick up what the nightly job promoted
+        mark = time.perf_counter()
+        if served_state(app) == served:
+            entry["heldout_reused_from_round"] = previous[0]  # the round whose answers these are
+            held, records = previous[1], previous[2]
+        else:
+            held, records = evaluate(app, plan, config)
+            previous = (round_no, held, records)
+        entry["timing"]["heldout_s"] = time.perf_counter() - mark
+        entry["heldout"] = held
+        rounds.append(entry)
+        write_round(config.out, arm, {**entry, "answers": records})
+        progress(_line(f"{arm} round {round_no}", held, sum(entry["timing"].values())))
+        progress(f"  reviews {entry['reviews']}  nightly {entry['nightly'].get('decision')}")
+        results["timing"]["total_s"] = time.perf_counter() - started
+        write_report(config.out, results)
+
+
 def _line(label: str, held: dict[str, Any], seconds: float) -> str:
     return (
-        f"{label}: retrieval@1 {held['retrieval_accuracy_at_1']:.3f}  ROUGE-L {held['rouge_l']:.3f}  "
-        f"citation {held['citation_accuracy']:.3f}  answer acc {held['answer_accuracy']:.3f}  ({seconds:.0f} s)"
+        f"{label}: shown right {held['answer_accuracy_shown']:.3f}  coverage {held['coverage']:.3f}  "
+        f"wrong shown {held['wrong_shown_rate']:.3f}  generated {held['generated_share']:.3f}  "
+        f"retrieval@1 {held['retrieval_accuracy_at_1']:.3f}  AUROC {held['auroc']:.3f}  ({seconds:.0f} s)"
     )

@@ -1,35 +1,56 @@
-"""Simulation output: one JSON per arm and round, a summary JSON, and a Markdown report with two plots.
+"""Simulation output: one JSON per arm and round, summary.json, and a Markdown report with two plots.
 
-``rows``, ``verdicts`` and ``markdown`` are pure (tested on hand-made results); the plots use matplotlib's Agg
-backend so they render without a display.
+``metric_rows``, ``verdicts``, ``timing_rows`` and ``markdown`` are pure (tested on hand-made results).
+summary.json holds the run's results plus ``metrics`` (arm → the rounds × metrics rows, round 0 first) and
+``verdicts`` (round 0 against the last round, the goals, confidence against random).
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+import operator
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-# (key in the held-out metrics, column title, higher is better)
-COLUMNS: tuple[tuple[str, str, bool], ...] = (
-    ("retrieval_accuracy_at_1", "retrieval acc@1", True),
-    ("rouge_l", "ROUGE-L", True),
-    ("citation_accuracy", "citation acc", True),
-    ("answer_accuracy", "answer acc", True),
-    ("ece", "ECE", False),
-    ("auroc", "AUROC", True),
-    ("wrong_share_low_confidence", "wrong, lowest-conf 20%", False),
-    ("wrong_share_rest", "wrong, rest", False),
-    ("wrong_citation_share_low_confidence", "wrong citation, lowest-conf 20%", False),
-    ("wrong_citation_share_rest", "wrong citation, rest", False),
+from evals.simulation.answer_metrics import FAILURES, SHOWN_METRICS
+
+# The rounds × metrics table: (key, title). All but reviewed_total are measured on the held-out questions.
+METRICS: tuple[tuple[str, str], ...] = (
+    ("answer_accuracy_shown", "right / shown"),
+    ("coverage", "coverage"),
+    ("wrong_shown_rate", "wrong shown / all"),
+    ("generated_share", "model-written / shown"),
+    ("retrieval_accuracy_at_1", "retrieval acc@1"),
+    ("auroc", "AUROC"),
+    ("ece", "ECE"),
+    ("reviewed_total", "reviewed (total)"),
 )
-# The metrics the simulation must raise from round 0 to the last round, and where the arms are compared.
-HEADLINE = ("retrieval_accuracy_at_1", "rouge_l")
+# The goals at the last round: key → (comparison, bound).
+GOALS: dict[str, tuple[str, float]] = {
+    "answer_accuracy_shown": (">=", 0.95),
+    "coverage": (">=", 0.80),
+    "wrong_shown_rate": ("<=", 0.04),
+    "generated_share": (">=", 0.80),
+    "auroc": (">=", 0.85),
+}
+_COMPARE: dict[str, Callable[[float, float], bool]] = {">=": operator.ge, "<=": operator.le}
+# Secondary held-out numbers: (key, title).
+DETAILS: tuple[tuple[str, str], ...] = (
+    ("answer_accuracy", "right shown / all"),
+    ("model_answer_accuracy", "model right / all"),
+    ("withheld_right_rate", "right but withheld / all"),
+    ("rouge_l", "ROUGE-L"),
+    ("citation_accuracy", "citation acc"),
+    ("abstention_rate", "hand-offs"),
+    ("wrong_share_low_confidence", "model wrong, lowest-conf 20%"),
+    ("wrong_share_rest", "model wrong, rest"),
+)
+PHASES = ("customers_s", "reviews_s", "nightly_s", "heldout_s")
 ARM_TITLES = {
     "confidence": "review budget on the priority queue (thumbs-down, lowest confidence first)",
-    "random": "review budget on random turns",
+    "random": "review budget on random open turns",
 }
 
 
@@ -41,230 +62,183 @@ def fmt(value: Any) -> str:
     return str(value)
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not (isinstance(value, float) and math.isnan(value))
+
+
 def arm_series(results: Mapping[str, Any], arm: str) -> list[dict[str, Any]]:
-    """Round 0 (shared starting point) followed by the arm's rounds, each with its held-out metrics."""
-    start = {"round": 0, "heldout": results["round0"], "reviews": {}, "nightly": {}}
+    """Round 0 (the shared starting point) followed by the arm's rounds, each with its held-out metrics."""
+    start = {"round": 0, "heldout": results["round0"], "reviews": {}, "nightly": {}, "reviewed_total": 0}
     return [start, *results["arms"][arm]["rounds"]]
 
 
-def rows(results: Mapping[str, Any], arm: str) -> list[list[str]]:
+def metric_rows(results: Mapping[str, Any], arm: str) -> list[dict[str, Any]]:
+    """The arm's rounds × metrics: per round the METRICS keys and the 95 % intervals of the shown-answer rates."""
     table = []
+    reviewed = 0
     for entry in arm_series(results, arm):
         held = entry["heldout"]
-        reviews = entry.get("reviews") or {}
-        nightly = entry.get("nightly") or {}
-        table.append(
-            [str(entry["round"])]
-            + [fmt(held.get(key)) for key, _, _ in COLUMNS]
-            + [fmt(reviews.get("turns_reviewed")), fmt(reviews.get("corrected")), fmt(nightly.get("decision"))]
-        )
+        reviewed += int((entry.get("reviews") or {}).get("turns_reviewed") or 0)
+        row: dict[str, Any] = {"round": entry["round"]}
+        row.update({key: held.get(key) for key, _ in METRICS if key != "reviewed_total"})
+        row["reviewed_total"] = entry.get("reviewed_total", reviewed)
+        row["intervals"] = {key: (held.get("intervals") or {}).get(key) for key in SHOWN_METRICS}
+        table.append(row)
     return table
 
 
+def goal_met(key: str, value: Any) -> bool | None:
+    """Whether ``value`` meets the goal for ``key`` (None: no goal, or no value)."""
+    if key not in GOALS or not _is_number(value):
+        return None
+    comparison, bound = GOALS[key]
+    return _COMPARE[comparison](float(value), bound)
+
+
 def verdicts(results: Mapping[str, Any]) -> dict[str, Any]:
-    """Did the headline metrics rise from round 0 to the last round, per arm; is the confidence arm at least as
-    good as the random one at the last round (the sum of the headline metrics decides)."""
+    """Per arm and metric: round 0, the last round, the change and whether the goal is met; per arm whether every
+    goal is met; and whether the confidence arm is at least as good as the random one at the last round (as many
+    questions answered right, no more answered wrong: ``confidence_vs_random`` says "at least as good", "mixed" or
+    "worse")."""
     out: dict[str, Any] = {}
-    finals: dict[str, float] = {}
+    lasts: dict[str, Mapping[str, Any]] = {}
     for arm in results["arms"]:
-        series = arm_series(results, arm)
-        first, last = series[0]["heldout"], series[-1]["heldout"]
+        table = metric_rows(results, arm)
+        first, last = table[0], table[-1]
         out[arm] = {
-            key: {"round0": first.get(key), "last": last.get(key), "rose": _gt(last.get(key), first.get(key))}
-            for key in HEADLINE
+            key: {
+                "round0": first[key],
+                "last": last[key],
+                "change": last[key] - first[key] if _is_number(first[key]) and _is_number(last[key]) else None,
+                "goal": f"{GOALS[key][0]} {GOALS[key][1]:.2f}" if key in GOALS else None,
+                "met": goal_met(key, last[key]),
+            }
+            for key, _ in METRICS
         }
-        finals[arm] = sum(float(last.get(key) or 0.0) for key in HEADLINE)
-    if {"confidence", "random"} <= set(finals):
-        out["confidence_at_least_random"] = finals["confidence"] >= finals["random"]
+        out[arm]["all_goals_met"] = all(out[arm][key]["met"] for key in GOALS)
+        lasts[arm] = arm_series(results, arm)[-1]["heldout"]
+    if {"confidence", "random"} <= set(lasts):
+        conf, rand = lasts["confidence"], lasts["random"]
+        more_right = _ge(conf.get("answer_accuracy"), rand.get("answer_accuracy"))
+        less_wrong = _ge(rand.get("wrong_shown_rate"), conf.get("wrong_shown_rate"))
+        state = (
+            "at least as good" if more_right and less_wrong else "worse" if not (more_right or less_wrong) else "mixed"
+        )
+        out["confidence_vs_random"] = state
+        out["confidence_at_least_random"] = state == "at least as good"
     return out
 
 
-def _gt(a: Any, b: Any) -> bool:
-    return a is not None and b is not None and not (math.isnan(a) or math.isnan(b)) and a > b
+def _ge(a: Any, b: Any) -> bool:
+    return _is_number(a) and _is_number(b) and a >= b
+
+
+def _with_interval(row: Mapping[str, Any], key: str) -> str:
+    interval = (row.get("intervals") or {}).get(key)
+    if not interval or not _is_number(row.get(key)):
+        return fmt(row.get(key))
+    return f"{fmt(row[key])} [{fmt(interval['low'])}, {fmt(interval['high'])}]"
+
+
+def timing_rows(results: Mapping[str, Any]) -> list[list[str]]:
+    """(arm, round, seconds per phase, round total) for every learning round, then each arm's totals."""
+    table = []
+    for arm in results["arms"]:
+        totals = dict.fromkeys(PHASES, 0.0)
+        for entry in results["arms"][arm]["rounds"]:
+            timing = entry.get("timing") or {}
+            seconds = [float(timing.get(p, timing.get("eval_s", 0.0) if p == "heldout_s" else 0.0)) for p in PHASES]
+            for phase, value in zip(PHASES, seconds, strict=True):
+                totals[phase] += value
+            table.append([arm, str(entry["round"]), *(f"{v:.0f}" for v in seconds), f"{sum(seconds):.0f}"])
+        table.append([arm, "all", *(f"{totals[p]:.0f}" for p in PHASES), f"{sum(totals.values()):.0f}"])
+    return table
+
+
+def _table(header: Sequence[str], body: Sequence[Sequence[str]]) -> list[str]:
+    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header), *("| " + " | ".join(r) + " |" for r in body)]
+
+
+def _intro(results: Mapping[str, Any]) -> list[str]:
+    config = results.get("config", {})
+    lines = [
+        "# Feedback-loop simulation",
+        "",
+        f"Questions: `{config.get('questions')}` — {config.get('pool')} in the customer pool, "
+        f"{config.get('heldout_total', config.get('heldout'))} held out (retrieval scored on "
+        f"{config.get('heldout')}, answers judged on {config.get('answer_subset')}, stratified over intents). "
+        f"{config.get('rounds')} rounds × {config.get('per_round')} customers, review budget "
+        f"{config.get('review_budget')} turns a round, 2 reviewers (consensus {config.get('review_consensus')}). "
+        f"Seed {config.get('seed')}. Nightly: `{config.get('nightly')}`.",
+    ]
+    timing = results.get("timing") or {}
+    if timing.get("total_s"):
+        lines.append(f"Wall time: {timing['total_s'] / 60:.1f} min on this machine.")
+    return [*lines, ""]
+
+
+def _goal_lines(results: Mapping[str, Any], checks: Mapping[str, Any]) -> list[str]:
+    arms = list(results["arms"])
+    header = ["metric", "goal", "round 0", *(f"`{arm}` last" for arm in arms)]
+    body = []
+    for key, title in METRICS:
+        row = [title, checks[arms[0]][key]["goal"] or "", fmt(checks[arms[0]][key]["round0"])]
+        for arm in arms:
+            met = checks[arm][key]["met"]
+            row.append(fmt(checks[arm][key]["last"]) + ("" if met is None else " ✓" if met else " ✗"))
+        body.append(row)
+    lines = ["## Last round against round 0 and the goals", "", *_table(header, body), ""]
+    for arm in arms:
+        lines.append(f"- `{arm}`: {'every goal met' if checks[arm]['all_goals_met'] else 'goals NOT all met'}")
+    if "confidence_vs_random" in checks:
+        lines.append(
+            f"- confidence-prioritised against random review at the last round: **{checks['confidence_vs_random']}** "
+            "(share of questions answered right, share answered wrong)"
+        )
+    return [*lines, ""]
 
 
 def markdown(results: Mapping[str, Any], *, plots: Sequence[str] = ()) -> str:
-    config = results.get("config", {})
-    lines = ["# Feedback-loop simulation", ""]
-    lines.append(
-        f"Questions: `{config.get('questions')}` — {config.get('pool')} in the customer pool, "
-        f"{config.get('heldout_total', config.get('heldout'))} held out (retrieval scored on "
-        f"{config.get('heldout')}, answers on "
-        f"{config.get('answer_subset')}). {config.get('rounds')} rounds x {config.get('per_round')} customers, "
-        f"review budget {config.get('review_budget')} turns a round, 2 reviewers (consensus "
-        f"{config.get('review_consensus')}). Seed {config.get('seed')}."
-    )
-    if results.get("timing"):
-        lines.append(f"Wall time: {results['timing'].get('total_s', 0) / 60:.1f} min on this machine.")
-    lines.append("")
-    header = ["round"] + [title for _, title, _ in COLUMNS] + ["reviewed", "corrected", "nightly"]
+    lines = _intro(results)
+    checks = verdicts(results)
+    lines += _goal_lines(results, checks)
     for arm in results["arms"]:
         lines += [f"## Arm `{arm}`: {ARM_TITLES.get(arm, arm)}", ""]
-        lines.append("| " + " | ".join(header) + " |")
-        lines.append("|" + "---|" * len(header))
-        lines += ["| " + " | ".join(r) + " |" for r in rows(results, arm)]
-        lines.append("")
-    checks = verdicts(results)
-    lines += ["## Verdict", ""]
-    for arm in results["arms"]:
-        for key, v in checks[arm].items():
-            word = "rose" if v["rose"] else "did NOT rise"
-            lines.append(f"- `{arm}`: {key} {word} ({fmt(v['round0'])} → {fmt(v['last'])})")
-        change = results["arms"][arm].get("rouge_l_change")
+        header = ["round", *(title for _, title in METRICS), "nightly"]
+        body = []
+        for row, entry in zip(metric_rows(results, arm), arm_series(results, arm), strict=True):
+            cells = [_with_interval(row, key) for key, _ in METRICS]
+            nightly = fmt((entry.get("nightly") or {}).get("decision"))
+            if "heldout_reused_from_round" in entry:  # nothing served changed: the same answers as before
+                nightly += f" (held-out as round {entry['heldout_reused_from_round']})"
+            body.append([str(row["round"]), *cells, nightly])
+        lines += [*_table(header, body), "", "95 % bootstrap intervals over the held-out questions in brackets.", ""]
+        detail_header = ["round", *(t for _, t in DETAILS), *FAILURES, "reviewed", "corrected"]
+        detail_body = [
+            [str(e["round"])]
+            + [fmt(e["heldout"].get(k)) for k, _ in DETAILS]
+            + [fmt((e["heldout"].get("failures") or {}).get(f)) for f in FAILURES]
+            + [fmt((e.get("reviews") or {}).get("turns_reviewed")), fmt((e.get("reviews") or {}).get("corrected"))]
+            for e in arm_series(results, arm)
+        ]
+        lines += ["Details (failures: why answers were not right shown answers, per question):", ""]
+        lines += [*_table(detail_header, detail_body), ""]
+        change = results["arms"][arm].get("rouge_l_change")  # added by merge.rescore_run
         if change:
-            lines.append(
-                f"- `{arm}`: per-question ROUGE-L change {change['delta']:+.3f} (paired bootstrap 95 % CI "
-                f"{change['ci_low']:+.3f} … {change['ci_high']:+.3f}; {change['up']} up, {change['down']} down "
-                f"of {change['n']})"
-            )
-    if "confidence_at_least_random" in checks:
-        word = "at least as good as" if checks["confidence_at_least_random"] else "WORSE than"
-        lines.append(f"- confidence-prioritised review is {word} random review at the last round")
-    lines.append("")
+            lines += [
+                f"Per-question ROUGE-L change, last round against round 0: {change['delta']:+.3f} (paired bootstrap "
+                f"95 % CI {change['ci_low']:+.3f} … {change['ci_high']:+.3f}; {change['up']} up, {change['down']} "
+                f"down of {change['n']}).",
+                "",
+            ]
+    lines += ["## Where the time went (seconds)", ""]
+    lines += [*_table(["arm", "round", *PHASES, "total"], timing_rows(results)), ""]
+    timing = results.get("timing") or {}
+    if "round0_heldout_s" in timing:
+        lines += [f"Round 0 (held-out, once for all arms): {timing['round0_heldout_s']:.0f} s.", ""]
     for plot in plots:
         lines += [f"![{Path(plot).stem}]({plot})", ""]
     return "\n".join(lines)
-
-
-def plot_metrics(results: Mapping[str, Any], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    keys = [
-        c for c in COLUMNS if c[0] in ("retrieval_accuracy_at_1", "rouge_l", "citation_accuracy", "answer_accuracy")
-    ]
-    fig, axes = plt.subplots(1, len(keys), figsize=(4 * len(keys), 3.2))
-    for ax, (key, title, _) in zip(axes, keys, strict=True):
-        for arm in results["arms"]:
-            series = arm_series(results, arm)
-            ax.plot([e["round"] for e in series], [e["heldout"].get(key) for e in series], marker="o", label=arm)
-        ax.set_title(title)
-        ax.set_xlabel("round")
-        ax.grid(alpha=0.3)
-    axes[0].legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-
-
-def plot_confidence_bins(results: Mapping[str, Any], path: Path) -> None:
-    """Answer accuracy by confidence bin: round 0 against each arm's last round."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(5.5, 3.6))
-    curves = [("round 0", results["round0"])]
-    curves += [
-        (f"{arm}, round {arm_series(results, arm)[-1]['round']}", arm_series(results, arm)[-1]["heldout"])
-        for arm in results["arms"]
-    ]
-    for label, held in curves:
-        bins = held.get("confidence_bins") or []
-        ax.plot([(b["lower"] + b["upper"]) / 2 for b in bins], [b["accuracy"] for b in bins], marker="o", label=label)
-    ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="perfect calibration")
-    ax.set_xlabel("confidence (bin centre)")
-    ax.set_ylabel("answer accuracy")
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1)
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-
-
-# Settings that must agree before two runs' arms can be compared in one report.
-COMPARABLE = (
-    "questions",
-    "seed",
-    "holdout_fraction",
-    "rounds",
-    "per_round",
-    "review_budget",
-    "answer_subset",
-    "max_new_tokens",
-    "heldout_limit",
-    "llm_model",
-)
-
-
-def rescore_run(run_dir: Path, summary: Mapping[str, Any]) -> dict[str, Any]:
-    """``summary`` with every round's held-out answer metrics recomputed from ``run_dir/rounds/*.json``
-    (``heldout.rescore``); rounds without a stored file keep their numbers."""
-    from evals.simulation.heldout import rescore
-
-    def stored(name: str) -> list[Any] | None:
-        path = run_dir / "rounds" / name
-        return json.loads(path.read_text(encoding="utf-8")).get("answers") if path.is_file() else None
-
-    result = json.loads(json.dumps(summary))  # a deep copy
-    start = stored("start-round-0.json")
-    if start is not None and result.get("round0"):
-        result["round0"] = rescore(result["round0"], start)
-    for arm, data in result.get("arms", {}).items():
-        last: list[Any] | None = None
-        for entry in data.get("rounds", []):
-            answers = stored(f"{arm}-round-{entry['round']}.json")
-            if answers is not None and entry.get("heldout"):
-                entry["heldout"] = rescore(entry["heldout"], answers)
-                last = answers
-        if start is not None and last is not None:
-            data["rouge_l_change"] = rouge_change(start, last)
-    return dict(result)
-
-
-def rouge_change(first: Sequence[Mapping[str, Any]], last: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """Per-question ROUGE-L change from round 0 to the last round with a paired-bootstrap 95 % interval (the
-    answer subset is small, so whether a rise is more than noise needs saying)."""
-    from evals.metrics import paired_bootstrap
-
-    before = {str(a["question"]): float(a["score"]) for a in first}
-    after = {str(a["question"]): float(a["score"]) for a in last}
-    common = sorted(before.keys() & after.keys())
-
-    def mean_score(items: Sequence[float]) -> dict[str, float]:
-        return {"rouge_l": sum(items) / len(items)}
-
-    boot = paired_bootstrap(
-        [before[q] for q in common], [after[q] for q in common], mean_score, n_resamples=5000, seed=0
-    )["rouge_l"]
-    return {
-        "n": len(common),
-        "delta": boot["delta"],
-        "ci_low": boot["ci_low"],
-        "ci_high": boot["ci_high"],
-        "up": sum(after[q] > before[q] for q in common),
-        "down": sum(after[q] < before[q] for q in common),
-    }
-
-
-def merge_results(summaries: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """One results mapping from runs of different arms (e.g. one process per arm, started side by side).
-
-    Raises ValueError when the runs are not comparable (different questions, seed or sizes) or repeat an arm."""
-    if not summaries:
-        raise ValueError("nothing to merge")
-    first = summaries[0]
-    arms: dict[str, Any] = {}
-    for summary in summaries:
-        differ = [k for k in COMPARABLE if summary["config"].get(k) != first["config"].get(k)]
-        if differ:
-            raise ValueError(f"runs differ in {', '.join(differ)}: they cannot be compared")
-        for arm, data in summary["arms"].items():
-            if arm in arms:
-                raise ValueError(f"arm {arm!r} appears in more than one run")
-            arms[arm] = data
-    timings = [float((s.get("timing") or {}).get("total_s", 0.0)) for s in summaries]
-    return {
-        "config": {**first["config"], "arms": list(arms), "merged_runs": len(summaries)},
-        "round0": first["round0"],
-        "arms": arms,
-        "timing": {"total_s": max(timings), "per_run_s": timings},
-    }
 
 
 def write_round(out: Path, arm: str, entry: Mapping[str, Any]) -> Path:
@@ -276,12 +250,19 @@ def write_round(out: Path, arm: str, entry: Mapping[str, Any]) -> Path:
 
 def write_report(out: Path, results: Mapping[str, Any]) -> Path:
     """summary.json, metrics.png, confidence_bins.png and report.md in ``out``; returns the report's path."""
+    from evals.simulation.plots import plot_confidence_bins, plot_metrics
+
     out.mkdir(parents=True, exist_ok=True)
-    (out / "summary.json").write_text(
-        json.dumps({**results, "verdicts": verdicts(results)}, indent=2, default=str), encoding="utf-8"
-    )
-    plot_metrics(results, out / "metrics.png")
-    plot_confidence_bins(results, out / "confidence_bins.png")
+    tables = {arm: metric_rows(results, arm) for arm in results["arms"]}
+    summary = {**results, "metrics": tables, "verdicts": verdicts(results)}
+    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")
+    plot_metrics(tables, list(METRICS), out / "metrics.png", goals={k: bound for k, (_, bound) in GOALS.items()})
+    curves = [("round 0", results["round0"])]
+    curves += [
+        (f"{arm}, round {arm_series(results, arm)[-1]['round']}", arm_series(results, arm)[-1]["heldout"])
+        for arm in results["arms"]
+    ]
+    plot_confidence_bins(curves, out / "confidence_bins.png")
     report = out / "report.md"
     report.write_text(markdown(results, plots=["metrics.png", "confidence_bins.png"]), encoding="utf-8")
     return report
