@@ -204,7 +204,9 @@ def quantize_gguf(src: Path, dst: Path, quant: str, *, threads: int = 0) -> None
     import ctypes
 
     import llama_cpp
+    from llama_cpp._logger import set_verbose
 
+    set_verbose(False)  # llama.cpp logs every tensor it converts; errors still reach stderr
     params = llama_cpp.llama_model_quantize_default_params()
     params.ftype = _ftype(quant)
     params.allow_requantize = True  # the packaged file is already Q4_1
