@@ -175,10 +175,16 @@ def fit_calibration(app: Any, production: BundleRef) -> tuple[Any, dict[str, Any
         return row.id, summary, turn_ids
 
 
-def reviewed_outcomes(session: Any, confidence: ConfidenceParams) -> tuple[list[float], list[bool], list[str]]:
+def reviewed_outcomes(
+    session: Any, confidence: ConfidenceParams, *, adapted_only: bool = False
+) -> tuple[list[float], list[bool], list[str]]:
     """Every agreed reviewed turn whose shown-or-handed-off decision was the confidence threshold (the model
     answered; not out of scope, refused or empty): its confidence under ``confidence`` (recomputed from the logged
-    components, else the logged score) and whether reviewers approved it. Returns (confidences, right, turn ids)."""
+    components, else the logged score) and whether reviewers approved it. Returns (confidences, right, turn ids).
+
+    ``adapted_only``: only turns an adapted bundle answered. The base model's answers say nothing about how often an
+    adapter that reuses approved answers is wrong at a given confidence: fitted on them, the first adapter's
+    threshold withheld every answer it wrote (docs/simulation.md)."""
     from sqlalchemy import select
     from sqlmodel import col
 
@@ -194,6 +200,7 @@ def reviewed_outcomes(session: Any, confidence: ConfidenceParams) -> tuple[list[
             col(Turn.confidence_components),
             col(Turn.meta),
             col(Turn.consensus_verdict),
+            col(Turn.adapter_version),
         )
         .where(col(Turn.review_status) == ReviewStatus.agreed)
         .where(col(Turn.consensus_verdict).in_(JUDGED_VERDICTS))
@@ -202,8 +209,8 @@ def reviewed_outcomes(session: Any, confidence: ConfidenceParams) -> tuple[list[
     confidences: list[float] = []
     right: list[bool] = []
     turn_ids: list[str] = []
-    for turn_id, logged, components, meta, verdict in session.execute(stmt).all():
-        if (meta or {}).get("reason") not in (None, "low_confidence"):
+    for turn_id, logged, components, meta, verdict, adapter_version in session.execute(stmt).all():
+        if (meta or {}).get("reason") not in (None, "low_confidence") or (adapted_only and adapter_version is None):
             continue
         confidences.append(combine(components, confidence) if components else float(logged))
         right.append(verdict_is_right(str(verdict)))
@@ -211,10 +218,12 @@ def reviewed_outcomes(session: Any, confidence: ConfidenceParams) -> tuple[list[
     return confidences, right, turn_ids
 
 
-def fit_threshold(app: Any, confidence: ConfidenceParams) -> tuple[RiskThreshold, list[str]]:
+def fit_threshold(
+    app: Any, confidence: ConfidenceParams, *, adapted_only: bool = False
+) -> tuple[RiskThreshold, list[str]]:
     """The abstention threshold for ``settings.target_wrong_rate`` (``chatbot.risk.threshold_for_risk``)."""
     from chatbot.risk import threshold_for_risk
 
     with app.session() as session:
-        confidences, right, turn_ids = reviewed_outcomes(session, confidence)
+        confidences, right, turn_ids = reviewed_outcomes(session, confidence, adapted_only=adapted_only)
     return threshold_for_risk(confidences, right, app.settings.target_wrong_rate), turn_ids

@@ -165,7 +165,8 @@ def _version_row(session: Any, version: str) -> Any:
 
 def promote_version(app: Any, version: str, *, by: str) -> str | None:
     """Make the bundle ``version`` production (the previous production is retired) in one transaction, with its
-    abstention threshold refitted on every reviewed turn so far (``finetune.bundle.fit_threshold``).
+    abstention threshold refitted on every reviewed turn so far that a model of its kind answered (an adapted
+    bundle: turns adapted bundles answered; ``finetune.bundle.fit_threshold``).
 
     Returns the version it replaced (None: the base model)."""
     from sqlmodel import select
@@ -178,7 +179,8 @@ def promote_version(app: Any, version: str, *, by: str) -> str | None:
     with app.session() as session:
         target = _checked_target(session, version)
         confidence = read_bundle_calibration(session, target)
-    risk, turn_ids = fit_threshold(app, confidence)
+        adapted = bool(target.adapter_path)
+    risk, turn_ids = fit_threshold(app, confidence, adapted_only=adapted)
     with app.session() as session:
         target = _checked_target(session, version)
         current = session.exec(select(ModelVersion).where(ModelVersion.status == ModelStatus.production)).all()

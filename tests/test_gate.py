@@ -9,6 +9,7 @@ import pytest
 from finetune.gate import decide, flatten, quality_score, selective_metrics
 
 PROD = {
+    "answers.answer_accuracy": 0.50,
     "answers.accuracy": 0.60,
     "answers.rouge_l": 0.30,
     "answers.similarity": 0.70,
@@ -24,7 +25,7 @@ def better(**changes: float) -> dict[str, float]:
 
 
 def test_quality_is_the_mean_of_the_parts_that_exist() -> None:
-    assert quality_score(PROD) == pytest.approx((0.60 + 0.30 + 0.70 + 0.40) / 4)  # 0.5
+    assert quality_score(PROD) == pytest.approx((0.50 + 0.60 + 0.30 + 0.40) / 4)  # 0.45
     assert quality_score({"answers.accuracy": 0.5, "answers.rouge_l": float("nan")}) == pytest.approx(0.5)
     assert math.isnan(quality_score({}))
 
@@ -35,10 +36,10 @@ def test_flatten_prefixes_suite_names_and_drops_non_numbers() -> None:
 
 
 def test_promotes_when_quality_beats_production_by_the_margin() -> None:
-    # accuracy +0.08 -> quality 0.52 vs 0.50: gain 0.02 >= margin 0.01
+    # accuracy +0.08 -> quality 0.47 vs 0.45: gain 0.02 >= margin 0.01
     decision = decide(better(**{"answers.accuracy": 0.68}), PROD, margin=0.01, tolerance=0.02)
     assert decision.promote, decision.reason
-    assert decision.quality == pytest.approx({"candidate": 0.52, "production": 0.50})
+    assert decision.quality == pytest.approx({"candidate": 0.47, "production": 0.45})
 
 
 def test_rejects_a_gain_smaller_than_the_margin() -> None:
@@ -60,12 +61,23 @@ def test_any_guarded_metric_worse_beyond_tolerance_blocks_promotion_even_with_a_
 
 
 def test_lower_is_better_metrics_regress_upwards_and_small_changes_are_tolerated() -> None:
+    guarded = {"calibration.brier": False}
     worse_brier = better(**{"answers.accuracy": 0.90, "calibration.brier": 0.25})  # +0.05 is worse
-    assert decide(worse_brier, PROD, margin=0.0, tolerance=0.02).regressions == {
+    assert decide(worse_brier, PROD, margin=0.0, tolerance=0.02, guarded=guarded).regressions == {
         "calibration.brier": pytest.approx(0.05)
     }
-    within = better(**{"answers.accuracy": 0.90, "calibration.brier": 0.215, "answers.citation_accuracy": 0.79})
-    assert decide(within, PROD, margin=0.0, tolerance=0.02).promote
+    within = better(**{"answers.accuracy": 0.90, "calibration.brier": 0.215})
+    assert decide(within, PROD, margin=0.0, tolerance=0.02, guarded=guarded).promote
+
+
+def test_secondary_metrics_do_not_block_a_better_judged_accuracy() -> None:
+    # The simulation's first night: judged accuracy 0.125 -> 0.5, one citation of eight lost, Brier a little worse.
+    cand = better(**{"answers.answer_accuracy": 0.9, "answers.citation_accuracy": 0.675, "calibration.brier": 0.25})
+    assert decide(cand, PROD, margin=0.0, tolerance=0.02).promote
+    worse_judged = better(**{"answers.answer_accuracy": 0.45, "answers.accuracy": 0.9})
+    assert decide(worse_judged, PROD, margin=0.0, tolerance=0.02).regressions == {
+        "answers.answer_accuracy": pytest.approx(0.05)
+    }
 
 
 def test_a_metric_missing_on_either_side_guards_nothing() -> None:
