@@ -16,8 +16,16 @@ from langchain_core.documents import Document
 from chatbot.app import build_app
 from chatbot.db import crud
 from chatbot.db.models import ReviewCreate, TurnCreate
+from chatbot.risk import SHOW_NOTHING
 from finetune import registry
-from finetune.bundle import bundle_app, follow_production, get_bundle, production_bundle, write_index_snapshot
+from finetune.bundle import (
+    bundle_app,
+    fit_threshold,
+    follow_production,
+    get_bundle,
+    production_bundle,
+    write_index_snapshot,
+)
 from finetune.dataset import SFTExample
 from tests.conftest import make_settings
 from tests.nightly_support import reviewed_turn, reviewers
@@ -168,3 +176,19 @@ def test_promotion_fits_the_threshold_on_reviewed_turns_and_the_chat_abstains_be
     # The configured 0.35 would have shown this answer; the fitted threshold withholds it.
     assert app.settings.abstain_confidence <= answer.confidence < 0.95
     assert answer.meta["reason"] == "low_confidence"
+
+
+def test_an_adapted_bundle_fits_its_threshold_only_on_turns_adapted_bundles_answered(app: Any) -> None:
+    ids = reviewers(app, 1)
+    # 200 base-model turns, all wrong at high confidence, and 160 right ones an adapted bundle answered.
+    turns = [(0.9, "reject", None)] * 200 + [(0.8, "approve", "lora-a")] * 160
+    with app.session() as session:
+        for i, (confidence, verdict, adapter) in enumerate(turns):
+            create = TurnCreate(question=f"q{i}", answer="a", confidence=confidence, adapter_version=adapter)
+            turn = crud.create_turn(session=session, turn_create=create)
+            review = ReviewCreate(turn_id=turn.id, reviewer_id=ids[0], verdict=verdict)
+            crud.add_review(session=session, review_create=review, required=1)
+    base_fit, _ = fit_threshold(app, production_bundle(app).confidence)
+    adapted_fit, used = fit_threshold(app, production_bundle(app).confidence, adapted_only=True)
+    assert base_fit.threshold == SHOW_NOTHING  # every confidence level is too risky on the base model's turns
+    assert (adapted_fit.threshold, adapted_fit.shown, adapted_fit.wrong, len(used)) == (0.8, 160, 0, 160)
