@@ -233,9 +233,10 @@ def test_dashboard_data_and_guarded_promotion(bot: Any, tmp_path: Path) -> None:
     assert status() == "production"
     with bot.session() as session:
         serving = load_dashboard(session, raters=2, configured_threshold=0.35).serving
-    assert serving.version == "v1" and not serving.fitted  # 2 reviewed turns: too few to fit a threshold
+    # An adapted bundle's threshold counts only turns adapted bundles answered: none yet, so the configured one.
+    assert serving.version == "v1" and not serving.fitted
     assert serving_markdown(serving).startswith(
-        "Serving bundle **v1** · abstains below **0.350** (configured: 2 reviewed turns, fewer than the 149 a 2.0% "
+        "Serving bundle **v1** · abstains below **0.350** (configured: 0 reviewed turns, fewer than the 149 a 2.0% "
         "target needs)"
     )
     assert run_registry_action(bot, "promote", "v1", True, "eve").startswith("Not done: v1 is already in production")

@@ -1,8 +1,8 @@
 """The serving engine: llama.cpp in-process (llama-cpp-python) on the production bundle's merged GGUF.
 
 One ``llama_cpp.Llama`` context serves every chat of the process behind a lock: a context is not thread-safe, and
-on a 2-core machine a second context running beside the first only splits the same cores. llama.cpp reuses the
-KV cache of the prompt prefix a new chat shares with the previous one (the system prompt and template).
+on a 2-core machine a second context running beside the first only splits the same cores. Each answer depends only
+on its own prompt (no KV reuse across chats), so its confidence does too.
 
 Confidence needs each generated token's log-probability under the model itself, before the repetition penalty:
 llama.cpp's sampler applies the penalty to a copy of the logits, so the context's logits buffer read after each
@@ -213,6 +213,9 @@ class LlamaCppGenerator:
         shown = ""
         finished = False
         sampling = {"temp": s.temperature, "top_p": s.top_p, "top_k": 0, "min_p": 0.0}
+        # Every answer reads its whole prompt from an empty KV cache: reusing the previous chat's prefix computes the
+        # rest in other batch shapes, which moved token log-probs (so confidences) by up to 0.14 with the same text.
+        self.llm.reset()
         for token in self.llm.generate(prompt, repeat_penalty=s.repetition_penalty, reset=True, **sampling):
             if token in self.stop_ids:
                 finished = True
