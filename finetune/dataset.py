@@ -165,35 +165,6 @@ def to_source_objects(sources: Sequence[Mapping[str, Any]], keep: int) -> list[A
     ]
 
 
-def _words(text: str) -> frozenset[str]:
-    return frozenset(normalize_question(text).split())
-
-
-def approved_neighbours(turns: Sequence[ReviewedTurn]) -> dict[str, ReviewedTurn]:
-    """turn id -> the other turn about the same article whose question shares the most words with it (Jaccard;
-    ties go to the newer review). A turn alone with its article gets none: its prompt has no approved answer."""
-    by_article: dict[str, list[ReviewedTurn]] = {}
-    for turn in turns:
-        article = article_of(turn)
-        if article:
-            by_article.setdefault(article, []).append(turn)
-    chosen: dict[str, ReviewedTurn] = {}
-    for group in by_article.values():
-        for turn in group:
-            mine = _words(turn.question)
-            others = [t for t in group if t.turn_id != turn.turn_id]
-            if others:
-                chosen[turn.turn_id] = max(
-                    others,
-                    key=lambda t: (
-                        len(mine & _words(t.question)) / max(len(mine | _words(t.question)), 1),
-                        t.created_at,
-                        t.turn_id,
-                    ),
-                )
-    return chosen
-
-
 def build_dataset(
     turns: Iterable[ReviewedTurn],
     *,
@@ -225,6 +196,8 @@ def build_dataset(
     was_redacted = {t.turn_id: hit for t, hit in redacted}
     not_frozen = [t for t, _ in redacted if normalize_question(t.question) not in frozen]
     kept, duplicates = deduplicate(not_frozen)
+    from finetune.approved import approved_neighbours
+
     neighbours = approved_neighbours(kept)
 
     train: list[SFTExample] = []

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from chatbot.app import build_app
+from finetune.approved import approved_neighbours
 from finetune.dataset import (
     BuiltDataset,
     ReviewedTurn,
-    approved_neighbours,
     article_of,
     build_dataset,
     content_hash,
