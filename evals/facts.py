@@ -18,10 +18,11 @@ from typing import Any
 
 RANGE_KINDS = frozenset({"money", "percent", "duration", "age", "time"})
 
-# Numbers that state nothing: citation markers, "one of the two entries", "3-D Secure", ordinals, list numbering.
+# Numbers that state nothing: citation markers, "one of the two entries", "3-D Secure", ordinals, list numbering
+# at a line start or inline after a colon or a finished step ("Steps: 1. Open the app. 2. Choose Cards").
 NOISE = re.compile(
     r"\[\d+\]|\bone of the (?:two|three)\b|\b3-?D Secure\b|\b\d+(?:st|nd|rd|th)\b|(?m:^\s*\d+[.)](?=\s))"
-    r"|\bstep \d+\b",
+    r"|\bstep \d+\b|(?:(?<=[:.!?…])|(?<=[:.!?…]\s))\d{1,2}[.)]\s+(?-i:(?=[A-Z][a-z]))",
     re.I,
 )
 # Not "one" as a count ("one of your cards", "one top-up"); durations accept it ("one working day").
