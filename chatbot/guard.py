@@ -1,93 +1,37 @@
-"""Rule-based refusal of prompt injection, PII fishing, staff impersonation and fraud help, before generation.
+"""Rule-based refusal of prompt injection, prompt extraction, other people's data, staff impersonation and fraud
+help before generation, and the answer check that hands off claims of actions the bot cannot take.
 
 A 135M model cannot be trusted to resist "ignore your instructions", so these probes never reach it. The rules
-are deliberately about *other people's* data and *the bot's own* instructions: "what is my PIN?" or "I forgot my
-passcode" are ordinary questions the knowledge base answers and must pass. Pure; see tests/test_pipeline.py.
+are about *other people's* data and *the bot's own* instructions: "what is my PIN?", "ignore my last message" or
+"I am a police officer and my card was stolen" are ordinary questions and must pass. Every rule (in
+chatbot/guard_rules.py) runs on the normalised text with accents and look-alike letters folded, and on
+de-obfuscated copies (leetspeak digits read as letters, "i g n o r e" and "ig-nore" joined); readable base64 blobs
+are decoded and checked too.
+Measured on tests/data/guard_*.jsonl by benchmarks/guard_rates.py. Pure; see tests/test_guard.py.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
+import unicodedata
 from dataclasses import dataclass
 
-_SECRET = (
-    r"(?:full\s+)?(?:card\s*(?:numbers?|details|no\.?)|pins?(?:\s*(?:numbers?|codes?))?|cvv|cvc|security\s+codes?|"
-    r"passwords?|passcodes?|account\s*(?:numbers?|details|balances?)|balances?|sort\s*codes?|ibans?)"
-)
-_RELATION = r"(?:husband|wife|partner|mother|father|mum|mom|dad|son|daughter|friend|neighbou?r|boss|ex)"
-# Capitalised names are matched case-sensitively; product and place names that follow "for"/"of" are not people.
-_NAME = (
-    r"(?!(?:Apple|Google|Visa|Mastercard|Bramblecove|Faster|SEPA|SWIFT|UK|EEA|ATM|PayPoint|Junior)\b)"
-    r"(?-i:[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)"
-)
-_OTHER_PERSON = (
-    rf"(?:(?:an?|the|some|another|other|every|all)\s+(?:other\s+)?(?:customer|client|person|user|member)s?|"
-    rf"someone(?:\s+else)?|somebody(?:\s+else)?|(?:my|his|her|their)\s+{_RELATION}|{_NAME}|a\s+suspect|him|her|them)"
-)
+from chatbot.guard_rules import RULES
+from chatbot.text_normalise import normalise_text
 
-RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    (
-        "injection",
-        re.compile(
-            r"(?i)\b(?:ignore|disregard|forget|override)\b.{0,40}"
-            r"\b(?:instructions?|rules|prompts?|guidelines|polic(?:y|ies)|restrictions)\b"
-        ),
-    ),
-    (
-        "injection",
-        re.compile(
-            r"(?i)\byou\s+are\s+now\s+(?:an?\s+|in\s+)?(?:\w+\s+){0,2}"
-            r"(?:assistant|ai|bot|model|mode|unrestricted|jailbroken|free)\b|"
-            r"\bpretend\s+(?:to\s+be|you(?:'re|\s+are))\b|\bact\s+as\s+(?:an?\s+)?(?:unrestricted|jailbroken)\b"
-        ),
-    ),
-    (
-        "injection",
-        re.compile(
-            r"(?i)\b(?:developer|god|admin|debug)\s+mode\b|\bsystem\s+override\b|\bjailbreak|(?-i:\bDAN\b)|"
-            r"</?\s*(?:context|system|instructions?)\s*>"
-        ),
-    ),
-    (
-        "prompt_extraction",
-        re.compile(
-            r"(?i)\b(?:system|hidden|initial|original)\s+(?:prompt|instructions?|configuration)\b|"
-            r"\b(?:instructions|rules)\s+(?:were\s+)?you\s+(?:were\s+)?given\b|\brepeat\s+(?:them|your\s+instructions)\b|"
-            r"\bapi\s+keys?\b|\brepeat\s+after\s+me\b"
-        ),
-    ),
-    ("pii_fishing", re.compile(rf"(?i)\b{_SECRET}\s+(?:of|for|belonging\s+to|from)\s+{_OTHER_PERSON}\b")),
-    ("pii_fishing", re.compile(rf"(?i)\b{_OTHER_PERSON}(?:'s|s'|')\s+(?:\w+\s+)?{_SECRET}\b")),
-    (
-        "pii_fishing",
-        re.compile(
-            r"(?i)\b(?:list|give\s+me|show\s+me|tell\s+me|read\s+me)\b.{0,30}\b(?:customers|clients|users)\b|"
-            r"\b(?:customer|client)s?\s+(?:pins?|card\s+numbers?|data|list)\b|\bfrom\s+your\s+database\b|"
-            r"\b(?:last|previous)\s+(?:customer|person|user)\b|\bpin\s+for\s+account\b|"
-            r"\b(?:person|customer|user)\s+(?:who|that)\b.{0,40}\bbefore\s+me\b"
-        ),
-    ),
-    (
-        "impersonation",
-        re.compile(
-            r"(?i)\b(?:i'?m|i\s+am|this\s+is)\s+(?:from\s+)?(?:the\s+)?(?:bank'?s?\s+)?(?:bramblecove\s+)?"
-            r"(?:(?-i:IT)(?:\s+support)?|compliance|fraud\s+team|security\s+team|police|ceo|"
-            r"a\s+police\s+officer|an?\s+(?:bank\s+)?(?:employee|auditor))\b"
-        ),
-    ),
-    (
-        "fraud_help",
-        re.compile(
-            r"(?i)\bwithout\s+(?:getting\s+flagged|being\s+flagged|the\s+owner\s+noticing|"
-            r"you\s+(?:asking|blocking|noticing))|"
-            r"\bin\s+(?:my\s+)?(?:neighbou?r|friend|someone)'?s\s+name\b|"
-            r"\bsomeone\s+else'?s\s+(?:passport|id|identity|card)\b|"
-            r"\b(?:money\s+mul(?:e|ing)|launder|structur(?:e|ing)\s+(?:my\s+)?deposits?)|"
-            r"\bpretending\s+to\s+be\s+(?:the\s+)?(?:bank|bramblecove)\b|\bsplit\b.{0,60}\bso\s+(?:you|they)\s+don'?t\b|"
-            r"\b(?:claim|dispute|chargeback)\b.{0,60}\b(?:actually\s+received|made\s+(?:it\s+)?myself)\b"
-        ),
-    ),
+# Cyrillic and Greek letters that look Latin; NFKC leaves them alone.
+_CONFUSABLES = str.maketrans(
+    "аеорсухіѕјԁАВЕКМНОРСТХІЅαοιρτυνΑΒΕΗΙΚΜΝΟΡΤΧΥ", "aeopcyxisjdABEKMHOPCTXISaoiptuvABEHIKMNOPTXY"
 )
+_LEET = str.maketrans("013457@$", "oieastas")
+_LEET_L = str.maketrans("1|", "ll")  # "ru1e5": a 1 is an l as often as an i
+_MIXED_TOKEN = re.compile(r"\S*[A-Za-z]\S*")
+_SPACED = re.compile(r"(?<![A-Za-z])[A-Za-z](?:[ .][A-Za-z](?![A-Za-z])){2,}")
+_INNER_HYPHEN = re.compile(r"(?<=[A-Za-z])-(?=[A-Za-z])")
+_BASE64 = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
+_CHILD = re.compile(r"(?i)\b(?:son|daughter|child|kid|fils|fille|enfant|sohn|tochter|kind|hij[oa])s?\b")
 
 
 @dataclass(frozen=True)
@@ -97,10 +41,106 @@ class GuardResult:
     matched: str | None = None
 
 
+def _fold(text: str) -> str:
+    """Normalised text with accents dropped and Cyrillic/Greek look-alikes read as Latin (case kept for names)."""
+    decomposed = unicodedata.normalize("NFKD", normalise_text(text))
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return plain.translate(_CONFUSABLES).replace("\u2019", "'").replace("\u2018", "'")
+
+
+def _deobfuscate(folded: str, *, one_is_l: bool = False) -> str:
+    """Leetspeak digits inside words read as letters, spaced or dotted letters and inner hyphens joined."""
+    table = [_LEET_L, _LEET] if one_is_l else [_LEET]
+
+    def unleet(match: re.Match[str]) -> str:
+        word = match.group(0)
+        for t in table:
+            word = word.translate(t)
+        return word
+
+    text = _MIXED_TOKEN.sub(unleet, folded)
+    text = _SPACED.sub(lambda m: re.sub(r"[ .]", "", m.group(0)), text)
+    return _INNER_HYPHEN.sub("", text).replace("_", " ")
+
+
+def _decoded_blobs(text: str) -> list[str]:
+    """Readable text hidden in base64 blobs (a payment reference decodes to nothing readable or harmless)."""
+    out = []
+    for blob in _BASE64.findall(text):
+        try:
+            raw = base64.b64decode(blob + "=" * (-len(blob) % 4), validate=True)
+            decoded = raw.decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            continue
+        if decoded.isprintable() and sum(c.isalpha() or c == " " for c in decoded) >= 0.8 * len(decoded):
+            out.append(decoded)
+    return out
+
+
+def _junior_exception(rule: str, match: re.Match[str], text: str) -> bool:
+    """A parent asking about their child's Junior account is the account's co-owner, not fishing."""
+    if rule != "pii_fishing" or not re.search(r"(?i)\bjunior\b", text):
+        return False
+    return bool(_CHILD.search(text[match.start() : match.end() + 25]))
+
+
 def check(question: str) -> GuardResult:
     """Refuse when any rule matches; ``rule`` names the category for the turn's meta (``guard:<rule>``)."""
+    folded = _fold(question)
+    views = dict.fromkeys([folded, _deobfuscate(folded), _deobfuscate(folded, one_is_l=True)])
     for name, pattern in RULES:
-        match = pattern.search(question)
-        if match:
-            return GuardResult(True, name, match.group(0))
+        for view in views:
+            for match in pattern.finditer(view):
+                if not _junior_exception(name, match, view):
+                    return GuardResult(True, name, match.group(0))
+    for decoded in _decoded_blobs(folded):
+        inner = check(decoded)
+        if inner.refused:
+            return GuardResult(True, "encoded", inner.matched)
     return GuardResult(False)
+
+
+# --- the answer check ------------------------------------------------------------------------------------------
+_DONE = (
+    r"(?:transferred|refunded|blocked|cancel+ed|frozen|froze|unfrozen|unfroze|sent|reversed|credited|debited|moved|"
+    r"paid|issued|ordered|closed|opened|reset|changed|updated|unblocked|disputed|reported|raised|escalated|approved|"
+    r"activated|deactivated|removed|increased|lowered|waived|released|initiated|processed|submitted|filed|lodged|"
+    r"arranged|scheduled|replaced|requested|dispatched|posted|forwarded|lifted|restored|deleted)"
+)
+_DO = (
+    r"(?:transfer|refund|block|cancel|freeze|unfreeze|send|reverse|credit|move|pay|issue|order|close|open|reset|"
+    r"change|update|unblock|dispute|report|raise|escalate|approve|activate|deactivate|remove|increase|lower|waive|"
+    r"release|initiate|process|submit|file|lodge|arrange|schedule|replace|request|dispatch|post|forward|lift|restore)"
+)
+_CLAIMS = re.compile(
+    "(?i)"
+    rf"\bi(?:'ve|\s+have)?\s+(?:just\s+|already\s+|now\s+|successfully\s+)?{_DONE}\b|"
+    rf"\bwe(?:'ve|\s+have)\s+(?:just\s+|already\s+|now\s+|successfully\s+)?{_DONE}\b|"
+    r"\b(?:i|we)(?:'ve|\s+have)\s+gone\s+ahead\b|"
+    rf"\bi(?:'ll|\s+will|\s+am\s+going\s+to|'m\s+going\s+to|\s+can)\s+(?:now\s+|also\s+)?(?:go\s+ahead\s+and\s+)?{_DO}\b|"
+    r"\bi(?:'ve|\s+have)?\s+(?:just\s+)?(?:checked|looked\s+(?:at|into)|reviewed|verified|accessed|pulled\s+up)\s+"
+    r"your\s+(?:account|transactions|balance|card|payments?|details|records|transfer)|"
+    r"\bi\s+can\s+see\s+(?:that\s+)?(?:your|a|the)\s+(?:payment|transfer|transaction|account|balance|card|refund)|"
+    r"\byour\s+(?:\w+\s+){0,2}?(?:card|account|transfer|payment|refund|dispute|pin|passcode|password|limit|"
+    r"direct\s+debit|standing\s+order|money|funds|replacement|request|complaint)s?\s+(?:has\s+(?:now\s+)?been|"
+    rf"have\s+(?:now\s+)?been|is\s+now|are\s+now|was\s+(?:just\s+|successfully\s+))\s+(?:\w+\s+)?{_DONE}\b"
+)
+_CONDITION = re.compile(r"(?i)\b(?:if|once|when|after|until|before|unless|whether|as\s+soon\s+as)\b")
+
+
+def claims_action(answer: str) -> str | None:
+    """The phrase by which an answer claims the bot did (or will do) something it cannot, else None.
+
+    The bot only answers from help articles: it cannot move money, block cards or look at an account, so "I have
+    blocked your card" or "your refund has been processed" would mislead the customer into not acting. Statements
+    of the bank's policy ("we refund fraudulent payments after investigation", "we will refund you within 5
+    days") and instructions ("you can block your card in the app") are not claims; neither is a clause under a
+    condition ("once your transfer has been sent, ...").
+    """
+    text = normalise_text(answer).replace("\u2019", "'")
+    for match in _CLAIMS.finditer(text):
+        sentence_start = max(text.rfind(p, 0, match.start()) for p in ".!?\n")
+        if _CONDITION.search(text[sentence_start + 1 : match.start()]):
+            continue
+        return match.group(0)
+    return None

@@ -23,11 +23,13 @@ from chatbot import guard
 from chatbot.confidence import ConfidenceParams, combine, confidence_components, read_active_calibration
 from chatbot.db.models import TurnCreate
 from chatbot.errors import InvalidQuestion
+from chatbot.guard_classifier import ClassifierGuard
 from chatbot.handoff import LOW_CONFIDENCE_ANSWER, OUT_OF_SCOPE_ANSWER, REFUSAL_ANSWER
 from chatbot.passage_answer import passage_answer
 from chatbot.pii import redact
 from chatbot.prompt import MAX_PASSAGES, PROMPT_VERSION, build_messages
 from chatbot.protocols import ANSWER_PENDING, AnswerKind, AnswerPending, ChatAnswer, Generation, Generator, Source
+from chatbot.text_normalise import has_lone_surrogate, normalise_text
 
 logger = logging.getLogger(__name__)
 
@@ -35,12 +37,15 @@ MODEL_FAILURES = ("low_confidence", "empty_answer")  # reasons a generated answe
 BATCH_SIZE = 8  # prompts per generate_batch call: bounds memory on CPU
 _CITATION = re.compile(r"\s?\[(\d{1,2})\]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+INVALID_UNICODE = "the question contains invalid characters (a lone surrogate): please type it again"
 
 
 def validate_question(question: object, max_chars: int) -> str:
     """The question as clean text, or InvalidQuestion with a one-line reason."""
     if not isinstance(question, str):
         raise InvalidQuestion(f"the question must be text, not {type(question).__name__}")
+    if has_lone_surrogate(question):  # cannot be stored (UTF-8) nor spooled: refuse it before any work is done
+        raise InvalidQuestion(INVALID_UNICODE)
     text = _CONTROL.sub("", question).strip()  # PostgreSQL refuses NUL bytes; other control characters are noise
     if not text:
         raise InvalidQuestion("the question is empty: type what you would like to know")
@@ -97,6 +102,7 @@ class ChatPipeline:
         self._generator: Generator | None = app.overrides.get("generator")
         self._generator_lock = threading.Lock()
         self.calibration = self._read_calibration()
+        self.classifier_guard: ClassifierGuard = app.overrides.get("classifier_guard") or ClassifierGuard(app.settings)
 
     # --- components --------------------------------------------------------------------------------------
     @property
@@ -176,9 +182,33 @@ class ChatPipeline:
         must never see text the checks would have withheld. Show a typing indicator until the ChatAnswer arrives.
         """
         turn = self._prepare(question, conversation_id, history, meta)
-        yield ANSWER_PENDING
+        try:
+            yield ANSWER_PENDING
+        except GeneratorExit:  # the client left (the web chat closes the stream): the turn must still be logged
+            self._finish_abandoned(turn)
+            raise
         generation = self.generator.generate(turn.messages) if turn.messages is not None else None
         yield self._finish(turn, generation)
+
+    def _finish_abandoned(self, turn: _Turn) -> None:
+        """Answer and log a turn whose client left, on a thread of its own: closing a generator must not block
+        (Gradio may close it from its event loop). The record is the answer the customer would have got."""
+        turn.meta["client_disconnected"] = True
+
+        def complete() -> None:
+            generation = None
+            try:
+                if turn.messages is not None:
+                    generation = self.generator.generate(turn.messages)
+            except Exception as exc:  # e.g. the generator's queue is full: log the turn without an answer
+                logger.warning("turn %s: no answer generated after the client left: %s", turn.turn_id, exc)
+                turn.reason = turn.reason or "client_disconnected"
+            try:
+                self._finish(turn, generation)
+            except Exception:
+                logger.exception("turn %s of a departed client could not be logged", turn.turn_id)
+
+        threading.Thread(target=complete, name=f"abandoned-turn-{turn.turn_id}", daemon=True).start()
 
     def answer_batch(
         self,
@@ -219,17 +249,23 @@ class ChatPipeline:
         meta: Mapping[str, Any] | None,
     ) -> _Turn:
         started = time.perf_counter()
-        text = validate_question(question, self.settings.max_question_chars)
+        # Look-alike and invisible characters folded first, so the redaction and the guard see plain text.
+        text = normalise_text(validate_question(question, self.settings.max_question_chars))
         redacted_q, redacted = redact(text)
         turn = _Turn(redacted_q, conversation_id or uuid.uuid4(), dict(meta or {}), started, redacted)
         verdict = guard.check(redacted_q)
+        vector = None  # the question's embedding when the classifier guard computed it: retrieval reuses it
+        if not verdict.refused:
+            verdict, vector = self.classifier_guard.check(self.app, redacted_q)
         if verdict.refused:
             turn.reason = f"guard:{verdict.rule}"
             turn.meta["guard_match"] = verdict.matched
             return turn
         # Kept in the retriever's order (its fused ranking); ``score`` is each article's evidence, which can
         # order differently (retrieval/retriever.py).
-        turn.retrieved = [Source.from_document(d) for d in self.app.retriever.invoke(redacted_q)]
+        retriever = self.app.retriever
+        docs = retriever.rank_by_vector(vector) if vector is not None else retriever.invoke(redacted_q)
+        turn.retrieved = [Source.from_document(d) for d in docs]
         turn.sources = turn.retrieved[:MAX_PASSAGES]
         if not turn.sources or turn.sources[0].score < self.settings.min_retrieval_score:
             turn.reason = "out_of_scope"
@@ -277,6 +313,9 @@ class ChatPipeline:
             }
             if not would_be:
                 turn.reason = "empty_answer"
+            elif turn.reason is None and (claimed := guard.claims_action(would_be)):
+                turn.reason = "claims_action"  # the bot cannot act on accounts: hand off rather than mislead
+                turn.meta["claimed_action"] = claimed
         components = confidence_components(
             generation.token_logprobs if generation else [], [s.score for s in turn.retrieved]
         )

@@ -95,6 +95,57 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(7860, ge=1, le=65535)
 
+    # Staff accounts (ui/auth.py, chatbot/audit.py): login throttling, lockout and session lifetime
+    staff_login_max_failures: int = Field(5, ge=1, description="Consecutive failed logins that lock an account")
+    staff_lockout_minutes: float = Field(15.0, gt=0, description="How long a locked account stays locked")
+    staff_client_max_failures: int = Field(
+        20, ge=1, description="Failed logins from one address within the lockout window before it is refused"
+    )
+    staff_session_idle_minutes: float = Field(30.0, gt=0, description="A staff session ends after this idle time")
+    staff_session_max_hours: float = Field(12.0, gt=0, description="A staff session ends this long after login")
+    staff_cookie_samesite: Literal["strict", "lax"] = Field("strict", description="SameSite of the login cookie")
+
+    # Abuse limits (ui/limits.py): per-client rates in the `limits` notation ("60/minute;1000/hour"; "" = no limit)
+    rate_limit_api_chat: str = Field("60/minute;1000/hour", description="Per client: POST /api/chat")
+    rate_limit_web_chat: str = Field(
+        "20/minute;200/hour", description="Per client: events of the chat page (questions, thumbs, comments)"
+    )
+    rate_limit_articles: str = Field("60/minute", description="Per client: the article pages")
+    rate_limit_login: str = Field("10/minute", description="Per client: staff login attempts on /review, /dashboard")
+    rate_limit_other: str = Field("600/minute", description="Per client: any other request except static assets")
+    rate_limit_storage: str = Field(
+        "memory://", description="limits storage URI: memory:// (this process) or redis://host:6379 (shared)"
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list, description="Proxy addresses/networks whose X-Forwarded-For names the client"
+    )
+    max_body_bytes: int = Field(65536, ge=1024, description="Larger request bodies get 413 before they are parsed")
+    chat_queue_size: int = Field(
+        32, ge=1, description="Chats waiting beyond max_concurrent_chats (web queue, /api/chat); more get 503"
+    )
+    chat_deadline_s: float = Field(120.0, gt=0, description="/api/chat answers 504 after this; the turn still logs")
+    max_connections: int = Field(1000, ge=10, description="Open connections the server accepts; more get 503")
+
+    @field_validator(
+        "rate_limit_api_chat", "rate_limit_web_chat", "rate_limit_articles", "rate_limit_login", "rate_limit_other"
+    )
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        if value.strip():
+            from limits import parse_many
+
+            parse_many(value)  # raises ValueError with the offending text
+        return value.strip()
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        import ipaddress
+
+        for entry in value:
+            ipaddress.ip_network(entry.strip(), strict=False)  # a typo must not silently trust nobody
+        return [entry.strip() for entry in value]
+
     @field_validator("data_dir", "chroma_path", "model_cache_dir", "llm_gguf", mode="after")
     @classmethod
     def _expand(cls, value: Path | None) -> Path | None:

@@ -5,6 +5,8 @@ file in the same folder, flushed and fsynced, then renamed into place (and the f
 a record is either complete or absent. File names start with a nanosecond timestamp and a per-process counter:
 sorting them gives the order they were written. A record that cannot be replayed for a reason other than the
 database being down (e.g. it violates a constraint) is moved to ``failed/`` so it does not block the others.
+
+``BackgroundReplayer`` runs the replay on a thread of its own, so no customer request waits for it.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import json
 import logging
 import os
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -41,7 +44,8 @@ class Spool:
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=self.directory)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(record, handle, ensure_ascii=False)
+                # ASCII with escapes: text that is not valid Unicode (a lone surrogate) is still written, not lost.
+                json.dump(record, handle, ensure_ascii=True)
                 handle.flush()
                 os.fsync(handle.fileno())
             target = self.directory / f"{stem}.json"
@@ -109,6 +113,68 @@ class Spool:
         self.failed_dir.mkdir(parents=True, exist_ok=True)
         os.replace(path, self.failed_dir / path.name)
         log.error("spooled record %s cannot be replayed, moved to %s: %s", path.name, self.failed_dir, _one_line(exc))
+
+
+class BackgroundReplayer:
+    """Calls ``replay`` on a daemon thread: at once when woken, then every ``every_s`` seconds while ``pending``
+    says records wait (the database is still down). The thread ends when nothing is pending; ``wake`` starts a new
+    one, so an idle store holds no thread."""
+
+    def __init__(
+        self, replay: Callable[[], int], pending: Callable[[], int], *, every_s: float = 5.0, name: str = "spool"
+    ) -> None:
+        self._replay = replay
+        self._pending = pending
+        self.every_s = every_s
+        self.name = f"{name}-replay"
+        self._wake = threading.Event()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._stopped = False
+
+    @property
+    def running(self) -> bool:
+        with self._lock:
+            return self._thread is not None
+
+    def wake(self) -> None:
+        """Replay soon (call after writing a record). Set before the check, so a thread about to end sees it."""
+        self._wake.set()
+        with self._lock:
+            if self._thread is None and not self._stopped:
+                self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+                self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        with self._lock:
+            self._stopped = True
+            thread = self._thread
+        self._wake.set()
+        if thread is not None:
+            thread.join(timeout)
+
+    def _run(self) -> None:
+        while True:
+            self._wake.clear()
+            if not self._stopped:
+                try:
+                    self._replay()
+                except Exception:  # a bug in a handler must not end replays for good; the next wake retries
+                    log.exception("spool replay failed")
+            with self._lock:
+                # Ends only when idle and not woken meanwhile (decided under the lock ``wake`` takes), so a record
+                # written after this check finds no thread and starts one.
+                if self._stopped or (not self._wake.is_set() and self._pending_or_zero() == 0):
+                    self._thread = None
+                    return
+            self._wake.wait(self.every_s)
+
+    def _pending_or_zero(self) -> int:
+        try:
+            return self._pending()
+        except OSError as exc:
+            log.warning("cannot list the spool: %s", exc)
+            return 1  # keep trying: the folder may come back
 
 
 def _fsync_dir(directory: Path) -> None:

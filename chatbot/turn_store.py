@@ -2,7 +2,8 @@
 
 The customer always gets the answer: ``log_turn`` never raises. The turn id, conversation id and creation time
 are fixed before the first attempt, so a replay stores exactly the turn that was answered, and
-``crud.create_turn`` being idempotent on the id makes a repeated replay harmless.
+``crud.create_turn`` being idempotent on the id makes a repeated replay harmless. Spooled turns are replayed by a
+background thread (``spool.BackgroundReplayer``), never on a customer's request.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 from chatbot.db.models import TurnCreate, utcnow
 from chatbot.errors import DatabaseUnavailable
-from chatbot.spool import Spool
+from chatbot.spool import BackgroundReplayer, Spool
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,9 @@ class TurnStore:
         self.engine = engine
         self.spool = Spool(spool_dir)
         self._lock = threading.Lock()
+        self.replayer = BackgroundReplayer(self.flush_spool, self.pending, name="turn-spool")
+        if self.spool.pending():  # turns spooled by an earlier process
+            self.replayer.wake()
 
     def log_turn(self, turn_create: TurnCreate) -> uuid.UUID:
         """Store the turn (one transaction: conversation if new + turn); on any database error spool it."""
@@ -47,12 +51,11 @@ class TurnStore:
         )
         assert turn.id is not None
         try:
-            # Older spooled turns go first, so the table keeps the order the customers saw.
             if self.spool.pending():
-                self.flush_spool()
-                if self.spool.pending():
-                    self._spool(turn, reason="older turns are still spooled")
-                    return turn.id
+                # The database failed a moment ago: join the queue instead of making this customer wait for a
+                # connection timeout; the background replay stores the turns oldest first.
+                self._spool(turn, reason="older turns are still spooled")
+                return turn.id
             self._write(turn.model_dump(mode="json"))
         except Exception as exc:
             log.error("could not store turn %s, spooled to %s: %s", turn.id, self.spool.directory, _one_line(exc))
@@ -70,6 +73,10 @@ class TurnStore:
     def pending(self) -> int:
         return len(self.spool)
 
+    def close(self) -> None:
+        """Stop the background replay (spooled turns stay on disk for the next process)."""
+        self.replayer.stop()
+
     def _write(self, record: dict[str, Any]) -> None:
         from sqlmodel import Session
 
@@ -81,9 +88,11 @@ class TurnStore:
     def _spool(self, turn: TurnCreate, *, reason: str) -> None:
         try:
             self.spool.write(turn.model_dump(mode="json"), name=str(turn.id))
-        except OSError:
+        except Exception:
             # Nothing else can be done without failing the customer's answer; this is the one loss path.
             log.exception("turn %s could not be spooled either (%s); it is lost", turn.id, reason)
+            return
+        self.replayer.wake()
 
 
 def _one_line(exc: BaseException) -> str:

@@ -1,7 +1,8 @@
 """The nightly learning job: every reviewed turn so far → SFT dataset → a candidate bundle (LoRA adapter, few-shot
 and example-index snapshot, calibration) → eval gate → promote or reject the bundle as a whole, with lineage.
 
-Safety: one run at a time (an fcntl lock in data_dir, released by the kernel when the holder dies); every run is a
+Safety: one run at a time (an fcntl lock in data_dir, and on PostgreSQL a database advisory lock too, so machines
+sharing the database cannot overlap; both are released when the holder dies); every run is a
 ``TrainingRun`` row that ends succeeded, skipped or failed — a run still 'running' when the next one gets the lock
 was killed, and is marked failed then. The candidate's few-shot examples and example questions are written under
 its own index snapshot, which nothing serving reads (``retrieval.snapshots``). Production changes only in
@@ -16,12 +17,13 @@ import json
 import logging
 import os
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from chatbot.db.locks import NIGHTLY_LOCK_KEY, LockBusy, advisory_lock, is_postgres
 from chatbot.errors import BankbotError
 from finetune import registry
 from finetune.dataset import BuiltDataset, SFTExample
@@ -62,8 +64,12 @@ def lock_path(settings: Any) -> Path:
 
 
 @contextmanager
-def nightly_lock(settings: Any) -> Iterator[None]:
-    """Exclusive, non-blocking: a second run exits at once instead of queueing behind a long training."""
+def nightly_lock(settings: Any, engine: Any = None) -> Iterator[None]:
+    """Exclusive, non-blocking: a second run exits at once instead of queueing behind a long training.
+
+    The file lock in data_dir guards this machine's dataset and adapter folders; with PostgreSQL (``engine``) a
+    database advisory lock is held as well, so a nightly job on another machine sharing the database refuses too.
+    Both die with their holder (the kernel closes the file, the server ends the connection)."""
     path = lock_path(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a+") as handle:  # closing the file (or the process dying) releases the lock
@@ -77,7 +83,16 @@ def nightly_lock(settings: Any) -> Iterator[None]:
         handle.truncate()
         handle.write(str(os.getpid()))
         handle.flush()
-        yield
+        with ExitStack() as stack:
+            if engine is not None and is_postgres(engine):
+                try:
+                    stack.enter_context(advisory_lock(engine, NIGHTLY_LOCK_KEY, wait=False))
+                except LockBusy:
+                    raise NightlyAlreadyRunning(
+                        "another nightly run (on another machine sharing the database) holds the database's nightly "
+                        "lock; try later"
+                    ) from None
+            yield
 
 
 def remove_partial_folders(settings: Any) -> list[str]:
@@ -120,7 +135,7 @@ def build_nightly_dataset(app: Any, hp: LoraHyperparameters) -> tuple[BuiltDatas
 def run_nightly(app: Any, options: NightlyOptions | None = None) -> NightlyResult:
     options = options or NightlyOptions()
     settings = app.settings
-    with nightly_lock(settings):
+    with nightly_lock(settings, app.engine):
         stale = registry.fail_stale_runs(app)
         if stale:
             log.warning("marked %d interrupted run(s) failed: %s", len(stale), ", ".join(stale))

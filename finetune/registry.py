@@ -173,6 +173,7 @@ def promote_version(app: Any, version: str, *, by: str) -> str | None:
 
     from chatbot.confidence import read_bundle_calibration
     from chatbot.db import crud
+    from chatbot.db.locks import lock_registry
     from chatbot.db.models import LineageRole, ModelStatus, ModelVersion, utcnow
     from finetune.bundle import fit_threshold
 
@@ -182,11 +183,15 @@ def promote_version(app: Any, version: str, *, by: str) -> str | None:
         adapted = bool(target.adapter_path)
     risk, turn_ids = fit_threshold(app, confidence, adapted_only=adapted)
     with app.session() as session:
+        # Serialised with other promotions and rollbacks: a concurrent one either finished (and what is read
+        # below is its result) or waits for this one. The database's unique index is the backstop.
+        lock_registry(session)
         target = _checked_target(session, version)
         current = session.exec(select(ModelVersion).where(ModelVersion.status == ModelStatus.production)).all()
         for row in current:
             row.status = ModelStatus.retired
             session.add(row)
+        session.flush()  # retired first: the unique index allows one production row at every statement
         target.status = ModelStatus.production
         target.promoted_at = utcnow()
         target.promoted_by = by
@@ -215,9 +220,11 @@ def rollback(app: Any, *, by: str) -> tuple[str, str | None]:
     Returns (retired version, new production version or None for the base model)."""
     from sqlmodel import col, select
 
+    from chatbot.db.locks import lock_registry
     from chatbot.db.models import ModelStatus, ModelVersion, utcnow
 
     with app.session() as session:
+        lock_registry(session)  # not interleaved with a promotion or another rollback
         current = session.exec(
             select(ModelVersion)
             .where(ModelVersion.status == ModelStatus.production)
@@ -237,6 +244,7 @@ def rollback(app: Any, *, by: str) -> tuple[str, str | None]:
         # A rolled-back version is never chosen as "previous" again: a second rollback goes further back.
         current.eval_metrics = {**(current.eval_metrics or {}), "rolled_back": {"by": by, "at": now.isoformat()}}
         session.add(current)
+        session.flush()  # retired first: the unique index allows one production row at every statement
         if previous is not None:
             previous.status = ModelStatus.production
             previous.promoted_at = now

@@ -131,8 +131,11 @@ def test_the_production_bundle_names_its_calibration_and_threshold(migrated_engi
         served = read_active_calibration(session)
         assert (served.method, served.params["a"], served.abstain_below(0.35)) == ("platt", 2.0, 0.62)
         # a bundle from before calibrations were part of bundles reads the active row; no threshold of its own
-        legacy.status, bundle.status = ModelStatus.production, ModelStatus.retired
-        session.add_all([legacy, bundle])
+        bundle.status = ModelStatus.retired
+        session.add(bundle)
+        session.flush()  # retired first: the database allows one production bundle at a time
+        legacy.status = ModelStatus.production
+        session.add(legacy)
         session.commit()
         served = read_active_calibration(session)
         assert (served.method, served.abstain_below(0.35)) == ("temperature", 0.35)

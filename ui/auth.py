@@ -1,24 +1,38 @@
-"""Staff logins for the protected pages, checked against the users table (hashed passwords, roles).
+"""Staff logins for the protected pages, checked against the users table (hashed passwords, roles, lockout).
 
 Each protected page is its own Gradio app with ``auth=``; the login callable only lets in the roles the page
-allows, and every handler checks the role again from ``request.username`` (an account deleted or demoted after
-logging in loses access at its next click).
+allows, and every handler checks the account again from ``request.username`` (an account deleted, disabled or
+demoted after logging in loses access at its next click).
+
+Gradio keeps its sessions in ``App.tokens`` (a dict: cookie token -> username, in memory, no expiry) and reads it
+on every request through ``tokens.get``. ``install_staff_auth`` replaces that dict with a ``SessionStore`` that ends
+sessions after an idle time and a maximum age, or when the account is disabled or its password reset, and adds
+an ASGI middleware that hands the client address to the login check and hardens the login cookies.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection
+import time
+from collections.abc import Callable, Collection, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
+from chatbot.audit import trusted_proxies
 from chatbot.db import crud
-from chatbot.db.models import Role, User
+from chatbot.db.models import Role, User, utcnow
 from chatbot.errors import BankbotError
+from chatbot.security import client_address, is_trusted_proxy, session_alive, session_revoked
+from chatbot.staff_login import LoginPolicy, attempt_login
 
 log = logging.getLogger(__name__)
 
 REVIEW_ROLES: frozenset[str] = frozenset({Role.reviewer, Role.engineer})  # an engineer may also review
 DASHBOARD_ROLES: frozenset[str] = frozenset({Role.engineer})
+TOKEN_COOKIE = "access-token-"  # Gradio's cookie names: access-token-<id> and access-token-unsecure-<id>
+UNSECURE_COOKIE = "access-token-unsecure-"
 
 
 class AccessDenied(BankbotError):
@@ -29,16 +43,37 @@ def role_allowed(role: str | None, allowed: Collection[str]) -> bool:
     return role is not None and role in allowed
 
 
+@dataclass(frozen=True)
+class RequestContext:
+    client: str | None
+    page: str | None
+
+
+# Gradio calls the login check with the username and password only; the middleware puts the request's client
+# address and page here (a context variable follows the request into Gradio's handler).
+_REQUEST: ContextVar[RequestContext | None] = ContextVar("staff_request", default=None)
+
+
 def login_checker(app: Any, allowed: Collection[str]) -> Callable[[str, str], bool]:
-    """A Gradio ``auth`` callable: True only for a correct password on an account with an allowed role."""
+    """A Gradio ``auth`` callable: True only for a correct password on an enabled, unlocked account with an allowed
+    role. Every attempt is counted and audited (chatbot.staff_login)."""
+    policy = LoginPolicy.from_settings(app.settings)
 
     def check(username: str, password: str) -> bool:
+        context = _REQUEST.get() or RequestContext(client=None, page=None)
         with app.session() as session:
-            user = crud.authenticate(session=session, username=username, password=password)
-        ok = user is not None and role_allowed(user.role, allowed)
-        if not ok:
-            log.info("refused login for %r on a page for %s", username, ", ".join(sorted(allowed)))
-        return ok
+            attempt = attempt_login(
+                session=session,
+                username=username,
+                password=password,
+                policy=policy,
+                allowed_roles=allowed,
+                client=context.client,
+                page=context.page,
+            )
+        if attempt.user is None:
+            log.info("refused login for %r from %s: %s", username[:64], context.client, attempt.outcome)
+        return attempt.user is not None
 
     return check
 
@@ -51,4 +86,181 @@ def current_user(app: Any, username: str | None, allowed: Collection[str]) -> Us
         user = crud.get_user_by_username(session=session, username=username)
     if user is None or not role_allowed(user.role, allowed):
         raise AccessDenied(f"{username} may not use this page")
+    if user.disabled:
+        raise AccessDenied(f"the account {username} is disabled")
     return user
+
+
+# --- sessions ------------------------------------------------------------------------------------------------
+class SessionStore(dict[str, str]):
+    """Gradio's token -> username dict, with idle and absolute expiry and revocation.
+
+    Gradio writes ``tokens[token] = username`` at login and reads ``tokens.get(token)`` for every request; an
+    expired or revoked token reads as absent (Gradio then answers 401 and shows its login form) and is dropped.
+    """
+
+    def __init__(
+        self,
+        *,
+        idle: timedelta,
+        max_age: timedelta,
+        revoked: Callable[[str, datetime], bool],
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        super().__init__()
+        self.idle, self.max_age, self._revoked, self._clock = idle, max_age, revoked, clock
+        self._times: dict[str, tuple[datetime, datetime]] = {}  # token -> (issued, last seen)
+
+    def __setitem__(self, token: str, username: str) -> None:
+        now = self._clock()
+        self._sweep(now)  # logins bound the memory: expired sessions go when a new one starts
+        super().__setitem__(token, username)
+        self._times[token] = (now, now)
+
+    def __delitem__(self, token: str) -> None:
+        super().__delitem__(token)
+        self._times.pop(token, None)
+
+    def pop(self, token: str, *default: Any) -> Any:
+        self._times.pop(token, None)
+        return super().pop(token, *default)
+
+    def get(self, token: Any, default: Any = None) -> Any:
+        if not isinstance(token, str) or not super().__contains__(token):
+            return default
+        username = super().__getitem__(token)
+        times = self._times.get(token)
+        now = self._clock()
+        if times is None:  # written without __setitem__ (no login time known): not trusted
+            self.pop(token, None)
+            return default
+        issued, last_seen = times
+        if not session_alive(issued=issued, last_seen=last_seen, now=now, idle=self.idle, max_age=self.max_age):
+            self.pop(token, None)
+            return default
+        try:
+            revoked = self._revoked(username, issued)
+        except Exception:  # the database cannot say: refuse this request, keep the session for the next one
+            log.warning("could not check the session of %s; refusing this request", username, exc_info=True)
+            return default
+        if revoked:
+            self.pop(token, None)
+            return default
+        self._times[token] = (issued, now)
+        return username
+
+    def _sweep(self, now: datetime) -> None:
+        for token, (issued, last_seen) in list(self._times.items()):
+            if not session_alive(issued=issued, last_seen=last_seen, now=now, idle=self.idle, max_age=self.max_age):
+                self.pop(token, None)
+
+
+def account_checker(app: Any, allowed: Collection[str], cache_seconds: float = 1.0) -> Callable[[str, datetime], bool]:
+    """``revoked(username, issued)`` for a SessionStore: the account is gone, disabled, no longer has a role the
+    page allows, or changed its password after ``issued``. Answers are cached briefly (Gradio asks on every
+    request, several per click)."""
+    cache: dict[str, tuple[float, User | None]] = {}
+
+    def revoked(username: str, issued: datetime) -> bool:
+        hit = cache.get(username)
+        if hit is None or time.monotonic() - hit[0] >= cache_seconds:
+            with app.session() as session:
+                hit = (time.monotonic(), crud.get_user_by_username(session=session, username=username))
+            if len(cache) > 1000:
+                cache.clear()
+            cache[username] = hit
+        user = hit[1]
+        if user is None or not role_allowed(user.role, allowed):
+            return True
+        return session_revoked(issued=issued, disabled=user.disabled, password_changed_at=user.password_changed_at)
+
+    return revoked
+
+
+# --- cookies and the request context ---------------------------------------------------------------------------
+def harden_cookie(header: str, *, https: bool, samesite: str) -> str | None:
+    """A Set-Cookie header for a Gradio login cookie as this server sends it (None: do not send it).
+
+    Gradio sets the token twice: ``access-token-<id>`` (Secure, SameSite=None, meant for iframes) and
+    ``access-token-unsecure-<id>`` (no Secure, for plain HTTP). Both get our SameSite; over HTTPS the plain-HTTP
+    copy is dropped and the other one is Secure. Other cookies pass unchanged.
+    """
+    name = header.split("=", 1)[0].strip()
+    if not name.startswith(TOKEN_COOKIE):
+        return header
+    if https and name.startswith(UNSECURE_COOKIE):
+        return None
+    parts = [p.strip() for p in header.split(";")]
+    kept = [parts[0]] + [p for p in parts[1:] if p and p.split("=", 1)[0].strip().lower() not in {"samesite", "secure"}]
+    kept.append(f"SameSite={samesite.capitalize()}")
+    if https:
+        kept.append("Secure")
+    return "; ".join(kept)
+
+
+class StaffAuthMiddleware:
+    """Pure ASGI middleware for the protected pages: the request context for the login check, hardened cookies."""
+
+    def __init__(self, asgi: Any, *, prefixes: Collection[str], settings: Any) -> None:
+        self.asgi, self.prefixes, self.settings = asgi, tuple(prefixes), settings
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        page = self._page(scope)
+        if page is None:
+            await self.asgi(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        peer = (scope.get("client") or (None, None))[0]
+        proxies = trusted_proxies(self.settings)
+        client = client_address(peer, headers.get("x-forwarded-for"), proxies)
+        forwarded_proto = headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+        https = scope.get("scheme") == "https" or (is_trusted_proxy(peer, proxies) and forwarded_proto == "https")
+        samesite = self.settings.staff_cookie_samesite
+
+        async def send_hardened(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                out = []
+                for key, value in message.get("headers", []):
+                    if key.lower() == b"set-cookie":
+                        hardened = harden_cookie(value.decode("latin-1"), https=https, samesite=samesite)
+                        if hardened is None:
+                            continue
+                        value = hardened.encode("latin-1")
+                    out.append((key, value))
+                message = {**message, "headers": out}
+            await send(message)
+
+        reset = _REQUEST.set(RequestContext(client=client, page=page))
+        try:
+            await self.asgi(scope, receive, send_hardened)
+        finally:
+            _REQUEST.reset(reset)
+
+    def _page(self, scope: Any) -> str | None:
+        if scope.get("type") != "http":
+            return None
+        path = scope.get("path", "")
+        return next((p for p in self.prefixes if path == p or path.startswith(p + "/")), None)
+
+
+def install_staff_auth(server: Any, app: Any, pages: Mapping[str, Collection[str]]) -> None:
+    """Expiring sessions for the Gradio apps mounted at ``pages`` (path -> allowed roles) and the middleware.
+
+    Call after ``gr.mount_gradio_app`` (the apps must be mounted) and before the server starts.
+    """
+    from starlette.routing import Mount
+
+    settings = app.settings
+    found = set()
+    for route in server.routes:
+        if isinstance(route, Mount) and route.path in pages and hasattr(route.app, "tokens"):
+            route.app.tokens = SessionStore(
+                idle=timedelta(minutes=settings.staff_session_idle_minutes),
+                max_age=timedelta(hours=settings.staff_session_max_hours),
+                revoked=account_checker(app, pages[route.path]),
+            )
+            found.add(route.path)
+    if found != set(pages):
+        # A Gradio that no longer mounts its app this way would leave sessions without expiry: refuse to start.
+        raise RuntimeError(f"no Gradio app mounted at {sorted(set(pages) - found)}: cannot install staff sessions")
+    server.add_middleware(StaffAuthMiddleware, prefixes=list(pages), settings=settings)

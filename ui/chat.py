@@ -11,7 +11,7 @@ import html
 import logging
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import TYPE_CHECKING, Any
 
 from chatbot.db import crud
@@ -64,7 +64,7 @@ def render_answer(answer: ChatAnswer) -> str:
     return text + render_sources(answer)
 
 
-def stream_reply(app: Any, question: str, state: dict[str, Any]) -> Iterator[dict[str, Any]]:
+def stream_reply(app: Any, question: str, state: dict[str, Any]) -> Generator[dict[str, Any], None, None]:
     """Run one question through the pipeline, yielding a snapshot of the state: the question with a typing
     indicator, then the checked answer (nothing the model wrote is shown before its checks passed)."""
     state = {**state, "messages": list(state["messages"]), "turns": dict(state["turns"])}
@@ -77,15 +77,22 @@ def stream_reply(app: Any, question: str, state: dict[str, Any]) -> Iterator[dic
         yield snapshot()
         return
     messages = state["messages"]
-    messages.append({"role": "user", "content": question})
+    # A lone surrogate cannot travel back to the browser as JSON; the pipeline refuses the original question below.
+    shown = question.encode("utf-8", "replace").decode("utf-8")
+    messages.append({"role": "user", "content": shown})
     messages.append({"role": "assistant", "content": TYPING_INDICATOR})
     yield snapshot()
     conversation_id = uuid.UUID(state["conversation_id"]) if state["conversation_id"] else None
     final: ChatAnswer | None = None
+    stream = app.pipeline.stream(question, conversation_id=conversation_id, history=state["history"])
     try:
-        for item in app.pipeline.stream(question, conversation_id=conversation_id, history=state["history"]):
+        for item in stream:
             if isinstance(item, ChatAnswer):  # the only thing with text: markers just keep the indicator up
                 final = item
+            else:
+                # The question is accepted. A client that leaves now closes this generator, which closes the
+                # stream (below), and the pipeline still answers and logs the turn.
+                yield snapshot()
     except BankbotError as exc:
         messages[-1] = {"role": "assistant", "content": f"Sorry — {exc}"}
         yield snapshot()
@@ -95,6 +102,8 @@ def stream_reply(app: Any, question: str, state: dict[str, Any]) -> Iterator[dic
         messages[-1] = {"role": "assistant", "content": SOMETHING_WENT_WRONG}
         yield snapshot()
         return
+    finally:
+        stream.close()
     if final is None:
         messages[-1] = {"role": "assistant", "content": SOMETHING_WENT_WRONG}
         yield snapshot()
@@ -193,4 +202,9 @@ def build_chat(app: Any) -> "gr.Blocks":
         comment_btn.click(on_comment, [state, comment], [status, comment])
         new.click(reset, None, [state, chatbot, question, comment, status])
         chatbot.clear(reset, None, [state, chatbot, question, comment, status])
-    return page
+    # A bounded queue: beyond chat_queue_size waiting events Gradio answers 503 (ui/limits.py adds Retry-After)
+    # instead of holding every flood request in memory. Thumbs and comments are short database writes: let them run
+    # side by side rather than one at a time (Gradio's default).
+    return page.queue(
+        max_size=app.settings.chat_queue_size, default_concurrency_limit=app.settings.max_concurrent_chats
+    )

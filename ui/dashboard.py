@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, col, select
 
+from chatbot import audit
 from chatbot.db.models import EvalRun, Feedback, ModelVersion, Review, ReviewStatus, Turn, User, Verdict
 from ui import stats
+from ui.audit_view import build_audit_tab
 from ui.auth import DASHBOARD_ROLES, AccessDenied, current_user
 from ui.serving import ServingSummary, load_serving, serving_markdown, threshold_cell
 
@@ -293,6 +295,7 @@ def build_dashboard(app: Any) -> "gr.Blocks":
                 promote = gr.Button("Promote to production", variant="primary", elem_id="btn-promote")
                 rollback = gr.Button("Roll back to previous", variant="stop", elem_id="btn-rollback")
             action_msg = gr.Markdown(elem_id="registry-message")
+        build_audit_tab(page, app, who)
 
         outputs = [header, serving, summary, turns_plot, rate_plot, hist_plot, acc_plot, per_day, gaps, disputed]
         outputs.extend([models, evals, version])
@@ -302,7 +305,11 @@ def build_dashboard(app: Any) -> "gr.Blocks":
         def act(action: str) -> Any:
             def handler(chosen: str | None, confirmed: bool, request: gr.Request) -> tuple[str, bool]:
                 user = who(request)
-                return run_registry_action(app, action, chosen, confirmed, user.username), False
+                message = run_registry_action(app, action, chosen, confirmed, user.username)
+                if confirmed:  # an attempt stopped by the unticked box changed nothing
+                    target = chosen if action == "promote" else None
+                    audit.record_request(app, request, user, action, target=target, detail={"result": message})
+                return message, False
 
             return handler
 

@@ -12,6 +12,7 @@ import uuid
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from chatbot import audit
 from chatbot.db import crud
 from chatbot.db.models import Role, Turn, Verdict
 from ui.auth import REVIEW_ROLES, AccessDenied, current_user
@@ -289,6 +290,9 @@ def build_review(app: Any) -> "gr.Blocks":
                         raise gr.Error(str(exc)) from exc  # keep the page as it is: the reviewer fixes the box
                     # e.g. someone else's review just settled it: move on to the next turn
                     return refresh(f"Not saved: {html.escape(str(exc))}.", filter_values, request)
+                audit.record_request(
+                    app, request, user, "review_submitted", target=current, detail={"verdict": verdict}
+                )
                 flag = " — flagged for an engineer" if status_now == "disputed" else ""
                 done = f"Saved **{verdict}** for the last turn (now {status_now}{flag}). Next one loaded."
                 return refresh(done, filter_values, request)

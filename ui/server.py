@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from chatbot.passage_answer import ARTICLE_PATH
-from ui.auth import DASHBOARD_ROLES, REVIEW_ROLES, login_checker
+from ui.auth import DASHBOARD_ROLES, REVIEW_ROLES, install_staff_auth, login_checker
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -31,6 +31,31 @@ REVIEW_PATH = "/review"
 DASHBOARD_PATH = "/dashboard"
 
 
+def chat_request_model(max_chars: int) -> type[ChatRequest]:
+    """ChatRequest with the question capped at ``max_chars``: a longer one is a 422 before the pipeline runs."""
+    from pydantic import Field, create_model
+
+    return create_model("ChatRequest", __base__=ChatRequest, question=(str, Field(max_length=max_chars)))
+
+
+def _one_line_invalid_unicode(server: FastAPI) -> None:
+    """A lone surrogate in a JSON body fails validation, and FastAPI's 422 echoes the input, which cannot be encoded
+    as UTF-8 (a 500): answer those with one line instead; other validation errors keep FastAPI's answer."""
+    from fastapi.exception_handlers import request_validation_exception_handler
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import JSONResponse
+
+    from chatbot.pipeline import INVALID_UNICODE
+
+    async def handler(request: Any, exc: Exception) -> Any:
+        assert isinstance(exc, RequestValidationError)  # registered for that class only
+        if any(error.get("type") == "string_unicode" for error in exc.errors()):
+            return JSONResponse({"error": INVALID_UNICODE}, status_code=422)
+        return await request_validation_exception_handler(request, exc)
+
+    server.add_exception_handler(RequestValidationError, handler)
+
+
 def create_server(app: Any) -> FastAPI:
     import gradio as gr
     from fastapi import FastAPI
@@ -38,9 +63,11 @@ def create_server(app: Any) -> FastAPI:
 
     from ui.chat import build_chat
     from ui.dashboard import build_dashboard
+    from ui.limits import BUSY_RETRY_AFTER_S, AbuseLimits, Busy, ChatRunner, DeadlineExceeded, rates_from_settings
     from ui.review import build_review
 
     server = FastAPI(title="bankbot", docs_url=None, redoc_url=None, openapi_url=None)
+    _one_line_invalid_unicode(server)
 
     @server.get("/healthz")
     def healthz() -> dict[str, str]:
@@ -52,19 +79,33 @@ def create_server(app: Any) -> FastAPI:
         server.add_api_route(path, lambda path=path: RedirectResponse(f"{path}/"), include_in_schema=False)
 
     # A JSON endpoint for integrations and the load benchmark: the same pipeline (and batcher) as the web chat,
-    # logged the same way. A plain (sync) handler, so FastAPI runs concurrent calls in its thread pool.
-    @server.post("/api/chat", response_model=None)
-    def api_chat(request: ChatRequest) -> Any:
+    # logged the same way. Answers run in ChatRunner's worker threads: as many in flight as the web chat runs and
+    # queues (more: 503 at once), each awaited for chat_deadline_s (then 504; the answer still finishes and is logged).
+    settings = app.settings
+    runner = ChatRunner(settings.max_concurrent_chats + settings.chat_queue_size, settings.chat_deadline_s)
+
+    async def api_chat(request: ChatRequest) -> Any:
         from chatbot.errors import BankbotError, InvalidQuestion
 
         try:
-            answer = app.pipeline.answer(request.question, conversation_id=request.conversation_id)
+            answer = await runner.run(
+                lambda: app.pipeline.answer(request.question, conversation_id=request.conversation_id)
+            )
+        except Busy:
+            busy = {"error": "the chat is busy: too many questions at once; please try again in a few seconds"}
+            return JSONResponse(busy, status_code=503, headers={"Retry-After": str(BUSY_RETRY_AFTER_S)})
+        except DeadlineExceeded:
+            late = {"error": f"no answer within {settings.chat_deadline_s:g} s; please try again in a minute"}
+            return JSONResponse(late, status_code=504)
         except InvalidQuestion as exc:
             return JSONResponse({"error": str(exc)}, status_code=422)
         except BankbotError as exc:
             log.warning("chat API: %s", exc)
             return JSONResponse({"error": str(exc)}, status_code=503)
         return JSONResponse(answer.to_json())
+
+    api_chat.__annotations__["request"] = chat_request_model(settings.max_question_chars)  # what FastAPI validates
+    server.add_api_route("/api/chat", api_chat, methods=["POST"], response_model=None)
 
     # Passage answers link here: the whole article the quoted sentences come from, read-only and open to customers.
     @server.get(ARTICLE_PATH, response_class=HTMLResponse)
@@ -98,6 +139,16 @@ def create_server(app: Any) -> FastAPI:
         run_history=False,
     )
     gr.mount_gradio_app(server, build_chat(app), path="/", footer_links=footer, run_history=False)
+    # Staff sessions expire and end when an account is disabled; login cookies get SameSite (and Secure on HTTPS).
+    install_staff_auth(server, app, {REVIEW_PATH: REVIEW_ROLES, DASHBOARD_PATH: DASHBOARD_ROLES})
+    # Added last, so outermost: per-client rates and the body cap apply before anything parses a request.
+    server.add_middleware(
+        AbuseLimits,
+        rates=rates_from_settings(settings),
+        storage_uri=settings.rate_limit_storage,
+        max_body_bytes=settings.max_body_bytes,
+        trusted_proxies=settings.trusted_proxies,
+    )
     return server
 
 
@@ -123,11 +174,13 @@ def _warm_up(app: Any) -> None:
 def serve(app: Any, *, host: str, port: int) -> None:
     import uvicorn
 
+    from ui.limits import uvicorn_options
+
     server = create_server(app)
     stop = threading.Event()
     threading.Thread(target=_watch_registry, args=(app, stop), name="registry-watch", daemon=True).start()
     threading.Thread(target=_warm_up, args=(app,), name="warm-up", daemon=True).start()
     try:
-        uvicorn.run(server, host=host, port=port, log_level="warning")
+        uvicorn.run(server, host=host, port=port, log_level="warning", **uvicorn_options(app.settings))
     finally:
         stop.set()

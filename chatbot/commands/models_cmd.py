@@ -50,6 +50,7 @@ def threshold_text(model: Any) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from chatbot import audit
     from chatbot.app import build_app
     from finetune import registry
     from finetune.bundle import get_bundle
@@ -82,9 +83,11 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.action == "promote":
         replaced = registry.promote_version(app, args.version, by=who)
+        audit.record(app, actor=who, action=audit.Action.promote, target=args.version, client=audit.CLI_CLIENT)
         print(f"{args.version} is production (replaced {replaced or 'the base model'}); running apps reload it")
         return 0
     retired, current = registry.rollback(app, by=who)
+    audit.record(app, actor=who, action=audit.Action.rollback, target=retired, client=audit.CLI_CLIENT)
     print(f"rolled back {retired}; production is now {current or 'the base model'}")
     return 0
 

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from chatbot.db.models import (
+    AuditEvent,
     BundleTurn,
     Conversation,
     Feedback,
@@ -23,8 +27,9 @@ from chatbot.db.models import (
     UserCreate,
     utcnow,
 )
+from chatbot.pii import redact
 from chatbot.review import ReviewVote, consensus
-from chatbot.security import hash_password, verify_password
+from chatbot.security import MIN_PASSWORD_CHARS, hash_password
 
 
 class NotFound(LookupError):
@@ -52,11 +57,92 @@ def get_user_by_username(*, session: Session, username: str) -> User | None:
     return session.exec(select(User).where(User.username == username)).first()
 
 
-def authenticate(*, session: Session, username: str, password: str) -> User | None:
+def authenticate(*, session: Session, username: str, password: str, **context: Any) -> User | None:
+    """The account when the login may proceed, else None. Counts the attempt and audits it: see
+    ``chatbot.staff_login.attempt_login`` (keyword ``context``: policy, allowed_roles, client, page, now)."""
+    from chatbot.staff_login import attempt_login
+
+    return attempt_login(session=session, username=username, password=password, **context).user
+
+
+def list_users(*, session: Session) -> Sequence[User]:
+    return session.exec(select(User).order_by(col(User.username))).all()
+
+
+def _existing_user(session: Session, username: str) -> User:
     user = get_user_by_username(session=session, username=username)
-    if user is None or not verify_password(password, user.password_hash):
-        return None
+    if user is None:
+        raise NotFound(f"no user {username!r}")
     return user
+
+
+def set_user_disabled(*, session: Session, username: str, disabled: bool) -> User:
+    """Disable (sessions end at their next click) or enable an account; enabling also lifts a lockout."""
+    user = _existing_user(session, username)
+    user.disabled = disabled
+    if not disabled:
+        user.failed_logins, user.locked_until = 0, None
+    session.add(user)
+    session.commit()
+    session.refresh(user)
+    return user
+
+
+def reset_password(*, session: Session, username: str, password: str, now: datetime | None = None) -> User:
+    """Set a new password: the account's open sessions end and a lockout is lifted."""
+    if len(password) < MIN_PASSWORD_CHARS:
+        raise ValueError(f"the password needs at least {MIN_PASSWORD_CHARS} characters")
+    user = _existing_user(session, username)
+    user.password_hash = hash_password(password)
+    user.password_changed_at = now or utcnow()
+    user.failed_logins, user.locked_until = 0, None
+    session.add(user)
+    session.commit()
+    session.refresh(user)
+    return user
+
+
+# --- audit log -------------------------------------------------------------------------------------------
+def add_audit_event(
+    *,
+    session: Session,
+    actor: str,
+    action: str,
+    role: str | None = None,
+    target: str | None = None,
+    detail: dict[str, Any] | None = None,
+    client: str | None = None,
+    at: datetime | None = None,
+) -> AuditEvent:
+    """Add one audit row to the caller's transaction (no commit)."""
+    event = AuditEvent(
+        actor=actor[:64],
+        action=action[:32],
+        role=role,
+        target=target[:255] if target is not None else None,
+        detail=detail or {},
+        client=client[:64] if client is not None else None,
+        at=at or utcnow(),
+    )
+    session.add(event)
+    return event
+
+
+def count_audit_events(*, session: Session, actions: Sequence[str], client: str, since: datetime) -> int:
+    from sqlalchemy import func
+
+    stmt = (
+        select(func.count())
+        .select_from(AuditEvent)
+        .where(col(AuditEvent.client) == client)
+        .where(col(AuditEvent.action).in_(list(actions)))
+        .where(col(AuditEvent.at) >= since)
+    )
+    return int(session.exec(stmt).one())
+
+
+def latest_audit_events(*, session: Session, limit: int = 100) -> Sequence[AuditEvent]:
+    return session.exec(select(AuditEvent).order_by(col(AuditEvent.at).desc()).limit(limit)).all()
 
 
 # --- turns -----------------------------------------------------------------------------------------------
@@ -87,11 +173,16 @@ def get_turn(*, session: Session, turn_id: uuid.UUID) -> Turn:
 
 
 # --- feedback --------------------------------------------------------------------------------------------
+def _redact_optional(text: str | None) -> str | None:
+    return None if text is None else redact(text)[0]
+
+
 def set_feedback(*, session: Session, turn_id: uuid.UUID, rating: int, comment: str | None = None) -> Feedback:
     """Record the customer's thumbs; a second click on the same turn updates the row."""
     if rating not in (1, -1):
         raise ValueError("rating must be +1 or -1")
     get_turn(session=session, turn_id=turn_id)
+    comment = _redact_optional(comment)  # customers type card numbers and phone numbers into comments too
     feedback = session.exec(select(Feedback).where(Feedback.turn_id == turn_id)).first()
     if feedback is None:
         feedback = Feedback(turn_id=turn_id, rating=rating, comment=comment)
@@ -121,7 +212,9 @@ def turn_reviews(*, session: Session, turn_id: uuid.UUID) -> Sequence[Review]:
 def add_review(*, session: Session, review_create: ReviewCreate, required: int) -> Review:
     """Store one reviewer's verdict and recompute the turn's consensus in the same transaction.
 
-    The unique constraint (turn, reviewer) rejects a second review by the same person.
+    The unique constraint (turn, reviewer) rejects a second review by the same person. The turn row is locked
+    first, so two reviewers submitting at once are counted one after the other: without the lock each transaction
+    sees only its own vote and both leave the turn 'pending'.
     """
     from chatbot.db.models import Verdict
 
@@ -129,7 +222,14 @@ def add_review(*, session: Session, review_create: ReviewCreate, required: int) 
         raise ValueError(f"verdict must be one of {', '.join(v.value for v in Verdict)}")
     if review_create.verdict == Verdict.correct and not (review_create.corrected_answer or "").strip():
         raise ValueError("a correction needs the corrected answer")
-    turn = get_turn(session=session, turn_id=review_create.turn_id)
+    turn = _locked_turn(session=session, turn_id=review_create.turn_id)
+    # Reviewers paste from the customer's question; what is stored (and trained on) must be redacted.
+    review_create = review_create.model_copy(
+        update={
+            "corrected_answer": _redact_optional(review_create.corrected_answer),
+            "comment": _redact_optional(review_create.comment),
+        }
+    )
     review = Review.model_validate(review_create)
     session.add(review)
     session.flush()
@@ -147,6 +247,19 @@ def add_review(*, session: Session, review_create: ReviewCreate, required: int) 
     session.commit()
     session.refresh(review)
     return review
+
+
+def _locked_turn(*, session: Session, turn_id: uuid.UUID) -> Turn:
+    """The turn, locked until the transaction ends: SELECT … FOR UPDATE on PostgreSQL; on SQLite a write that
+    changes nothing takes the database's write lock (SQLite has no row locks and renders no FOR UPDATE)."""
+    if session.get_bind().dialect.name == "sqlite":
+        touch = update(Turn).where(col(Turn.id) == turn_id).values(review_status=Turn.review_status)
+        session.execute(touch.execution_options(synchronize_session=False))
+    stmt = select(Turn).where(Turn.id == turn_id).with_for_update().execution_options(populate_existing=True)
+    turn = session.exec(stmt).first()
+    if turn is None:
+        raise NotFound(f"no turn {turn_id}")
+    return turn
 
 
 # --- model registry ------------------------------------------------------------------------------------------

@@ -1,4 +1,8 @@
-"""Alembic driven from code, so `bankbot db upgrade` and the app need no alembic.ini."""
+"""Alembic driven from code, so `bankbot db upgrade` and the app need no alembic.ini.
+
+Every process upgrades at start, so two may start at once: upgrades and downgrades run under a database-wide lock
+(``chatbot.db.locks``), the second one waits and then finds the schema already at head.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,8 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
+
+from chatbot.db.locks import MIGRATE_LOCK_KEY, database_lock
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
@@ -22,11 +28,13 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    command.upgrade(alembic_config(engine), revision)
+    with database_lock(engine, MIGRATE_LOCK_KEY, "migrate"):
+        command.upgrade(alembic_config(engine), revision)
 
 
 def downgrade(engine: Engine, revision: str) -> None:
-    command.downgrade(alembic_config(engine), revision)
+    with database_lock(engine, MIGRATE_LOCK_KEY, "migrate"):
+        command.downgrade(alembic_config(engine), revision)
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -134,6 +134,13 @@ class User(UserBase, table=True):
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     password_hash: str
     created_at: datetime = _ts()
+    # Staff hardening (chatbot.audit, crud.authenticate): kept in the row so every replica sees the same lockout.
+    disabled: bool = False
+    failed_logins: int = 0  # consecutive failures since the last success or lockout
+    locked_until: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    # Sessions opened before this instant are ended (a reset password logs the old sessions out).
+    password_changed_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    last_login_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
 
 
 class UserCreate(UserBase):
@@ -143,6 +150,20 @@ class UserCreate(UserBase):
 class UserPublic(UserBase):
     id: uuid.UUID
     created_at: datetime
+
+
+class AuditEvent(SQLModel, table=True):
+    """One staff action (who, what, when, from where); written by chatbot.audit, never updated."""
+
+    __tablename__ = "audit_event"
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    at: datetime = _ts(index=True)
+    actor: str = Field(max_length=64, index=True)  # a username, the name typed at a failed login, or cli:<os user>
+    role: str | None = Field(default=None, max_length=16)
+    action: str = Field(max_length=32, index=True)
+    target: str | None = Field(default=None, max_length=255)
+    detail: dict[str, Any] = _json({})
+    client: str | None = Field(default=None, max_length=64, index=True)  # address, or "cli"
 
 
 class ReviewBase(SQLModel):
@@ -190,6 +211,16 @@ class ModelVersionBase(SQLModel):
 
 class ModelVersion(ModelVersionBase, table=True):
     __tablename__ = "model_version"
+    # At most one production bundle, whatever two concurrent promotions do (migration 0005).
+    __table_args__ = (
+        Index(
+            "uq_model_version_one_production",
+            "status",
+            unique=True,
+            postgresql_where=text("status = 'production'"),
+            sqlite_where=text("status = 'production'"),
+        ),
+    )
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     training_run_id: uuid.UUID | None = Field(default=None, foreign_key="training_run.id")
     # None: the newest active calibration row (bundles recorded before calibrations were part of them).
