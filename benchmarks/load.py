@@ -8,7 +8,7 @@ free port (``--engine`` and ``--max-new-tokens`` are passed as settings), waits 
 server at the end. Each simulated customer POSTs ``--rounds`` in-scope demo questions to ``/api/chat`` (the same
 pipeline, engine and log as the web chat) one after another; all N customers start together. Bounded by the
 number of requests and ``--timeout``, so it stops by itself. Reported per N: requests, errors, answers/s, p50/p95
-latency, and p95 relative to the N=1 median (the target at N=8: at most 3). The single customer asks as many
+latency, and p95 relative to the N=1 median. The single customer asks as many
 questions as the most concurrent level's customers together (the same questions, one after another), so the
 single-chat median the ratios divide by is not the median of two answers.
 """
@@ -116,6 +116,9 @@ def start_app(args: argparse.Namespace, data_dir: Path) -> tuple[subprocess.Pope
         **os.environ,
         "BANKBOT_DATA_DIR": str(data_dir),
         "BANKBOT_MAX_NEW_TOKENS": str(args.max_new_tokens),
+        # Every simulated customer comes from 127.0.0.1: the per-client limit would turn this into an abuse test
+        # (benchmarks/abuse_load.py is that one).
+        "BANKBOT_RATE_LIMIT_API_CHAT": "100000/minute",
         **({"BANKBOT_LLM_ENGINE": args.engine} if args.engine else {}),
     }
     bankbot = [sys.executable, "-m", "chatbot.cli"]
@@ -177,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     single = next((r["latency_p50_s"] for r in results if r["concurrency"] == 1), None)
     for r in results:
         if single and r["latency_p95_s"]:
-            r["p95_vs_single"] = round(r["latency_p95_s"] / single, 2)  # target at N=8: <= 3
+            r["p95_vs_single"] = round(r["latency_p95_s"] / single, 2)
     report = {
         "driver": "HTTP POST /api/chat on the running app (threads, one per customer)",
         "url": args.url or "started by the benchmark",

@@ -98,12 +98,13 @@ def _without_extra_buffers() -> Iterator[None]:
 
 
 def log_softmax_at(logits: Any, token: int) -> float:
-    """log p(token) from one row of raw logits (numpy), computed stably in float64."""
+    """log p(token) from one row of raw logits (numpy), computed stably: exponentials in the logits' own float32,
+    their sum in float64 (a float64 copy of the 49k-entry row cost 0.4 ms a token, 5 % of a decode step)."""
     import numpy as np
 
-    row = np.asarray(logits, dtype=np.float64)
+    row = np.asarray(logits)
     top = row.max()
-    return float(row[token] - top - np.log(np.exp(row - top).sum()))
+    return float(row[token] - top) - float(np.log(np.exp(row - top).sum(dtype=np.float64)))
 
 
 class LlamaCppGenerator:
@@ -210,6 +211,7 @@ class LlamaCppGenerator:
         s = self.settings
         tokens: list[int] = []
         logprobs: list[float] = []
+        answer = b""  # detokenised piece by piece: llama.cpp's detokenize of a list is the pieces concatenated
         shown = ""
         finished = False
         sampling = {"temp": s.temperature, "top_p": s.top_p, "top_k": 0, "min_p": 0.0}
@@ -223,18 +225,19 @@ class LlamaCppGenerator:
             raw = llama_cpp.llama_get_logits_ith(self.llm._ctx.ctx, -1)
             logprobs.append(log_softmax_at(_as_row(raw, self.llm.n_vocab()), token))
             tokens.append(token)
-            text = self._text(tokens)
+            answer += self.llm.detokenize([token], special=False)
+            text = answer.decode("utf-8", errors="replace")
             if len(text) > len(shown) and not text.endswith("\ufffd"):  # hold back a half-decoded UTF-8 character
                 yield text[len(shown) :]
                 shown = text
             if len(tokens) >= limit:
                 break
         yield Generation(
-            text=self._text(tokens).strip(), token_logprobs=logprobs, prompt_tokens=len(prompt), finished=finished
+            text=answer.decode("utf-8", errors="replace").strip(),
+            token_logprobs=logprobs,
+            prompt_tokens=len(prompt),
+            finished=finished,
         )
-
-    def _text(self, tokens: list[int]) -> str:
-        return self.llm.detokenize(tokens, special=False).decode("utf-8", errors="replace")
 
 
 def _as_row(pointer: Any, n_vocab: int) -> Any:
