@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import shutil
 from pathlib import Path
 from typing import Any
@@ -133,3 +134,39 @@ def test_cli_eval_retrieval_prints_json(
     assert metrics["n"] == len(QUERIES)
     assert "accuracy_at_1" in captured.err  # the table goes to stderr when stdout carries JSON
     assert main(["eval", "retrieval", "--queries", str(tmp_path / "none.csv")]) == 2
+
+
+def test_training_pairs_pair_questions_of_the_same_article() -> None:
+    from finetune.embedder import training_pairs
+
+    questions = ["card lost", "lost my card", "where is my card", "close account"]
+    ids = ["lost", "lost", "arrival", "unknown"]
+    anchors, positives, labels = training_pairs(questions, ids, {"lost": "Lost card", "arrival": "Card arrival"})
+    pairs = sorted(zip(anchors, positives, labels, strict=True))
+    # "close account" has no article text: left out; "where is my card" is alone: paired with its article's title.
+    assert pairs == [
+        ("card lost", "lost my card", "lost"),
+        ("lost my card", "card lost", "lost"),
+        ("where is my card", "Card arrival", "arrival"),
+    ]
+    capped = training_pairs(questions, ids, {"lost": "L", "arrival": "A"}, max_per_article=1)
+    assert sorted(capped[2]) == ["arrival", "lost"]
+
+
+def test_same_article_negatives_do_not_count() -> None:
+    import torch
+
+    from finetune.embedder import same_article_ranking_loss
+
+    vectors = {"a": [1.0, 0.0], "b": [1.0, 0.0], "c": [0.0, 1.0]}
+
+    def model(features: dict[str, Any]) -> dict[str, torch.Tensor]:
+        return {"sentence_embedding": torch.tensor([vectors[t] for t in features["texts"]])}
+
+    loss = same_article_ranking_loss(model, scale=20.0)
+    # a and b are the same article and identical: masked, the loss only sees c, which is orthogonal.
+    same = loss([{"texts": ["a", "b", "c"]}, {"texts": ["a", "b", "c"]}], torch.tensor([0, 0, 1]))
+    assert same.item() == pytest.approx(0.0, abs=1e-6)  # log(1 + e^-20) for every row
+    # Labelled as different articles, b is a negative as close as a's own positive: ln 2 for rows a and b.
+    different = loss([{"texts": ["a", "b", "c"]}, {"texts": ["a", "b", "c"]}], torch.tensor([0, 1, 2]))
+    assert different.item() == pytest.approx(2 / 3 * math.log(2), rel=1e-4)
