@@ -15,3 +15,7 @@ class DatabaseUnavailable(BankbotError):
 
 class InvalidQuestion(BankbotError):
     """Empty, too long, or not text."""
+
+
+class GeneratorUnavailable(BankbotError):
+    """The LLM could not produce an answer right now (e.g. its server is down); the chat hands off and logs."""

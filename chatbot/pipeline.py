@@ -20,9 +20,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chatbot import guard
+from chatbot.answer_checks import unsupported_numbers
 from chatbot.confidence import ConfidenceParams, combine, confidence_components, read_active_calibration
 from chatbot.db.models import TurnCreate
-from chatbot.errors import InvalidQuestion
+from chatbot.errors import GeneratorUnavailable, InvalidQuestion
 from chatbot.guard_classifier import ClassifierGuard
 from chatbot.handoff import LOW_CONFIDENCE_ANSWER, OUT_OF_SCOPE_ANSWER, REFUSAL_ANSWER
 from chatbot.passage_answer import passage_answer
@@ -33,7 +34,8 @@ from chatbot.text_normalise import has_lone_surrogate, normalise_text
 
 logger = logging.getLogger(__name__)
 
-MODEL_FAILURES = ("low_confidence", "empty_answer")  # reasons a generated answer is not shown
+# Reasons a generated answer is not shown (the article's own sentences or a hand-off instead).
+MODEL_FAILURES = ("low_confidence", "empty_answer", "unsupported_number")
 BATCH_SIZE = 8  # prompts per generate_batch call: bounds memory on CPU
 _CITATION = re.compile(r"\s?\[(\d{1,2})\]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -165,7 +167,7 @@ class ChatPipeline:
         meta: Mapping[str, Any] | None = None,
     ) -> ChatAnswer:
         turn = self._prepare(question, conversation_id, history, meta)
-        generation = self.generator.generate(turn.messages) if turn.messages is not None else None
+        generation = self._generate(turn)
         return self._finish(turn, generation)
 
     def stream(
@@ -187,8 +189,19 @@ class ChatPipeline:
         except GeneratorExit:  # the client left (the web chat closes the stream): the turn must still be logged
             self._finish_abandoned(turn)
             raise
-        generation = self.generator.generate(turn.messages) if turn.messages is not None else None
+        generation = self._generate(turn)
         yield self._finish(turn, generation)
+
+    def _generate(self, turn: _Turn) -> Generation | None:
+        """The model's answer, or None when the turn needs none or the model is unavailable (then: hand-off)."""
+        if turn.messages is None:
+            return None
+        try:
+            return self.generator.generate(turn.messages)
+        except GeneratorUnavailable as exc:  # e.g. the LLM server is down: the customer still gets an answer
+            logger.error("turn %s: %s", turn.turn_id, exc)
+            turn.reason = "llm_unavailable"
+            return None
 
     def _finish_abandoned(self, turn: _Turn) -> None:
         """Answer and log a turn whose client left, on a thread of its own: closing a generator must not block
@@ -255,16 +268,23 @@ class ChatPipeline:
         turn = _Turn(redacted_q, conversation_id or uuid.uuid4(), dict(meta or {}), started, redacted)
         verdict = guard.check(redacted_q)
         vector = None  # the question's embedding when the classifier guard computed it: retrieval reuses it
-        if not verdict.refused:
-            verdict, vector = self.classifier_guard.check(self.app, redacted_q)
+        docs: list[Any] = []
+        try:
+            if not verdict.refused:
+                verdict, vector = self.classifier_guard.check(self.app, redacted_q)
+            if not verdict.refused:
+                # Kept in the retriever's order (its fused ranking); ``score`` is each article's evidence, which can
+                # order differently (retrieval/retriever.py).
+                retriever = self.app.retriever
+                docs = retriever.rank_by_vector(vector) if vector is not None else retriever.invoke(redacted_q)
+        except Exception as exc:  # e.g. the Chroma server is down: the customer gets the hand-off, the turn is logged
+            logger.error("retrieval unavailable, handing off: %s", exc)
+            turn.reason = "retrieval_unavailable"
+            return turn
         if verdict.refused:
             turn.reason = f"guard:{verdict.rule}"
             turn.meta["guard_match"] = verdict.matched
             return turn
-        # Kept in the retriever's order (its fused ranking); ``score`` is each article's evidence, which can
-        # order differently (retrieval/retriever.py).
-        retriever = self.app.retriever
-        docs = retriever.rank_by_vector(vector) if vector is not None else retriever.invoke(redacted_q)
         turn.retrieved = [Source.from_document(d) for d in docs]
         turn.sources = turn.retrieved[:MAX_PASSAGES]
         if not turn.sources or turn.sources[0].score < self.settings.min_retrieval_score:
@@ -316,6 +336,9 @@ class ChatPipeline:
             elif turn.reason is None and (claimed := guard.claims_action(would_be)):
                 turn.reason = "claims_action"  # the bot cannot act on accounts: hand off rather than mislead
                 turn.meta["claimed_action"] = claimed
+            elif turn.reason is None and (numbers := unsupported_numbers(would_be, [s.text for s in turn.sources])):
+                turn.reason = "unsupported_number"  # an invented phone number must not reach a customer
+                turn.meta["unsupported_numbers"] = len(numbers)  # a count: the numbers themselves may be PII
         components = confidence_components(
             generation.token_logprobs if generation else [], [s.score for s in turn.retrieved]
         )

@@ -156,6 +156,20 @@ def test_an_empty_answer_with_confident_retrieval_shows_the_passage(tmp_path: Pa
     assert (result.answer_kind, result.meta["reason"], result.would_be_answer) == ("passage", "empty_answer", None)
 
 
+class InventedNumberGenerator(FakeGenerator):
+    def reply(self, messages: Any) -> str:
+        return "Call us on 0800 123 4567 or +44 1632 960 100 [1]."
+
+
+def test_an_invented_phone_number_is_never_shown(tmp_path: Path, sqlite_url: str) -> None:
+    app = make_app(tmp_path, sqlite_url, abstain_confidence=0.0)
+    app.overrides["generator"] = InventedNumberGenerator(app.settings)
+    result = app.pipeline.answer("What is your phone number to contact you?")  # contact_and_hours 0.7
+    assert (result.answer_kind, result.meta["reason"]) == ("passage", "unsupported_number")
+    assert "0800" not in result.answer and result.meta["unsupported_numbers"] == 1
+    assert result.would_be_answer is not None and "[PHONE]" in result.would_be_answer  # reviewers see it redacted
+
+
 def test_a_passage_turn_is_a_weak_turn_for_reviewers(tmp_path: Path, sqlite_url: str) -> None:
     app = make_app(tmp_path, sqlite_url, abstain_confidence=0.99)
     app.pipeline.answer("How do I change my PIN?")
