@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -37,7 +37,10 @@ class Settings(BaseSettings):
     database_url: str | None = Field(None, description="SQLAlchemy URL; default: SQLite file in data_dir")
     chroma_path: Path | None = Field(None, description="Embedded Chroma folder; default: data_dir/chroma")
     chroma_host: str | None = Field(None, description="Chroma server host; when set, chromadb.HttpClient is used")
-    chroma_port: int = 8000
+    chroma_port: int = Field(8000, ge=1, le=65535)
+    # Chroma server (retrieval/vector_store.py): the token goes out as "Authorization: Bearer <token>"
+    chroma_auth_token: SecretStr | None = Field(None, description="Token the Chroma server (or its proxy) checks")
+    chroma_ssl: bool = Field(False, description="HTTPS to the Chroma server")
     chroma_collection: str = "bankbot_kb"
     model_cache_dir: Path | None = Field(None, description="Converted/merged model cache; default data_dir/models")
 
@@ -125,6 +128,17 @@ class Settings(BaseSettings):
     )
     chat_deadline_s: float = Field(120.0, gt=0, description="/api/chat answers 504 after this; the turn still logs")
     max_connections: int = Field(1000, ge=10, description="Open connections the server accepts; more get 503")
+
+    # LLM server (chatbot/generation/openai_server.py): an OpenAI-compatible server instead of in-process llama.cpp
+    llm_server_url: str | None = Field(
+        None, description="Base URL of an OpenAI-compatible server (vLLM, llama.cpp), e.g. http://gpu:8000"
+    )
+    llm_server_model: str = Field(
+        "bankbot", description="Model name to request; {adapter} becomes the production adapter's version or 'base'"
+    )
+    llm_server_api_key: SecretStr | None = Field(None, description="Bearer token the LLM server expects")
+    llm_server_timeout_s: float = Field(60.0, gt=0, description="Per request to the LLM server (the whole answer)")
+    llm_server_retries: int = Field(2, ge=0, le=10, description="Retries on connection errors and 5xx, with backoff")
 
     @field_validator(
         "rate_limit_api_chat", "rate_limit_web_chat", "rate_limit_articles", "rate_limit_login", "rate_limit_other"

@@ -23,20 +23,50 @@ EXAMPLES_SUFFIX = "_examples"
 
 
 def chroma_client(settings: Settings) -> Any:
+    """The chromadb client of these settings: an HTTP client of the Chroma server when ``chroma_host`` is set (every
+    replica then reads and writes the same collections), else the embedded store in one local folder."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
-    chroma_settings = ChromaSettings(anonymized_telemetry=False)
-    if settings.chroma_host:
-        try:
-            return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
-        except Exception as exc:  # chromadb raises plain ValueError/ConnectionError variants
-            raise BankbotError(
-                f"BANKBOT_CHROMA_HOST={settings.chroma_host}:{settings.chroma_port}: cannot reach Chroma ({exc})"
-            ) from exc
-    path = settings.effective_chroma_path
-    path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+    if not settings.chroma_host:
+        path = settings.effective_chroma_path
+        path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(path), settings=ChromaSettings(anonymized_telemetry=False))
+    return _http_client(settings, settings.chroma_host)
+
+
+def _http_client(settings: Settings, host: str) -> Any:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+    from chromadb.errors import ChromaAuthError
+
+    where = f"{'https' if settings.chroma_ssl else 'http'}://{host}:{settings.chroma_port}"
+    auth: dict[str, Any] = {}
+    if settings.chroma_auth_token is not None:
+        auth = {
+            "chroma_client_auth_provider": "chromadb.auth.token_authn.TokenAuthClientProvider",
+            "chroma_client_auth_credentials": settings.chroma_auth_token.get_secret_value(),
+        }
+    try:
+        # The client asks the server who it is on creation: a dead server or a refused token fails here, at start.
+        return chromadb.HttpClient(
+            host=host,
+            port=settings.chroma_port,
+            ssl=settings.chroma_ssl,
+            settings=ChromaSettings(anonymized_telemetry=False, **auth),
+        )
+    except ChromaAuthError as exc:
+        given = "BANKBOT_CHROMA_AUTH_TOKEN was refused" if auth else "it needs BANKBOT_CHROMA_AUTH_TOKEN"
+        raise BankbotError(f"Chroma server at {where}: {given} ({_first_line(exc)})") from exc
+    except Exception as exc:  # chromadb raises plain ValueError/ConnectError variants for an unreachable server
+        raise BankbotError(
+            f"cannot reach the Chroma server at {where} (BANKBOT_CHROMA_HOST/PORT): {_first_line(exc)}"
+        ) from exc
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def kb_collection_name(settings: Settings, embedder_version: str | None = None) -> str:

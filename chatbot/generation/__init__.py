@@ -1,7 +1,8 @@
 """LLM engines behind the ``chatbot.protocols.Generator`` protocol.
 
 llama.cpp serves (the production bundle's adapter merged into the base model, exported as GGUF); transformers is
-the training and reference path; a fake stands in for the model in the fast tests.
+the training and reference path; a fake stands in for the model in the fast tests. With ``llm_server_url`` set, an
+OpenAI-compatible server (vLLM, llama.cpp's server) generates instead.
 """
 
 from __future__ import annotations
@@ -17,6 +18,16 @@ log = logging.getLogger(__name__)
 
 def build_generator(settings: Settings, adapter: Any = None) -> Generator:
     """The generator for ``settings.llm_model`` with the production adapter (``finetune.registry.AdapterRef``)."""
+    if settings.llm_server_url:
+        # The model runs on the server; only its tokenizer and chat template (the base GGUF, no weights) load here.
+        from chatbot.generation.gguf_export import base_gguf
+        from chatbot.generation.openai_server import OpenAIServerGenerator
+        from chatbot.model_loading import llm_label
+
+        version = getattr(adapter, "version", None)
+        return OpenAIServerGenerator(
+            settings, base_gguf(settings), base_model=llm_label(settings), adapter_version=version
+        )
     if settings.llm_model == FAKE_LLM:
         from chatbot.generation.fake import FakeGenerator
 

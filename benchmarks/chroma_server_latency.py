@@ -1,0 +1,135 @@
+"""Retrieval latency through a Chroma server (``chroma run`` on localhost) against embedded Chroma.
+
+    python benchmarks/chroma_server_latency.py [--queries 48] [--json result.json]
+
+Starts ``chroma run`` on a free localhost port in a temporary folder (stopped at the end), loads the same records
+into both stores (the demo knowledge base, and half of the demo eval's in-scope questions as example questions),
+then times the other questions through both retrievers, alternating store per question. Reports p50/p95 of the
+whole ``retriever.invoke`` (embed the question, search the articles and the examples) and of the search alone
+(``rank_by_vector`` with a precomputed vector, where the network round trips show), in milliseconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from json_output import emit_json  # benchmarks/json_output.py (the script's folder is on sys.path)
+
+ROOT = Path(__file__).resolve().parent.parent
+EVAL = ROOT / "evals" / "data" / "demo_eval.jsonl"
+WARM_UP = 5
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    pos = (len(ordered) - 1) * q / 100
+    low = int(pos)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
+
+
+def in_scope_questions() -> list[tuple[str, str]]:
+    rows = [json.loads(line) for line in EVAL.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [(r["question"], r["expected_article"]) for r in rows if r["kind"] == "in_scope" and r["expected_article"]]
+
+
+def copy_records(source: Any, target: Any) -> int:
+    """Copy a collection's records with their stored vectors (no re-embedding: both stores hold the same data)."""
+    page = source.get(include=["documents", "metadatas", "embeddings"])
+    for start in range(0, len(page["ids"]), 500):
+        end = start + 500
+        target.add(
+            ids=page["ids"][start:end],
+            documents=page["documents"][start:end],
+            metadatas=page["metadatas"][start:end],
+            embeddings=page["embeddings"][start:end],
+        )
+    return len(page["ids"])
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    return {"p50": round(percentile(values, 50), 2), "p95": round(percentile(values, 95), 2)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--queries", type=int, default=48, help="timed questions per store")
+    parser.add_argument("--json", help="write the JSON report here ('-' or nothing: stdout)")
+    args = parser.parse_args(argv)
+
+    from chatbot.app import build_app
+    from chatbot.model_loading import load_embedder
+    from chatbot.settings import Settings
+    from retrieval.chroma_server import start_chroma_server
+    from retrieval.ingest import ingest
+
+    questions = in_scope_questions()
+    examples, queries = questions[0::2], [q for q, _ in questions[1::2]]
+    if len(queries) < args.queries + WARM_UP:
+        raise SystemExit(f"only {len(queries)} held-out questions; ask for at most {len(queries) - WARM_UP}")
+    with tempfile.TemporaryDirectory(prefix="bankbot-chroma-bench-") as tmp_dir:
+        tmp = Path(tmp_dir)
+        embedder = load_embedder(Settings(data_dir=tmp / "embedded", llm_model="fake"))
+        with start_chroma_server(tmp / "chroma-server", deadline_s=60) as server:
+            embedded = build_app(Settings(data_dir=tmp / "embedded", llm_model="fake"), embedder=embedder)
+            remote = build_app(
+                Settings(data_dir=tmp / "remote", llm_model="fake", chroma_host=server.host, chroma_port=server.port),
+                embedder=embedder,
+            )
+            for app in (embedded, remote):
+                app.upgrade_database()  # the apps read the production bundle's snapshot from SQL
+            ingest(embedded.settings, embedded.vector_store, None, progress=False)
+            embedded.example_index.add([q for q, _ in examples], [a for _, a in examples], source="benchmark")
+            kb = copy_records(embedded.vector_store._collection, remote.vector_store._collection)
+            copy_records(embedded.example_index.collection, remote.example_index.collection)
+            stores = {"embedded": embedded.retriever, "server": remote.retriever}
+            vectors = embedder_vectors(embedded, queries)
+            for question, vector in list(zip(queries, vectors, strict=True))[:WARM_UP]:
+                for retriever in stores.values():
+                    retriever.invoke(question)
+                    retriever.rank_by_vector(vector)
+            invoke: dict[str, list[float]] = {name: [] for name in stores}
+            search: dict[str, list[float]] = {name: [] for name in stores}
+            top_agree = 0
+            timed = list(zip(queries, vectors, strict=True))[WARM_UP : WARM_UP + args.queries]
+            for i, (question, vector) in enumerate(timed):
+                order = list(stores) if i % 2 == 0 else list(reversed(stores))  # neither store always goes first
+                tops = {}
+                for name in order:
+                    started = time.perf_counter()
+                    docs = stores[name].invoke(question)
+                    invoke[name].append((time.perf_counter() - started) * 1000)
+                    started = time.perf_counter()
+                    stores[name].rank_by_vector(vector)
+                    search[name].append((time.perf_counter() - started) * 1000)
+                    tops[name] = docs[0].metadata["article_id"] if docs else None
+                top_agree += tops["embedded"] == tops["server"]
+    report = {
+        "benchmark": "chroma_server_latency",
+        "kb_chunks": kb,
+        "example_questions": len(examples),
+        "queries": len(timed),
+        "invoke_ms": {name: summary(values) for name, values in invoke.items()},
+        "search_ms": {name: summary(values) for name, values in search.items()},
+        "search_overhead_ms_p50": round(percentile(search["server"], 50) - percentile(search["embedded"], 50), 2),
+        "same_top_article": f"{top_agree}/{len(timed)}",
+        "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
+        "python": platform.python_version(),
+    }
+    emit_json(report, args.json)
+    return 0
+
+
+def embedder_vectors(app: Any, questions: list[str]) -> list[list[float]]:
+    return [list(v) for v in app.vector_store.embeddings.embed_documents(questions)]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
