@@ -22,17 +22,11 @@ from typing import Any
 
 from json_output import emit_json  # benchmarks/json_output.py (the script's folder is on sys.path)
 
+from evals.retrieval import percentile
+
 ROOT = Path(__file__).resolve().parent.parent
 EVAL = ROOT / "evals" / "data" / "demo_eval.jsonl"
 WARM_UP = 5
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    pos = (len(ordered) - 1) * q / 100
-    low = int(pos)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
 
 
 def in_scope_questions() -> list[tuple[str, str]]:

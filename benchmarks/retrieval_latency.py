@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from evals.retrieval import percentile
+
 TARGET_P50_MS = 25.0
 QUESTIONS = [
     "How do I activate my new card?",
@@ -32,14 +34,6 @@ QUESTIONS = [
     "how long does a transfer take",
     "can I top up with cash",
 ]
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    pos = (len(ordered) - 1) * q / 100
-    low = int(pos)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
 
 
 def random_unit_vectors(n: int, dim: int, seed: int) -> list[list[float]]:
