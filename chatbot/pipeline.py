@@ -11,7 +11,6 @@ get a handoff to a human. Reviewers still see what the model would have said.
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 import uuid
@@ -30,57 +29,14 @@ from chatbot.passage_answer import passage_answer
 from chatbot.pii import redact
 from chatbot.prompt import MAX_PASSAGES, PROMPT_VERSION, build_messages
 from chatbot.protocols import ANSWER_PENDING, AnswerKind, AnswerPending, ChatAnswer, Generation, Generator, Source
-from chatbot.text_normalise import has_lone_surrogate, normalise_text
+from chatbot.text_normalise import normalise_text
+from chatbot.turn_text import attach_citations, validate_question
 
 logger = logging.getLogger(__name__)
 
 # Reasons a generated answer is not shown (the article's own sentences or a hand-off instead).
 MODEL_FAILURES = ("low_confidence", "empty_answer", "unsupported_number")
 BATCH_SIZE = 8  # prompts per generate_batch call: bounds memory on CPU
-_CITATION = re.compile(r"\s?\[(\d{1,2})\]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-INVALID_UNICODE = "the question contains invalid characters (a lone surrogate): please type it again"
-
-
-def validate_question(question: object, max_chars: int) -> str:
-    """The question as clean text, or InvalidQuestion with a one-line reason."""
-    if not isinstance(question, str):
-        raise InvalidQuestion(f"the question must be text, not {type(question).__name__}")
-    if has_lone_surrogate(question):  # cannot be stored (UTF-8) nor spooled: refuse it before any work is done
-        raise InvalidQuestion(INVALID_UNICODE)
-    text = _CONTROL.sub("", question).strip()  # PostgreSQL refuses NUL bytes; other control characters are noise
-    if not text:
-        raise InvalidQuestion("the question is empty: type what you would like to know")
-    if len(text) > max_chars:
-        raise InvalidQuestion(
-            f"the question is {len(text)} characters long; the limit is {max_chars} (BANKBOT_MAX_QUESTION_CHARS)"
-        )
-    return text
-
-
-def attach_citations(text: str, sources: Sequence[Source]) -> tuple[str, list[str], bool]:
-    """(answer, cited article ids in order, whether the fallback citation was added).
-
-    Markers that point at no passage are removed; an answer with no valid marker gets the top source as [1]
-    (the small model rarely writes a marker; the top passage is the one it was given first). Attributing by word
-    overlap instead was tried and picked a wrong passage when the model drifted: see docs/chat.md.
-    """
-    cited: list[str] = []
-
-    def keep(match: re.Match[str]) -> str:
-        n = int(match.group(1))
-        if 1 <= n <= len(sources):
-            if sources[n - 1].article_id not in cited:
-                cited.append(sources[n - 1].article_id)
-            return match.group(0)
-        return ""
-
-    answer = _CITATION.sub(keep, text).strip()
-    if cited or not sources or not answer:
-        return answer, cited, False
-    return f"{answer} [1]", [sources[0].article_id], True
-
-
 @dataclass
 class _Turn:
     """One question on its way through the pipeline."""

@@ -20,10 +20,10 @@ from chatbot.db.engine import make_engine
 from chatbot.db.migrate import upgrade
 from chatbot.db.models import Turn, TurnCreate, utcnow
 from chatbot.errors import InvalidQuestion
-from chatbot.pipeline import validate_question
 from chatbot.protocols import ANSWER_PENDING
 from chatbot.spool import Spool
 from chatbot.turn_store import TurnStore
+from chatbot.turn_text import validate_question
 from tests.conftest import _postgres_database
 from tests.pipeline_support import make_app
 from tests.test_concurrency import wait_for

@@ -15,8 +15,8 @@ from chatbot.app import build_app
 from chatbot.confidence import ConfidenceParams, combine
 from chatbot.db.models import Calibration, ModelStatus, ModelVersion, Turn, utcnow
 from chatbot.generation.fake import FakeGenerator
-from chatbot.pipeline import attach_citations
 from chatbot.protocols import Source
+from chatbot.turn_text import attach_citations
 from tests.conftest import make_settings
 from tests.pipeline_support import KeywordRetriever, make_app, rows
 

@@ -45,7 +45,7 @@ def _one_line_invalid_unicode(server: FastAPI) -> None:
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import JSONResponse
 
-    from chatbot.pipeline import INVALID_UNICODE
+    from chatbot.turn_text import INVALID_UNICODE
 
     async def handler(request: Any, exc: Exception) -> Any:
         assert isinstance(exc, RequestValidationError)  # registered for that class only

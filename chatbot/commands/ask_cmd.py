@@ -23,7 +23,7 @@ def kb_is_empty(app: object) -> bool:
 def run(args: argparse.Namespace) -> int:
     from chatbot.app import build_app
     from chatbot.errors import BankbotError, DatabaseUnavailable
-    from chatbot.pipeline import validate_question
+    from chatbot.turn_text import validate_question
 
     app = build_app()
     validate_question(args.question, app.settings.max_question_chars)  # before anything slow is loaded

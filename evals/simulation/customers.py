@@ -115,8 +115,8 @@ def model_answer(
         return answer, list(cited)
     if not would_be_answer:
         return None
-    from chatbot.pipeline import attach_citations
     from chatbot.protocols import Source
+    from chatbot.turn_text import attach_citations
 
     sources = [Source(article_id=article_id, title="", score=0.0) for article_id in source_ids]
     return would_be_answer, attach_citations(would_be_answer, sources)[1]
