@@ -42,6 +42,21 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
     return Settings(**values)  # type: ignore[arg-type]
 
 
+def serve_env(root: Path, **settings: str) -> dict[str, str]:
+    """Environment for a `bankbot serve` subprocess: this process's variables without any BANKBOT_*, a data dir
+    under ``root``, the fake LLM, the shared model cache, offline hub, then ``settings`` (BANKBOT_* names)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BANKBOT_")}
+    env.update(
+        BANKBOT_DATA_DIR=str(root / "data"),
+        BANKBOT_LLM_MODEL="fake",
+        BANKBOT_MODEL_CACHE_DIR=str(MODEL_CACHE),
+        BANKBOT_CONFIG=str(root / "no-config.toml"),
+        HF_HUB_OFFLINE="1",
+        **settings,
+    )
+    return env
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return make_settings(tmp_path)

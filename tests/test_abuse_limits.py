@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -25,7 +24,7 @@ from typing import Any
 import pytest
 
 from chatbot.app import build_app
-from tests.conftest import MODEL_CACHE, make_settings
+from tests.conftest import make_settings, serve_env
 from ui.limits import (
     BUSY_RETRY_AFTER_S,
     AbuseLimits,
@@ -349,15 +348,7 @@ def test_serve_ignores_forwarded_for_from_a_local_peer(tmp_path: Path) -> None:
     """uvicorn's own default trusts X-Forwarded-For from 127.0.0.1; `bankbot serve` must not, or one local client
     could pose as many."""
     port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BANKBOT_")}
-    env.update(
-        BANKBOT_DATA_DIR=str(tmp_path / "data"),
-        BANKBOT_LLM_MODEL="fake",
-        BANKBOT_MODEL_CACHE_DIR=str(MODEL_CACHE),
-        BANKBOT_CONFIG=str(tmp_path / "no-config.toml"),
-        BANKBOT_RATE_LIMIT_OTHER="3/minute",
-        HF_HUB_OFFLINE="1",
-    )
+    env = serve_env(tmp_path, BANKBOT_RATE_LIMIT_OTHER="3/minute")
     bankbot = str(Path(sys.executable).with_name("bankbot"))
     log = tmp_path / "serve.log"
     with log.open("wb") as out:

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import MODEL_CACHE
+from tests.conftest import serve_env
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -74,15 +74,7 @@ def _wait_until_up(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
 
 def _serve(root: Path, settings: dict[str, str], *, accounts: bool) -> Iterator[Server]:
     """`bankbot serve` on a free port with its own data dir and these BANKBOT_* settings, stopped afterwards."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BANKBOT_")}
-    env.update(
-        BANKBOT_DATA_DIR=str(root / "data"),
-        BANKBOT_LLM_MODEL="fake",
-        BANKBOT_MODEL_CACHE_DIR=str(MODEL_CACHE),
-        BANKBOT_CONFIG=str(root / "no-config.toml"),
-        HF_HUB_OFFLINE="1",
-        **settings,
-    )
+    env = serve_env(root, **settings)
     staff = ACCOUNTS.items() if accounts else []
     for name, (role, password) in staff:  # the documented way to create staff accounts
         subprocess.run(
