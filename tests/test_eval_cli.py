@@ -15,7 +15,7 @@ from chatbot.settings import Settings
 from evals.scoring import ANSWER_KEYS, CALIBRATION_KEYS
 from tests import test_eval_answers as shared
 from tests.conftest import MODEL_CACHE
-from tests.test_eval_answers import copy_kb
+from tests.test_eval_answer_runs import copy_kb
 
 mini_kb = shared.mini_kb  # the module fixture (part of the demo KB ingested), found by pytest under this name
 
