@@ -13,7 +13,7 @@ from chatbot.app import build_app
 from chatbot.cli import main
 from chatbot.settings import Settings
 from evals.scoring import ANSWER_KEYS, CALIBRATION_KEYS
-from tests import test_eval_answers as shared
+from tests import test_eval_answer_runs as shared
 from tests.conftest import MODEL_CACHE
 from tests.test_eval_answer_runs import copy_kb
 
