@@ -1,22 +1,30 @@
-"""Checks on a generated answer's contact numbers before a customer sees it (pure).
+"""Checks on a generated answer before a customer sees it (pure): claimed actions, invented numbers, loops.
 
 A small model invents plausible phone numbers ("call 123-456-7890"); PII redaction would then hide some of them
 and leave a "[PHONE]" in the answer. A number a customer could dial or type is only shown when the passages the
 answer was written from (or the bank's published contacts) state it: otherwise the answer fails its checks and the
 customer gets the article's own sentences or a hand-off.
+
+A small model also falls into loops ("The answer is: … The answer is: …") while its token probabilities stay high,
+so confidence alone lets them through: a sentence said twice fails the answer the same way.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Any
 
+from chatbot import guard
 from chatbot.pii import PUBLIC_CONTACTS
 
 # Seven or more digits, optionally after "+" and grouped by spaces, dots, dashes or brackets.
 _NUMBER = re.compile(r"(?<![\w.])\+?\(?\d(?:[\s().-]{0,2}\d){6,}(?![\w])")
 # National and international forms of one number share their last nine digits (+44 1632 960 999 = 01632 960999).
 _TAIL = 9
+# A sentence (or clause before a colon) of at least this many words said twice is a loop, not emphasis.
+_MIN_REPEATED_WORDS = 3
+_SENTENCE_END = re.compile(r"[.!?:;\n]+")
 
 
 def _digits(text: str) -> str:
@@ -33,3 +41,32 @@ def unsupported_numbers(answer: str, passages: Iterable[str]) -> list[str]:
         if digits[-_TAIL:] not in known:
             missing.append(match.group(0).strip())
     return missing
+
+
+def repeated_sentences(answer: str) -> list[str]:
+    """Sentences of ``answer`` (lower-cased, citation marks and punctuation dropped) that it says more than once."""
+    seen: set[str] = set()
+    repeated: list[str] = []
+    for part in _SENTENCE_END.split(answer):
+        words = re.sub(r"\[\d+\]|[^\w\s£$€%]", " ", part.lower()).split()
+        if len(words) < _MIN_REPEATED_WORDS:
+            continue
+        sentence = " ".join(words)
+        if sentence in seen and sentence not in repeated:
+            repeated.append(sentence)
+        seen.add(sentence)
+    return repeated
+
+
+def failed_check(answer: str, passages: Iterable[str]) -> tuple[str, dict[str, Any]] | None:
+    """(reason, details for the turn log) of the first check ``answer`` fails, or None when it passes them all.
+
+    Details hold counts, never the offending text: an invented number may be a real person's.
+    """
+    if claimed := guard.claims_action(answer):
+        return "claims_action", {"claimed_action": claimed}  # the bot cannot act on accounts: hand off
+    if numbers := unsupported_numbers(answer, passages):
+        return "unsupported_number", {"unsupported_numbers": len(numbers)}
+    if loops := repeated_sentences(answer):
+        return "repeated_text", {"repeated_sentences": len(loops)}
+    return None

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chatbot import guard
-from chatbot.answer_checks import unsupported_numbers
+from chatbot.answer_checks import failed_check
 from chatbot.confidence import ConfidenceParams, combine, confidence_components, read_active_calibration
 from chatbot.db.models import TurnCreate
 from chatbot.errors import GeneratorUnavailable, InvalidQuestion
@@ -35,8 +35,10 @@ from chatbot.turn_text import attach_citations, validate_question
 logger = logging.getLogger(__name__)
 
 # Reasons a generated answer is not shown (the article's own sentences or a hand-off instead).
-MODEL_FAILURES = ("low_confidence", "empty_answer", "unsupported_number")
+MODEL_FAILURES = ("low_confidence", "empty_answer", "unsupported_number", "repeated_text")
 BATCH_SIZE = 8  # prompts per generate_batch call: bounds memory on CPU
+
+
 @dataclass
 class _Turn:
     """One question on its way through the pipeline."""
@@ -289,12 +291,9 @@ class ChatPipeline:
             }
             if not would_be:
                 turn.reason = "empty_answer"
-            elif turn.reason is None and (claimed := guard.claims_action(would_be)):
-                turn.reason = "claims_action"  # the bot cannot act on accounts: hand off rather than mislead
-                turn.meta["claimed_action"] = claimed
-            elif turn.reason is None and (numbers := unsupported_numbers(would_be, [s.text for s in turn.sources])):
-                turn.reason = "unsupported_number"  # an invented phone number must not reach a customer
-                turn.meta["unsupported_numbers"] = len(numbers)  # a count: the numbers themselves may be PII
+            elif turn.reason is None and (failed := failed_check(would_be, [s.text for s in turn.sources])):
+                turn.reason, details = failed
+                turn.meta.update(details)
         components = confidence_components(
             generation.token_logprobs if generation else [], [s.score for s in turn.retrieved]
         )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from chatbot.answer_checks import unsupported_numbers
+from chatbot import guard
+from chatbot.answer_checks import failed_check, repeated_sentences, unsupported_numbers
 
 PASSAGES = [
     "Call our lost and stolen line on +44 1632 960 999, 24/7.",
@@ -20,3 +21,21 @@ def test_invented_numbers_are_found_stated_ones_pass() -> None:
 def test_amounts_durations_and_short_numbers_are_not_contact_numbers() -> None:
     text = "It takes 5-7 working days, costs £5 and the limit is £10,000 a day; PIN of 4 digits, 2024."
     assert unsupported_numbers(text, []) == []
+
+
+def test_a_sentence_said_twice_is_a_loop() -> None:
+    loop = "The answer is: your card arrives soon [1]. The answer is: your card arrives soon."
+    assert repeated_sentences(loop) == ["the answer is", "your card arrives soon"]
+    assert repeated_sentences("Open the app. Tap Card. Tap Card. Tap Freeze.") == []  # short steps may recur
+    assert repeated_sentences("Open the app and tap Card. Then freeze it in the app and tap Card.") == []
+
+
+def test_the_first_failed_check_names_the_reason_and_counts_only() -> None:
+    assert failed_check("I have refunded the payment to you.", PASSAGES) == (
+        "claims_action",
+        {"claimed_action": guard.claims_action("I have refunded the payment to you.")},
+    )
+    assert failed_check("Call 123-456-7890.", PASSAGES) == ("unsupported_number", {"unsupported_numbers": 1})
+    loop = "It costs £5 to replace. It costs £5 to replace."
+    assert failed_check(loop, PASSAGES) == ("repeated_text", {"repeated_sentences": 1})
+    assert failed_check("A new card costs £5 and arrives in 5-7 working days [2].", PASSAGES) is None

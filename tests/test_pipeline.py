@@ -170,6 +170,23 @@ def test_an_invented_phone_number_is_never_shown(tmp_path: Path, sqlite_url: str
     assert result.would_be_answer is not None and "[PHONE]" in result.would_be_answer  # reviewers see it redacted
 
 
+class LoopingGenerator(FakeGenerator):
+    def reply(self, messages: Any) -> str:
+        return "The answer is: change it at an ATM [1]. The answer is: change it at an ATM [1]."
+
+
+def test_a_looping_answer_is_never_shown(tmp_path: Path, sqlite_url: str) -> None:
+    app = make_app(tmp_path, sqlite_url, abstain_confidence=0.0)
+    app.overrides["generator"] = LoopingGenerator(app.settings)
+    result = app.pipeline.answer("How do I change my PIN?")  # change_pin 0.61
+    assert (result.answer_kind, result.meta["reason"], result.meta["repeated_sentences"]) == (
+        "passage",
+        "repeated_text",
+        2,
+    )
+    assert "The answer is" not in result.answer and result.would_be_answer is not None
+
+
 def test_a_passage_turn_is_a_weak_turn_for_reviewers(tmp_path: Path, sqlite_url: str) -> None:
     app = make_app(tmp_path, sqlite_url, abstain_confidence=0.99)
     app.pipeline.answer("How do I change my PIN?")
