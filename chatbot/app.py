@@ -35,12 +35,13 @@ class BankBot:
         return self._get("engine") or make_engine(self.settings.effective_database_url)
 
     def upgrade_database(self) -> None:
-        """Bring the schema to head (the app does this at start); raises DatabaseUnavailable with one line."""
+        """Bring the schema to head at start (one box), or with ``migrate_on_start`` false only check that it is at
+        head: in a cluster `bankbot db upgrade` is the one migration step. Raises one-line errors."""
         from chatbot.db.engine import check_connection
-        from chatbot.db.migrate import upgrade
+        from chatbot.db.migrate import prepare_at_start
 
         check_connection(self.engine)
-        upgrade(self.engine)
+        prepare_at_start(self.engine, migrate_on_start=self.settings.migrate_on_start)
 
     def session(self) -> Any:
         from sqlmodel import Session
@@ -57,10 +58,11 @@ class BankBot:
 
     @property
     def active_embedder_path(self) -> str | None:
-        """A fine-tuned embedder promoted by the nightly job, if any (None: the configured one)."""
+        """A fine-tuned embedder promoted by the nightly job, if any (None: the configured one); read from this
+        app's database, cached for a few seconds."""
         from retrieval.embedder_registry import active_embedder
 
-        return active_embedder(self.settings)
+        return active_embedder(self.settings, engine=self.engine)
 
     @cached_property
     def generator(self) -> Generator:

@@ -136,9 +136,23 @@ def tokenize_all(tokenizer: Any, examples: Sequence[SFTExample], max_length: int
 
 # --- model --------------------------------------------------------------------------------------------------
 def use_qlora(hp: LoraHyperparameters) -> bool:
+    """QLoRA when asked for or (qlora None) when CUDA is present; asked for without CUDA is refused in one line."""
     import torch
 
-    return torch.cuda.is_available() if hp.qlora is None else hp.qlora
+    cuda = torch.cuda.is_available()
+    if hp.qlora and not cuda:
+        raise BankbotError("qlora=true needs a CUDA device and none is available: leave qlora unset or false on CPU")
+    return cuda if hp.qlora is None else hp.qlora
+
+
+def require_bitsandbytes() -> None:
+    """QLoRA's 4-bit base needs bitsandbytes, which only the ``gpu`` extra installs."""
+    try:
+        import bitsandbytes  # noqa: F401
+    except ImportError as exc:
+        raise BankbotError(
+            f"QLoRA on CUDA needs bitsandbytes ({exc}): pip install '.[gpu]', or train plain LoRA with qlora=false"
+        ) from exc
 
 
 def load_base_for_training(settings: Settings, hp: LoraHyperparameters) -> tuple[Any, Any]:
@@ -147,6 +161,7 @@ def load_base_for_training(settings: Settings, hp: LoraHyperparameters) -> tuple
 
         return load_llm(settings)
     # QLoRA: 4-bit NF4 base, bf16 compute. bitsandbytes is only needed (and imported) on CUDA machines.
+    require_bitsandbytes()
     import torch
     from peft import prepare_model_for_kbit_training
     from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig

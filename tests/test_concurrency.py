@@ -243,7 +243,7 @@ def test_two_processes_upgrading_an_empty_database_at_once_both_succeed(database
     engines = [make_engine(database_url), make_engine(database_url)]  # two pools: two "processes"
     results = at_once(*(lambda e=e: upgrade(e) for e in engines), timeout=60)
     assert results == [None, None], results
-    assert current_revision(engines[0]) == head_revision(engines[0]) == "0005"
+    assert current_revision(engines[0]) == head_revision(engines[0])
     names = set(inspect(engines[0]).get_table_names())
     assert {"turn", "review", "model_version", "alembic_version"} <= names
     indexes = {i["name"] for i in inspect(engines[0]).get_indexes("model_version")}
@@ -264,7 +264,7 @@ def test_two_bankbot_db_upgrade_processes_started_at_once_on_postgres_both_succe
     outputs = [p.communicate(timeout=120) for p in processes]
     assert [p.returncode for p in processes] == [0, 0], outputs
     engine = make_engine(postgres_url)
-    assert current_revision(engine) == head_revision(engine) == "0005"
+    assert current_revision(engine) == head_revision(engine)
     engine.dispose()
 
 

@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
         raise BankbotError(f"--port must be between 1 and 65535, not {port}")
     _check_port(host, port)
     app = build_app(settings)
-    app.upgrade_database()
+    app.upgrade_database()  # with migrate_on_start false: only checks the schema is at head
     if not args.no_ingest and _knowledge_base_size(app) == 0:
         from retrieval.ingest import ingest
 
