@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     # Storage
     data_dir: Path = Field(Path("bankbot-data"), description="Where the database, Chroma, models and runs live")
     database_url: str | None = Field(None, description="SQLAlchemy URL; default: SQLite file in data_dir")
+    migrate_on_start: bool = Field(
+        True, description="bankbot serve upgrades the schema at start; false: it only checks (`bankbot db upgrade`)"
+    )
     chroma_path: Path | None = Field(None, description="Embedded Chroma folder; default: data_dir/chroma")
     chroma_host: str | None = Field(None, description="Chroma server host; when set, chromadb.HttpClient is used")
     chroma_port: int = Field(8000, ge=1, le=65535)
@@ -43,6 +46,11 @@ class Settings(BaseSettings):
     chroma_ssl: bool = Field(False, description="HTTPS to the Chroma server")
     chroma_collection: str = "bankbot_kb"
     model_cache_dir: Path | None = Field(None, description="Converted/merged model cache; default data_dir/models")
+    artifact_root: Path | None = Field(
+        None,
+        description="Shared folder of adapters and fine-tuned embedders (SQL stores paths relative to it); "
+        "default: data_dir",
+    )
 
     # Models
     llm_model: str = Field(BUILTIN_LLM, description="builtin, 'fake', a local folder or a hub id")
@@ -97,6 +105,9 @@ class Settings(BaseSettings):
     # Web app
     host: str = "127.0.0.1"
     port: int = Field(7860, ge=1, le=65535)
+    bundle_check_seconds: float = Field(
+        30.0, ge=0, description="How often the server checks for a newly promoted bundle and switches to it; 0 = never"
+    )
 
     # Staff accounts (ui/auth.py, chatbot/audit.py): login throttling, lockout and session lifetime
     staff_login_max_failures: int = Field(5, ge=1, description="Consecutive failed logins that lock an account")
@@ -139,6 +150,13 @@ class Settings(BaseSettings):
     llm_server_api_key: SecretStr | None = Field(None, description="Bearer token the LLM server expects")
     llm_server_timeout_s: float = Field(60.0, gt=0, description="Per request to the LLM server (the whole answer)")
     llm_server_retries: int = Field(2, ge=0, le=10, description="Retries on connection errors and 5xx, with backoff")
+    # Publishing a promoted bundle to the LLM server (finetune/publish.py), set where bundles are promoted
+    llm_publish: Literal["none", "llama-cpp", "vllm"] = Field(
+        "none", description="At promotion: llama-cpp: merged GGUF + models.json; vllm: load the adapter; none: nothing"
+    )
+    llm_publish_url: str | None = Field(
+        None, description="vLLM server that loads published adapters; default: llm_server_url"
+    )
 
     @field_validator(
         "rate_limit_api_chat", "rate_limit_web_chat", "rate_limit_articles", "rate_limit_login", "rate_limit_other"
@@ -160,7 +178,7 @@ class Settings(BaseSettings):
             ipaddress.ip_network(entry.strip(), strict=False)  # a typo must not silently trust nobody
         return [entry.strip() for entry in value]
 
-    @field_validator("data_dir", "chroma_path", "model_cache_dir", "llm_gguf", mode="after")
+    @field_validator("data_dir", "chroma_path", "model_cache_dir", "artifact_root", "llm_gguf", mode="after")
     @classmethod
     def _expand(cls, value: Path | None) -> Path | None:
         return value.expanduser() if value is not None else None
@@ -192,6 +210,11 @@ class Settings(BaseSettings):
     @property
     def models_dir(self) -> Path:
         return self.model_cache_dir or self.data_dir / "models"
+
+    @property
+    def effective_artifact_root(self) -> Path:
+        """Where adapters and fine-tuned embedders live; replicas may mount it at different paths."""
+        return self.artifact_root or self.data_dir
 
     @property
     def spool_dir(self) -> Path:
