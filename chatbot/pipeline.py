@@ -25,7 +25,7 @@ from chatbot.db.models import TurnCreate
 from chatbot.errors import GeneratorUnavailable, InvalidQuestion
 from chatbot.guard_classifier import ClassifierGuard
 from chatbot.handoff import LOW_CONFIDENCE_ANSWER, OUT_OF_SCOPE_ANSWER, REFUSAL_ANSWER
-from chatbot.passage_answer import passage_answer
+from chatbot.passage_answer import approved_answer_fallback, passage_answer
 from chatbot.pii import redact
 from chatbot.prompt import MAX_PASSAGES, PROMPT_VERSION, build_messages
 from chatbot.protocols import ANSWER_PENDING, AnswerKind, AnswerPending, ChatAnswer, Generation, Generator, Source
@@ -341,8 +341,15 @@ class ChatPipeline:
             return "refusal", REFUSAL_ANSWER
         top = turn.sources[0] if turn.sources else None
         if turn.reason in MODEL_FAILURES and top is not None and top.score >= self.settings.passage_min_retrieval_score:
-            passage = passage_answer(turn.question, title=top.title, article_id=top.article_id, passage=top.text)
+            # Reviewers' approved answer about this article first (what the loop has learned), else its sentences.
+            approved = approved_answer_fallback(
+                title=top.title, article_id=top.article_id, approved=str(turn.meta.get("approved_answer") or "")
+            )
+            passage = approved or passage_answer(
+                turn.question, title=top.title, article_id=top.article_id, passage=top.text
+            )
             if passage is not None:
+                turn.meta["fallback"] = "approved_answer" if approved else "passage"
                 return "passage", passage
         return "handoff", OUT_OF_SCOPE_ANSWER if turn.reason == "out_of_scope" else LOW_CONFIDENCE_ANSWER
 

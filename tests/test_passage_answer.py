@@ -150,3 +150,17 @@ def test_passage_answer_quotes_the_article_and_links_to_it() -> None:
         "Open the Bramblecove app and go to Cards > Activate. Read the whole article: /articles/activate_my_card"
     )
     assert passage_answer("Anything?", title="T", article_id="t", passage="## Heading only") is None
+
+
+def test_the_approved_answer_fallback_drops_citation_marks_and_links_the_article() -> None:
+    from chatbot.passage_answer import approved_answer_fallback
+
+    text = approved_answer_fallback(
+        title="Card delivery", article_id="card_arrival", approved="It takes  5–7 days [1] [2]."
+    )
+    assert (
+        text
+        == "From our help article “Card delivery”: It takes 5–7 days. Read the whole article: /articles/card_arrival"
+    )
+    assert approved_answer_fallback(title="t", article_id="a", approved="Yes [1].") is None  # too short to stand alone
+    assert approved_answer_fallback(title="t", article_id="a", approved="") is None

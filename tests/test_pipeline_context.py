@@ -199,3 +199,34 @@ def test_bankbot_ask_cli(
     monkeypatch.setenv("BANKBOT_DATA_DIR", str(tmp_path / "empty"))
     assert main(["ask", "How do I activate my new card?"]) == 2
     assert "run `bankbot ingest` first" in capsys.readouterr().err
+
+
+def test_a_failed_answer_falls_back_to_the_approved_answer_about_its_article(
+    tmp_path: Path, sqlite_url: str, embedder: Any
+) -> None:
+    from chatbot.fewshot import FewShotExample
+
+    settings = make_settings(tmp_path, database_url=sqlite_url, few_shot_k=1, abstain_confidence=0.99)
+    app = build_app(settings, retriever=KeywordRetriever(), generator=FakeGenerator(settings), embedder=embedder)
+    app.upgrade_database()
+    approved = "A new card arrives in 5–7 working days [1]. Track it at Cards > Delivery [1]."
+    app.fewshot.add_examples([FewShotExample("How long until my new card is delivered?", approved, "card_arrival")])
+    result = app.pipeline.answer("When will my card arrive in the post?")  # low confidence: the model's answer fails
+    assert (result.answer_kind, result.meta["reason"], result.meta["fallback"]) == (
+        "passage",
+        "low_confidence",
+        "approved_answer",
+    )
+    assert result.answer.endswith(
+        ": A new card arrives in 5–7 working days. Track it at Cards > Delivery. "
+        "Read the whole article: /articles/card_arrival"
+    )
+    assert rows(app)[0].answer == result.answer  # what the customer saw is what is logged
+
+
+def test_without_an_approved_answer_the_fallback_is_the_passage(tmp_path: Path, sqlite_url: str, embedder: Any) -> None:
+    settings = make_settings(tmp_path, database_url=sqlite_url, few_shot_k=1, abstain_confidence=0.99)
+    app = build_app(settings, retriever=KeywordRetriever(), generator=FakeGenerator(settings), embedder=embedder)
+    app.upgrade_database()
+    result = app.pipeline.answer("When will my card arrive in the post?")
+    assert (result.answer_kind, result.meta["fallback"]) == ("passage", "passage")
