@@ -269,7 +269,7 @@ def test_cli_quick_and_default_configurations(tmp_path: Path, monkeypatch: pytes
         "force": True,
         "max_steps": loop.NIGHTLY_MAX_STEPS,
         "learning_rate": loop.NIGHTLY_LEARNING_RATE,
-        "gate_questions": 10,
+        "gate_questions": 40,
         "gate_corrections": 10,
     }
     assert (quick.rounds, quick.per_round, quick.review_budget, quick.answer_subset) == (1, 8, 6, 6)
