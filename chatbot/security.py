@@ -65,6 +65,18 @@ def session_revoked(*, issued: datetime, disabled: bool, password_changed_at: da
     return disabled or (changed is not None and changed > issued)
 
 
+def token_hash(token: str) -> str:
+    """What the sessions table keeps of a login token: its SHA-256, hex. The token is random (Gradio draws 128 bits),
+    so a fast unsalted hash leaves nothing to guess, and every replica finds the row from the cookie alone."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def session_touch_interval(idle: timedelta) -> timedelta:
+    """How stale a session's stored last-seen time may get before a request writes it again: a minute, or a tenth of
+    the idle limit when that is shorter. A session can thus end idle up to this much early, never late."""
+    return min(timedelta(minutes=1), idle / 10)
+
+
 def client_address(peer: str | None, forwarded_for: str | None, trusted_proxies: Collection[str]) -> str | None:
     """The client's address: the peer, or, when the peer is a trusted proxy, the nearest untrusted address of its
     X-Forwarded-For header (entries left of a spoofable one are ignored). Proxies are addresses or networks."""

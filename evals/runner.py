@@ -73,7 +73,7 @@ def bundle_for(app: Any, version: str) -> Any:
             known = [r.version for r in session.exec(select(ModelVersion)).all()]
             hint = ", ".join(known) if known else "none yet"
             raise BankbotError(f"--model {version}: no such adapter version (use 'base' or one of: {hint})")
-        bundle = bundle_of(session, row)
+        bundle = bundle_of(session, row, settings=app.settings)
     if bundle.adapter is not None and not bundle.adapter.path.exists():
         raise BankbotError(f"--model {version}: its adapter folder {bundle.adapter.path} is missing")
     return bundle

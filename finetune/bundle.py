@@ -36,22 +36,36 @@ class BundleRef:
         return replace(self, confidence=replace(self.confidence, abstain_threshold=None))
 
 
-def bundle_of(session: Any, row: Any) -> BundleRef:
-    """The BundleRef of a model_version row (None: no bundle, the base model)."""
+def bundle_of(session: Any, row: Any, *, settings: Any = None) -> BundleRef:
+    """The BundleRef of a model_version row (None: no bundle, the base model).
+
+    ``settings`` locate the adapter: the row stores its folder relative to the artifact root. Without them only an
+    absolute path (a row written by an older release) can be located; a relative one raises RegistryError."""
     from chatbot.confidence import read_bundle_calibration
 
     confidence = read_bundle_calibration(session, row)
     if row is None:
         return BundleRef(None, None, 0, confidence)
-    adapter = AdapterRef(version=row.version, path=Path(row.adapter_path)) if row.adapter_path else None
-    return BundleRef(row.version, adapter, row.index_snapshot, confidence, row.calibration_id)
+    return BundleRef(row.version, _adapter_of(settings, row), row.index_snapshot, confidence, row.calibration_id)
+
+
+def _adapter_of(settings: Any, row: Any) -> AdapterRef | None:
+    from finetune.registry import RegistryError, adapter_ref
+
+    if settings is not None:
+        return adapter_ref(settings, row)
+    if not row.adapter_path:
+        return None
+    if not Path(row.adapter_path).is_absolute():
+        raise RegistryError(f"{row.version}: its adapter path is relative to the artifact root; pass the settings")
+    return AdapterRef(version=row.version, path=Path(row.adapter_path))
 
 
 def production_bundle(app: Any) -> BundleRef:
     from chatbot.db import crud
 
     with app.session() as session:
-        return bundle_of(session, crud.production_model(session=session))
+        return bundle_of(session, crud.production_model(session=session), settings=app.settings)
 
 
 def get_bundle(app: Any, version: str) -> BundleRef:
@@ -62,7 +76,7 @@ def get_bundle(app: Any, version: str) -> BundleRef:
         row = crud.get_model_version(session=session, version=version)
         if row is None:
             raise RegistryError(f"no model version {version!r} (see: bankbot models list)")
-        return bundle_of(session, row)
+        return bundle_of(session, row, settings=app.settings)
 
 
 def production_snapshot(app: Any) -> int:
@@ -140,26 +154,45 @@ def write_index_snapshot(app: Any, snapshot: int, examples: Sequence[Any]) -> di
     }
 
 
-def fit_calibration(app: Any, production: BundleRef) -> tuple[Any, dict[str, Any], list[str]]:
+def fit_calibration(
+    app: Any, production: BundleRef, *, adapted_only: bool = False
+) -> tuple[Any, dict[str, Any], list[str]]:
     """The candidate's calibration: refitted on every reviewed turn (logged confidence components vs the
     reviewers' verdict) when that beats the logged confidence on held-out folds, else production's carried over.
-    Returns (calibration row id, summary, ids of the reviewed turns used)."""
+    Returns (calibration row id, summary, ids of the reviewed turns used).
+
+    ``adapted_only`` (an adapted candidate): only turns an adapted bundle answered, as for the threshold. Fitted on
+    the base model's answers, which reviewers corrected almost all, the calibration learned "every answer is wrong":
+    the first adapter's held-out answers were right 64 % of the time at a mean confidence of 0.16, so nearly all
+    were withheld (docs/simulation.md). With no adapted turn reviewed yet, a base-model production calibration is
+    not carried over: the candidate starts uncalibrated."""
     from chatbot.confidence import UNCALIBRATED
     from chatbot.db.models import Calibration
     from evals.dataset import BadEvalSet, load_review_items
     from evals.suites import review_records, run_calibration
 
     try:
-        records = review_records(load_review_items(app))
+        items = load_review_items(app)
     except BadEvalSet:  # no agreed reviews yet
-        records = []
+        items = []
+    if adapted_only:
+        items = [item for item in items if item.meta.get("adapter_version")]
+    records = review_records(items)
     weights = dict(production.confidence.weights)
     result = run_calibration(records, weights=weights, source="reviews") if records else None
     fit = result.fit if result is not None and result.metrics.get("fit_improves") else None
-    summary: dict[str, Any] = {"reviewed": len(records), "refitted": fit is not None}
+    summary: dict[str, Any] = {"reviewed": len(records), "refitted": fit is not None, "adapted_only": adapted_only}
     if result is not None:
         summary.update({k: result.metrics.get(k) for k in ("brier", "fitted_cv_brier") if k in result.metrics})
     turn_ids = [str(r["id"]) for r in records]
+    if fit is None and adapted_only and production.adapter is None:
+        # production's calibration describes the base model's answers, not an adapter's
+        row = Calibration(method=UNCALIBRATED, params={"weights": weights}, active=False)
+        summary["method"] = row.method
+        with app.session() as session:
+            session.add(row)
+            session.commit()
+            return row.id, summary, turn_ids
     if fit is None and production.calibration_id is not None:
         summary["method"] = production.confidence.method or UNCALIBRATED
         return production.calibration_id, summary, turn_ids

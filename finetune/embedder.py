@@ -6,9 +6,9 @@ so nothing pushes two questions of one article apart. Question-to-question pairs
 example index (a new question is compared with known questions); on the Banking77 dev split they beat question ->
 article title pairs (docs/retrieval.md).
 
-The result is a versioned folder ``data_dir/embedders/<version>/`` with ``embedder.json`` metadata; it is
-only used once promoted (``retrieval.embedder_registry.promote_embedder``), which the caller does when the
-retrieval eval improves.
+The result is a versioned folder ``<artifact root>/embedders/<version>/`` with ``embedder.json`` metadata (the
+artifact root is shared by every replica, default the data dir); it is only used once promoted
+(``retrieval.embedder_registry.promote_embedder``), which the caller does when the retrieval eval improves.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ METADATA_FILE = "embedder.json"
 
 
 def embedders_dir(settings: Settings) -> Path:
-    return settings.data_dir / "embedders"
+    return settings.effective_artifact_root / "embedders"
 
 
 def new_version() -> str:
@@ -238,7 +238,7 @@ def train_and_maybe_promote(
     candidate = RetrievalEval(eval_queries, embedder_dir=model_dir).run(app)
     promoted = candidate["accuracy_at_1"] > baseline["accuracy_at_1"] + margin
     if promoted:
-        promote_embedder(app.settings, model_dir, metrics=candidate)
+        promote_embedder(app.settings, model_dir, metrics=candidate, engine=app.engine)
     else:
         shutil.rmtree(model_dir, ignore_errors=True)
     return {"version": model_dir.name, "promoted": promoted, "baseline": baseline, "candidate": candidate}

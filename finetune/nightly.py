@@ -100,12 +100,17 @@ def remove_partial_folders(settings: Any) -> list[str]:
     import shutil
 
     removed = []
-    for parent in (Path(settings.data_dir) / "datasets", Path(settings.data_dir) / "adapters"):
+    for parent in (Path(settings.data_dir) / "datasets", adapters_dir(settings)):
         for folder in parent.glob(".*") if parent.is_dir() else []:
             if folder.is_dir():
                 shutil.rmtree(folder, ignore_errors=True)
                 removed.append(folder.name)
     return removed
+
+
+def adapters_dir(settings: Any) -> Path:
+    """Where adapters are written: under the shared artifact root, where every replica reads them."""
+    return Path(settings.effective_artifact_root) / "adapters"
 
 
 def count_tokens_with(settings: Any) -> Any:
@@ -174,11 +179,12 @@ def _train_and_gate(
     base_model: str,
     n_new: int,
 ) -> NightlyResult:
+    from chatbot.artifacts import to_artifact_ref
     from finetune.lora import train_lora
 
     dataset_dir, manifest, lineage = _write_dataset(app, dataset, frozen_sets, run_id, base_model)
     version = lineage["version"]
-    adapter_dir = app.settings.data_dir / "adapters" / version
+    adapter_dir = adapters_dir(app.settings) / version
     summary: dict[str, Any] = {"counts": dataset.counts, "new_examples": n_new, "dataset": dataset_dir.name}
     registry.update_run(
         app,
@@ -187,7 +193,7 @@ def _train_and_gate(
         n_train=len(dataset.train),
         n_val=len(dataset.validation),
         source_turn_ids=manifest["source_turn_ids"],
-        output_dir=str(adapter_dir),
+        output_dir=to_artifact_ref(app.settings, adapter_dir),  # relative to the artifact root, like adapter_path
         metrics=summary,
     )
     trained = train_lora(
@@ -259,7 +265,8 @@ def _complete_and_gate(
 
     production = bundle.production_bundle(app)
     indexed = bundle.write_index_snapshot(app, snapshot, dataset.examples) if options.update_indexes else {}
-    calibration_id, fitted, fitted_on = bundle.fit_calibration(app, production)
+    # the candidate is always an adapter: its calibration is fitted on adapted answers only
+    calibration_id, fitted, fitted_on = bundle.fit_calibration(app, production, adapted_only=True)
     registry.record_calibration(app, version, calibration_id=calibration_id, summary=fitted, turn_ids=fitted_on)
     corrected = [Correction(e.question, e.messages[-1]["content"]) for e in dataset.examples if e.verdict == "correct"]
     corrections = corrected[-options.gate_corrections :] if options.gate_corrections > 0 else []

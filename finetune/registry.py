@@ -4,6 +4,9 @@ A model version is a bundle (``finetune.bundle``): adapter, few-shot/example-ind
 abstention threshold and lineage, promoted, rejected or rolled back as a whole. The database (``ModelVersion``,
 ``BundleTurn``, ``TrainingRun``) is the single source of truth; the running app polls ``production_version`` (one
 indexed query) and reloads when the answer changes.
+
+Adapter folders live under the shared artifact root and rows store their path relative to it
+(``chatbot.artifacts``): ``adapter_dir`` gives the folder on this host; absolute paths of older rows still work.
 """
 
 from __future__ import annotations
@@ -27,15 +30,26 @@ class AdapterRef:
     path: Path
 
 
+def adapter_dir(settings: Any, row: Any) -> Path | None:
+    """The adapter folder of a model_version row on this host (None: the bundle serves the base model)."""
+    from chatbot.artifacts import resolve_artifact
+
+    return resolve_artifact(settings, row.adapter_path) if row is not None and row.adapter_path else None
+
+
+def adapter_ref(settings: Any, row: Any) -> AdapterRef | None:
+    """The AdapterRef of a model_version row (None: the base model)."""
+    folder = adapter_dir(settings, row)
+    return AdapterRef(version=row.version, path=folder) if folder is not None else None
+
+
 def production_adapter(app: Any) -> AdapterRef | None:
     """The production bundle's adapter, or None to serve the base model."""
     from chatbot.db import crud
 
     with app.session() as session:
         row = crud.production_model(session=session)
-    if row is None or not row.adapter_path:
-        return None
-    return AdapterRef(version=row.version, path=Path(row.adapter_path))
+    return adapter_ref(app.settings, row)
 
 
 def production_version(app: Any) -> str | None:
@@ -95,10 +109,15 @@ def record_candidate(
     lineage: Sequence[str] = (),
 ) -> int:
     """Record a candidate bundle with the turns it learned from; returns the index snapshot it reads: a new,
-    never used number to write its entries under, or (``new_index_snapshot`` False) production's."""
+    never used number to write its entries under, or (``new_index_snapshot`` False) production's.
+
+    ``adapter_path`` must lie under the artifact root (``chatbot.artifacts.ArtifactPathError`` otherwise): the row
+    stores it relative to the root, so every replica finds it wherever it mounts the root."""
+    from chatbot.artifacts import to_artifact_ref
     from chatbot.db import crud
     from chatbot.db.models import LineageRole, ModelStatus, ModelVersionCreate
 
+    ref = to_artifact_ref(app.settings, adapter_path) if adapter_path is not None else None
     with app.session() as session:
         production = crud.production_model(session=session)
         if new_index_snapshot:
@@ -109,7 +128,7 @@ def record_candidate(
             session=session,
             model_create=ModelVersionCreate(
                 version=version,
-                adapter_path=str(adapter_path) if adapter_path is not None else None,
+                adapter_path=ref,
                 base_model=base_model,
                 training_data_hash=data_hash,
                 training_run_id=run_id,
@@ -176,17 +195,19 @@ def promote_version(app: Any, version: str, *, by: str) -> str | None:
     from chatbot.db.locks import lock_registry
     from chatbot.db.models import LineageRole, ModelStatus, ModelVersion, utcnow
     from finetune.bundle import fit_threshold
+    from finetune.publish import publish_bundle
 
     with app.session() as session:
-        target = _checked_target(session, version)
+        target = _checked_target(app.settings, session, version)
         confidence = read_bundle_calibration(session, target)
         adapted = bool(target.adapter_path)
+    publish_bundle(app, version)  # the LLM server gets the bundle's name before replicas ask for it; never raises
     risk, turn_ids = fit_threshold(app, confidence, adapted_only=adapted)
     with app.session() as session:
         # Serialised with other promotions and rollbacks: a concurrent one either finished (and what is read
         # below is its result) or waits for this one. The database's unique index is the backstop.
         lock_registry(session)
-        target = _checked_target(session, version)
+        target = _checked_target(app.settings, session, version)
         current = session.exec(select(ModelVersion).where(ModelVersion.status == ModelStatus.production)).all()
         for row in current:
             row.status = ModelStatus.retired
@@ -203,14 +224,19 @@ def promote_version(app: Any, version: str, *, by: str) -> str | None:
         return current[0].version if current else None
 
 
-def _checked_target(session: Any, version: str) -> Any:
+def _checked_target(settings: Any, session: Any, version: str) -> Any:
+    from chatbot.artifacts import ArtifactPathError
     from chatbot.db.models import ModelStatus
 
     target = _version_row(session, version)
     if target.status == ModelStatus.production:
         raise RegistryError(f"{version} is already in production")
-    if target.adapter_path and not (Path(target.adapter_path) / "adapter_config.json").is_file():
-        raise RegistryError(f"{version}: adapter folder {target.adapter_path} is missing or incomplete")
+    try:
+        folder = adapter_dir(settings, target)
+    except ArtifactPathError as exc:
+        raise RegistryError(f"{version}: {exc}") from exc
+    if folder is not None and not (folder / "adapter_config.json").is_file():
+        raise RegistryError(f"{version}: adapter folder {folder} is missing or incomplete")
     return target
 
 

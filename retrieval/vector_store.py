@@ -3,7 +3,8 @@
 Embedded Chroma at ``settings.effective_chroma_path`` by default, a Chroma server when ``settings.chroma_host``
 is set. Chroma is always given our embeddings (its default embedding function would download an ONNX model).
 Vectors from different embedders are not comparable, so a promoted fine-tuned embedder gets its own collections
-(``<collection>-<version>``); see ``retrieval.embedder_registry.promote_embedder``.
+(``<collection>-<version>``, the version of the production ``embedder_version`` row); see
+``retrieval.embedder_registry.promote_embedder``.
 """
 
 from __future__ import annotations

@@ -126,7 +126,7 @@ def fake_production(app: Any, tmp_path: Path, tiny_model: Path) -> None:
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM
 
-    folder = tmp_path / "prod-adapter"
+    folder = app.settings.effective_artifact_root / "prod-adapter"  # registered adapters live under the artifact root
     base = AutoModelForCausalLM.from_pretrained(tiny_model)
     get_peft_model(base, LoraConfig(r=2, target_modules=["q_proj", "v_proj"])).save_pretrained(str(folder))
     registry.record_candidate(

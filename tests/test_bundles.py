@@ -192,3 +192,27 @@ def test_an_adapted_bundle_fits_its_threshold_only_on_turns_adapted_bundles_answ
     adapted_fit, used = fit_threshold(app, production_bundle(app).confidence, adapted_only=True)
     assert base_fit.threshold == SHOW_NOTHING  # every confidence level is too risky on the base model's turns
     assert (adapted_fit.threshold, adapted_fit.shown, adapted_fit.wrong, len(used)) == (0.8, 160, 0, 160)
+
+
+def test_an_adapted_candidate_is_not_calibrated_on_the_base_models_answers(app: Any) -> None:
+    from chatbot.confidence import UNCALIBRATED
+    from chatbot.db.models import Calibration
+    from finetune.bundle import fit_calibration
+
+    ids = reviewers(app, 1)
+    # The base model's answers: reviewers corrected nearly all of them, whatever their confidence.
+    turns = [(0.2 + 0.6 * (i % 10) / 10, "reject", None) for i in range(60)]
+    with app.session() as session:
+        for i, (confidence, verdict, adapter) in enumerate(turns):
+            create = TurnCreate(question=f"q{i}", answer="a", confidence=confidence, adapter_version=adapter)
+            turn = crud.create_turn(session=session, turn_create=create)
+            review = ReviewCreate(turn_id=turn.id, reviewer_id=ids[0], verdict=verdict)
+            crud.add_review(session=session, review_create=review, required=1)
+    production = production_bundle(app)
+    assert production.adapter is None
+    row_id, summary, used = fit_calibration(app, production, adapted_only=True)
+    assert (summary["reviewed"], summary["refitted"], summary["method"], used) == (0, False, UNCALIBRATED, [])
+    with app.session() as session:
+        assert session.get(Calibration, row_id).method == UNCALIBRATED
+    _, everything, used_all = fit_calibration(app, production)  # the base candidate's view: every reviewed turn
+    assert (everything["reviewed"], len(used_all)) == (60, 60)

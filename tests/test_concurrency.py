@@ -207,9 +207,9 @@ def test_concurrent_promotions_through_the_registry_are_serialised(
 
     checked = registry._checked_target
 
-    def slow_check(session: Any, version: str) -> Any:
+    def slow_check(settings: Any, session: Any, version: str) -> Any:
         # Widens the window between reading production and changing it, where unserialised promotions interleave.
-        row = checked(session, version)
+        row = checked(settings, session, version)
         time.sleep(0.2)
         return row
 

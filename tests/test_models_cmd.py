@@ -27,7 +27,7 @@ def app(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> A
 
 
 def add_version(app: Any, tmp_path: Path, version: str, *, complete: bool = True) -> Path:
-    folder = tmp_path / "adapters" / version
+    folder = app.settings.effective_artifact_root / "adapters" / version  # registered adapters live under the root
     folder.mkdir(parents=True)
     if complete:
         (folder / "adapter_config.json").write_text("{}")
@@ -101,7 +101,7 @@ def test_show_lists_the_turns_a_bundle_learned_from_and_promote_records_the_thre
         turns = [
             str(crud.create_turn(session=session, turn_create=TurnCreate(question=q, answer="a")).id) for q in "xy"
         ]
-    folder = tmp_path / "adapters" / "v1"
+    folder = app.settings.effective_artifact_root / "adapters" / "v1"
     folder.mkdir(parents=True)
     (folder / "adapter_config.json").write_text("{}")
     snapshot = registry.record_candidate(

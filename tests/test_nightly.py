@@ -92,7 +92,9 @@ def test_nightly_trains_gates_and_records_lineage_then_rejects_a_candidate_that_
         assert run is not None and run.status == "succeeded"
         assert sorted(run.source_turn_ids) == sorted(turn_ids) and run.data_hash == model.training_data_hash
 
-    folder = Path(model.adapter_path)
+    assert model.adapter_path == f"adapters/{result.version}"  # relative to the artifact root
+    folder = registry.adapter_dir(app.settings, model)
+    assert folder is not None and folder == app.settings.effective_artifact_root / "adapters" / result.version
     for name in ("adapter_config.json", "hyperparameters.json", "training.json", "prompt.json", "train_log.jsonl"):
         assert (folder / name).is_file(), name
     described = json.loads((folder / "training.json").read_text())
@@ -101,8 +103,10 @@ def test_nightly_trains_gates_and_records_lineage_then_rejects_a_candidate_that_
     assert json.loads((folder / "hyperparameters.json").read_text())["max_steps"] == 3
     # The bundle: its lineage, its own index snapshot holding every learned example, its calibration.
     assert registry.get_lineage(app, result.version)["example"] == sorted(turn_ids)
-    assert registry.get_lineage(app, result.version)["calibration"] == sorted(turn_ids)
-    assert (model.index_snapshot, model.eval_metrics["calibration_fit"]["reviewed"]) == (1, len(turn_ids))
+    # An adapter's calibration is fitted on adapted answers only, and the base model wrote all of these.
+    assert registry.get_lineage(app, result.version).get("calibration", []) == []
+    fit = model.eval_metrics["calibration_fit"]
+    assert (model.index_snapshot, fit["reviewed"], fit["adapted_only"], fit["method"]) == (1, 0, True, "none")
     served = build_app(app.settings, embedder=embedder)  # a new process: reads the production bundle
     assert (served.fewshot.snapshot, served.fewshot.count_visible()) == (1, len(turn_ids))
     before = observe(served)

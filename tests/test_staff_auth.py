@@ -26,7 +26,7 @@ from tests.conftest import make_settings
 from tests.staff_support import PASSWORDS, T0, staff_app
 from tests.staff_support import actions as _actions
 from tests.staff_support import login as _login
-from ui.auth import DASHBOARD_ROLES, REVIEW_ROLES, AccessDenied, SessionStore, current_user, harden_cookie
+from ui.auth import DASHBOARD_ROLES, REVIEW_ROLES, AccessDenied, current_user, harden_cookie
 
 
 @pytest.fixture
@@ -186,35 +186,6 @@ def test_login_cookies_get_samesite_and_secure_only_over_https() -> None:
     assert harden_cookie("other=1; Path=/", https=True, samesite="strict") == "other=1; Path=/"
 
 
-def test_session_store_expires_idle_and_old_sessions_and_revoked_accounts() -> None:
-    now = [T0]
-    revoked_names: set[str] = set()
-    store = SessionStore(
-        idle=timedelta(minutes=30),
-        max_age=timedelta(hours=2),
-        revoked=lambda name, issued: name in revoked_names,
-        clock=lambda: now[0],
-    )
-    store["t1"] = "rita"
-    store["t2"] = "eve"
-    for minutes in (20, 40, 60, 80, 100):  # rita keeps clicking every 20 minutes
-        now[0] = T0 + timedelta(minutes=minutes)
-        assert store.get("t1") == "rita"
-    assert store.get("t2") is None and "t2" not in store  # eve went idle
-    now[0] = T0 + timedelta(hours=2)
-    assert store.get("t1") is None  # the absolute limit, however busy
-    store["t3"] = "eve"
-    assert store.get("t3") == "eve"
-    revoked_names.add("eve")
-    assert store.get("t3") is None and "t3" not in store
-    assert store.get(None) is None and store.get("never-issued") is None
-    store["t4"], store["t5"] = "rita", "rita"
-    now[0] += timedelta(hours=3)
-    store["t6"] = "rita"  # a new login sweeps the expired sessions out
-    assert set(store) == {"t6"}
-
-
-# --- migration 0004 --------------------------------------------------------------------------------------------
 def test_migration_0004_keeps_accounts_and_downgrades(database_url: str) -> None:
     engine = make_engine(database_url)
     upgrade(engine, "0003")

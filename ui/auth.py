@@ -5,8 +5,9 @@ allows, and every handler checks the account again from ``request.username`` (an
 demoted after logging in loses access at its next click).
 
 Gradio keeps its sessions in ``App.tokens`` (a dict: cookie token -> username, in memory, no expiry) and reads it
-on every request through ``tokens.get``. ``install_staff_auth`` replaces that dict with a ``SessionStore`` that ends
-sessions after an idle time and a maximum age, or when the account is disabled or its password reset, and adds
+on every request through ``tokens.get``. ``install_staff_auth`` replaces that dict with a ``SessionStore`` kept in
+the database (every replica accepts a session, a restart keeps it) that ends sessions after an idle time and a
+maximum age, or when the account is disabled or its password reset, gives the login cookies fixed names, and adds
 an ASGI middleware that hands the client address to the login check and hardens the login cookies.
 """
 
@@ -15,17 +16,20 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Collection, Mapping
-from contextvars import ContextVar
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from chatbot.audit import trusted_proxies
 from chatbot.db import crud
-from chatbot.db.models import Role, User, utcnow
+from chatbot.db.models import Role, User
 from chatbot.errors import BankbotError
-from chatbot.security import client_address, is_trusted_proxy, session_alive, session_revoked
+from chatbot.security import (
+    client_address,
+    is_trusted_proxy,
+    session_revoked,
+)
 from chatbot.staff_login import LoginPolicy, attempt_login
+from ui.staff_sessions import _REQUEST, RequestContext, SessionStore
 
 log = logging.getLogger(__name__)
 
@@ -41,17 +45,6 @@ class AccessDenied(BankbotError):
 
 def role_allowed(role: str | None, allowed: Collection[str]) -> bool:
     return role is not None and role in allowed
-
-
-@dataclass(frozen=True)
-class RequestContext:
-    client: str | None
-    page: str | None
-
-
-# Gradio calls the login check with the username and password only; the middleware puts the request's client
-# address and page here (a context variable follows the request into Gradio's handler).
-_REQUEST: ContextVar[RequestContext | None] = ContextVar("staff_request", default=None)
 
 
 def login_checker(app: Any, allowed: Collection[str]) -> Callable[[str, str], bool]:
@@ -89,70 +82,6 @@ def current_user(app: Any, username: str | None, allowed: Collection[str]) -> Us
     if user.disabled:
         raise AccessDenied(f"the account {username} is disabled")
     return user
-
-
-# --- sessions ------------------------------------------------------------------------------------------------
-class SessionStore(dict[str, str]):
-    """Gradio's token -> username dict, with idle and absolute expiry and revocation.
-
-    Gradio writes ``tokens[token] = username`` at login and reads ``tokens.get(token)`` for every request; an
-    expired or revoked token reads as absent (Gradio then answers 401 and shows its login form) and is dropped.
-    """
-
-    def __init__(
-        self,
-        *,
-        idle: timedelta,
-        max_age: timedelta,
-        revoked: Callable[[str, datetime], bool],
-        clock: Callable[[], datetime] = utcnow,
-    ) -> None:
-        super().__init__()
-        self.idle, self.max_age, self._revoked, self._clock = idle, max_age, revoked, clock
-        self._times: dict[str, tuple[datetime, datetime]] = {}  # token -> (issued, last seen)
-
-    def __setitem__(self, token: str, username: str) -> None:
-        now = self._clock()
-        self._sweep(now)  # logins bound the memory: expired sessions go when a new one starts
-        super().__setitem__(token, username)
-        self._times[token] = (now, now)
-
-    def __delitem__(self, token: str) -> None:
-        super().__delitem__(token)
-        self._times.pop(token, None)
-
-    def pop(self, token: str, *default: Any) -> Any:
-        self._times.pop(token, None)
-        return super().pop(token, *default)
-
-    def get(self, token: Any, default: Any = None) -> Any:
-        if not isinstance(token, str) or not super().__contains__(token):
-            return default
-        username = super().__getitem__(token)
-        times = self._times.get(token)
-        now = self._clock()
-        if times is None:  # written without __setitem__ (no login time known): not trusted
-            self.pop(token, None)
-            return default
-        issued, last_seen = times
-        if not session_alive(issued=issued, last_seen=last_seen, now=now, idle=self.idle, max_age=self.max_age):
-            self.pop(token, None)
-            return default
-        try:
-            revoked = self._revoked(username, issued)
-        except Exception:  # the database cannot say: refuse this request, keep the session for the next one
-            log.warning("could not check the session of %s; refusing this request", username, exc_info=True)
-            return default
-        if revoked:
-            self.pop(token, None)
-            return default
-        self._times[token] = (issued, now)
-        return username
-
-    def _sweep(self, now: datetime) -> None:
-        for token, (issued, last_seen) in list(self._times.items()):
-            if not session_alive(issued=issued, last_seen=last_seen, now=now, idle=self.idle, max_age=self.max_age):
-                self.pop(token, None)
 
 
 def account_checker(app: Any, allowed: Collection[str], cache_seconds: float = 1.0) -> Callable[[str, datetime], bool]:
@@ -243,6 +172,11 @@ class StaffAuthMiddleware:
         return next((p for p in self.prefixes if path == p or path.startswith(p + "/")), None)
 
 
+def cookie_id(page: str) -> str:
+    """The fixed part of a page's login cookie names: ``/review`` -> ``access-token-bankbot-review``."""
+    return "bankbot-" + page.strip("/").replace("/", "-")
+
+
 def install_staff_auth(server: Any, app: Any, pages: Mapping[str, Collection[str]]) -> None:
     """Expiring sessions for the Gradio apps mounted at ``pages`` (path -> allowed roles) and the middleware.
 
@@ -253,14 +187,23 @@ def install_staff_auth(server: Any, app: Any, pages: Mapping[str, Collection[str
     settings = app.settings
     found = set()
     for route in server.routes:
-        if isinstance(route, Mount) and route.path in pages and hasattr(route.app, "tokens"):
-            route.app.tokens = SessionStore(
-                idle=timedelta(minutes=settings.staff_session_idle_minutes),
-                max_age=timedelta(hours=settings.staff_session_max_hours),
-                revoked=account_checker(app, pages[route.path]),
-            )
-            found.add(route.path)
+        gradio_app: Any = getattr(route, "app", None)
+        mounted = isinstance(route, Mount) and route.path in pages
+        if not (mounted and hasattr(gradio_app, "tokens") and hasattr(gradio_app, "cookie_id")):
+            continue
+        gradio_app.tokens = SessionStore(
+            app=app,
+            page=route.path,
+            idle=timedelta(minutes=settings.staff_session_idle_minutes),
+            max_age=timedelta(hours=settings.staff_session_max_hours),
+            revoked=account_checker(app, pages[route.path]),
+        )
+        # Gradio names the login cookie after a random id drawn at each start; a fixed one per page lets another
+        # replica, or this one restarted, find the cookie its session belongs to.
+        gradio_app.cookie_id = cookie_id(route.path)
+        found.add(route.path)
     if found != set(pages):
-        # A Gradio that no longer mounts its app this way would leave sessions without expiry: refuse to start.
+        # A Gradio that no longer mounts its app this way, or no longer names its cookie by ``cookie_id``, would
+        # leave sessions without expiry or bound to one process: refuse to start.
         raise RuntimeError(f"no Gradio app mounted at {sorted(set(pages) - found)}: cannot install staff sessions")
     server.add_middleware(StaffAuthMiddleware, prefixes=list(pages), settings=settings)

@@ -152,15 +152,67 @@ def create_server(app: Any) -> FastAPI:
     return server
 
 
-RELOAD_EVERY_S = 120.0
+_UNKNOWN = object()  # no bundle switched to yet: the first check after the model loaded re-reads the registry
 
 
-def _watch_registry(app: Any, stop: threading.Event, every: float = RELOAD_EVERY_S) -> None:
-    """Pick up a model promoted or rolled back by another process (the nightly job, `bankbot models`)."""
-    from ui.dashboard import reload_pipeline
+class BundleWatcher:
+    """Switches this server to a bundle another process promoted or rolled back (the nightly job, `bankbot models`,
+    another replica's dashboard): every ``every`` seconds it reads the production bundle's version and promotion
+    time from SQL and, only when they differ from what it last switched to, points the few-shot store and example
+    index at the bundle's snapshot and reloads the pipeline. Nothing is loaded that was not loaded yet; errors are
+    logged and the next check tries again."""
 
-    while not stop.wait(every):
-        reload_pipeline(app)
+    def __init__(self, app: Any, every: float) -> None:
+        self.app, self.every = app, every
+        self._served: object = _UNKNOWN
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self.every > 0:
+            self._thread = threading.Thread(target=self._run, name="bundle-watch", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            self.check()
+
+    def check(self) -> bool:
+        """One check; True when the pipeline was reloaded for a changed production bundle."""
+        from chatbot.db import crud
+        from finetune.bundle import follow_production
+
+        try:
+            with self.app.session() as session:
+                row = crud.production_model(session=session)
+                # With the promotion time, a version promoted again (its threshold refitted) counts as a change too.
+                production = None if row is None else (row.version, row.promoted_at)
+        except Exception as exc:  # the database is down: keep serving what is loaded
+            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            log.warning("cannot read the production bundle (%s); checking again in %g s", reason, self.every)
+            return False
+        if production == self._served or not self._model_loaded():
+            return False
+        try:
+            follow_production(self.app)
+            self.app.pipeline.reload()
+        except Exception:
+            shown = production[0] if production is not None else "(base model)"
+            log.exception("could not switch to the production bundle %s; trying again in %g s", shown, self.every)
+            return False
+        self._served = production
+        return True
+
+    def _model_loaded(self) -> bool:
+        # The generator lands in app.__dict__ once built; while it is being built it reads the registry itself.
+        app = self.app
+        loaded = "generator" in app.__dict__ or app.overrides.get("generator") is not None
+        return loaded and "pipeline" in app.__dict__
 
 
 def _warm_up(app: Any) -> None:
@@ -177,10 +229,10 @@ def serve(app: Any, *, host: str, port: int) -> None:
     from ui.limits import uvicorn_options
 
     server = create_server(app)
-    stop = threading.Event()
-    threading.Thread(target=_watch_registry, args=(app, stop), name="registry-watch", daemon=True).start()
+    watcher = BundleWatcher(app, app.settings.bundle_check_seconds)
+    watcher.start()
     threading.Thread(target=_warm_up, args=(app,), name="warm-up", daemon=True).start()
     try:
         uvicorn.run(server, host=host, port=port, log_level="warning", **uvicorn_options(app.settings))
     finally:
-        stop.set()
+        watcher.stop()

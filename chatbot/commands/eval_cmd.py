@@ -78,10 +78,9 @@ def run_parity(args: argparse.Namespace) -> dict[str, Any]:
     app = build_app(settings)
     adapter = app.production_adapter()
     if args.model is not None:
-        from finetune.registry import AdapterRef, get_model
+        from finetune.registry import adapter_ref, get_model
 
-        row = get_model(app, args.model)
-        adapter = AdapterRef(row.version, Path(row.adapter_path)) if row.adapter_path else None
+        adapter = adapter_ref(settings, get_model(app, args.model))
     reference = build_generator(settings.model_copy(update={"llm_engine": "transformers"}), adapter=adapter)
     served = build_generator(settings.model_copy(update={"llm_engine": "llama-cpp"}), adapter=adapter)
     report = compare(reference, served, n=args.prompts, max_new_tokens=args.max_new_tokens)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+from pathlib import Path
 from typing import Any
 
 HELP = "the model registry: list, show, promote or roll back bundles (adapter, examples, calibration, threshold)"
@@ -78,7 +79,8 @@ def run(args: argparse.Namespace) -> int:
         detail["calibration"] = {"method": confidence.method or "none", "params": dict(confidence.params)}
         detail["lineage"] = registry.get_lineage(app, args.version)
         detail["eval_metrics"] = model.eval_metrics
-        detail["adapter_files"] = _adapter_files(model.adapter_path) if model.adapter_path else {"exists": False}
+        folder = registry.adapter_dir(app.settings, model)
+        detail["adapter_files"] = _adapter_files(folder) if folder is not None else {"exists": False}
         print(json.dumps(detail, indent=2, default=str))
         return 0
     if args.action == "promote":
@@ -92,11 +94,8 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _adapter_files(path: str) -> dict[str, Any]:
+def _adapter_files(folder: Path) -> dict[str, Any]:
     """hyperparameters.json and training.json from the adapter folder (self-describing artifacts)."""
-    from pathlib import Path
-
-    folder = Path(path)
     out: dict[str, Any] = {"exists": folder.is_dir()}
     for name in ("hyperparameters.json", "training.json"):
         file = folder / name

@@ -7,13 +7,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
 from chatbot.db.models import (
     AuditEvent,
     BundleTurn,
     Conversation,
+    EmbedderStatus,
+    EmbedderVersion,
     Feedback,
     ModelStatus,
     ModelVersion,
@@ -21,6 +23,7 @@ from chatbot.db.models import (
     Review,
     ReviewCreate,
     Role,
+    StaffSession,
     Turn,
     TurnCreate,
     User,
@@ -77,10 +80,12 @@ def _existing_user(session: Session, username: str) -> User:
 
 
 def set_user_disabled(*, session: Session, username: str, disabled: bool) -> User:
-    """Disable (sessions end at their next click) or enable an account; enabling also lifts a lockout."""
+    """Disable (its sessions are deleted) or enable an account; enabling also lifts a lockout."""
     user = _existing_user(session, username)
     user.disabled = disabled
-    if not disabled:
+    if disabled:
+        delete_user_staff_sessions(session=session, user_id=user.id)
+    else:
         user.failed_logins, user.locked_until = 0, None
     session.add(user)
     session.commit()
@@ -96,10 +101,66 @@ def reset_password(*, session: Session, username: str, password: str, now: datet
     user.password_hash = hash_password(password)
     user.password_changed_at = now or utcnow()
     user.failed_logins, user.locked_until = 0, None
+    delete_user_staff_sessions(session=session, user_id=user.id)
     session.add(user)
     session.commit()
     session.refresh(user)
     return user
+
+
+# --- staff login sessions (ui.auth.SessionStore): rows keyed by the token's hash, never the token ------------------
+def create_staff_session(
+    *, session: Session, token_hash: str, page: str, user: User, client: str | None = None, now: datetime | None = None
+) -> StaffSession:
+    now = now or utcnow()
+    row = StaffSession(
+        token_hash=token_hash,
+        page=page[:32],
+        user_id=user.id,
+        username=user.username,
+        issued_at=now,
+        last_seen_at=now,
+        client=client[:64] if client is not None else None,
+    )
+    session.add(row)
+    session.commit()
+    session.refresh(row)
+    return row
+
+
+def get_staff_session(*, session: Session, token_hash: str, page: str) -> StaffSession | None:
+    row = session.get(StaffSession, token_hash)
+    return row if row is not None and row.page == page else None
+
+
+def list_staff_sessions(*, session: Session, page: str) -> Sequence[StaffSession]:
+    return session.exec(select(StaffSession).where(StaffSession.page == page)).all()
+
+
+def touch_staff_session(*, session: Session, token_hash: str, now: datetime) -> None:
+    stmt = update(StaffSession).where(col(StaffSession.token_hash) == token_hash).values(last_seen_at=now)
+    session.execute(stmt.execution_options(synchronize_session=False))
+    session.commit()
+
+
+def delete_staff_session(*, session: Session, token_hash: str) -> bool:
+    """Log one session out; False when it was already gone."""
+    result = session.execute(delete(StaffSession).where(col(StaffSession.token_hash) == token_hash))
+    session.commit()
+    return bool(getattr(result, "rowcount", 0))
+
+
+def delete_expired_staff_sessions(*, session: Session, seen_before: datetime, issued_before: datetime) -> int:
+    """Delete sessions idle since ``seen_before`` or older than ``issued_before``; returns how many."""
+    expired = (col(StaffSession.last_seen_at) < seen_before) | (col(StaffSession.issued_at) < issued_before)
+    result = session.execute(delete(StaffSession).where(expired))
+    session.commit()
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def delete_user_staff_sessions(*, session: Session, user_id: uuid.UUID) -> None:
+    """End every session of an account, in the caller's transaction (no commit)."""
+    session.execute(delete(StaffSession).where(col(StaffSession.user_id) == user_id))
 
 
 # --- audit log -------------------------------------------------------------------------------------------
@@ -294,8 +355,6 @@ def next_index_snapshot(*, session: Session) -> int:
 
 def set_lineage(*, session: Session, bundle_id: uuid.UUID, role: str, turn_ids: Sequence[str | uuid.UUID]) -> int:
     """Replace the bundle's turns of one role (no commit). Ids of turns that do not exist are ignored."""
-    from sqlalchemy import delete
-
     wanted = list(dict.fromkeys(uuid.UUID(str(t)) for t in turn_ids))
     session.execute(
         delete(BundleTurn).where(col(BundleTurn.bundle_id) == bundle_id).where(col(BundleTurn.role) == role)
@@ -316,3 +375,34 @@ def lineage(*, session: Session, bundle_id: uuid.UUID) -> dict[str, list[str]]:
     for role, turn_id in rows:
         out.setdefault(role, []).append(str(turn_id))
     return {role: sorted(ids) for role, ids in sorted(out.items())}
+
+
+# --- embedder versions (retrieval.embedder_registry) ------------------------------------------------------------
+def production_embedder(*, session: Session) -> EmbedderVersion | None:
+    """The production ``EmbedderVersion`` row, or None when the configured embedder is in use."""
+    return session.exec(select(EmbedderVersion).where(EmbedderVersion.status == EmbedderStatus.production)).first()
+
+
+def get_embedder_version(*, session: Session, version: str) -> EmbedderVersion | None:
+    return session.exec(select(EmbedderVersion).where(EmbedderVersion.version == version)).first()
+
+
+def set_production_embedder(
+    *, session: Session, version: str, path: str, metrics: dict[str, Any], now: datetime | None = None
+) -> str | None:
+    """Make ``version`` (folder ``path``, relative to the artifact root) the production embedder, inserting its row
+    or flipping an existing one; the previous production row is retired first. No commit: the caller's transaction
+    makes both changes visible at once. Returns the version it replaced (None: the configured embedder)."""
+    now = now or utcnow()
+    current = production_embedder(session=session)
+    replaced = current.version if current is not None else None
+    if current is not None and current.version != version:
+        current.status = EmbedderStatus.retired
+        session.add(current)
+        session.flush()  # retired first: the unique index allows one production row at every statement
+    row = get_embedder_version(session=session, version=version) or EmbedderVersion(version=version, path=path)
+    row.path, row.metrics = path, dict(metrics)
+    row.status, row.promoted_at = EmbedderStatus.production, now
+    session.add(row)
+    session.flush()
+    return replaced if replaced != version else None

@@ -152,6 +152,20 @@ class UserPublic(UserBase):
     created_at: datetime
 
 
+class StaffSession(SQLModel, table=True):
+    """One staff login on one protected page (ui.auth.SessionStore), shared by every replica and kept across
+    restarts. The cookie's token is never stored: its SHA-256 is the key, so a copy of the table opens nothing."""
+
+    __tablename__ = "staff_session"
+    token_hash: str = Field(primary_key=True, max_length=64)  # hex SHA-256 of the cookie token
+    page: str = Field(max_length=32)  # the protected app it opens ("/review", "/dashboard"): a token opens one page
+    user_id: uuid.UUID = Field(foreign_key="user.id", index=True)
+    username: str = Field(max_length=64)
+    issued_at: datetime = _ts()
+    last_seen_at: datetime = _ts(index=True)  # written at most every few seconds to a minute (ui.auth)
+    client: str | None = Field(default=None, max_length=64)  # the address that logged in
+
+
 class AuditEvent(SQLModel, table=True):
     """One staff action (who, what, when, from where); written by chatbot.audit, never updated."""
 
@@ -296,4 +310,33 @@ class Calibration(SQLModel, table=True):
     params: dict[str, Any] = _json({})
     eval_run_id: uuid.UUID | None = Field(default=None, foreign_key="eval_run.id")
     active: bool = True
+    created_at: datetime = _ts()
+
+
+# --- the active embedder (retrieval.embedder_registry) ------------------------------------------------------
+class EmbedderStatus(StrEnum):
+    production = "production"
+    retired = "retired"
+
+
+class EmbedderVersion(SQLModel, table=True):
+    """A fine-tuned embedder promoted by the nightly job; the 'production' row is the one every replica uses."""
+
+    __tablename__ = "embedder_version"
+    # At most one production embedder, whatever two concurrent promotions do (migration 0007).
+    __table_args__ = (
+        Index(
+            "uq_embedder_version_one_production",
+            "status",
+            unique=True,
+            postgresql_where=text("status = 'production'"),
+            sqlite_where=text("status = 'production'"),
+        ),
+    )
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    version: str = Field(max_length=64, unique=True, index=True)  # also names its Chroma collections
+    path: str  # the model folder relative to the artifact root (chatbot.artifacts)
+    status: str = Field(default=EmbedderStatus.production, max_length=16)
+    metrics: dict[str, Any] = _json({})  # the retrieval eval that justified the promotion
+    promoted_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     created_at: datetime = _ts()
