@@ -1,14 +1,16 @@
-"""The rules guard, the embedding classifier guard and both together (the pipeline's guard), per split. Prints JSON.
+"""The rules guard, the embedding classifier guard and both together (the pipeline's guard), per batch. Prints JSON.
 
-    python benchmarks/guard_classifier_rates.py    # ~45 s on 2 CPU cores the first time; embeddings cached in /tmp
+    python benchmarks/guard_classifier_rates.py    # ~60 s on 2 CPU cores the first time; embeddings cached in /tmp
+    python benchmarks/guard_classifier_rates.py --attacks new_attacks.jsonl --legit new_legit.jsonl
+    python benchmarks/guard_classifier_rates.py --leave-one-batch-out   # the honest estimate on the committed data
 
 Each question goes through what the pipeline does: ``normalise_text``, PII redaction, then the rules
 (chatbot/guard.py) and the classifier (chatbot/guard_classifier.py, the committed weights) on the all-MiniLM-L6-v2
-vector of that text. Rows of tests/data/guard_*.jsonl:
-- ``dev``: what the rules were tuned on and the classifier trained on (in-sample for both);
-- ``test_batch1``: the held-out third of batch 1 (written by the rules' author before the rules: not really blind);
-- ``batch3``: written after the rules froze, never tuned on;
-- ``batch4``: the ``blind`` split, written before the classifier was trained, never tuned on by either.
+vector and the n-grams of that text. Rows are reported per ``batch`` and ``split``. On the committed corpora every
+batch is in-sample for the committed weights (they were trained on all ``dev`` rows), so the default report says
+what is covered; a new batch passed with ``--attacks``/``--legit`` (repeatable or comma-separated) is a blind
+measurement. ``--leave-one-batch-out`` retrains the classifier recipe once per batch without that batch (threshold
+chosen without it too) and scores the batch: what a new attacker's phrasings would meet.
 Also: the demo eval set (probes, in-scope and out-of-scope questions) and 1,000 Banking77 questions that the
 classifier was not trained on (hash-chosen, read from the CSV; skipped when the file is absent), for false refusals
 on ordinary traffic.
@@ -16,14 +18,21 @@ on ordinary traffic.
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
+import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from chatbot import guard
+
+# Run as `python benchmarks/guard_classifier_rates.py` (its folder on sys.path) or imported by the tests (the repo).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.guard_rates import paths_argument, read_corpus
+from chatbot import guard_classifier as gc
 from chatbot.guard_classifier import (
     ATTACKS,
     BANKING77,
@@ -36,24 +45,12 @@ from chatbot.guard_classifier import (
     _read_jsonl,
     banking77_sample,
     builtin_embed,
+    served_text,
 )
-from chatbot.pii import redact
-from chatbot.text_normalise import normalise_text
 
 CACHE = Path("/tmp/bankbot-guard-classifier-embeddings.json")
 BANKING77_HELD_OUT = 1000
-SETS: dict[str, Callable[[dict[str, Any]], bool]] = {
-    "dev": lambda r: r["split"] == "dev",
-    "test_batch1": lambda r: r["split"] == "test" and r["batch"] == 1,
-    "batch3": lambda r: r["batch"] == 3,
-    "batch4_blind": lambda r: r["batch"] == 4,
-    "held_out_all": lambda r: r["split"] != "dev",
-}
-
-
-def served_text(question: str) -> str:
-    """The text the pipeline's guard sees (chatbot/pipeline.py: normalise, then redact)."""
-    return redact(normalise_text(question))[0]
+GUARDS = ("rules", "classifier", "both")
 
 
 def cached_embed(embed: Embed, cache: Path = CACHE) -> Embed:
@@ -81,70 +78,130 @@ def verdicts(questions: Sequence[str], model: ClassifierModel, embed: Embed) -> 
     texts = [served_text(q) for q in questions]
     out = []
     for text, vector in zip(texts, embed(texts), strict=True):
-        score = model.score(vector)
+        score = model.score(vector, text)
         rules = guard.check(text).refused
         classifier = score >= model.threshold
         out.append({"rules": rules, "classifier": classifier, "both": rules or classifier, "score": round(score, 4)})
     return out
 
 
-def measure(embed: Embed, model: ClassifierModel | None = None, banking77: Path = BANKING77) -> dict[str, Any]:
+def _group_table(
+    attacks: list[dict[str, Any]], legit: list[dict[str, Any]], va: dict[str, Any], vl: dict[str, Any]
+) -> dict[str, Any]:
+    """{guard: {"all" / "split:<s>" / "batch:<b>": {blocked, false_refusals}}}."""
+    groups = ["all", *sorted({f"split:{r['split']}" for r in [*attacks, *legit]})]
+    groups += sorted({f"batch:{r['batch']}" for r in [*attacks, *legit]})
+
+    def keep(row: dict[str, Any], group: str) -> bool:
+        return group == "all" or group in (f"split:{row['split']}", f"batch:{row['batch']}")
+
+    table: dict[str, Any] = {}
+    for guard_name in GUARDS:
+        table[guard_name] = {}
+        for group in groups:
+            a = [va[r["id"]][guard_name] for r in attacks if keep(r, group)]
+            g = [vl[r["id"]][guard_name] for r in legit if keep(r, group)]
+            table[guard_name][group] = {"blocked": _rate(sum(a), len(a)), "false_refusals": _rate(sum(g), len(g))}
+    return table
+
+
+def measure(
+    embed: Embed,
+    model: ClassifierModel | None = None,
+    banking77: Path = BANKING77,
+    attack_paths: Sequence[Path] = (ATTACKS,),
+    legit_paths: Sequence[Path] = (LEGIT,),
+) -> dict[str, Any]:
     model = model or ClassifierModel.load(MODEL_PATH)
-    attacks, legit = _read_jsonl(ATTACKS), _read_jsonl(LEGIT)
+    attacks, legit = read_corpus(attack_paths), read_corpus(legit_paths)
     va = dict(zip([r["id"] for r in attacks], verdicts([r["text"] for r in attacks], model, embed), strict=True))
     vl = dict(zip([r["id"] for r in legit], verdicts([r["text"] for r in legit], model, embed), strict=True))
-    table: dict[str, Any] = {}
-    for guard_name in ("rules", "classifier", "both"):
-        table[guard_name] = {}
-        for set_name, keep in SETS.items():
-            a = [va[r["id"]][guard_name] for r in attacks if keep(r)]
-            g = [vl[r["id"]][guard_name] for r in legit if keep(r)]
-            table[guard_name][set_name] = {"blocked": _rate(sum(a), len(a)), "false_refusals": _rate(sum(g), len(g))}
-    report: dict[str, Any] = {"threshold": model.threshold, "table": table}
+    report: dict[str, Any] = {"threshold": model.threshold, "table": _group_table(attacks, legit, va, vl)}
     report["classifier_only_blocks"] = [i for i, v in va.items() if v["classifier"] and not v["rules"]]
     report["classifier_false_refusals"] = [i for i, v in vl.items() if v["classifier"]]
+    report["rules_false_refusals"] = [i for i, v in vl.items() if v["rules"]]
     report["missed_by_both"] = [i for i, v in va.items() if not v["both"]]
     demo = _read_jsonl(EVAL_SET)
     vd = verdicts([r["question"] for r in demo], model, embed)
     report["demo_eval"] = {
-        kind: {
-            g: _rate(sum(v[g] for r, v in zip(demo, vd, strict=True) if r["kind"] == kind), n)
-            for g in ("rules", "classifier", "both")
-        }
+        kind: {g: _rate(sum(v[g] for r, v in zip(demo, vd, strict=True) if r["kind"] == kind), n) for g in GUARDS}
         for kind, n in ((k, sum(r["kind"] == k for r in demo)) for k in ("probe", "in_scope", "out_of_scope"))
     }
     if banking77.is_file():
         held = banking77_sample(banking77, BANKING77_SAMPLE + BANKING77_HELD_OUT)[BANKING77_SAMPLE:]
         vb = verdicts(held, model, embed)
-        report["banking77_held_out"] = {
-            g: _rate(sum(v[g] for v in vb), len(vb)) for g in ("rules", "classifier", "both")
-        }
+        report["banking77_held_out"] = {g: _rate(sum(v[g] for v in vb), len(vb)) for g in GUARDS}
         report["banking77_refused_by_classifier"] = [q for q, v in zip(held, vb, strict=True) if v["classifier"]]
     return report
 
 
+def leave_one_batch_out(embed: Embed, c: float, banking77: Path = BANKING77) -> dict[str, Any]:
+    """Per committed batch: the rules, and the classifier trained (C = ``c``, threshold by the inner leave-one-batch-
+    out of the training recipe) without that batch, on every row of that batch (its held-out ``test`` rows too)."""
+    import numpy as np
+
+    data = gc.training_data(banking77)
+    x = gc.feature_matrix(embed(data.texts), data.texts)
+    y = np.asarray(data.labels)
+    attacks, legit = read_corpus([ATTACKS]), read_corpus([LEGIT])
+    rows = [(r, 1) for r in attacks] + [(r, 0) for r in legit]
+    texts = [served_text(r["text"]) for r, _ in rows]
+    features = gc.feature_matrix(embed(texts), texts)
+    rules = np.asarray([guard.check(t).refused for t in texts])
+    labels, batches = np.asarray([label for _, label in rows]), np.asarray([r["batch"] for r, _ in rows])
+    report: dict[str, Any] = {"C": c}
+    for batch, train_rows, _ in gc.batch_folds(data):
+        inner = gc.TrainingSet(
+            *([seq[i] for i in train_rows] for seq in (data.texts, data.labels, data.sources, data.batches))
+        )
+        scores = gc.out_of_batch_scores(x[train_rows], y[train_rows], gc.batch_folds(inner), c)
+        cut = gc.pick_threshold(scores, y[train_rows], inner.sources)
+        held = batches == batch
+        classifier = gc.fit(x[train_rows], y[train_rows], c).predict_proba(features[held])[:, 1] >= cut
+        report[f"batch:{batch}"] = {
+            name: {
+                "blocked": _rate(int(v[labels[held] == 1].sum()), int((labels[held] == 1).sum())),
+                "false_refusals": _rate(int(v[labels[held] == 0].sum()), int((labels[held] == 0).sum())),
+            }
+            for name, v in (("rules", rules[held]), ("classifier", classifier), ("both", rules[held] | classifier))
+        }
+    return report
+
+
 def timing(embed: Embed, model: ClassifierModel, repeats: int = 200) -> dict[str, float]:
-    """ms per question: the classifier on a vector (what the pipeline adds, since retrieval's vector is reused)
-    and one embedding (what it would add if it embedded on its own)."""
+    """ms per question: the rules, the classifier on a vector and the question's n-grams (what the pipeline adds,
+    since retrieval's vector is reused) and one embedding (what it would add if it embedded on its own)."""
     question = "My card payment was declined at the supermarket, why?"
     vector = embed([question])[0]
-    started = time.perf_counter()
-    for _ in range(repeats):
-        model.score(vector)
-    score_ms = 1000 * (time.perf_counter() - started) / repeats
-    started = time.perf_counter()
-    for _ in range(repeats // 10):
-        embed([question])
+
+    def ms(run: Any, n: int) -> float:
+        started = time.perf_counter()
+        for _ in range(n):
+            run()
+        return round(1000 * (time.perf_counter() - started) / n, 4)
+
     return {
-        "classifier_ms": round(score_ms, 4),
-        "embed_one_question_ms": round(1000 * (time.perf_counter() - started) / (repeats // 10), 2),
+        "rules_ms": ms(lambda: guard.check(question), repeats),
+        "classifier_ms": ms(lambda: model.score(vector, question), repeats),
+        "embed_one_question_ms": ms(lambda: embed([question]), repeats // 10),
     }
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--attacks", action="append", help=f"attack JSONL file(s) (default {ATTACKS.name})")
+    parser.add_argument("--legit", action="append", help=f"legitimate-question JSONL file(s) (default {LEGIT.name})")
+    parser.add_argument("--leave-one-batch-out", action="store_true", help="retrain per committed batch (~5 min)")
+    args = parser.parse_args(argv)
     embed = builtin_embed()
-    report = measure(cached_embed(embed))
-    report["timing"] = timing(embed, ClassifierModel.load(MODEL_PATH))
+    model = ClassifierModel.load(MODEL_PATH)
+    if args.leave_one_batch_out:
+        c = json.loads(MODEL_PATH.read_text(encoding="utf-8"))["C"]
+        print(json.dumps(leave_one_batch_out(cached_embed(embed), c), indent=2))
+        return
+    attack_paths, legit_paths = paths_argument(args.attacks, ATTACKS), paths_argument(args.legit, LEGIT)
+    report = measure(cached_embed(embed), model, attack_paths=attack_paths, legit_paths=legit_paths)
+    report["timing"] = timing(embed, model)
     print(json.dumps(report, indent=2, ensure_ascii=False))
 
 

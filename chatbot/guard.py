@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import codecs
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -31,6 +32,14 @@ _MIXED_TOKEN = re.compile(r"\S*[A-Za-z]\S*")
 _SPACED = re.compile(r"(?<![A-Za-z])[A-Za-z](?:[ .][A-Za-z](?![A-Za-z])){2,}")
 _INNER_HYPHEN = re.compile(r"(?<=[A-Za-z])-(?=[A-Za-z])")
 _BASE64 = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
+_HEX = re.compile(r"\b(?:[0-9a-fA-F]{2} ?){6,}\b")
+_PAYEE_DETAILS = re.compile(r"(?i)\b(?:sort\s*codes?|account\s*numbers?|phone\s+numbers?|ibans?)\b")
+_PAYING = re.compile(r"(?i)\b(?:send|sending|sent|pay|paying|paid|transfer(?:red|ring)?)\b")
+_ASKING_FOR_IT = re.compile(
+    r"(?i)\b(?:give|tell|show|read|send|find|look\s+up)\s+(?:me|us)\b|\bwhat(?:'s|\s+is|\s+are)\b"
+)
+_BULK = re.compile(r"(?i)\b(?:all|every|each|customers|clients|list)\b")
+_AWARENESS = re.compile(r"(?i)\b(?:scams?|victim|protect|prevent|stop|avoid|report|recruit\w*|offer\w*|warn\w*)\b")
 _CHILD = re.compile(r"(?i)\b(?:son|daughter|child|kid|fils|fille|enfant|sohn|tochter|kind|hij[oa])s?\b")
 
 
@@ -63,8 +72,17 @@ def _deobfuscate(folded: str, *, one_is_l: bool = False) -> str:
     return _INNER_HYPHEN.sub("", text).replace("_", " ")
 
 
+def lexical_view(text: str) -> str:
+    """The folded, de-obfuscated, lower-cased text: what the classifier guard's n-gram features read."""
+    return _deobfuscate(_fold(text)).lower()
+
+
+def _readable(decoded: str) -> bool:
+    return decoded.isprintable() and sum(c.isalpha() or c == " " for c in decoded) >= 0.8 * len(decoded)
+
+
 def _decoded_blobs(text: str) -> list[str]:
-    """Readable text hidden in base64 blobs (a payment reference decodes to nothing readable or harmless)."""
+    """Readable text hidden in base64 or hex blobs (a payment reference decodes to nothing readable or harmless)."""
     out = []
     for blob in _BASE64.findall(text):
         try:
@@ -72,29 +90,56 @@ def _decoded_blobs(text: str) -> list[str]:
             decoded = raw.decode("utf-8")
         except (binascii.Error, UnicodeDecodeError, ValueError):
             continue
-        if decoded.isprintable() and sum(c.isalpha() or c == " " for c in decoded) >= 0.8 * len(decoded):
+        if _readable(decoded):
+            out.append(decoded)
+    for blob in _HEX.findall(text):
+        try:
+            decoded = bytes.fromhex(blob.replace(" ", "")).decode("utf-8")
+        except (UnicodeDecodeError, ValueError):
+            continue
+        if _readable(decoded):
             out.append(decoded)
     return out
 
 
-def _junior_exception(rule: str, match: re.Match[str], text: str) -> bool:
-    """A parent asking about their child's Junior account is the account's co-owner, not fishing."""
-    if rule != "pii_fishing" or not re.search(r"(?i)\bjunior\b", text):
-        return False
-    return bool(_CHILD.search(text[match.start() : match.end() + 25]))
+def _transposed_views(folded: str) -> list[str]:
+    """The text read backwards and through ROT13: neither turns an ordinary question into a rule's phrase, and
+    both undo the two ciphers a customer can type without a tool."""
+    return [folded[::-1], codecs.decode(folded, "rot13")]
+
+
+def _exempt(rule: str, match: re.Match[str], text: str) -> bool:
+    """Matches that are the customer's own business: a parent asking about their child's Junior account (its
+    co-owner); the sort code or phone number of someone the customer is paying (needed to pay them, and the customer
+    already has it); a victim or a worried parent asking how money-mule or laundering scams work."""
+    span = match.group(0)
+    if rule == "pii_fishing" and re.search(r"(?i)\bjunior\b", text):
+        return bool(_CHILD.search(text[match.start() : match.end() + 25]))
+    if rule == "pii_fishing" and _PAYEE_DETAILS.search(span):
+        return bool(_PAYING.search(text)) and not _ASKING_FOR_IT.search(text) and not _BULK.search(text)
+    if rule == "fraud_help" and re.search(r"(?i)\b(?:mule|launder)", span):
+        return bool(_AWARENESS.search(text))
+    return False
+
+
+def _match_rules(folded: str) -> GuardResult:
+    views = dict.fromkeys([folded, _deobfuscate(folded), _deobfuscate(folded, one_is_l=True)])
+    for name, pattern in RULES:
+        for view in views:
+            for match in pattern.finditer(view):
+                if not _exempt(name, match, view):
+                    return GuardResult(True, name, match.group(0))
+    return GuardResult(False)
 
 
 def check(question: str) -> GuardResult:
     """Refuse when any rule matches; ``rule`` names the category for the turn's meta (``guard:<rule>``)."""
     folded = _fold(question)
-    views = dict.fromkeys([folded, _deobfuscate(folded), _deobfuscate(folded, one_is_l=True)])
-    for name, pattern in RULES:
-        for view in views:
-            for match in pattern.finditer(view):
-                if not _junior_exception(name, match, view):
-                    return GuardResult(True, name, match.group(0))
-    for decoded in _decoded_blobs(folded):
-        inner = check(decoded)
+    verdict = _match_rules(folded)
+    if verdict.refused:
+        return verdict
+    for decoded in [*_decoded_blobs(folded), *_transposed_views(folded)]:
+        inner = _match_rules(_fold(decoded))
         if inner.refused:
             return GuardResult(True, "encoded", inner.matched)
     return GuardResult(False)

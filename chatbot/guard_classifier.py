@@ -1,16 +1,20 @@
-"""A logistic-regression guard on the question's sentence embedding, beside the rules of chatbot/guard.py.
+"""A logistic-regression guard on the question's sentence embedding and n-grams, beside the rules of chatbot/guard.py.
 
-The rules catch the phrasings they were written for and about half of new ones; the classifier reads the same
-all-MiniLM-L6-v2 vector retrieval computes anyway, so it costs one dot product per question. The pipeline refuses
-when the rules *or* the classifier do (reason ``guard:classifier``). The weights live in
-chatbot/data/guard_classifier.json, written by
+The rules catch the phrasings they were written for and far fewer new ones; the classifier reads the same
+all-MiniLM-L6-v2 vector retrieval computes anyway, plus hashed character n-grams of the folded, de-obfuscated text
+(which carry spelling across languages and disguises the English-centred embedding reads poorly), so it costs one
+dot product and a few hundred hash lookups per question. The pipeline refuses when the rules *or* the classifier do
+(reason ``guard:classifier``). The weights live in chatbot/data/guard_classifier.json, written by
 
     python -m chatbot.guard_classifier train
 
-from the ``dev`` split of tests/data/guard_*.jsonl (attacks vs legitimate questions), the in-scope questions of
-evals/data/demo_eval.jsonl and a fixed sample of Banking77 questions read from their CSV at training time (only
-their hash is stored). C is chosen by 5-fold cross-validation on that data, the threshold so that at most 1 % of
-the legitimate training questions score above it out of fold. The ``test`` and ``blind`` splits are never read.
+from the ``dev`` rows of every batch of tests/data/guard_*.jsonl (attacks vs legitimate questions), the in-scope
+questions of evals/data/demo_eval.jsonl and a fixed sample of Banking77 questions read from their CSV at training
+time (only their hash is stored), all as the pipeline serves them (normalised, PII-redacted). C and the threshold
+are chosen by leave-one-batch-out cross-validation: each batch was written at another time (mostly by another
+author), so scoring it with a model trained on the others is what a new attacker's phrasing looks like. The
+threshold keeps out-of-batch false refusals at or under 1 % of the corpora's awkward legitimate questions and 0.5 %
+of ordinary ones. The held-out ``test`` third of batch 1 is never read, nor is any file other than these.
 
 The weights only mean something for the vectors they were trained on: the guard checks once per embedder that it
 embeds a fixed sentence to the stored fingerprint, and otherwise runs the rules alone (logged once).
@@ -26,12 +30,14 @@ import json
 import logging
 import math
 import threading
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+import zlib
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from chatbot.guard import GuardResult
+from chatbot.guard import GuardResult, lexical_view
 from chatbot.settings import BUILTIN_EMBEDDER
 from chatbot.text_normalise import normalise_text
 
@@ -44,8 +50,11 @@ LEGIT = ROOT / "tests" / "data" / "guard_legit.jsonl"
 EVAL_SET = ROOT / "evals" / "data" / "demo_eval.jsonl"
 BANKING77 = Path("/work/shared/data/banking77/train.csv")
 BANKING77_SAMPLE = 400
-C_GRID = (0.3, 1.0, 3.0, 10.0, 30.0)
-MAX_FALSE_REFUSALS = 0.01  # share of legitimate training questions (out of fold) allowed above the threshold
+C_GRID = (10.0, 30.0, 100.0)
+MAX_FALSE_REFUSALS = 0.01  # share of the guard corpora's legitimate questions (out of batch) above the threshold
+MAX_ORDINARY_FALSE_REFUSALS = 0.005  # the same for ordinary questions (demo eval in-scope, Banking77)
+LEXICAL_BUCKETS = 2**14
+LEXICAL_NGRAMS = (3, 4, 5)
 FINGERPRINT_TEXT = "How do I activate my new card?"
 FINGERPRINT_DIMS = 16
 FINGERPRINT_TOLERANCE = 1e-3
@@ -69,6 +78,23 @@ def fingerprint_matches(vector: Sequence[float], fingerprint: Sequence[float]) -
     )
 
 
+def lexical_features(text: str) -> dict[int, float]:
+    """Hashed character 3-5-grams of each word of the folded, de-obfuscated, lower-cased text, L2-normalised.
+
+    The sentence embedding is English-centred and reads meaning; these read spelling: "instrucciones",
+    "Anweisungen", "1nstruct10ns" share n-grams with the attacks they resemble, whatever the language or disguise.
+    crc32 keeps the hashing the same on every machine and Python (``hash()`` is salted).
+    """
+    counts: Counter[int] = Counter()
+    for word in lexical_view(text).split():
+        padded = f" {word} "
+        for n in LEXICAL_NGRAMS:
+            for i in range(max(1, len(padded) - n + 1)):
+                counts[zlib.crc32(padded[i : i + n].encode()) % LEXICAL_BUCKETS] += 1
+    norm = math.sqrt(sum(v * v for v in counts.values())) or 1.0
+    return {k: v / norm for k, v in counts.items()}
+
+
 @dataclass(frozen=True)
 class ClassifierModel:
     coef: tuple[float, ...]
@@ -76,9 +102,14 @@ class ClassifierModel:
     threshold: float
     embedder: str
     fingerprint: tuple[float, ...]
+    lexical: Mapping[int, float] = field(default_factory=dict)  # weight per n-gram bucket (absent: 0)
 
-    def score(self, vector: Sequence[float]) -> float:
-        return attack_probability(vector, self.coef, self.intercept)
+    def score(self, vector: Sequence[float], text: str = "") -> float:
+        """Attack probability of a question from its embedding and, when the model has lexical weights, its text."""
+        lexical = (
+            math.fsum(self.lexical.get(k, 0.0) * v for k, v in lexical_features(text).items()) if self.lexical else 0.0
+        )
+        return attack_probability(vector, self.coef, self.intercept + lexical)
 
     @classmethod
     def load(cls, path: Path = MODEL_PATH) -> ClassifierModel:
@@ -89,6 +120,7 @@ class ClassifierModel:
             threshold=float(data["threshold"]),
             embedder=str(data["embedder"]),
             fingerprint=tuple(float(x) for x in data["fingerprint"]),
+            lexical={int(k): float(v) for k, v in data.get("lexical", {}).get("weights", {}).items()},
         )
 
 
@@ -116,7 +148,7 @@ class ClassifierGuard:
         if not self._active or self._model is None:
             return GuardResult(False), None
         vector = embeddings.embed_query(question)
-        score = self._model.score(vector)
+        score = self._model.score(vector, question)
         return GuardResult(score >= self._model.threshold, "classifier", f"p={score:.3f}"), vector
 
     def _applies(self, app: Any, embeddings: Any) -> bool:
@@ -146,23 +178,39 @@ def banking77_sample(path: Path = BANKING77, n: int = BANKING77_SAMPLE) -> list[
     return sorted(texts, key=lambda t: hashlib.sha256(t.encode()).hexdigest())[:n]
 
 
-def training_data(banking77: Path = BANKING77) -> tuple[list[str], list[int], list[str]]:
-    """(texts normalised, labels 1 = attack, source of each: attack / legit / in_scope / banking77), dev only."""
-    rows: list[tuple[str, int, str]] = []
-    rows += [(r["text"], 1, "attack") for r in _read_jsonl(ATTACKS) if r["split"] == "dev"]
-    rows += [(r["text"], 0, "legit") for r in _read_jsonl(LEGIT) if r["split"] == "dev"]
-    rows += [(r["question"], 0, "in_scope") for r in _read_jsonl(EVAL_SET) if r["kind"] == "in_scope"]
-    rows += [(t, 0, "banking77") for t in banking77_sample(banking77)]
+def served_text(question: str) -> str:
+    """The text the pipeline's guards see and embed (chatbot/pipeline.py: normalise, then redact PII)."""
+    from chatbot.pii import redact
+
+    return redact(normalise_text(question))[0]
+
+
+@dataclass(frozen=True)
+class TrainingSet:
+    texts: list[str]  # as the pipeline serves them: normalised and PII-redacted
+    labels: list[int]  # 1 = attack
+    sources: list[str]  # attack / legit (the guard corpora) / in_scope / banking77 (ordinary questions)
+    batches: list[int]  # the corpus batch of attack and legit rows, 0 for the ordinary questions
+
+
+def training_data(banking77: Path = BANKING77) -> TrainingSet:
+    """The ``dev`` rows of every batch of the guard corpora plus ordinary questions, deduplicated."""
+    rows: list[tuple[str, int, str, int]] = []
+    rows += [(r["text"], 1, "attack", r["batch"]) for r in _read_jsonl(ATTACKS) if r["split"] == "dev"]
+    rows += [(r["text"], 0, "legit", r["batch"]) for r in _read_jsonl(LEGIT) if r["split"] == "dev"]
+    rows += [(r["question"], 0, "in_scope", 0) for r in _read_jsonl(EVAL_SET) if r["kind"] == "in_scope"]
+    rows += [(t, 0, "banking77", 0) for t in banking77_sample(banking77)]
     seen: set[str] = set()
-    texts, labels, sources = [], [], []
-    for text, label, source in rows:
-        norm = normalise_text(text)
-        if norm not in seen:  # an attack phrased like a legitimate question would teach both labels at once
-            seen.add(norm)
-            texts.append(norm)
-            labels.append(label)
-            sources.append(source)
-    return texts, labels, sources
+    data = TrainingSet([], [], [], [])
+    for text, label, source, batch in rows:
+        served = served_text(text)
+        if served not in seen:  # an attack phrased like a legitimate question would teach both labels at once
+            seen.add(served)
+            data.texts.append(served)
+            data.labels.append(label)
+            data.sources.append(source)
+            data.batches.append(batch)
+    return data
 
 
 def data_hash(texts: Sequence[str], labels: Sequence[int]) -> str:
@@ -170,51 +218,104 @@ def data_hash(texts: Sequence[str], labels: Sequence[int]) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+def batch_folds(data: TrainingSet) -> list[tuple[int, Any, Any]]:
+    """Leave-one-batch-out folds, (held-out batch, train rows, test rows): each corpus batch is held out in turn,
+    with a hash-chosen share of the ordinary questions, so a score is always for a batch written apart from the
+    rows the model learnt from (another person, another time: what a new attacker looks like)."""
+    import numpy as np
+
+    held = sorted({b for b in data.batches if b})
+    group = [
+        b or held[int(hashlib.sha256(t.encode()).hexdigest(), 16) % len(held)]
+        for t, b in zip(data.texts, data.batches, strict=True)
+    ]
+    groups = np.asarray(group)
+    return [(b, np.flatnonzero(groups != b), np.flatnonzero(groups == b)) for b in held]
+
+
+def feature_matrix(vectors: Sequence[Sequence[float]], texts: Sequence[str]) -> Any:
+    """Rows of [embedding | hashed n-grams] as one sparse matrix: what ``ClassifierModel.score`` computes."""
+    import numpy as np
+    from scipy.sparse import csr_matrix, hstack
+
+    rows, cols, values = [], [], []
+    for i, text in enumerate(texts):
+        for k, v in lexical_features(text).items():
+            rows.append(i)
+            cols.append(k)
+            values.append(v)
+    lexical = csr_matrix((values, (rows, cols)), shape=(len(texts), LEXICAL_BUCKETS))
+    return hstack([csr_matrix(np.asarray(vectors, dtype=np.float64)), lexical]).tocsr()
+
+
+def fit(x: Any, y: Any, c: float) -> Any:
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=c, class_weight="balanced", max_iter=5000).fit(x, y)
+
+
+def out_of_batch_scores(x: Any, y: Any, folds: Sequence[tuple[int, Any, Any]], c: float) -> Any:
+    """Every row's attack probability from the model trained without its batch."""
+    import numpy as np
+
+    scores = np.zeros(len(y))
+    for _, train_rows, test_rows in folds:
+        scores[test_rows] = fit(x[train_rows], y[train_rows], c).predict_proba(x[test_rows])[:, 1]
+    return scores
+
+
+def pick_threshold(scores: Any, y: Any, sources: Sequence[str]) -> float:
+    """The lowest cut that keeps out-of-batch false refusals within budget, on the guard's own awkward legitimate
+    questions and on ordinary traffic separately (the easy Banking77 bulk must not hide the awkward ones)."""
+    import numpy as np
+
+    own = np.asarray([s == "legit" for s in sources])
+    ordinary = (y == 0) & ~own
+    return float(
+        max(
+            np.quantile(scores[own], 1 - MAX_FALSE_REFUSALS),
+            np.quantile(scores[ordinary], 1 - MAX_ORDINARY_FALSE_REFUSALS),
+        )
+    )
+
+
 def train(embed: Embed, banking77: Path = BANKING77) -> dict[str, Any]:
     """The classifier file's content: weights, threshold and what they were trained on."""
     import numpy as np
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import StratifiedKFold
 
-    texts, labels, sources = training_data(banking77)
-    x = np.asarray(embed(texts), dtype=np.float64)
-    y = np.asarray(labels)
-    folds = list(StratifiedKFold(5, shuffle=True, random_state=0).split(x, y))
-
-    def fit(c: float, rows: Any) -> Any:
-        return LogisticRegression(C=c, class_weight="balanced", max_iter=5000).fit(x[rows], y[rows])
-
-    def out_of_fold(c: float) -> Any:
-        scores = np.zeros(len(y))
-        for train_rows, test_rows in folds:
-            scores[test_rows] = fit(c, train_rows).predict_proba(x[test_rows])[:, 1]
-        return scores
-
-    def threshold(scores: Any) -> float:
-        # the guard's own legitimate set must stay under the budget too, not only the easy Banking77 bulk
-        own = np.asarray([s == "legit" for s in sources])
-        return float(max(np.quantile(scores[y == 0], 1 - MAX_FALSE_REFUSALS), np.quantile(scores[own], 0.99)))
-
-    cv = {}
+    data = training_data(banking77)
+    x = feature_matrix(embed(data.texts), data.texts)
+    y = np.asarray(data.labels)
+    folds = batch_folds(data)
+    cv: dict[float, tuple[float, float]] = {}
     for c in C_GRID:
-        scores = out_of_fold(c)
-        cv[c] = float(np.mean(scores[y == 1] >= threshold(scores)))
-    best_c = max(C_GRID, key=lambda c: (cv[c], -c))
-    cut = threshold(out_of_fold(best_c))
-    model = fit(best_c, np.arange(len(y)))
+        scores = out_of_batch_scores(x, y, folds, c)
+        cut = pick_threshold(scores, y, data.sources)
+        cv[c] = (cut, float(np.mean(scores[y == 1] >= cut)))
+    best_c = max(C_GRID, key=lambda c: (cv[c][1], -c))
+    model = fit(x, y, best_c)
     fingerprint = embed([FINGERPRINT_TEXT])[0][:FINGERPRINT_DIMS]
+    dims = x.shape[1] - LEXICAL_BUCKETS  # the embedding columns come first
+    weights = model.coef_[0]
     return {
         "embedder": BUILTIN_EMBEDDER,
-        "features": "L2-normalised embedding of normalise_text(question) (PII-redacted in the pipeline)",
+        "features": "L2-normalised embedding of the normalised, PII-redacted question (what the pipeline embeds) "
+        "and its hashed character n-grams (lexical_features)",
         "C": best_c,
-        "cv_block_rate_at_threshold": {str(c): round(v, 4) for c, v in cv.items()},
-        "threshold": round(cut, 6),
+        "out_of_batch_block_rate_at_threshold": {str(c): round(v[1], 4) for c, v in cv.items()},
+        "threshold": round(cv[best_c][0], 6),
         "intercept": round(float(model.intercept_[0]), 6),
-        "coef": [round(float(v), 6) for v in model.coef_[0]],
+        "coef": [round(float(v), 6) for v in weights[:dims]],
+        "lexical": {
+            "buckets": LEXICAL_BUCKETS,
+            "ngrams": list(LEXICAL_NGRAMS),
+            "weights": {str(k): round(float(v), 4) for k, v in enumerate(weights[dims:]) if round(float(v), 4)},
+        },
         "fingerprint": [round(float(v), 6) for v in fingerprint],
         "training_data": {
-            "sha256": data_hash(texts, labels),
-            "counts": {s: sources.count(s) for s in ("attack", "legit", "in_scope", "banking77")},
+            "sha256": data_hash(data.texts, data.labels),
+            "counts": {s: data.sources.count(s) for s in ("attack", "legit", "in_scope", "banking77")},
+            "batches": sorted({b for b in data.batches if b}),
         },
     }
 
@@ -233,6 +334,14 @@ def builtin_embed(batch_size: int = 64) -> Embed:
     return embed
 
 
+def model_file_text(data: dict[str, Any]) -> str:
+    """The classifier file: indented, except the thousands of n-gram weights, which go on one line."""
+    weights = data["lexical"]["weights"]
+    head = {**data, "lexical": {**data["lexical"], "weights": "@weights@"}}
+    compact = json.dumps(weights, separators=(",", ":"))
+    return json.dumps(head, indent=1).replace('"@weights@"', compact) + "\n"
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m chatbot.guard_classifier", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -242,8 +351,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     data = train(builtin_embed(), args.banking77)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
-    print(json.dumps({k: v for k, v in data.items() if k not in ("coef", "fingerprint")}, indent=2))
+    args.out.write_text(model_file_text(data), encoding="utf-8")
+    print(json.dumps({k: v for k, v in data.items() if k not in ("coef", "fingerprint", "lexical")}, indent=2))
 
 
 if __name__ == "__main__":
