@@ -11,7 +11,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,40 +34,10 @@ from chatbot.db.models import (
 )
 from tests.conftest import _postgres_database, make_settings
 from tests.pipeline_support import make_app
+from tests.waiting import at_once, wait_for
 
 ROUNDS = 100
 DEADLINE_S = 20.0
-
-
-def wait_for(condition: Callable[[], Any], what: str, deadline_s: float = DEADLINE_S) -> Any:
-    end = time.monotonic() + deadline_s
-    while time.monotonic() < end:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {deadline_s:.0f} s waiting for {what}")
-
-
-def at_once(*calls: Callable[[], Any], timeout: float = DEADLINE_S) -> list[Any]:
-    """Run the calls on one thread each, released together; returns each result or the exception it raised."""
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(i: int, call: Callable[[], Any]) -> None:
-        barrier.wait(timeout)
-        try:
-            results[i] = call()
-        except Exception as exc:
-            results[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout)
-        assert not thread.is_alive(), "a concurrent call did not finish in time"
-    return results
 
 
 @pytest.fixture

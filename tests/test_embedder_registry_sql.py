@@ -9,9 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +35,7 @@ from retrieval.embedder_registry import (
 from retrieval.kb import demo_kb_dir
 from retrieval.vector_store import kb_collection_name
 from tests.conftest import make_settings
+from tests.waiting import at_once
 
 DEADLINE_S = 60.0
 ROOT = Path(__file__).resolve().parents[1]
@@ -195,7 +194,7 @@ def test_two_promotions_at_once_leave_exactly_one_production_embedder(
     from retrieval.vector_store import chroma_client
 
     chroma_client(settings)  # chromadb cannot open one embedded folder from two threads at once the first time
-    results = _at_once(*(lambda f=f: promote_embedder(settings, f) for f in folders))
+    results = at_once(*(lambda f=f: promote_embedder(settings, f) for f in folders), timeout=DEADLINE_S * 2)
     assert sorted(results) == ["emb-a", "emb-b"], results
     rows = production_rows(engine)
     assert sorted(status for _, _, status in rows) == ["production", "retired"]
@@ -207,26 +206,6 @@ def test_two_promotions_at_once_leave_exactly_one_production_embedder(
     assert promote_embedder(settings, settings.effective_artifact_root / "embedders" / loser) == loser
     assert sorted((v, s) for v, _, s in production_rows(engine)) == sorted([(loser, "production"), (winner, "retired")])
     engine.dispose()
-
-
-def _at_once(*calls: Callable[[], Any]) -> list[Any]:
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(i: int, call: Callable[[], Any]) -> None:
-        barrier.wait(DEADLINE_S)
-        try:
-            results[i] = call()
-        except Exception as exc:
-            results[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(DEADLINE_S * 2)
-        assert not thread.is_alive(), "a promotion did not finish in time"
-    return results
 
 
 def test_a_folder_outside_the_root_is_refused_before_anything_is_re_embedded(tmp_path: Path) -> None:

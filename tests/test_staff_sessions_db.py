@@ -26,6 +26,7 @@ from chatbot.db.models import ModelVersion, StaffSession
 from chatbot.security import as_utc
 from tests.conftest import make_settings
 from tests.staff_support import PASSWORDS, T0, staff_app
+from tests.waiting import wait_for
 from ui.auth import DASHBOARD_ROLES, REVIEW_ROLES, account_checker
 from ui.staff_sessions import SessionStore, StoredSession
 
@@ -73,16 +74,6 @@ def store(app: Any, clock: Callable[[], Any], page: str = "/review", cache_secon
 def stored_rows(app: Any) -> list[dict[str, Any]]:
     with app.engine.connect() as conn:
         return [dict(row._mapping) for row in conn.execute(text("SELECT * FROM staff_session"))]
-
-
-def wait_for(condition: Callable[[], Any], what: str, deadline_s: float = DEADLINE_S) -> Any:
-    end = time.monotonic() + deadline_s
-    while time.monotonic() < end:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {deadline_s:.0f} s waiting for {what}")
 
 
 # --- sessions across replicas ------------------------------------------------------------------------------------
