@@ -67,7 +67,10 @@ def call(
             body = json.dumps(body).encode()
             sent_headers.setdefault("Content-Type", "application/json")
         chunked = body is not None and not isinstance(body, (bytes, str))
-        connection.request(method, path, body=body, headers=sent_headers, encode_chunked=chunked)
+        try:
+            connection.request(method, path, body=body, headers=sent_headers, encode_chunked=chunked)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server answered (413) and closed before the whole body was sent: its answer is still there
         response = connection.getresponse()
         return Reply(response.status, {k.lower(): v for k, v in response.getheaders()}, response.read())
     finally:
