@@ -212,3 +212,22 @@ def test_users_have_hashed_passwords_and_roles(migrated_engine) -> None:  # type
             crud.create_user(
                 session=session, user_create=UserCreate(username="mallory", role="admin", password="password1")
             )
+
+
+def test_an_undefined_metric_is_stored_as_null_on_every_database(migrated_engine) -> None:  # type: ignore[no-untyped-def]
+    from chatbot.db.engine import json_safe
+
+    assert json_safe({"a": float("nan"), "b": [1.0, float("inf")], "c": (0.5,)}) == {
+        "a": None,
+        "b": [1.0, None],
+        "c": [0.5],
+    }
+    with Session(migrated_engine) as session:
+        turn = crud.create_turn(
+            session=session,
+            turn_create=TurnCreate(question="q", answer="a", confidence=0.5, meta={"accuracy": float("nan")}),
+        )
+        turn_id = turn.id
+    with Session(migrated_engine) as session:
+        stored = session.get(Turn, turn_id)
+        assert stored is not None and stored.meta == {"accuracy": None}  # PostgreSQL refused "NaN" before

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,24 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlmodel import create_engine
 
 from chatbot.errors import DatabaseUnavailable
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` with every NaN or infinity (a metric of an empty set, e.g. accuracy on no in-scope question) as
+    None: PostgreSQL's JSON refuses the bare ``NaN`` that ``json.dumps`` writes, and a night's results must not be
+    lost for one undefined number."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(item) for item in value]
+    return value
+
+
+def dump_json(value: Any) -> str:
+    """The engines' JSON serialiser: standard JSON only (no NaN), the same on SQLite and PostgreSQL."""
+    return json.dumps(json_safe(value), allow_nan=False)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -30,11 +50,11 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, json_serializer=dump_json)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     connect_args = {"connect_timeout": 5} if parsed.get_backend_name() == "postgresql" else {}
-    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args, json_serializer=dump_json)
 
 
 def check_connection(engine: Engine) -> None:
