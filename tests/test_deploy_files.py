@@ -96,14 +96,21 @@ def test_the_load_balancer_reaches_both_replicas_and_is_their_only_trusted_proxy
     assert "ports" not in services["postgres"] and "ports" not in services["chroma"]  # only the LB is published
 
 
-def test_the_llm_server_is_started_as_docs_deploy_requires(services: dict[str, Any]) -> None:
-    command = [_interpolated(part) for part in services["llm"]["command"]]
-    assert command[:3] == ["python", "-m", "llama_cpp.server"]
-    flags = dict(zip(command[3::2], command[4::2], strict=True))
-    assert flags["--logits_all"] == "true" and flags["--interrupt_requests"] == "false"
-    assert flags["--model_alias"] == _environment(services["app1"])["BANKBOT_LLM_SERVER_MODEL"]
-    assert f"http://llm:{flags['--port']}" == _environment(services["app1"])["BANKBOT_LLM_SERVER_URL"]
-    assert flags["--model"] in (DEPLOY / "Dockerfile").read_text(encoding="utf-8")  # the image builds that file
+def test_the_llm_server_serves_the_published_bundles_as_docs_deploy_requires(services: dict[str, Any]) -> None:
+    from chatbot.settings import Settings
+    from finetune.publish import PUBLISHED_NAME, SERVER_DIR, server_config
+
+    llm = services["llm"]
+    assert llm["command"] == ["python", "-m", "llama_cpp.server", "--config_file", "models.json"]
+    assert llm["working_dir"] == f"/srv/bankbot-data/{SERVER_DIR}"  # the folder finetune.publish writes
+    assert "publish" in llm["depends_on"] and services["publish"]["command"] == ["python", "-m", "finetune.publish"]
+    app = _environment(services["app1"])
+    assert app["BANKBOT_LLM_SERVER_MODEL"] == PUBLISHED_NAME
+    assert app["BANKBOT_LLM_SERVER_URL"] == f"http://llm:{llm['environment']['PORT']}"
+    # what the published models.json tells the server: log-probs on, one replica never cuts another's stream
+    config = server_config(Settings(), ["bankbot-base"])
+    assert config["interrupt_requests"] is False and config["models"][0]["logits_all"] is True
+    assert _environment(services["nightly"])["BANKBOT_LLM_PUBLISH"] == "llama-cpp"
 
 
 def test_what_the_dockerfile_copies_exists_and_the_build_context_is_the_repository(services: dict[str, Any]) -> None:
