@@ -9,6 +9,7 @@ command sets up (the X-Forwarded-For rule of the uvicorn it starts). A second cl
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import socket
@@ -67,10 +68,9 @@ def call(
             body = json.dumps(body).encode()
             sent_headers.setdefault("Content-Type", "application/json")
         chunked = body is not None and not isinstance(body, (bytes, str))
-        try:
+        # The server may answer (413) and close before the whole body is sent: its answer is still there to read.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             connection.request(method, path, body=body, headers=sent_headers, encode_chunked=chunked)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the server answered (413) and closed before the whole body was sent: its answer is still there
         response = connection.getresponse()
         return Reply(response.status, {k.lower(): v for k, v in response.getheaders()}, response.read())
     finally:
