@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from chatbot.db import crud
+from chatbot.db import crud, staff_session_crud
 from chatbot.db.models import utcnow
 from chatbot.security import (
     as_utc,
@@ -93,11 +93,11 @@ class SessionStore(MutableMapping[Any, str]):
                 if user is None:
                     raise LookupError(f"no account {username!r}")
                 # Logins bound the table: expired sessions go when a new one starts.
-                crud.delete_expired_staff_sessions(
+                staff_session_crud.delete_expired_staff_sessions(
                     session=session, seen_before=now - self.idle, issued_before=now - self.max_age
                 )
                 client = context.client if context is not None else None
-                crud.create_staff_session(
+                staff_session_crud.create_staff_session(
                     session=session, token_hash=key, page=self.page, user=user, client=client, now=now
                 )
         except Exception as exc:  # the login form comes back at the next request; Gradio must not answer 500
@@ -130,7 +130,9 @@ class SessionStore(MutableMapping[Any, str]):
     def __iter__(self) -> Iterator[StoredSession]:
         try:
             with self.app.session() as session:
-                hashes = [row.token_hash for row in crud.list_staff_sessions(session=session, page=self.page)]
+                hashes = [
+                    row.token_hash for row in staff_session_crud.list_staff_sessions(session=session, page=self.page)
+                ]
         except Exception as exc:
             log.warning("could not list the staff sessions of %s: %s", self.page, _one_line(exc))
             hashes = []
@@ -170,7 +172,7 @@ class SessionStore(MutableMapping[Any, str]):
         if hit is not None and time.monotonic() - hit[0] < self.cache_seconds:
             return hit[1]
         with self.app.session() as session:
-            row = crud.get_staff_session(session=session, token_hash=key, page=self.page)
+            row = staff_session_crud.get_staff_session(session=session, token_hash=key, page=self.page)
             seen = None if row is None else _Seen(row.username, _utc(row.issued_at), _utc(row.last_seen_at))
         self._remember(key, seen)
         return seen
@@ -178,7 +180,7 @@ class SessionStore(MutableMapping[Any, str]):
     def _touch(self, key: str, seen: _Seen, now: datetime) -> None:
         try:
             with self.app.session() as session:
-                crud.touch_staff_session(session=session, token_hash=key, now=now)
+                staff_session_crud.touch_staff_session(session=session, token_hash=key, now=now)
         except Exception as exc:  # the session still counts; its stored last-seen time is only older
             log.warning("could not record activity of %s's session: %s", seen.username, _one_line(exc))
             return
@@ -188,7 +190,7 @@ class SessionStore(MutableMapping[Any, str]):
         self._cache.pop(key, None)
         try:
             with self.app.session() as session:
-                crud.delete_staff_session(session=session, token_hash=key)
+                staff_session_crud.delete_staff_session(session=session, token_hash=key)
         except Exception as exc:  # expired or revoked sessions are refused anyway; the row goes at a later login
             log.warning("could not delete a staff session: %s", _one_line(exc))
 
