@@ -9,77 +9,24 @@ from __future__ import annotations
 
 import re
 
-# --- shared vocabulary (accent-free: the views are folded before matching) -------------------------------------
-_VERB = (
-    r"(?:ignore|ignora|ignoriere|ignorier|negeer|disregard|forget|oublie[zr]?|olvida(?:te\s+de)?|vergiss|"
-    r"missachte|overlook|override|bypass|skip|drop|cancel|set\s+aside|never\s+mind|unlearn|discard|abandon|"
-    r"(?:do\s+not|don'?t|stop)\s+(?:follow(?:ing)?|obey(?:ing)?)|ne\s+tien[sd]\s+plus\s+compte\s+de|"
-    r"haz\s+caso\s+omiso\s+de|fais\s+abstraction\s+de|neglect|scrap|throw\s+out|erase|wipe|"
-    r"(?:quit|stop)\s+(?:following|applying|using)|pay\s+no\s+attention\s+to|(?:put|leave)\s+aside|"
-    r"don'?t\s+bother\s+with|work\s+around|ne\s+tiens?\s+(?:pas|plus)\s+compte\s+de|laisse[zr]?\s+tomber|"
-    r"n'?applique[zr]?\s+plus|deja\s+de\s+lado|no\s+sigas|olvidate\s+de|esquec[ea]|dimentica|non\s+seguire|"
-    r"ignor[aeiă]\w*|vergeet|zignoruj|zapomnij|glom|glem|strunt\s+i|yok\s+say|setz\w*)"
+from chatbot.guard_vocabulary import (
+    NAME,
+    OBJECT,
+    OTHER,
+    PRIVILEGED,
+    RELATION,
+    RELATION_INTL,
+    SECRET,
+    STAFF,
+    VERB,
+    any_of,
 )
-_OBJECT = (
-    r"(?:instructions?|instrucciones|instrucoes|istruzioni|instructies|anweisungen|directives?|directrices|"
-    r"rules|regles|reglas|regeln|normas|regole|prompts?|guidelines|guidance|richtlinien|consignes|vorgaben|"
-    r"polic(?:y|ies)|restrictions|restricciones|programming|setup|filters?|safety|constraints|commands?|training|"
-    r"(?:everything|all|the\s+text)\s+(?:above|before)|the\s+above|guardrails?|limitations|briefing|playbook|script|"
-    r"orders|directions|configuration|content\s+polic\w+|refusal\s+\w+|safety\s+\w+|regole|regras|orientacoes|"
-    r"instrucoes|opdrachten|instructies|polecenia|zasad\w*|instruktion\w*|regler\w*|talimat\w*|instructiuni\w*|"
-    r"sicherheitsregeln|directrices|consignas|norme)"
-)
-_RELATION = (
-    r"(?:husband|wife|partner|mother|father|mum|mom|dad|son|daughter|friend|neighbou?r|boss|colleague|brother|"
-    r"sister|cousin|uncle|aunt|tenant|landlord|flatmate|roommate|girlfriend|boyfriend|grand\w+|parents?|"
-    r"ex(?:-?(?:wife|husband|partner))?)"
-)
-_RELATION_INTL = (  # the same relations in fr, es, de, nl, pt, it, sv, pl (folded: no accents)
-    r"voisin\w*|s(?:oe|œ)ur|frere|mari|femme|pere|mere|fils|fille|patron|chef|collegue|vecin[oa]|herman[oa]|espos[oa]|"
-    r"marido|mujer|jefe|companer[oa]|ex|nachbar\w*|bruder|schwester|ehe(?:mann|frau)|vater|mutter|sohn|tochter|"
-    r"kolleg\w*|buurman|buurvrouw|broer|zus|baas|vizinh[oa]|irma|irmao|chefe|granne|bror|syster|sasiad\w*|brat\w*|"
-    r"siostr\w*|vicin[oa]|fratello|sorella|capo|marito|moglie|hij[oa]|filh[oa]|figli[oa]|kind|zoon|dochter"
-)
-_NAME = (  # capitalised names, case-sensitive; product and place names are not people
-    r"(?!(?:Apple|Google|Visa|Mastercard|Bramblecove|Faster|SEPA|SWIFT|UK|EEA|ATM|PayPoint|Junior|What|Where|When|"
-    r"Who|Why|How|That|It|There|Here|This|Let|He|She|Today|Everyone|Nobody)\b)"
-    r"(?-i:[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)"
-)
-_OTHER = (
-    rf"(?:(?:an?|the|some|another|other|every|all|any|your)\s+(?:\w+\s+){{0,2}}?(?:other\s+)?"
-    rf"(?:customer|client|person|user|member|account\s*holder|holder|owner)s?|someone(?:\s+else)?|"
-    rf"somebody(?:\s+else)?|whoever|(?:my|his|her|their)\s+{_RELATION}|(?:mr|mrs|ms|miss|dr)\.?\s+\w+|"
-    rf"(?:the\s+)?(?:account|card)\s+(?:number\s+)?(?:ending\s+(?:in\s+)?)?\d{{4,}}|(?:customers|clients|account\s*holders)|"
-    rf"{_NAME}|a\s+suspect|him|her|them)"
-)
-_SECRET = (
-    r"(?:full\s+)?(?:card\s*(?:numbers?|details|no\.?)|pins?(?:\s*(?:numbers?|codes?))?|cvv|cvc|"
-    r"security\s+codes?|(?:online\s+banking\s+|app\s+)?(?:passwords?|passcodes?)|account\s*(?:numbers?|details)|"
-    r"balances?|sort\s*codes?|ibans?|(?:online\s+banking|app|security|access|login)\s+codes?|(?:home\s+)?address(?:es)?|e-?mail(?:\s+address)?|phone\s+numbers?|"
-    r"dates?\s+of\s+birth|transactions|statements?|spending|login|records)"
-)
-_STAFF = (
-    r"(?:it\b(?:\s+(?:support|department|team))?|compliance|fraud\s+team|security\s+team|police|officer|"
-    r"detective|ceo|auditor|employee|staff|developer|administrator|head\s+office|manager|polic(?:e|ier|ia)|"
-    r"polizei|it-abteilung|informatique)"
-)
-_PRIVILEGED = (
-    r"(?:admin\w*|password|passwort|mot\s+de\s+passe|contrasena|passcode|card\s+(?:details|numbers?)|\bpin\b|"
-    r"address\s+of|adresse|direccion|titula\w*|phone\s+number\s+(?:of|for)|holder|(?:the|a|this|that)\s+customer|"
-    r"customers|clients|account\s+\d|approve|authori[sz]e|disable|unblock|remove\s+the\s+limits|access\s+to|"
-    r"api\s+keys?|system\s+prompt|configuration|monitoring|fraud\s+checks|datos)"
-)
-
-
-def _rx(*parts: str) -> re.Pattern[str]:
-    return re.compile("(?i)" + "|".join(parts))
-
 
 RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "injection",
-        _rx(
-            rf"\b{_VERB}\b(?:\s+\S+){{0,4}}?\s+{_OBJECT}\b",
+        any_of(
+            rf"\b{VERB}\b(?:\s+\S+){{0,4}}?\s+{OBJECT}\b",
             r"\b(?:ignore|disregard|forget)\s+(?:what|everything|anything)\s+(?:you\s+)?(?:were|have\s+been|'ve\s+been)"
             r"\s+(?:told|taught|given)",
             r"\b(?:your|the|all|previous|prior|safety)\s+(?:\w+\s+)?(?:instructions|rules|guidelines|restrictions|"
@@ -131,7 +78,7 @@ RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
     (
         "role_play",
-        _rx(
+        any_of(
             r"\b(?:from\s+now\s+on|henceforth|from\s+here\s+on|starting\s+now|for\s+the\s+rest\s+of\s+this\s+"
             r"(?:chat|conversation))\b,?\s+(?:you\s+)?(?:will\s+|must\s+|shall\s+|are\s+to\s+)?(?:respond|answer|"
             r"reply|act|speak|talk|behave|obey|be|pretend|only)\b",
@@ -168,7 +115,7 @@ RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
     (
         "prompt_extraction",
-        _rx(
+        any_of(
             r"\b(?:system|hidden|secret|internal|confidential)\s+(?:prompt|instructions?|message|configuration|rules|"
             r"notes|directives?|text)\b|\b(?:pre|meta)-?prompt\b|\bsystem-?prompt\b",
             r"\b(?:your|the|this)\s+(?:very\s+)?(?:first|initial|original|opening)\s+(?:message|prompt|instructions?|"
@@ -203,17 +150,17 @@ RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
     (
         "pii_fishing",
-        _rx(
-            rf"\b{_SECRET}\s+(?:of|for|belonging\s+to|from|on\s+file\s+for|registered\s+to|linked\s+to|owned\s+by)\s+"
-            rf"{_OTHER}\b",
-            rf"\b{_OTHER}(?:'s|s'|')\s+(?:\w+\s+){{0,2}}{_SECRET}\b",
-            rf"\b(?:his|her|their)\s+(?:\w+\s+){{0,2}}{_SECRET}\b",
+        any_of(
+            rf"\b{SECRET}\s+(?:of|for|belonging\s+to|from|on\s+file\s+for|registered\s+to|linked\s+to|owned\s+by)\s+"
+            rf"{OTHER}\b",
+            rf"\b{OTHER}(?:'s|s'|')\s+(?:\w+\s+){{0,2}}{SECRET}\b",
+            rf"\b(?:his|her|their)\s+(?:\w+\s+){{0,2}}{SECRET}\b",
             r"\bwho\s+(?:owns|holds|is\s+behind)\s+(?:the\s+)?(?:sort\s+code|account|card|iban)",
             r"\b(?:which|what)\s+(?:of\s+your\s+)?(?:customers|clients|account\s+holders|users|accounts)\s+(?:live|have\s+"
             r"(?:more|over|less)|own|hold|spent|earn|received|sent|got|paid)",
-            rf"\bis\s+{_NAME}\s+(?:a|one\s+of\s+your)\s+(?:customers?|clients?)\b|\bhow\s+much\s+(?:money\s+)?(?:does|did|has)\s+"
-            rf"(?:{_NAME}|my\s+{_RELATION}|he|she|they)\s+(?:have|got|spend|earn)|\bhow\s+much\s+(?:money\s+)?is\s+in\s+"
-            rf"{_OTHER}(?:'s|s'|')",
+            rf"\bis\s+{NAME}\s+(?:a|one\s+of\s+your)\s+(?:customers?|clients?)\b|\bhow\s+much\s+(?:money\s+)?(?:does|did|has)\s+"
+            rf"(?:{NAME}|my\s+{RELATION}|he|she|they)\s+(?:have|got|spend|earn)|\bhow\s+much\s+(?:money\s+)?is\s+in\s+"
+            rf"{OTHER}(?:'s|s'|')",
             r"\b(?:list|show|give\s+me|tell\s+me|export|read\s+me)\s+(?:me\s+)?(?:all\s+)?(?:the\s+|every\s+)?(?:accounts|"
             r"customers|clients|users|account\s+holders)\s+(?:with|who|that|in|from|living)\b",
             r"\b(?:export|dump|download|extract|leak)\s+(?:all\s+|the\s+|every\s+)?(?:customer|client|user)s?'?\s+"
@@ -222,11 +169,11 @@ RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"\b(?:customer|client)s?\s+(?:pins?|card\s+numbers?|data|list)\b|\bfrom\s+your\s+database\b|"
             r"\bpin\s+for\s+account\b|\b(?:last|previous)\s+(?:customer|person|user)\s+you\b|\bperson\s+you\s+"
             r"(?:chatted|talked|spoke)|\b(?:person|customer|user|whoever)\s+(?:who|that)?\s*(?:\w+\s+){0,4}?(?:before\s+me)",
-            rf"\b(?:does|is|has)\s+(?:my\s+{_RELATION}|{_NAME})\s+(?:bank|have\s+an?\s+account)\s+with\s+you|"
+            rf"\b(?:does|is|has)\s+(?:my\s+{RELATION}|{NAME})\s+(?:bank|have\s+an?\s+account)\s+with\s+you|"
             r"\bwhat\s+(?:did|has)\s+(?:he|she|they)\s+(?:spend|spent|buy|bought)",
             r"\b(?:numero|code|solde|saldo|kontonummer|kontostand|passwort|datos|donnees|daten|adresse|pin|correo\w*)\b(?:\s+\S+){0,3}?"
             r"\s+(?:de|du|des|di|von|del|meines|meiner|seines|ihres)\s+(?:(?:(?:mon|ma|mes|mein\w*|mi|mio|mia)\s+)?(?:"
-            + _RELATION_INTL
+            + RELATION_INTL
             + r")\b|un\s+autre|une\s+"
             r"autre|otro|otra|un\s+altro|eines\s+anderen|anderer|herr\w*|frau|monsieur|madame|senor\w*|m\.|mme|sr\.|sra\.|"
             r"(?:la\s+|el\s+|le\s+|dem\s+)?(?:titular\w*|titulaire|inhaber\w*)|(?:karte|carte|tarjeta|cuenta|konto|compte)\s+\d|"
@@ -235,19 +182,19 @@ RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
     (
         "impersonation",
-        _rx(
+        any_of(
             rf"\b(?:i'?m|i\s+am|this\s+is|we\s+are|speaking\s+as|as|je\s+suis|ich\s+bin|soy|sono)\s+(?:\w+\s+){{0,3}}?"
-            rf"(?:from\s+|de\s+|von\s+)?(?:the\s+|la\s+|der\s+)?(?:bramblecove\s+|bank'?s?\s+|your\s+)?{_STAFF}\b"
-            rf".{{0,80}}\b{_PRIVILEGED}",
+            rf"(?:from\s+|de\s+|von\s+)?(?:the\s+|la\s+|der\s+)?(?:bramblecove\s+|bank'?s?\s+|your\s+)?{STAFF}\b"
+            rf".{{0,80}}\b{PRIVILEGED}",
             r"^\W*(?:compliance|fraud\s+team|security\s+team|it\s+support|management)\s+here\b|\binternal\s+(?:staff\s+)?"
             r"request\b|\b(?:message|notice)\s+from\s+(?:the\s+)?(?:bramblecove|bank|your)\s+\w+|\bi\s+work\s+(?:at|for|"
-            r"in)\s+(?:bramblecove|the\s+bank|your\s+(?:bank|head\s+office))\b.{0,60}\b" + _PRIVILEGED,
+            r"in)\s+(?:bramblecove|the\s+bank|your\s+(?:bank|head\s+office))\b.{0,60}\b" + PRIVILEGED,
             r"\bthis\s+is\s+your\s+(?:developer|creator|programmer|admin\w*|owner|maker)\b",
         ),
     ),
     (
         "fraud_help",
-        _rx(
+        any_of(
             r"\bwithout\s+(?:the\s+bank\s+|you\s+|anyone\s+|them\s+|him\s+|her\s+|the\s+owner\s+)?(?:noticing|knowing|"
             r"finding\s+out|being\s+(?:caught|detected|noticed|flagged|traced)|getting\s+(?:caught|flagged|detected|"
             r"noticed)|asking|blocking)",
@@ -263,7 +210,7 @@ RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"aml|detection)\b",
             r"\b(?:fake|forged|false|counterfeit)\s+(?:\w+\s+)?(?:id|ids|passport|payslips?|documents?|identity|"
             r"licen[cs]e|selfie)\b|\b(?:use|using)\s+(?:an?|the|this)\s+(?:stolen|found|cloned)\s+card\b",
-            rf"\b(?:get|break|hack|log)\s+into\s+(?:my\s+{_RELATION}'?s?|someone|somebody|another|his|her|their)\b|"
+            rf"\b(?:get|break|hack|log)\s+into\s+(?:my\s+{RELATION}'?s?|someone|somebody|another|his|her|their)\b|"
             r"\btake\s+over\s+(?:someone|somebody|another|an?\s+other|his|her|their)\b",
             r"\b(?:bypass|beat|fool|trick|cheat|spoof)\s+(?:the\s+|your\s+)?(?:selfie|"
             r"identity|id|verification|kyc|fraud|aml)\b|\bluhn\b|\b(?:valid|working|generate)\s+(?:\w+\s+)?card\s+numbers?"
@@ -277,7 +224,7 @@ RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
     (
         "markup",
-        _rx(
+        any_of(
             r"<\|\s*[a-z_]+\s*\|>|\[/?inst\]|<</?sys>>|</?s>|(?:^|\n)\s*(?:#{1,6}\s*)?(?:system|assistant|human|user|"
             r"developer)\s*:",
             r"</?\s*(?:context|system|instructions?|prompt|assistant|user|admin|script|iframe|img|svg|object|embed)\b[^>]*>"
@@ -288,7 +235,7 @@ RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
     (
         "encoded",
-        _rx(
+        any_of(
             r"\b(?:reply|respond|answer|write|output|send|encode|translate)\b.{0,30}\b(?:in|into|as|using)\s+(?:base\s*64|"
             r"hex(?:adecimal)?|binary|rot\s*13|morse|ascii\s+codes?)\b",
             r"\b(?:decode|decipher|decrypt|unscramble)\b.{0,60}\b(?:and|then)\s+(?:do|follow|obey|execute|run|act|answer|"
@@ -298,7 +245,7 @@ RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     # --- broader structures: the bot's own setup, other people's money, staff pretexts, fraud -------------------
     (
         "prompt_extraction",
-        _rx(
+        any_of(
             r"\b(?:you|te|tu)\s+(?:were|have\s+been|'ve\s+been|was)\s+(?:\w+\s+)?(?:set\s+up|loaded|launched|handed|"
             r"initiali[sz]ed|primed|fed|coded|built|trained|seeded|briefed)\s+(?:with|under|on)\b|\b(?:rules|guidelines|"
             r"instructions|polic(?:y|ies))\s+(?:that\s+)?you\s+(?:operate|work|run)\s+under\b|\bcoded\s+into\s+you\b",
@@ -320,7 +267,7 @@ RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
     (
         "role_play",
-        _rx(
+        any_of(
             r"\byou(?:'re|\s+are)\s+(?:now|henceforth)\s+['\"]?(?-i:[A-Z])[\w-]*['\"]?\s*,|\b(?:switch|change)\s+"
             r"(?:\w+\s+)?(?:personas?|personalit\w+|characters?)\b|\b(?:take\s+on|adopt|assume)\s+(?:the\s+)?(?:persona|"
             r"role|identity)\b|\b(?:tu\s+es|eres|du\s+bist|sei|jij\s+bent|voce\s+e|tu\s+e)\s+(?:maintenant|ahora|jetzt|"
@@ -336,7 +283,7 @@ RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
     (
         "pii_fishing",
-        _rx(
+        any_of(
             r"\b(?:balance|transactions|statements?|salary|spending|pin|address|e-?mail|phone(?:\s+number)?|debts?|"
             r"savings|history|owner|profile)\b(?:\s+\S+){0,5}?\s+(?:on|of|for|in|to|from|linked\s+to|registered\s+to)\s+"
             r"(?:the\s+)?(?:account|card|iban|sort\s+code|customer|user|phone)\s+(?:(?:number|id|ending(?:\s+in)?|with)\s+)?"
@@ -344,12 +291,12 @@ RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"\b(?:look\s+up|check|pull\s+up|open|search|find|read\s+me)\s+(?:\w+\s+){0,2}?(?:account|card|iban|user|"
             r"customer|profile)\s+(?:number\s+|id\s+)?(?:\[[A-Z ]+\]|\d{4,}|'\w+')|\bwho\s+(?:owns|is\s+behind)\b|"
             r"\b(?:tell|show|give)\s+me\s+(?:\w+\s+){0,3}?who\s+(?:it|this|that)\s+belongs",
-            rf"\bhow\s+much\s+(?:money\s+)?(?:does|did|has|is\s+in|have)\s+(?:my\s+{_RELATION}|{_NAME}|he|she|they|his|"
-            rf"her|their)\b.{{0,30}}\b(?:have\s+(?:in|on|saved|left)|got|spend|spent|earn|owe)|\b(?:does|is|has)\s+(?:{_NAME}|"
-            rf"my\s+{_RELATION}|she|he)\s+(?:\w+ly\s+)?(?:have|has|hiding|hold|holds)\s+(?:any\s+)?(?:money|debts?|savings|loans?)"
+            rf"\bhow\s+much\s+(?:money\s+)?(?:does|did|has|is\s+in|have)\s+(?:my\s+{RELATION}|{NAME}|he|she|they|his|"
+            rf"her|their)\b.{{0,30}}\b(?:have\s+(?:in|on|saved|left)|got|spend|spent|earn|owe)|\b(?:does|is|has)\s+(?:{NAME}|"
+            rf"my\s+{RELATION}|she|he)\s+(?:\w+ly\s+)?(?:have|has|hiding|hold|holds)\s+(?:any\s+)?(?:money|debts?|savings|loans?)"
             rf"|\b(?:balance|transactions|statements?|address|e-?mail|phone\s+number|pin|savings|debts?)\s+(?:on|of|in|for|"
-            rf"from)\s+(?:{_NAME}|my\s+{_RELATION})(?:'s|s')",
-            rf"(?:\b(?:my\s+(?:\w+\s+)?{_RELATION}|{_NAME})(?:'s|s'|')|\b(?:his|her|their))\s+(?:\w+\s+){{0,2}}?(?:balance|"
+            rf"from)\s+(?:{NAME}|my\s+{RELATION})(?:'s|s')",
+            rf"(?:\b(?:my\s+(?:\w+\s+)?{RELATION}|{NAME})(?:'s|s'|')|\b(?:his|her|their))\s+(?:\w+\s+){{0,2}}?(?:balance|"
             r"transactions|spending|savings|pin|debts?|card\s+number|incoming\s+payments|"
             r"last\s+\w+\s+payments)\b|\b(?:what'?s|what\s+is)\s+in\s+(?:his|her|their)\s+account",
             r"\b(?:list|show|give\s+me|name|tell\s+me|which|export|find)\s+(?:\w+\s+){0,3}?(?:customers?|clients?|"
@@ -360,9 +307,9 @@ RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"numer\s+konta|geld|argent|dinero|dinheiro|operaciones|transacoes)\b(?:\s+\S+){0,4}?\s+(?:de|du|des|di|del|"
             r"van|von|da|do|dos|das|della|des)\s+(?:mon|ma|mes|mi|mijn|mein\w*|minha|meu|mio|mia|min|moj\w*|dem|der|la|"
             r"el|o|a)\s+(?:"
-            + _RELATION_INTL
+            + RELATION_INTL
             + r")\b|\bcuanto\s+dinero\s+tiene\s+(?:mi|el|la)\s+(?:"
-            + _RELATION_INTL
+            + RELATION_INTL
             + r")\b|\b(?:herr\w*|frau|monsieur|madame|mme|senor\w*|"
             r"sra?|pana|pani|signor\w*)\.?\s+(?-i:[A-Z])\w+(?:'s)?\b.{0,40}\b(?:saldo|solde|kontonummer|konto|compte|"
             r"cuenta|numer\w*|adresse|direccion|telephone|movimientos)|\b(?:saldo|solde|kontonummer|numero|numer\w*|"
@@ -374,7 +321,7 @@ RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
     (
         "impersonation",
-        _rx(
+        any_of(
             r"\b(?:i'?m|i\s+am|this\s+is|as|speaking\s+as)\s+(?:with\s+|from\s+)?(?:the\s+|a\s+|an\s+|your\s+)?(?:\w+\s+){0,2}?"
             r"(?:regulator|inspector|investigator|hmrc|fca|auditor|ceo|director|branch\s+manager|fraud\s+(?:department|"
             r"team\s+lead)|head\s+of\s+\w+|system\s+administrator|developer\s+who)\b.{0,100}\b(?:send|give|read|disclose|"
@@ -391,7 +338,7 @@ RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
     (
         "fraud_help",
-        _rx(
+        any_of(
             r"\b(?:can'?t|cannot|won'?t)\s+be\s+(?:traced|tracked|detected|flagged)|\bwithout\s+(?:triggering|"
             r"setting\s+off|tripping|alerting)|\b(?:stay|keep\s+it|remain)\s+(?:under|below)\s+(?:the\s+|your\s+)?(?:\w+\s+)?"
             r"(?:fraud|aml|reporting|detection|checks|radar)|\bbefore\s+(?:the\s+bank|they|anyone|he|she)\s+"
