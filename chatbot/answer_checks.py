@@ -24,6 +24,9 @@ _NUMBER = re.compile(r"(?<![\w.])\+?\(?\d(?:[\s().-]{0,2}\d){6,}(?![\w])")
 _TAIL = 9
 # A sentence (or clause before a colon) of at least this many words said twice is a loop, not emphasis.
 _MIN_REPEATED_WORDS = 3
+# A run of this many words said twice is a loop inside sentences ("… which is a feature that allows you to use your
+# own money to make purchases, which is a feature that allows you to use your own money …"): seen in the browser.
+REPEATED_RUN_WORDS = 8
 _SENTENCE_END = re.compile(r"[.!?:;\n]+")
 
 
@@ -48,7 +51,7 @@ def repeated_sentences(answer: str) -> list[str]:
     seen: set[str] = set()
     repeated: list[str] = []
     for part in _SENTENCE_END.split(answer):
-        words = re.sub(r"\[\d+\]|[^\w\s£$€%]", " ", part.lower()).split()
+        words = _words(part)
         if len(words) < _MIN_REPEATED_WORDS:
             continue
         sentence = " ".join(words)
@@ -56,6 +59,22 @@ def repeated_sentences(answer: str) -> list[str]:
             repeated.append(sentence)
         seen.add(sentence)
     return repeated
+
+
+def _words(text: str) -> list[str]:
+    return re.sub(r"\[\d+\]|[^\w\s£$€%]", " ", text.lower()).split()
+
+
+def repeated_run(answer: str, n: int = REPEATED_RUN_WORDS) -> str | None:
+    """The first run of ``n`` consecutive words that ``answer`` says twice, or None."""
+    words = _words(answer)
+    seen: set[tuple[str, ...]] = set()
+    for i in range(len(words) - n + 1):
+        run = tuple(words[i : i + n])
+        if run in seen:
+            return " ".join(run)
+        seen.add(run)
+    return None
 
 
 def failed_check(answer: str, passages: Iterable[str]) -> tuple[str, dict[str, Any]] | None:
@@ -69,4 +88,6 @@ def failed_check(answer: str, passages: Iterable[str]) -> tuple[str, dict[str, A
         return "unsupported_number", {"unsupported_numbers": len(numbers)}
     if loops := repeated_sentences(answer):
         return "repeated_text", {"repeated_sentences": len(loops)}
+    if repeated_run(answer):
+        return "repeated_text", {"repeated_sentences": 0, "repeated_run_words": REPEATED_RUN_WORDS}
     return None

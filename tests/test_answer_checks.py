@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from chatbot import guard
-from chatbot.answer_checks import failed_check, repeated_sentences, unsupported_numbers
+from chatbot.answer_checks import failed_check, repeated_run, repeated_sentences, unsupported_numbers
 
 PASSAGES = [
     "Call our lost and stolen line on +44 1632 960 999, 24/7.",
@@ -39,3 +39,17 @@ def test_the_first_failed_check_names_the_reason_and_counts_only() -> None:
     loop = "It costs £5 to replace. It costs £5 to replace."
     assert failed_check(loop, PASSAGES) == ("repeated_text", {"repeated_sentences": 1})
     assert failed_check("A new card costs £5 and arrives in 5-7 working days [2].", PASSAGES) is None
+
+
+def test_a_run_of_eight_words_said_twice_inside_sentences_is_a_loop() -> None:
+    seen_in_the_browser = (
+        "This is a feature that allows you to use your own money to make purchases, which is a feature that "
+        "allows you to use your own money to make purchases."
+    )
+    assert repeated_run(seen_in_the_browser) == "is a feature that allows you to use"
+    assert failed_check(seen_in_the_browser, PASSAGES) == (
+        "repeated_text",
+        {"repeated_sentences": 0, "repeated_run_words": 8},
+    )
+    steps = "Go to Cards > Freeze in the app, then go to Cards > Replace card in the app to order a new one."
+    assert repeated_run(steps) is None  # short phrases ("in the app") recur in real answers
