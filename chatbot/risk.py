@@ -13,10 +13,17 @@ bound of 0 wrong out of n is 1 - 0.05^(1/n), at most 2 % only from n = 149 turns
   ``settings.abstain_confidence``;
 - enough reviewed turns but no threshold meets the target: the reviews show the answers too risky at every
   confidence, so the threshold is ``SHOW_NOTHING`` (above every confidence: every answer is handed off).
+
+Which reviewed turns: only the **spot check**, a fixed random share of the answered turns (``in_spot_check``) that
+the review queue serves in order of arrival, whatever their confidence. The rest of the queue goes to the least
+confident answers first, so a fit on every reviewed turn sees almost only low-confidence answers and judges every
+confidence by them: fitted so, the loop's third night handed off every answer an adapter wrote (188 reviewed, all
+from the bottom of the queue). The spot check is an unbiased sample of what customers are answered.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -29,6 +36,10 @@ SHOW_NOTHING = math.nextafter(1.0, 2.0)
 # question the knowledge base cannot answer was made up.
 RIGHT_VERDICTS = frozenset({"approve"})
 JUDGED_VERDICTS = ("approve", "correct", "reject", "kb_gap")
+# Turns whose shown-or-handed-off decision was the confidence threshold: the model answered (``meta["reason"]``
+# None: shown; "low_confidence": withheld) — not out of scope, refused, empty or failing an answer check.
+THRESHOLD_DECIDED_REASONS = (None, "low_confidence")
+_SPOT_CHECK_SALT = b"bankbot spot check\0"
 
 
 @dataclass(frozen=True)
@@ -52,6 +63,29 @@ class RiskEstimate:
     wrong: int
     wrong_rate: float | None  # None: no reviewed turn would be shown
     upper_bound: float | None
+
+
+def spot_check_draw(question: str) -> float:
+    """A uniform number in [0, 1) fixed by the (stored, redacted) question text. Keyed by the text, not by a random
+    turn id, so a seeded simulation draws the same spot check again; a question asked twice is drawn once, which
+    keeps the sample independent of everything the confidence depends on."""
+    digest = hashlib.sha256(_SPOT_CHECK_SALT + question.encode("utf-8", "surrogatepass")).digest()
+    return int.from_bytes(digest[:8], "big") / 2.0**64
+
+
+def in_spot_check(question: str, reason: str | None, share: float) -> bool:
+    """Whether an answered turn belongs to the random spot check (``share`` of the threshold-decided turns)."""
+    return share > 0.0 and reason in THRESHOLD_DECIDED_REASONS and spot_check_draw(question) < share
+
+
+def spot_checks_due(*, share: float, reviewed_turns: int, reviewed_spot_checks: int, taking: int) -> int:
+    """How many of the next ``taking`` queue places go to new spot-check turns so that, once they are reviewed,
+    at least ``share`` of the reviewed turns are spot checks. One at a time (``taking`` 1) this interleaves them
+    evenly: with share 0.25, every fourth turn."""
+    if share <= 0.0 or taking <= 0:
+        return 0
+    wanted = math.ceil(share * (reviewed_turns + taking) - 1e-9)
+    return max(0, min(taking, wanted - reviewed_spot_checks))
 
 
 def binomial_cdf(k: int, n: int, p: float) -> float:

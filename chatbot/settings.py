@@ -88,6 +88,13 @@ class Settings(BaseSettings):
     target_wrong_rate: float = Field(
         0.02, gt=0.0, lt=1.0, description="Wrong shown answers allowed; sets the abstention threshold at promotion"
     )
+    spot_check_share: float = Field(
+        0.25,
+        ge=0.0,
+        le=1.0,
+        description="Share of reviews given to a random spot check of answered turns, whatever their confidence: "
+        "the unbiased sample the abstention threshold and the estimated risk come from. Keep it fixed once set",
+    )
     passage_min_retrieval_score: float = Field(
         0.55, ge=0.0, le=1.0, description="A failed generated answer becomes the article's passage at or above this"
     )

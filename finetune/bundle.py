@@ -209,11 +209,14 @@ def fit_calibration(
 
 
 def reviewed_outcomes(
-    session: Any, confidence: ConfidenceParams, *, adapted_only: bool = False
+    session: Any, confidence: ConfidenceParams, *, adapted_only: bool = False, spot_check_share: float = 0.0
 ) -> tuple[list[float], list[bool], list[str]]:
     """Every agreed reviewed turn whose shown-or-handed-off decision was the confidence threshold (the model
     answered; not out of scope, refused or empty): its confidence under ``confidence`` (recomputed from the logged
     components, else the logged score) and whether reviewers approved it. Returns (confidences, right, turn ids).
+
+    ``spot_check_share`` > 0: only the spot check's turns (``chatbot.risk.in_spot_check``), an unbiased sample of
+    the answers; the others were reviewed because their confidence was low. 0: every reviewed turn.
 
     ``adapted_only``: only turns an adapted bundle answered. The base model's answers say nothing about how often an
     adapter that reuses approved answers is wrong at a given confidence: fitted on them, the first adapter's
@@ -223,7 +226,7 @@ def reviewed_outcomes(
 
     from chatbot.confidence import combine
     from chatbot.db.models import ReviewStatus, Turn
-    from chatbot.risk import JUDGED_VERDICTS, verdict_is_right
+    from chatbot.risk import JUDGED_VERDICTS, THRESHOLD_DECIDED_REASONS, in_spot_check, verdict_is_right
 
     stmt = (
         # plain SQLAlchemy select: SQLModel's typed overloads stop at four columns
@@ -234,6 +237,7 @@ def reviewed_outcomes(
             col(Turn.meta),
             col(Turn.consensus_verdict),
             col(Turn.adapter_version),
+            col(Turn.question),
         )
         .where(col(Turn.review_status) == ReviewStatus.agreed)
         .where(col(Turn.consensus_verdict).in_(JUDGED_VERDICTS))
@@ -242,8 +246,11 @@ def reviewed_outcomes(
     confidences: list[float] = []
     right: list[bool] = []
     turn_ids: list[str] = []
-    for turn_id, logged, components, meta, verdict, adapter_version in session.execute(stmt).all():
-        if (meta or {}).get("reason") not in (None, "low_confidence") or (adapted_only and adapter_version is None):
+    for turn_id, logged, components, meta, verdict, adapter_version, question in session.execute(stmt).all():
+        reason = (meta or {}).get("reason")
+        if reason not in THRESHOLD_DECIDED_REASONS or (adapted_only and adapter_version is None):
+            continue
+        if spot_check_share > 0.0 and not in_spot_check(question, reason, spot_check_share):
             continue
         confidences.append(combine(components, confidence) if components else float(logged))
         right.append(verdict_is_right(str(verdict)))
@@ -254,9 +261,13 @@ def reviewed_outcomes(
 def fit_threshold(
     app: Any, confidence: ConfidenceParams, *, adapted_only: bool = False
 ) -> tuple[RiskThreshold, list[str]]:
-    """The abstention threshold for ``settings.target_wrong_rate`` (``chatbot.risk.threshold_for_risk``)."""
+    """The abstention threshold for ``settings.target_wrong_rate`` (``chatbot.risk.threshold_for_risk``), fitted on
+    the spot check's reviewed turns."""
     from chatbot.risk import threshold_for_risk
 
+    share = app.settings.spot_check_share
     with app.session() as session:
-        confidences, right, turn_ids = reviewed_outcomes(session, confidence, adapted_only=adapted_only)
+        confidences, right, turn_ids = reviewed_outcomes(
+            session, confidence, adapted_only=adapted_only, spot_check_share=share
+        )
     return threshold_for_risk(confidences, right, app.settings.target_wrong_rate), turn_ids

@@ -7,6 +7,7 @@ index snapshot, let the gate's decision promote or reject it (tests/test_nightly
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from langchain_core.documents import Document
 from chatbot.app import build_app
 from chatbot.db import crud
 from chatbot.db.models import ReviewCreate, TurnCreate
-from chatbot.risk import SHOW_NOTHING
+from chatbot.risk import SHOW_NOTHING, in_spot_check
 from finetune import registry
 from finetune.bundle import (
     bundle_app,
@@ -152,12 +153,24 @@ def test_a_rejected_night_changes_nothing_a_promoted_one_switches_everything_and
     assert registry.get_lineage(app, "b3")["example"] == sorted(str(t) for t in (turns[0], turns[3]))
 
 
-def test_promotion_fits_the_threshold_on_reviewed_turns_and_the_chat_abstains_below_it(app: Any) -> None:
+def questions(app: Any, count: int, *, spot_check: bool = True) -> list[str]:
+    """``count`` distinct questions inside (or outside) the app's random spot check."""
+    share = app.settings.spot_check_share
+    candidates = (f"q{i}" for i in range(100_000))
+    return list(itertools.islice((q for q in candidates if in_spot_check(q, None, share) == spot_check), count))
+
+
+def test_promotion_fits_the_threshold_on_spot_checked_turns_and_the_chat_abstains_below_it(app: Any) -> None:
     ids = reviewers(app, 1)
+    outcomes = [(0.95, "approve")] * 160 + [(0.6, "reject")] * 20
+    # Reviewed outside the spot check (the queue's low-confidence tier, say): not a sample of what is shown, so
+    # the fit ignores them, even these wrong ones at 0.95 that would otherwise rule every threshold out.
+    outside = [(0.95, "reject")] * 50
+    texts = questions(app, len(outcomes)) + questions(app, len(outside), spot_check=False)
     with app.session() as session:
-        for i, (confidence, verdict) in enumerate([(0.95, "approve")] * 160 + [(0.6, "reject")] * 20):
+        for text, (confidence, verdict) in zip(texts, outcomes + outside, strict=True):
             turn = crud.create_turn(
-                session=session, turn_create=TurnCreate(question=f"q{i}", answer="a", confidence=confidence)
+                session=session, turn_create=TurnCreate(question=text, answer="a", confidence=confidence)
             )
             crud.add_review(
                 session=session,
@@ -183,8 +196,8 @@ def test_an_adapted_bundle_fits_its_threshold_only_on_turns_adapted_bundles_answ
     # 200 base-model turns, all wrong at high confidence, and 160 right ones an adapted bundle answered.
     turns = [(0.9, "reject", None)] * 200 + [(0.8, "approve", "lora-a")] * 160
     with app.session() as session:
-        for i, (confidence, verdict, adapter) in enumerate(turns):
-            create = TurnCreate(question=f"q{i}", answer="a", confidence=confidence, adapter_version=adapter)
+        for text, (confidence, verdict, adapter) in zip(questions(app, len(turns)), turns, strict=True):
+            create = TurnCreate(question=text, answer="a", confidence=confidence, adapter_version=adapter)
             turn = crud.create_turn(session=session, turn_create=create)
             review = ReviewCreate(turn_id=turn.id, reviewer_id=ids[0], verdict=verdict)
             crud.add_review(session=session, review_create=review, required=1)

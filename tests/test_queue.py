@@ -196,3 +196,43 @@ def test_submit_review_refuses_bad_input(session: Session, seeded: dict[str, uui
     with pytest.raises(ReviewRejected, match="no turn"):
         submit_review(session, turn_id=uuid.uuid4(), reviewer_id=ann, verdict="approve", required=2)
     assert crud.turn_reviews(session=session, turn_id=seeded["down"]) == []
+
+
+def test_spot_checks_take_their_share_of_the_queue_in_order_of_arrival(session: Session) -> None:
+    # q4, q5 and q7 are in the 25 % spot check (chatbot.risk.in_spot_check), q0, q1 and q2 are not.
+    hour = timedelta(hours=1)
+    _add(session, "q4", 0.95, created_at=T0 + hour)
+    _add(session, "q5", 0.2, created_at=T0 + 2 * hour)
+    _add(session, "q7", 0.9, created_at=T0 + 3 * hour)
+    _add(session, "q0", 0.3)
+    _add(session, "q1", 0.9, rating=-1)
+    _add(session, "q2", 0.8)
+
+    def queue(reviewer: uuid.UUID | None, limit: int) -> list[str]:
+        items = review_queue(session, reviewer_id=reviewer, limit=limit, spot_check_share=0.25)
+        return [item.question for item in items]
+
+    # Four places, nothing reviewed yet: one is due for the spot check, the oldest, whatever its confidence.
+    assert queue(None, 4) == ["q4", "q1", "q0", "q2"]
+    assert review_queue(session, reviewer_id=None, limit=1, spot_check_share=0.25)[0].reason == (
+        "random spot check (confidence 0.95): keeps the estimated risk honest"
+    )
+    # Ten places: all three are due; those not due wait at the end, never picked early by their confidence.
+    assert queue(None, 10) == ["q4", "q5", "q7", "q1", "q0", "q2"]
+    assert queue(None, 6)[:3] == ["q4", "q5", "q1"]
+    ann, bob = _user(session, "ann"), _user(session, "bob")
+    submit_review(session, turn_id=_id(session, "q4"), reviewer_id=ann, verdict="approve", required=2)
+    # q4 waits for its second vote (due whatever the share), then the next spot check is due.
+    assert queue(bob, 4) == ["q4", "q5", "q1", "q0"]
+    assert queue(ann, 4) == ["q5", "q1", "q0", "q2"]
+    # Without a spot check the queue is the plain priority order.
+    plain = review_queue(session, reviewer_id=bob, limit=10)
+    assert [i.question for i in plain] == ["q1", "q5", "q0", "q2", "q7", "q4"]
+
+
+def _id(session: Session, question: str) -> uuid.UUID:
+    from sqlmodel import select
+
+    from chatbot.db.models import Turn
+
+    return session.exec(select(Turn).where(Turn.question == question)).one().id

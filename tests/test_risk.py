@@ -10,9 +10,12 @@ from chatbot.confidence import ConfidenceParams
 from chatbot.risk import (
     SHOW_NOTHING,
     binomial_cdf,
+    in_spot_check,
     meets_target,
     reviewed_needed,
     risk_at,
+    spot_check_draw,
+    spot_checks_due,
     threshold_for_risk,
     wrong_rate_upper_bound,
 )
@@ -95,3 +98,26 @@ def test_confidence_params_carry_the_threshold_and_an_explicit_no_calibration() 
     assert (none.method, dict(none.weights), none.abstain_below(0.35)) == (None, {"top_score": 1.0}, 0.6)
     with pytest.raises(ValueError, match="calibration method"):
         ConfidenceParams.from_calibration("magic", {})
+
+
+def test_the_spot_check_is_a_fixed_share_of_the_threshold_decided_turns() -> None:
+    assert spot_check_draw("q1") == spot_check_draw("q1")  # fixed by the text: a seeded run draws it again
+    assert round(spot_check_draw("q0"), 6) == 0.283917
+    assert [i for i in range(20) if in_spot_check(f"q{i}", None, 0.25)] == [4, 5, 7, 9, 10, 11, 18]
+    assert sum(in_spot_check(f"q{i}", None, 0.25) for i in range(10_000)) == 2541
+    assert in_spot_check("q4", "low_confidence", 0.25)  # withheld by the threshold: still in the sample
+    assert not in_spot_check("q4", "out_of_scope", 0.25)  # not decided by the threshold
+    assert not in_spot_check("q4", None, 0.0)
+
+
+def test_spot_checks_due_keep_their_share_of_the_reviews() -> None:
+    # One turn at a time, share 0.25: the first, then every fourth.
+    assert spot_checks_due(share=0.25, reviewed_turns=0, reviewed_spot_checks=0, taking=1) == 1
+    assert spot_checks_due(share=0.25, reviewed_turns=1, reviewed_spot_checks=1, taking=1) == 0
+    assert spot_checks_due(share=0.25, reviewed_turns=3, reviewed_spot_checks=1, taking=1) == 0
+    assert spot_checks_due(share=0.25, reviewed_turns=4, reviewed_spot_checks=1, taking=1) == 1
+    # A batch of 200 after 200 reviews of which 30 were spot checks: 100 of 400 wanted, 70 more.
+    assert spot_checks_due(share=0.25, reviewed_turns=200, reviewed_spot_checks=30, taking=200) == 70
+    assert spot_checks_due(share=0.25, reviewed_turns=0, reviewed_spot_checks=9, taking=4) == 0
+    assert spot_checks_due(share=1.0, reviewed_turns=0, reviewed_spot_checks=0, taking=5) == 5
+    assert spot_checks_due(share=0.0, reviewed_turns=0, reviewed_spot_checks=0, taking=5) == 0

@@ -61,7 +61,9 @@ def _threshold_cell(version: ModelVersion) -> str:
     return "hand off all" if version.abstain_threshold > 1.0 else f"{version.abstain_threshold:.3f}"
 
 
-def load_dashboard(session: Session, *, raters: int, configured_threshold: float | None = None) -> DashboardData:
+def load_dashboard(
+    session: Session, *, raters: int, configured_threshold: float | None = None, spot_check_share: float = 0.0
+) -> DashboardData:
     turn_rows = session.exec(
         select(Turn.created_at, Turn.confidence, Feedback.rating).join(
             Feedback, col(Feedback.turn_id) == col(Turn.id), isouter=True
@@ -125,7 +127,7 @@ def load_dashboard(session: Session, *, raters: int, configured_threshold: float
         models=models,
         evals=evals,
         versions=[v.version for v in versions],
-        serving=load_serving(session, configured_threshold=configured_threshold),
+        serving=load_serving(session, configured_threshold=configured_threshold, spot_check_share=spot_check_share),
     )
 
 
@@ -225,7 +227,10 @@ def build_dashboard(app: Any) -> "gr.Blocks":
         user = who(request)
         with app.session() as session:
             data = load_dashboard(
-                session, raters=app.settings.review_consensus, configured_threshold=app.settings.abstain_confidence
+                session,
+                raters=app.settings.review_consensus,
+                configured_threshold=app.settings.abstain_confidence,
+                spot_check_share=app.settings.spot_check_share,
             )
         f = frames(data)
         header = f"Logged in as **{html.escape(user.username)}** (engineer) · [log out](/dashboard/logout)"

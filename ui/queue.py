@@ -20,16 +20,23 @@ from sqlmodel import Session, col
 from chatbot.db import crud
 from chatbot.db.models import Feedback, Review, ReviewCreate, ReviewStatus, Turn, Verdict
 from chatbot.errors import BankbotError
+from chatbot.risk import in_spot_check, spot_checks_due
 
 # Answered turns under this confidence are reviewed right after thumbs-down ones. Higher than the abstain
 # threshold on purpose: the answers just above it are the ones most likely to be wrong but still shown.
 LOW_CONFIDENCE = 0.5
 
-# Tiers, lowest first in the queue.
+# Tiers, lowest first in the queue. Spot checks (chatbot.risk.in_spot_check) due now come first, in order of
+# arrival whatever their confidence or thumbs, so the reviewed ones stay an unbiased sample; those not yet due wait
+# at the end, never reviewed out of turn by the other tiers.
+TIER_SPOT_CHECK = -1
 TIER_THUMBS_DOWN = 0
 TIER_LOW_CONFIDENCE = 1
 TIER_ABSTAINED = 2
 TIER_REST = 3
+TIER_SPOT_CHECK_LATER = 4
+SPOT_DUE = "due"
+SPOT_LATER = "later"
 
 # Status filter choices -> review_status values; "open" is what still needs reviews.
 STATUS_CHOICES: dict[str, tuple[str, ...]] = {
@@ -82,16 +89,21 @@ class QueueItem:
 
 
 def priority(
-    turn: Any, feedback_rating: int | None, *, low_confidence: float = LOW_CONFIDENCE
+    turn: Any, feedback_rating: int | None, *, low_confidence: float = LOW_CONFIDENCE, spot: str | None = None
 ) -> tuple[tuple[Any, ...], str]:
     """(sort key, human reason) for one turn; smaller keys come first.
 
-    Order: thumbs-down, then answered with low confidence, then abstentions, then everything else. Inside a tier
+    Order: spot checks due now (``spot`` SPOT_DUE; oldest first), thumbs-down, then answered with low confidence,
+    then abstentions, then everything else, then spot checks not yet due (SPOT_LATER). Inside the other tiers
     the least confident first, then the oldest (first come, first served). `turn` needs ``confidence``,
     ``abstained`` and ``created_at``; a ``passage_shown`` attribute (the model's answer failed its checks and the
     customer got the article's passage) ranks it with the low-confidence answers whatever its confidence.
     """
     confidence = float(turn.confidence)
+    if spot is not None:
+        tier = TIER_SPOT_CHECK if spot == SPOT_DUE else TIER_SPOT_CHECK_LATER
+        reason = f"random spot check (confidence {confidence:.2f}): keeps the estimated risk honest"
+        return (tier, 0.0, _timestamp(turn.created_at)), reason
     if feedback_rating is not None and feedback_rating < 0:
         tier, reason = TIER_THUMBS_DOWN, f"customer gave thumbs-down (confidence {confidence:.2f})"
     elif getattr(turn, "passage_shown", False):
@@ -119,10 +131,12 @@ def review_queue(
     filters: QueueFilters | None = None,
     limit: int = 50,
     low_confidence: float = LOW_CONFIDENCE,
+    spot_check_share: float = 0.0,
 ) -> list[QueueItem]:
     """The top `limit` turns for this reviewer, highest priority first.
 
     Turns the reviewer has already reviewed are left out (they review each turn once, blind to the others).
+    ``spot_check_share`` (``settings.spot_check_share``): that share of the reviewed turns goes to the spot check.
     """
     filters = filters or QueueFilters()
     stmt = (
@@ -133,6 +147,9 @@ def review_queue(
             col(Turn.abstained),
             col(Turn.created_at),
             col(Feedback.rating),
+            col(Turn.question),
+            col(Turn.meta),
+            col(Turn.review_status),
             # a would-be answer on a turn that was not handed off: the customer got the passage instead
             (~col(Turn.abstained) & col(Turn.would_be_answer).is_not(None)).label("passage_shown"),
         )
@@ -155,10 +172,12 @@ def review_queue(
         stmt = stmt.where(col(Feedback.id).is_(None))
 
     # Rank on the light columns only, then load the few full rows that make the cut.
+    rows = session.execute(stmt).all()
+    spots = _spot_places(session, rows, share=spot_check_share, limit=limit)
     ranked = sorted(
         (
-            (priority(row, row.rating, low_confidence=low_confidence), row.id, row.rating)
-            for row in session.execute(stmt)
+            (priority(row, row.rating, low_confidence=low_confidence, spot=spots.get(row.id)), row.id, row.rating)
+            for row in rows
         ),
         key=lambda item: item[0][0],
     )
@@ -173,6 +192,31 @@ def review_queue(
         if len(items) >= limit:
             break
     return items
+
+
+def _spot_places(session: Session, rows: Sequence[Any], *, share: float, limit: int) -> dict[Any, str]:
+    """Turn id → SPOT_DUE or SPOT_LATER for the spot-check turns among ``rows``. Due: every one already reviewed
+    by someone (its consensus needs more votes), and the oldest unreviewed ones the share asks for now."""
+    if share <= 0.0:
+        return {}
+    spot_rows = [r for r in rows if in_spot_check(r.question, (r.meta or {}).get("reason"), share)]
+    if not spot_rows:
+        return {}
+    reviewed = session.execute(
+        sa_select(col(Turn.question), col(Turn.meta)).where(col(Turn.review_status) != ReviewStatus.unreviewed)
+    ).all()
+    reviewed_spots = sum(1 for r in reviewed if in_spot_check(r.question, (r.meta or {}).get("reason"), share))
+    due = spot_checks_due(share=share, reviewed_turns=len(reviewed), reviewed_spot_checks=reviewed_spots, taking=limit)
+    places: dict[Any, str] = {}
+    for row in sorted(spot_rows, key=lambda r: (_timestamp(r.created_at), str(r.id))):
+        if row.review_status != ReviewStatus.unreviewed:
+            places[row.id] = SPOT_DUE
+        elif due > 0:
+            places[row.id] = SPOT_DUE
+            due -= 1
+        else:
+            places[row.id] = SPOT_LATER
+    return places
 
 
 def _item(turn: Turn, rating: int | None, key: tuple[Any, ...], reason: str) -> QueueItem:

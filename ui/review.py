@@ -154,7 +154,13 @@ def build_review(app: Any) -> "gr.Blocks":
 
     def load_queue(reviewer_id: uuid.UUID, filters: QueueFilters) -> list[QueueItem]:
         with app.session() as session:
-            return review_queue(session, reviewer_id=reviewer_id, filters=filters, limit=QUEUE_LIMIT)
+            return review_queue(
+                session,
+                reviewer_id=reviewer_id,
+                filters=filters,
+                limit=QUEUE_LIMIT,
+                spot_check_share=app.settings.spot_check_share,
+            )
 
     def show(item: QueueItem | None) -> tuple[Any, ...]:
         """Outputs for the detail panel: turn id state, question, answer, confidence, passages, edit box, comment."""

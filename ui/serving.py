@@ -33,9 +33,12 @@ def threshold_cell(version: ModelVersion) -> str:
     return "hand off all" if version.abstain_threshold > 1.0 else f"{version.abstain_threshold:.3f}"
 
 
-def load_serving(session: Session, *, configured_threshold: float | None = None) -> ServingSummary:
+def load_serving(
+    session: Session, *, configured_threshold: float | None = None, spot_check_share: float = 0.0
+) -> ServingSummary:
     """The production bundle's threshold in force, coverage of the recent turns and the estimated risk: the wrong
-    rate among reviewed turns whose confidence (under the bundle's calibration) the threshold would show."""
+    rate among reviewed turns (the spot check's, when ``spot_check_share`` > 0) whose confidence (under the
+    bundle's calibration) the threshold would show."""
     from chatbot.confidence import read_bundle_calibration
     from chatbot.db import crud
     from chatbot.risk import risk_at
@@ -45,7 +48,7 @@ def load_serving(session: Session, *, configured_threshold: float | None = None)
     confidence = read_bundle_calibration(session, row)
     threshold = confidence.abstain_below(_configured(configured_threshold))
     recent = session.exec(select(Turn.abstained).order_by(col(Turn.created_at).desc()).limit(RECENT_TURNS)).all()
-    confidences, right, _ = reviewed_outcomes(session, confidence)
+    confidences, right, _ = reviewed_outcomes(session, confidence, spot_check_share=spot_check_share)
     return ServingSummary(
         version=row.version if row is not None else None,
         threshold=threshold,
@@ -73,11 +76,11 @@ def serving_markdown(serving: ServingSummary) -> str:
         coverage = f"coverage **{serving.coverage:.0%}** of the last {serving.recent_turns} turns"
     risk = serving.risk
     if risk.wrong_rate is None or risk.upper_bound is None:
-        estimate = "estimated risk: no reviewed answer above the threshold yet"
+        estimate = "estimated risk: no spot-checked answer above the threshold yet"
     else:
         estimate = (
             f"estimated risk **{risk.wrong_rate:.1%}** wrong (95% upper bound {risk.upper_bound:.1%}) "
-            f"over {risk.shown} shown reviewed answers"
+            f"over {risk.shown} shown spot-checked answers"
         )
     return f"Serving {bundle} · {threshold} · {coverage} · {estimate}"
 

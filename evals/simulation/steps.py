@@ -111,7 +111,13 @@ def pick_turns(app: Any, arm: str, *, reviewer_id: Any, budget: int, rng: random
 
     with app.session() as session:
         if arm == "confidence":
-            items = review_queue(session, reviewer_id=reviewer_id, filters=QueueFilters(status="open"), limit=budget)
+            items = review_queue(
+                session,
+                reviewer_id=reviewer_id,
+                filters=QueueFilters(status="open"),
+                limit=budget,
+                spot_check_share=app.settings.spot_check_share,
+            )
             return [item.turn_id for item in items]
         everything = review_queue(session, reviewer_id=reviewer_id, filters=QueueFilters(status="open"), limit=10**9)
         asked = {}
