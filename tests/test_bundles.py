@@ -91,7 +91,7 @@ def fresh(app: Any) -> Any:
 
 def test_a_rejected_night_changes_nothing_a_promoted_one_switches_everything_and_rollback_restores(app: Any) -> None:
     ids = reviewers(app, 1)
-    turns = [reviewed_turn(app, f"q{i}", "a", "approve", reviewer_ids=ids) for i in range(4)]
+    turns = [reviewed_turn(app, q, "a", "approve", reviewer_ids=ids) for q in questions(app, 4)]
     first = [
         example(turns[0], "someone took my wallet", "Freeze your card in the app [1].", "lost_card"),
         example(turns[1], "my parcel never came", "Cards take 3 to 5 working days [1].", "card_arrival"),
@@ -145,7 +145,7 @@ def test_a_rejected_night_changes_nothing_a_promoted_one_switches_everything_and
     assert served(live) == before
 
     # Lineage: each bundle lists the reviewed turns it learned from (examples; the threshold, fitted at promotion on
-    # every reviewed turn so far).
+    # the spot check's reviewed turns so far).
     assert registry.get_lineage(app, "b1") == {
         "example": sorted(str(t) for t in turns[:2]),
         "threshold": sorted(str(t) for t in turns),
