@@ -298,3 +298,8 @@ def test_judge_agrees_with_the_hand_labels() -> None:
     result = report(rows, demo_article_texts())
     assert {r.label for r in rows} == {"right", "wrong"}
     assert result["agreement"] >= 0.90, json.dumps(result["disagreements"][:10], indent=1, ensure_ascii=False)
+    # Both kinds of answer the judge scores in the loop: the base model's and an adapter's.
+    by_model = result["by_model"]
+    assert "base" in by_model and any(model != "base" for model in by_model)
+    for model, part in by_model.items():
+        assert part["agreement"] >= 0.90, f"{model}: {part['agreement']:.3f} over {part['n']} answers"
