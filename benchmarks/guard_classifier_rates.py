@@ -32,16 +32,14 @@ from chatbot import guard
 # Run as `python benchmarks/guard_classifier_rates.py` (its folder on sys.path) or imported by the tests (the repo).
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.guard_rates import paths_argument, read_corpus
-from chatbot import guard_classifier as gc
-from chatbot.guard_classifier import (
-    ATTACKS,
+from chatbot import guard_training as gt
+from chatbot.guard_classifier import MODEL_PATH, ClassifierModel, Embed
+from chatbot.guard_training import (
     BANKING77,
     BANKING77_SAMPLE,
+    DEV_ATTACKS,
+    DEV_LEGIT,
     EVAL_SET,
-    LEGIT,
-    MODEL_PATH,
-    ClassifierModel,
-    Embed,
     _read_jsonl,
     banking77_sample,
     builtin_embed,
@@ -109,8 +107,8 @@ def measure(
     embed: Embed,
     model: ClassifierModel | None = None,
     banking77: Path = BANKING77,
-    attack_paths: Sequence[Path] = (ATTACKS,),
-    legit_paths: Sequence[Path] = (LEGIT,),
+    attack_paths: Sequence[Path] = DEV_ATTACKS,
+    legit_paths: Sequence[Path] = DEV_LEGIT,
 ) -> dict[str, Any]:
     model = model or ClassifierModel.load(MODEL_PATH)
     attacks, legit = read_corpus(attack_paths), read_corpus(legit_paths)
@@ -140,30 +138,33 @@ def leave_one_batch_out(embed: Embed, c: float, banking77: Path = BANKING77) -> 
     out of the training recipe) without that batch, on every row of that batch (its held-out ``test`` rows too)."""
     import numpy as np
 
-    data = gc.training_data(banking77)
-    x = gc.feature_matrix(embed(data.texts), data.texts)
+    data = gt.training_data(banking77)
+    x = gt.feature_matrix(embed(data.texts), data.texts)
     y = np.asarray(data.labels)
-    attacks, legit = read_corpus([ATTACKS]), read_corpus([LEGIT])
+    attacks, legit = read_corpus(DEV_ATTACKS), read_corpus(DEV_LEGIT)
     rows = [(r, 1) for r in attacks] + [(r, 0) for r in legit]
     texts = [served_text(r["text"]) for r, _ in rows]
-    features = gc.feature_matrix(embed(texts), texts)
+    features = gt.feature_matrix(embed(texts), texts)
     rules = np.asarray([guard.check(t).refused for t in texts])
     labels, batches = np.asarray([label for _, label in rows]), np.asarray([r["batch"] for r, _ in rows])
-    report: dict[str, Any] = {"C": c}
-    for batch, train_rows, _ in gc.batch_folds(data):
-        inner = gc.TrainingSet(
+    classifier = np.zeros(len(rows), dtype=bool)
+    for batch, train_rows, _ in gt.batch_folds(data):
+        inner = gt.TrainingSet(
             *([seq[i] for i in train_rows] for seq in (data.texts, data.labels, data.sources, data.batches))
         )
-        scores = gc.out_of_batch_scores(x[train_rows], y[train_rows], gc.batch_folds(inner), c)
-        cut = gc.pick_threshold(scores, y[train_rows], inner.sources)
+        scores = gt.out_of_batch_scores(x[train_rows], y[train_rows], gt.batch_folds(inner), c)
+        cut = gt.pick_threshold(scores, y[train_rows], inner.sources)
         held = batches == batch
-        classifier = gc.fit(x[train_rows], y[train_rows], c).predict_proba(features[held])[:, 1] >= cut
-        report[f"batch:{batch}"] = {
+        classifier[held] = gt.fit(x[train_rows], y[train_rows], c).predict_proba(features[held])[:, 1] >= cut
+    report: dict[str, Any] = {"C": c}
+    for group in ["all", *(f"batch:{b}" for b in sorted(set(batches.tolist())))]:
+        held = np.ones(len(rows), dtype=bool) if group == "all" else batches == int(group.split(":")[1])
+        report[group] = {
             name: {
-                "blocked": _rate(int(v[labels[held] == 1].sum()), int((labels[held] == 1).sum())),
-                "false_refusals": _rate(int(v[labels[held] == 0].sum()), int((labels[held] == 0).sum())),
+                "blocked": _rate(int(v[held & (labels == 1)].sum()), int((held & (labels == 1)).sum())),
+                "false_refusals": _rate(int(v[held & (labels == 0)].sum()), int((held & (labels == 0)).sum())),
             }
-            for name, v in (("rules", rules[held]), ("classifier", classifier), ("both", rules[held] | classifier))
+            for name, v in (("rules", rules), ("classifier", classifier), ("both", rules | classifier))
         }
     return report
 
@@ -189,9 +190,10 @@ def timing(embed: Embed, model: ClassifierModel, repeats: int = 200) -> dict[str
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--attacks", action="append", help=f"attack JSONL file(s) (default {ATTACKS.name})")
-    parser.add_argument("--legit", action="append", help=f"legitimate-question JSONL file(s) (default {LEGIT.name})")
+    parser.add_argument("--attacks", action="append", help="attack JSONL file(s) (default: the dev corpora)")
+    parser.add_argument("--legit", action="append", help="legitimate-question JSONL file(s) (default: the dev corpora)")
     parser.add_argument("--leave-one-batch-out", action="store_true", help="retrain per committed batch (~5 min)")
+    parser.add_argument("--no-banking77", action="store_true", help="skip the 1,000 Banking77 questions (saves CPU)")
     args = parser.parse_args(argv)
     embed = builtin_embed()
     model = ClassifierModel.load(MODEL_PATH)
@@ -199,8 +201,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         c = json.loads(MODEL_PATH.read_text(encoding="utf-8"))["C"]
         print(json.dumps(leave_one_batch_out(cached_embed(embed), c), indent=2))
         return
-    attack_paths, legit_paths = paths_argument(args.attacks, ATTACKS), paths_argument(args.legit, LEGIT)
-    report = measure(cached_embed(embed), model, attack_paths=attack_paths, legit_paths=legit_paths)
+    attack_paths = paths_argument(args.attacks, DEV_ATTACKS[0]) if args.attacks else list(DEV_ATTACKS)
+    legit_paths = paths_argument(args.legit, DEV_LEGIT[0]) if args.legit else list(DEV_LEGIT)
+    banking77 = Path("/nonexistent") if args.no_banking77 else BANKING77
+    report = measure(cached_embed(embed), model, banking77, attack_paths, legit_paths)
     report["timing"] = timing(embed, model)
     print(json.dumps(report, indent=2, ensure_ascii=False))
 

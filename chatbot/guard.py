@@ -5,34 +5,23 @@ A 135M model cannot be trusted to resist "ignore your instructions", so these pr
 are about *other people's* data and *the bot's own* instructions: "what is my PIN?", "ignore my last message" or
 "I am a police officer and my card was stolen" are ordinary questions and must pass. Every rule (in
 chatbot/guard_rules.py) runs on the normalised text with accents and look-alike letters folded, and on
-de-obfuscated copies (leetspeak digits read as letters, "i g n o r e" and "ig-nore" joined); readable base64 blobs
-are decoded and checked too.
+de-obfuscated copies (leetspeak digits read as letters, "i g n o r e" and "ig-nore" joined); readable base64, hex,
+percent-encoded, binary and Morse blobs are decoded and checked too, as are the text reversed and through ROT13
+(chatbot/guard_views.py).
 Measured on tests/data/guard_*.jsonl by benchmarks/guard_rates.py. Pure; see tests/test_guard.py.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import codecs
 import re
-import unicodedata
 from dataclasses import dataclass
 
 from chatbot.guard_rules import RULES
+from chatbot.guard_views import decoded_blobs, deobfuscate, fold, lexical_view, transposed_views
 from chatbot.text_normalise import normalise_text
 
-# Cyrillic and Greek letters that look Latin; NFKC leaves them alone.
-_CONFUSABLES = str.maketrans(
-    "аеорсухіѕјԁАВЕКМНОРСТХІЅαοιρτυνΑΒΕΗΙΚΜΝΟΡΤΧΥ", "aeopcyxisjdABEKMHOPCTXISaoiptuvABEHIKMNOPTXY"
-)
-_LEET = str.maketrans("013457@$", "oieastas")
-_LEET_L = str.maketrans("1|", "ll")  # "ru1e5": a 1 is an l as often as an i
-_MIXED_TOKEN = re.compile(r"\S*[A-Za-z]\S*")
-_SPACED = re.compile(r"(?<![A-Za-z])[A-Za-z](?:[ .][A-Za-z](?![A-Za-z])){2,}")
-_INNER_HYPHEN = re.compile(r"(?<=[A-Za-z])-(?=[A-Za-z])")
-_BASE64 = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
-_HEX = re.compile(r"\b(?:[0-9a-fA-F]{2} ?){6,}\b")
+__all__ = ["GuardResult", "check", "claims_action", "lexical_view"]
+
 _PAYEE_DETAILS = re.compile(r"(?i)\b(?:sort\s*codes?|account\s*numbers?|phone\s+numbers?|ibans?)\b")
 _PAYING = re.compile(r"(?i)\b(?:send|sending|sent|pay|paying|paid|transfer(?:red|ring)?)\b")
 _ASKING_FOR_IT = re.compile(
@@ -50,64 +39,6 @@ class GuardResult:
     matched: str | None = None
 
 
-def _fold(text: str) -> str:
-    """Normalised text with accents dropped and Cyrillic/Greek look-alikes read as Latin (case kept for names)."""
-    decomposed = unicodedata.normalize("NFKD", normalise_text(text))
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return plain.translate(_CONFUSABLES).replace("\u2019", "'").replace("\u2018", "'")
-
-
-def _deobfuscate(folded: str, *, one_is_l: bool = False) -> str:
-    """Leetspeak digits inside words read as letters, spaced or dotted letters and inner hyphens joined."""
-    table = [_LEET_L, _LEET] if one_is_l else [_LEET]
-
-    def unleet(match: re.Match[str]) -> str:
-        word = match.group(0)
-        for t in table:
-            word = word.translate(t)
-        return word
-
-    text = _MIXED_TOKEN.sub(unleet, folded)
-    text = _SPACED.sub(lambda m: re.sub(r"[ .]", "", m.group(0)), text)
-    return _INNER_HYPHEN.sub("", text).replace("_", " ")
-
-
-def lexical_view(text: str) -> str:
-    """The folded, de-obfuscated, lower-cased text: what the classifier guard's n-gram features read."""
-    return _deobfuscate(_fold(text)).lower()
-
-
-def _readable(decoded: str) -> bool:
-    return decoded.isprintable() and sum(c.isalpha() or c == " " for c in decoded) >= 0.8 * len(decoded)
-
-
-def _decoded_blobs(text: str) -> list[str]:
-    """Readable text hidden in base64 or hex blobs (a payment reference decodes to nothing readable or harmless)."""
-    out = []
-    for blob in _BASE64.findall(text):
-        try:
-            raw = base64.b64decode(blob + "=" * (-len(blob) % 4), validate=True)
-            decoded = raw.decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError, ValueError):
-            continue
-        if _readable(decoded):
-            out.append(decoded)
-    for blob in _HEX.findall(text):
-        try:
-            decoded = bytes.fromhex(blob.replace(" ", "")).decode("utf-8")
-        except (UnicodeDecodeError, ValueError):
-            continue
-        if _readable(decoded):
-            out.append(decoded)
-    return out
-
-
-def _transposed_views(folded: str) -> list[str]:
-    """The text read backwards and through ROT13: neither turns an ordinary question into a rule's phrase, and
-    both undo the two ciphers a customer can type without a tool."""
-    return [folded[::-1], codecs.decode(folded, "rot13")]
-
-
 def _exempt(rule: str, match: re.Match[str], text: str) -> bool:
     """Matches that are the customer's own business: a parent asking about their child's Junior account (its
     co-owner); the sort code or phone number of someone the customer is paying (needed to pay them, and the customer
@@ -123,7 +54,7 @@ def _exempt(rule: str, match: re.Match[str], text: str) -> bool:
 
 
 def _match_rules(folded: str) -> GuardResult:
-    views = dict.fromkeys([folded, _deobfuscate(folded), _deobfuscate(folded, one_is_l=True)])
+    views = dict.fromkeys([folded, deobfuscate(folded), deobfuscate(folded, one_is_l=True)])
     for name, pattern in RULES:
         for view in views:
             for match in pattern.finditer(view):
@@ -134,12 +65,12 @@ def _match_rules(folded: str) -> GuardResult:
 
 def check(question: str) -> GuardResult:
     """Refuse when any rule matches; ``rule`` names the category for the turn's meta (``guard:<rule>``)."""
-    folded = _fold(question)
+    folded = fold(question)
     verdict = _match_rules(folded)
     if verdict.refused:
         return verdict
-    for decoded in [*_decoded_blobs(folded), *_transposed_views(folded)]:
-        inner = _match_rules(_fold(decoded))
+    for decoded in [*decoded_blobs(folded), *transposed_views(folded)]:
+        inner = _match_rules(fold(decoded))
         if inner.refused:
             return GuardResult(True, "encoded", inner.matched)
     return GuardResult(False)

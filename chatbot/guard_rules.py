@@ -3,12 +3,18 @@
 Each rule names a category that is logged as ``guard:<rule>``. The rules target *other people's* data and *the
 bot's own* instructions, never a customer's own PIN, passcode or account. Written against the dev split of
 tests/data/guard_*.jsonl; the held-out split measures how far they generalise (benchmarks/guard_rates.py).
+
+This module holds the direct phrasings ("ignore your instructions", "what is Sarah's PIN?"); the broader structures
+written for later batches are in chatbot/guard_rules_broad.py, and the same attacks in more languages and scripts in
+chatbot/guard_rules_scripts.py. ``RULES`` runs them in that order; the first match names the category.
 """
 
 from __future__ import annotations
 
 import re
 
+from chatbot.guard_rules_broad import BROAD_RULES
+from chatbot.guard_rules_scripts import SCRIPT_RULES
 from chatbot.guard_vocabulary import (
     NAME,
     OBJECT,
@@ -22,7 +28,7 @@ from chatbot.guard_vocabulary import (
     any_of,
 )
 
-RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
+_DIRECT_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "injection",
         any_of(
@@ -239,128 +245,9 @@ RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"\b(?:reply|respond|answer|write|output|send|encode|translate)\b.{0,30}\b(?:in|into|as|using)\s+(?:base\s*64|"
             r"hex(?:adecimal)?|binary|rot\s*13|morse|ascii\s+codes?)\b",
             r"\b(?:decode|decipher|decrypt|unscramble)\b.{0,60}\b(?:and|then)\s+(?:do|follow|obey|execute|run|act|answer|"
-            r"comply)\b|\b(?:base\s*64|rot\s*13|hex)\s+(?:question|message|instructions?|text|string|command)\b",
-        ),
-    ),
-    # --- broader structures: the bot's own setup, other people's money, staff pretexts, fraud -------------------
-    (
-        "prompt_extraction",
-        any_of(
-            r"\b(?:you|te|tu)\s+(?:were|have\s+been|'ve\s+been|was)\s+(?:\w+\s+)?(?:set\s+up|loaded|launched|handed|"
-            r"initiali[sz]ed|primed|fed|coded|built|trained|seeded|briefed)\s+(?:with|under|on)\b|\b(?:rules|guidelines|"
-            r"instructions|polic(?:y|ies))\s+(?:that\s+)?you\s+(?:operate|work|run)\s+under\b|\bcoded\s+into\s+you\b",
-            r"\b(?:show|print|quote|copy|paste|reproduce|recite|dump|list|reveal|describe|summari[sz]e|convert|put|"
-            r"tell\s+me|give\s+me|send\s+me|let\s+me\s+see)\s+(?:\w+\s+){0,3}?(?:your\s+(?:own\s+|full\s+|whole\s+|initial\s+|"
-            r"internal\s+|operating\s+|secret\s+|hidden\s+|real\s+)*|the\s+(?:hidden|secret|internal|initial|system|"
-            r"original)\s+)(?:instructions|"
-            r"directions|directives|briefing|preamble|setup|set-up|template|programming|guardrails|system\s+text)\b",
-            r"\b(?:text|message|part|content|words)\s+(?:\w+\s+){0,4}?(?:before|above)\s+(?:my\s+first|this\s+chat|the\s+chat|"
-            r"our\s+(?:chat|conversation)|i\s+(?:arrived|wrote|came))|\b(?:behind\s+the\s+scenes|(?:part|parts)\s+of\s+(?:the|this|"
-            r"our)\s+conversation\s+i\s+can'?t\s+see|prepend\w*|preamble)\b|\bwhat\s+(?:did|does|do)\s+(?:the\s+)?(?:operator|"
-            r"developers?|bank|creators?|owners?)\s+(?:tell|told|instruct\w*|want)\s+you\b",
-            r"\b(?:instructions|instrucciones|instrucoes|istruzioni|anweisungen|instructies|instrukcje|regeln|regles|reglas|"
-            r"consignes|prompt)\s+(?:\w+\s+){0,3}?(?:que\s+(?:tu\s+as|te\s+dieron|recibiste|te\s+deram|on\s+t'a)|du\s+(?:vom|"
-            r"bekommen|erhalten)|hast\s+du|(?:die\s+)?du\s+(?:bekommen|erhalten))|\b(?:systemtext|systeeminstructies|"
-            r"instrukcje\s+systemowe|mensaje\s+de\s+sistema|prompt\s+(?:inicial|completo|iniziale|di\s+sistema)|"
-            r"(?:woord\s+voor\s+woord|doslownie|palavra\s+por\s+palavra|wortlich))\b",
-        ),
-    ),
-    (
-        "role_play",
-        any_of(
-            r"\byou(?:'re|\s+are)\s+(?:now|henceforth)\s+['\"]?(?-i:[A-Z])[\w-]*['\"]?\s*,|\b(?:switch|change)\s+"
-            r"(?:\w+\s+)?(?:personas?|personalit\w+|characters?)\b|\b(?:take\s+on|adopt|assume)\s+(?:the\s+)?(?:persona|"
-            r"role|identity)\b|\b(?:tu\s+es|eres|du\s+bist|sei|jij\s+bent|voce\s+e|tu\s+e)\s+(?:maintenant|ahora|jetzt|"
-            r"nun|ora|adesso|nu|agora)\b",
-            r"\b(?:joue|jouez|juega|spiel|spiele|gioca|interpreta|incarne|speel)\s+(?:\w+\s+)?(?:le\s+role|el\s+papel|die\s+"
-            r"rolle|il\s+ruolo|de\s+rol|einen?|un|una|uno)\b|\b(?:fais|faites|haz|finge|fingi|doe)\s+(?:\w+\s+)?"
-            r"(?:semblant|de\s+cuenta|alsof)\b|\bstell\s+dir\s+vor,?\s+du\b",
-            r"\b(?:hypothetically|in\s+theory|in\s+a\s+(?:world|universe)|for\s+a\s+(?:story|novel|film|game))\b.{0,60}"
-            r"\b(?:no\s+(?:rules|restrictions|limits|filters)|you\s+(?:had|have)\s+no|insider|reveal|leak|bypass|"
-            r"other\s+customers)|\b(?:respond|answer|reply)\s+twice\b|\b(?:alternate|alternative|other|second|shadow|"
-            r"true)\s+(?:personality|self|persona)\b|\byou\s+lose\s+(?:points|tokens|lives)\b",
-        ),
-    ),
-    (
-        "pii_fishing",
-        any_of(
-            r"\b(?:balance|transactions|statements?|salary|spending|pin|address|e-?mail|phone(?:\s+number)?|debts?|"
-            r"savings|history|owner|profile)\b(?:\s+\S+){0,5}?\s+(?:on|of|for|in|to|from|linked\s+to|registered\s+to)\s+"
-            r"(?:the\s+)?(?:account|card|iban|sort\s+code|customer|user|phone)\s+(?:(?:number|id|ending(?:\s+in)?|with)\s+)?"
-            r"(?:\[[A-Z ]+\]|\d[\d -]{3,}|'\w+')",
-            r"\b(?:look\s+up|check|pull\s+up|open|search|find|read\s+me)\s+(?:\w+\s+){0,2}?(?:account|card|iban|user|"
-            r"customer|profile)\s+(?:number\s+|id\s+)?(?:\[[A-Z ]+\]|\d{4,}|'\w+')|\bwho\s+(?:owns|is\s+behind)\b|"
-            r"\b(?:tell|show|give)\s+me\s+(?:\w+\s+){0,3}?who\s+(?:it|this|that)\s+belongs",
-            rf"\bhow\s+much\s+(?:money\s+)?(?:does|did|has|is\s+in|have)\s+(?:my\s+{RELATION}|{NAME}|he|she|they|his|"
-            rf"her|their)\b.{{0,30}}\b(?:have\s+(?:in|on|saved|left)|got|spend|spent|earn|owe)|\b(?:does|is|has)\s+(?:{NAME}|"
-            rf"my\s+{RELATION}|she|he)\s+(?:\w+ly\s+)?(?:have|has|hiding|hold|holds)\s+(?:any\s+)?(?:money|debts?|savings|loans?)"
-            rf"|\b(?:balance|transactions|statements?|address|e-?mail|phone\s+number|pin|savings|debts?)\s+(?:on|of|in|for|"
-            rf"from)\s+(?:{NAME}|my\s+{RELATION})(?:'s|s')",
-            rf"(?:\b(?:my\s+(?:\w+\s+)?{RELATION}|{NAME})(?:'s|s'|')|\b(?:his|her|their))\s+(?:\w+\s+){{0,2}}?(?:balance|"
-            r"transactions|spending|savings|pin|debts?|card\s+number|incoming\s+payments|"
-            r"last\s+\w+\s+payments)\b|\b(?:what'?s|what\s+is)\s+in\s+(?:his|her|their)\s+account",
-            r"\b(?:list|show|give\s+me|name|tell\s+me|which|export|find)\s+(?:\w+\s+){0,3}?(?:customers?|clients?|"
-            r"account\s*holders)\s+(?:who|that|with|named|living|in)\b|"
-            r"\b(?:customer|client|user)\s+(?:emails?|list|names|addresses|phone\s+numbers)\b|\blast\s+(?:person|"
-            r"customer|user)\s+to\b",
-            r"\b(?:saldo|solde|movimientos|operations|kontobewegungen|kontonummer|numero|direccion|adresse|rekening|"
-            r"numer\s+konta|geld|argent|dinero|dinheiro|operaciones|transacoes)\b(?:\s+\S+){0,4}?\s+(?:de|du|des|di|del|"
-            r"van|von|da|do|dos|das|della|des)\s+(?:mon|ma|mes|mi|mijn|mein\w*|minha|meu|mio|mia|min|moj\w*|dem|der|la|"
-            r"el|o|a)\s+(?:"
-            + RELATION_INTL
-            + r")\b|\bcuanto\s+dinero\s+tiene\s+(?:mi|el|la)\s+(?:"
-            + RELATION_INTL
-            + r")\b|\b(?:herr\w*|frau|monsieur|madame|mme|senor\w*|"
-            r"sra?|pana|pani|signor\w*)\.?\s+(?-i:[A-Z])\w+(?:'s)?\b.{0,40}\b(?:saldo|solde|kontonummer|konto|compte|"
-            r"cuenta|numer\w*|adresse|direccion|telephone|movimientos)|\b(?:saldo|solde|kontonummer|numero|numer\w*|"
-            r"adresse|direccion|telephone|movimientos)\b.{0,40}\b(?:herr\w*|frau|monsieur|madame|mme|m\.|senor\w*|sra?\.?|"
-            r"pana|pani|signor\w*)\s+(?-i:[A-Z])\w+|\b(?:welche|quels|quelles|cuales|quais|welke)\s+(?:kunden|clients|"
-            r"clientes)\b|\bwie\s+viel\s+geld\s+hat\b|\bcombien\s+"
-            r"d'?argent\s+a\b|\bvad\s+har\s+min\b",
-        ),
-    ),
-    (
-        "impersonation",
-        any_of(
-            r"\b(?:i'?m|i\s+am|this\s+is|as|speaking\s+as)\s+(?:with\s+|from\s+)?(?:the\s+|a\s+|an\s+|your\s+)?(?:\w+\s+){0,2}?"
-            r"(?:regulator|inspector|investigator|hmrc|fca|auditor|ceo|director|branch\s+manager|fraud\s+(?:department|"
-            r"team\s+lead)|head\s+of\s+\w+|system\s+administrator|developer\s+who)\b.{0,100}\b(?:send|give|read|disclose|"
-            r"release|provide|unlock|waive|reset|show|print|authori[sz]\w*|raise|disable)\b",
-            r"^\W*(?:\w+\s+){0,2}(?:here|speaking)\b[.!,:]?.{0,80}\b(?:disclose|release|send\s+me|give\s+me|read\s+me|"
-            r"provide|unlock|waive|reset)\b|\b(?:court\s+order|warrant|subpoena|audit)\b.{0,60}\b(?:release|send|"
-            r"provide|disclose|give)\b|\b(?:calling|writing)\s+from\s+(?:the\s+)?(?:head\s+office|bank|bramblecove|"
-            r"fraud|security|it)\b.{0,60}\b(?:unlock|unblock|waive|reset|give|send|read|disable)\b",
-            r"\b(?:je\s+suis|soy|ich\s+bin|sono|sou|hier\s+spricht|aqui\s+(?:habla|fala))\s+(?:\w+\s+){0,3}?(?:directeur|"
-            r"director|inspecteur|inspector|agente?|polic\w+|polizei|dipendente|employe|empleado|mitarbeiter|funcionario)"
-            r"\b.{0,80}\b(?:solde|saldo|donne|dame|dammi|dados|datos|dati|donnees|daten|kontobewegungen|adresse|"
-            r"direccion|historique|compte|cuenta|konto|conto)\b",
-        ),
-    ),
-    (
-        "fraud_help",
-        any_of(
-            r"\b(?:can'?t|cannot|won'?t)\s+be\s+(?:traced|tracked|detected|flagged)|\bwithout\s+(?:triggering|"
-            r"setting\s+off|tripping|alerting)|\b(?:stay|keep\s+it|remain)\s+(?:under|below)\s+(?:the\s+|your\s+)?(?:\w+\s+)?"
-            r"(?:fraud|aml|reporting|detection|checks|radar)|\bbefore\s+(?:the\s+bank|they|anyone|he|she)\s+"
-            r"(?:\w+\s+){0,2}?(?:finds?\s+out|notices?)",
-            r"\b(?:card|cheque|check|account)s?\s+(?:that\s+)?(?:isn'?t|is\s+not|aren'?t)\s+(?:mine|made\s+out\s+to\s+me)\b|"
-            r"\bisn'?t\s+made\s+out\s+to\s+me\b|\b(?:made-?up|fake|false|"
-            r"borrowed|stolen)\s+(?:name|identity|ids?|details)\b|\b(?:clone|skim|spoof)(?:ing)?\s+(?:a|the|your|someone'?s|people'?s|customers'?)\s+(?:\S+\s+)?"
-            r"(?:card|number|phone|caller|website|sms)|\btest\s+which\s+(?:cards?|ones|numbers)\b|\b(?:how\s+(?:do|can|could|"
-            r"should|would)\s+i|(?:best|easiest|safest)\s+way\s+to)\s+(?:\w+\s+){0,3}?(?:use|spend|withdraw|cash|pay|buy|"
-            r"shop)\w*\b.{0,30}\b(?:stolen|found|cloned|someone\s+else'?s|"
-            r"(?:dead|late)\s+\w+'s)\s+cards?\b|\bcard\s+i\s+found\b",
-            r"\b(?:recruit|hire|find)\s+(?:\w+\s+){0,2}?(?:students|people|mules)\s+to\s+(?:receive|move|pass)|\bpass\s+"
-            r"(?:the\s+|it\s+)?(?:money\s+)?on\s+for\s+a\s+cut\b|\bsafe\s+account\b.{0,40}\b(?:convince|script|persuade|"
-            r"elderly)|\b(?:convince|persuade|script\s+to)\b.{0,60}\bsafe\s+account|\bsell\s+(?:my|your|an?)\s+(?:bank\s+)?"
-            r"account\b|\brefund\s+(?:\w+\s+){0,3}?(?:i\s+(?:really|actually)\s+(?:made|received))|\bwithout\s+(?:his|"
-            r"her|their|the\s+owner'?s?)\s+(?:permission|consent|knowledge)",
-            r"\b(?:sin\s+(?:que|su\s+permiso)|sans\s+(?:me\s+faire|se\s+faire|que)|ohne\s+(?:erwischt|dass|ertappt)|sem\s+"
-            r"(?:ela|ele|que)\s+(?:saber|perceber)|senza\s+(?:farsi|che))\b|\b(?:carte|tarjeta|karte|cartao|carta)s?\s+"
-            r"(?:volees?|robadas?|gestohlene|roubados?|rubate?)\b.{0,30}\b(?:sin|sans|ohne|sem|senza)\b|\b(?:avec|con|mit|com)\s+(?:une|una|einer|um|"
-            r"un)\s+(?:carte|tarjeta|karte|cartao|carta)\s+(?:volee|robada|gestohlenen|fremden|roubado|rubata)|"
-            r"\b(?:fausse|falsa|falso|gefalschte\w*)\s+(?:piece|identidad|identidade|ausweis|documento)|\b(?:witwassen|"
-            r"riciclare|schwarzgeld|erschleich\w*|blanquear|branquear)\b",
+            r"comply)\b|\b(?:base\s*64|rot\s*13|hex)\s+(?:question|message|instructions?|text|command)\b",
         ),
     ),
 )
+
+RULES: tuple[tuple[str, re.Pattern[str]], ...] = _DIRECT_RULES + BROAD_RULES + SCRIPT_RULES

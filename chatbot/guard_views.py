@@ -1,0 +1,119 @@
+"""The texts the guard reads a question as: folded (accents and look-alike letters), de-obfuscated (leetspeak,
+spaced or hyphenated letters) and decoded (base64, hex, percent-encoding, binary, Morse, reversed, ROT13).
+
+An attacker hides a phrase from pattern rules by writing it so a model can still read it; each view undoes one
+such disguise, and the rules (chatbot/guard_rules.py) run on every view. Pure; see tests/test_guard.py.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import codecs
+import re
+import unicodedata
+from urllib.parse import unquote
+
+from chatbot.text_normalise import normalise_text
+
+# Cyrillic and Greek letters that look Latin; NFKC leaves them alone.
+_CONFUSABLES = str.maketrans(
+    "аеорсухіѕјԁАВЕКМНОРСТХІЅαοιρτυνΑΒΕΗΙΚΜΝΟΡΤΧΥ", "aeopcyxisjdABEKMHOPCTXISaoiptuvABEHIKMNOPTXY"
+)
+_LEET = str.maketrans("013457@$", "oieastas")
+_LEET_L = str.maketrans("1|", "ll")  # "ru1e5": a 1 is an l as often as an i
+_MIXED_TOKEN = re.compile(r"\S*[A-Za-z]\S*")
+_SPACED = re.compile(r"(?<![A-Za-z])[A-Za-z](?:[ .][A-Za-z](?![A-Za-z])){2,}")
+_INNER_HYPHEN = re.compile(r"(?<=[A-Za-z])-(?=[A-Za-z])")
+_BASE64 = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
+_HEX = re.compile(r"\b(?:[0-9a-fA-F]{2} ?){6,}\b")
+_PERCENT = re.compile(r"(?:%[0-9a-fA-F]{2}){4,}")
+_BINARY = re.compile(r"\b[01]{8}(?:\s+[01]{8}){3,}\b")
+_MORSE = re.compile(r"(?:[.\-]{1,6}(?:\s+/\s+|\s+)){4,}[.\-]{1,6}")
+_MORSE_LETTERS = (
+    ".- -... -.-. -.. . ..-. --. .... .. .--- -.- .-.. -- -. --- .--. --.- .-. ... - ..- ...- .-- -..- -.-- --.."
+)
+_MORSE_DIGITS = "----- .---- ..--- ...-- ....- ..... -.... --... ---.. ----."
+_MORSE_CODE = dict(
+    zip(f"{_MORSE_LETTERS} {_MORSE_DIGITS}".split(" "), "abcdefghijklmnopqrstuvwxyz0123456789", strict=True)
+)
+
+
+def fold(text: str) -> str:
+    """Normalised text with accents dropped and Cyrillic/Greek look-alikes read as Latin (case kept for names)."""
+    decomposed = unicodedata.normalize("NFKD", normalise_text(text))
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return plain.translate(_CONFUSABLES).replace("\u2019", "'").replace("\u2018", "'")
+
+
+def _join_spaced(match: re.Match[str]) -> str:
+    """Spaced letters joined ("i g n o r e"); a leading capital "I" before lower-case ones is the pronoun
+    ("I b y p a s s" is "I bypass")."""
+    letters = re.sub(r"[ .]", "", match.group(0))
+    if letters[0] == "I" and letters[1].islower() and len(letters) > 3:
+        return "I " + letters[1:]
+    return letters
+
+
+def deobfuscate(folded: str, *, one_is_l: bool = False) -> str:
+    """Leetspeak digits inside words read as letters, spaced or dotted letters and inner hyphens joined."""
+    table = [_LEET_L, _LEET] if one_is_l else [_LEET]
+
+    def unleet(match: re.Match[str]) -> str:
+        word = match.group(0)
+        for t in table:
+            word = word.translate(t)
+        return word
+
+    text = _MIXED_TOKEN.sub(unleet, folded)
+    text = _SPACED.sub(_join_spaced, text)
+    return _INNER_HYPHEN.sub("", text).replace("_", " ")
+
+
+def lexical_view(text: str) -> str:
+    """The folded, de-obfuscated, lower-cased text: what the classifier guard's n-gram features read."""
+    return deobfuscate(fold(text)).lower()
+
+
+def _readable(decoded: str) -> bool:
+    return decoded.isprintable() and sum(c.isalpha() or c == " " for c in decoded) >= 0.8 * len(decoded)
+
+
+def _bytes_text(raw: bytes) -> str | None:
+    try:
+        decoded = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return decoded if decoded and _readable(decoded) else None
+
+
+def _morse(blob: str) -> str:
+    words = re.split(r"\s+/\s+", blob.strip())
+    return " ".join("".join(_MORSE_CODE.get(code, "") for code in word.split()) for word in words)
+
+
+def decoded_blobs(text: str) -> list[str]:
+    """Readable text hidden in base64, hex, percent-encoded, binary or Morse blobs (a payment reference decodes to
+    nothing readable, or to something harmless)."""
+    raws: list[bytes] = []
+    for blob in _BASE64.findall(text):
+        try:
+            raws.append(base64.b64decode(blob + "=" * (-len(blob) % 4), validate=True))
+        except (binascii.Error, ValueError):
+            continue
+    for blob in _HEX.findall(text):
+        try:
+            raws.append(bytes.fromhex(blob.replace(" ", "")))
+        except ValueError:
+            continue
+    raws += [bytes(int(b, 2) for b in blob.split()) for blob in _BINARY.findall(text)]
+    out = [t for t in map(_bytes_text, raws) if t]
+    out += [unquote(blob) for blob in _PERCENT.findall(text) if _readable(unquote(blob))]
+    out += [decoded for decoded in map(_morse, _MORSE.findall(text)) if len(decoded) >= 4]
+    return out
+
+
+def transposed_views(folded: str) -> list[str]:
+    """The text read backwards and through ROT13: neither turns an ordinary question into a rule's phrase, and
+    both undo the two ciphers a customer can type without a tool."""
+    return [folded[::-1], codecs.decode(folded, "rot13")]
