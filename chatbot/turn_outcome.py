@@ -1,0 +1,115 @@
+"""How a chat turn ends: the generated answer's checks, what the customer gets when they fail, and the logged row.
+
+The customer never gets a made-up answer: a generated answer that fails its checks is replaced by the reviewers'
+approved answer about the article or the article's own sentences (a *passage* answer) when retrieval is sure of
+the article, else by a hand-off to a human. Reviewers still see what the model would have said (redacted).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from chatbot.answer_checks import failed_check
+from chatbot.db.models import TurnCreate
+from chatbot.handoff import LOW_CONFIDENCE_ANSWER, OUT_OF_SCOPE_ANSWER, REFUSAL_ANSWER
+from chatbot.passage_answer import approved_answer_fallback, passage_answer
+from chatbot.pii import redact
+from chatbot.prompt import PROMPT_VERSION
+from chatbot.protocols import AnswerKind, ChatAnswer, Generation, Generator, Source
+from chatbot.turn_text import attach_citations
+
+# Reasons a generated answer is not shown (the article's own sentences or a hand-off instead).
+MODEL_FAILURES = ("low_confidence", "empty_answer", "unsupported_number", "repeated_text")
+
+
+@dataclass
+class TurnInProgress:
+    """One question on its way through the pipeline."""
+
+    question: str
+    conversation_id: uuid.UUID
+    meta: dict[str, Any]
+    started: float
+    redacted: bool = False
+    retrieved: list[Source] = field(default_factory=list)
+    sources: list[Source] = field(default_factory=list)
+    messages: list[dict[str, str]] | None = None  # None: answered without the model (refused / out of scope)
+    reason: str | None = None
+    turn_id: uuid.UUID = field(default_factory=uuid.uuid4)
+
+
+def check_generation(turn: TurnInProgress, generation: Generation | None) -> tuple[str | None, list[str]]:
+    """(the answer with its citations resolved, the cited article ids); a failed check sets ``turn.reason``."""
+    if generation is None:
+        return None, []
+    would_be, cited, fallback = attach_citations(generation.text, turn.sources)
+    turn.meta["citation_fallback"] = fallback
+    turn.meta["generation"] = {
+        "prompt_tokens": generation.prompt_tokens,
+        "new_tokens": len(generation.token_logprobs),
+        "finished": generation.finished,
+    }
+    if not would_be:
+        turn.reason = "empty_answer"
+    elif turn.reason is None and (failed := failed_check(would_be, [s.text for s in turn.sources])):
+        turn.reason, details = failed
+        turn.meta.update(details)
+    return would_be, cited
+
+
+def customer_answer(turn: TurnInProgress, generated: str, *, passage_min_score: float) -> tuple[AnswerKind, str]:
+    """(kind, text) of what the customer gets once the checks have set ``turn.reason`` (None: all passed)."""
+    if turn.reason is None:
+        return "generated", generated
+    if turn.reason.startswith("guard:"):
+        return "refusal", REFUSAL_ANSWER
+    top = turn.sources[0] if turn.sources else None
+    if turn.reason in MODEL_FAILURES and top is not None and top.score >= passage_min_score:
+        # Reviewers' approved answer about this article first (what the loop has learned), else its sentences.
+        approved = approved_answer_fallback(
+            title=top.title, article_id=top.article_id, approved=str(turn.meta.get("approved_answer") or "")
+        )
+        passage = approved or passage_answer(
+            turn.question, title=top.title, article_id=top.article_id, passage=top.text
+        )
+        if passage is not None:
+            turn.meta["fallback"] = "approved_answer" if approved else "passage"
+            return "passage", passage
+    return "handoff", OUT_OF_SCOPE_ANSWER if turn.reason == "out_of_scope" else LOW_CONFIDENCE_ANSWER
+
+
+def redacted_answers(
+    turn: TurnInProgress, kind: AnswerKind, answer: str, would_be: str | None
+) -> tuple[str, str | None]:
+    """(the customer's answer, the would-be answer kept for reviewers when the customer was spared it), both
+    redacted; ``turn.redacted`` records whether either was."""
+    answer, changed = redact(answer)
+    turn.redacted |= changed
+    if kind == "generated" or not would_be:
+        return answer, None
+    stored_would_be, changed = redact(would_be)
+    turn.redacted |= changed
+    return answer, stored_would_be
+
+
+def turn_record(turn: TurnInProgress, result: ChatAnswer, generator: Generator) -> TurnCreate:
+    """The row ``TurnStore`` logs for this turn."""
+    return TurnCreate(
+        id=result.turn_id,
+        conversation_id=result.conversation_id,
+        question=turn.question,
+        answer=result.answer,
+        would_be_answer=result.would_be_answer,
+        abstained=result.abstained,
+        pii_redacted=result.pii_redacted,
+        confidence=result.confidence,
+        confidence_components=result.confidence_components,
+        base_model=generator.base_model,
+        adapter_version=generator.adapter_version,
+        prompt_version=PROMPT_VERSION,
+        latency_ms=result.latency_ms,
+        sources=[s.to_log() for s in result.sources],
+        meta=turn.meta,
+    )
