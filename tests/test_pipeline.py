@@ -15,9 +15,9 @@ from chatbot.handoff import LOW_CONFIDENCE_ANSWER, OUT_OF_SCOPE_ANSWER, REFUSAL_
 from chatbot.pii import CARD
 from chatbot.prompt import PROMPT_VERSION
 from chatbot.protocols import ANSWER_PENDING, ChatAnswer
+from chatbot.review_queue import TIER_LOW_CONFIDENCE, review_queue
 from tests.pipeline_support import make_app, rows
 from ui.chat import TYPING_INDICATOR, new_state, stream_reply
-from ui.queue import TIER_LOW_CONFIDENCE, review_queue
 from ui.review import render_turn, starting_edit
 
 CARD_PASSAGE_ANSWER = (

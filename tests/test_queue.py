@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from chatbot.db import crud
 from chatbot.db.models import ReviewStatus, TurnCreate, UserCreate
-from ui.queue import (
+from chatbot.review_queue import (
     TIER_ABSTAINED,
     TIER_LOW_CONFIDENCE,
     TIER_REST,

@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING, Any
 from chatbot import audit
 from chatbot.db import crud
 from chatbot.db.models import Role, Turn, Verdict
-from ui.auth import REVIEW_ROLES, AccessDenied, current_user
-from ui.queue import (
+from chatbot.review_queue import (
     STATUS_CHOICES,
     THUMBS_CHOICES,
     QueueFilters,
@@ -25,6 +24,7 @@ from ui.queue import (
     review_queue,
     submit_review,
 )
+from ui.auth import REVIEW_ROLES, AccessDenied, current_user
 from ui.text import answer_markdown, one_line
 
 if TYPE_CHECKING:

@@ -107,7 +107,7 @@ def pick_turns(app: Any, arm: str, *, reviewer_id: Any, budget: int, rng: random
     """The turn ids the review budget goes to: the top of the real priority queue, or a seeded random sample of the
     open turns (taken in the order they were asked, so the sample depends on the seed alone)."""
     from chatbot.db.models import Turn
-    from ui.queue import QueueFilters, review_queue
+    from chatbot.review_queue import QueueFilters, review_queue
 
     with app.session() as session:
         if arm == "confidence":
@@ -163,7 +163,7 @@ def review_turns(
 ) -> dict[str, Any]:
     """Both reviewers judge every chosen turn against its article; a correction is pointed at the article."""
     from chatbot.db.models import Turn
-    from ui.queue import submit_review
+    from chatbot.review_queue import submit_review
 
     counts = {"turns_reviewed": 0, "approved": 0, "corrected": 0, "disputed": 0, "agreed": 0}
     required = app.settings.review_consensus
