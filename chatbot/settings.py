@@ -66,6 +66,12 @@ class Settings(BaseSettings):
         "Q8_0", description="Weight type of the served GGUF (docs/inference.md: why Q8_0)"
     )
     llm_threads: int | None = Field(None, ge=1, description="llama.cpp threads; default: every core")
+    llm_server_threads: int | None = Field(
+        None,
+        ge=1,
+        description="Threads the llama.cpp server gives each published model (models.json n_threads); default: "
+        "llama-cpp-python's, half the server's cores",
+    )
     hf_offline: bool = Field(True, description="Set HF_HUB_OFFLINE=1 so nothing is fetched from a hub")
 
     # Generation

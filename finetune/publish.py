@@ -180,8 +180,10 @@ def server_config(settings: Any, names: Sequence[str]) -> dict[str, Any]:
     config's folder, the server's working directory, so any host can mount the artifact root anywhere."""
     adapters = sorted((n for n in names if n != BASE_NAME), reverse=True)  # versions start with a UTC timestamp
     ordered = [*adapters, *([BASE_NAME] if BASE_NAME in names else [])]
+    threads = {"n_threads": settings.llm_server_threads} if settings.llm_server_threads else {}
     models = [
-        {"model": f"{n}.gguf", "model_alias": n, "n_ctx": settings.context_window, "logits_all": True} for n in ordered
+        {"model": f"{n}.gguf", "model_alias": n, "n_ctx": settings.context_window, "logits_all": True, **threads}
+        for n in ordered
     ]
     # interrupt_requests false: one replica's request must not cut another's stream short
     return {"interrupt_requests": False, "models": models}

@@ -1,23 +1,18 @@
-"""Helpers for tests that run real servers on localhost: llama.cpp's server on a published models.json, bounded
-waits (longer when BANKBOT_TEST_SLOW_MACHINE is set), and log files instead of pipes (an unread pipe fills up and
-blocks the server)."""
+"""Helpers for tests that run real servers on localhost: the process code of benchmarks/cluster_stack.py (shared
+with benchmarks/replica_load.py) with every wait stretched x3 when BANKBOT_TEST_SLOW_MACHINE is set."""
 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
 from collections.abc import Callable
-from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import TypeVar
 
-import httpx
-
-from retrieval.chroma_server import free_port
+from benchmarks import cluster_stack
 
 T = TypeVar("T")
 SLOW_FACTOR = 3.0 if os.environ.get("BANKBOT_TEST_SLOW_MACHINE") else 1.0
+
+__all__ = ["LlamaConfigServer", "Replica", "bankbot", "deadline", "run_module", "wait_for"]
 
 
 def deadline(seconds: float) -> float:
@@ -26,165 +21,23 @@ def deadline(seconds: float) -> float:
 
 
 def wait_for(condition: Callable[[], T | None], what: str, seconds: float, every: float = 0.25) -> T:
-    """Poll ``condition`` until it returns something truthy; AssertionError naming ``what`` after the deadline."""
-    end = time.monotonic() + deadline(seconds)
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > end:
-            raise AssertionError(f"timed out after {deadline(seconds):.0f} s waiting for {what}")
-        time.sleep(every)
+    """Poll ``condition`` until it returns something truthy; TimeoutError naming ``what`` after the deadline."""
+    return cluster_stack.wait_for(condition, what, deadline(seconds), every)
 
 
-def tail(path: Path, chars: int = 3000) -> str:
-    return path.read_text(errors="replace")[-chars:] if path.is_file() else ""
+class LlamaConfigServer(cluster_stack.LlamaConfigServer):
+    deadline_scale = SLOW_FACTOR
 
 
-class LlamaConfigServer:
-    """``python -m llama_cpp.server --config_file models.json`` run in the config's folder (the published paths
-    are relative to it), on a fixed localhost port so a restart keeps the URL the replicas use."""
-
-    def __init__(self, config: Path, log_path: Path, port: int | None = None) -> None:
-        self.config, self.log_path = config, log_path
-        self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen[str] | None = None
-        self._log: IO[str] | None = None
-
-    def start(self, start_deadline_s: float = 180.0) -> LlamaConfigServer:
-        env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(self.port)}
-        self._log = open(self.log_path, "a")  # noqa: SIM115  (closed in stop)
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "llama_cpp.server", "--config_file", self.config.name],
-            cwd=self.config.parent,
-            env=env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        try:
-            wait_for(self._ready, f"llama_cpp.server on {self.url}", start_deadline_s)
-        except BaseException:
-            self.stop()  # a server that did not come up is not left behind
-            raise
-        return self
-
-    def _ready(self) -> bool:
-        assert self.process is not None
-        if self.process.poll() is not None:
-            raise RuntimeError(f"llama_cpp.server exited with {self.process.returncode}: {tail(self.log_path)}")
-        return bool(self.models())
-
-    def models(self) -> list[str]:
-        """Model names the server lists, in its config's order."""
-        try:
-            response = httpx.get(f"{self.url}/v1/models", timeout=5.0)
-        except httpx.HTTPError:
-            return []
-        return [m["id"] for m in response.json()["data"]] if response.status_code == 200 else []
-
-    def complete(self, model: str, prompt: str, max_tokens: int = 4) -> dict[str, Any]:
-        body = {"model": model, "prompt": prompt, "max_tokens": max_tokens, "temperature": 0.0, "logprobs": 1}
-        body["repeat_penalty"] = 1.0  # the server's default is 1.1, llama_cpp.Llama's 1.0
-        response = httpx.post(f"{self.url}/v1/completions", json=body, timeout=deadline(120.0))
-        response.raise_for_status()
-        choice: dict[str, Any] = response.json()["choices"][0]
-        return choice
-
-    def stop(self, timeout: float = 20.0) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=timeout)
-        self.process = None
-        if self._log is not None:
-            self._log.close()
-            self._log = None
-
-    def __enter__(self) -> LlamaConfigServer:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+class Replica(cluster_stack.Replica):
+    deadline_scale = SLOW_FACTOR
 
 
 def bankbot(args: list[str], env: dict[str, str], *, seconds: float, stdin: str | None = None) -> str:
-    """Run one `bankbot` command to completion (bounded); its output, or AssertionError with the output."""
-    return run_module("chatbot.cli", args, env, seconds=seconds, stdin=stdin)
+    """Run one `bankbot` command to completion within ``deadline(seconds)``; its output."""
+    return cluster_stack.bankbot(args, env, seconds=deadline(seconds), stdin=stdin)
 
 
 def run_module(module: str, args: list[str], env: dict[str, str], *, seconds: float, stdin: str | None = None) -> str:
-    """``python -m module args`` to completion (bounded); its output, or AssertionError with the output."""
-    try:
-        done = subprocess.run(
-            [sys.executable, "-m", module, *args],
-            env=env,
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=deadline(seconds),
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise AssertionError(f"{module} {' '.join(args)} did not finish within {deadline(seconds):.0f} s") from exc
-    output = done.stdout + done.stderr
-    assert done.returncode == 0, f"{module} {' '.join(args)} exited {done.returncode}:\n{output[-4000:]}"
-    return output
-
-
-class Replica:
-    """One `bankbot serve` process on a localhost port; its log goes to a file."""
-
-    def __init__(self, name: str, env: dict[str, str], log_dir: Path) -> None:
-        self.name, self.env = name, env
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = log_dir / f"{name}.log"
-        self.process: subprocess.Popen[str] | None = None
-
-    def launch(self) -> Replica:
-        """Start the process without waiting (replicas start side by side; ``wait_ready`` then waits)."""
-        command = [sys.executable, "-m", "chatbot.cli", "serve", "--no-ingest", "--host", "127.0.0.1"]
-        with open(self.log_path, "a") as log_file:  # the child keeps its own copy of the descriptor
-            self.process = subprocess.Popen(
-                [*command, "--port", str(self.port)],
-                env=self.env,
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-                text=True,
-            )
-        return self
-
-    def wait_ready(self, start_deadline_s: float = 240.0) -> Replica:
-        try:
-            wait_for(self._ready, f"replica {self.name} on {self.url}", start_deadline_s, every=0.5)
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def _ready(self) -> bool:
-        assert self.process is not None
-        if self.process.poll() is not None:
-            raise RuntimeError(f"{self.name} exited with {self.process.returncode}: {tail(self.log_path)}")
-        try:
-            return httpx.get(f"{self.url}/healthz", timeout=5.0).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    def kill(self) -> None:
-        """SIGKILL: no shutdown code runs, as when a machine dies."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=30)
-
-    def stop(self, timeout: float = 30.0) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.kill()
+    """``python -m module args`` to completion within ``deadline(seconds)``; its output."""
+    return cluster_stack.run_module(module, args, env, seconds=deadline(seconds), stdin=stdin)

@@ -110,6 +110,8 @@ def test_the_llm_server_serves_the_published_bundles_as_docs_deploy_requires(ser
     # what the published models.json tells the server: log-probs on, one replica never cuts another's stream
     config = server_config(Settings(), ["bankbot-base"])
     assert config["interrupt_requests"] is False and config["models"][0]["logits_all"] is True
+    assert "n_threads" not in config["models"][0]  # llama-cpp-python's default unless set
+    assert server_config(Settings(llm_server_threads=2), ["bankbot-base"])["models"][0]["n_threads"] == 2
     assert _environment(services["nightly"])["BANKBOT_LLM_PUBLISH"] == "llama-cpp"
 
 
