@@ -92,7 +92,9 @@ def test_the_score_adds_the_lexical_weights_of_the_questions_ngrams() -> None:
 def test_the_committed_file_is_small_and_for_the_builtin_embedder() -> None:
     data = json.loads(MODEL_PATH.read_text())
     model = ClassifierModel.load()
-    assert MODEL_PATH.stat().st_size < 200_000  # 384 embedding weights and the n-gram buckets seen in training
+    # 384 embedding weights and the n-gram buckets seen in training: at most 16,384 of them, so bounded whatever the
+    # training set (215 KB with batches 1-6)
+    assert MODEL_PATH.stat().st_size < 300_000
     assert (model.embedder, len(model.coef), len(model.fingerprint)) == (BUILTIN_EMBEDDER, 384, 16)
     assert 0.5 < model.threshold < 1.0 and len(model.lexical) > 1000
     assert data["training_data"]["counts"] == {"attack": 734, "legit": 693, "in_scope": 240, "banking77": 399}

@@ -25,6 +25,7 @@ class ServingSummary:
     coverage: float | None  # share of the recent turns shown, not handed off
     recent_turns: int
     risk: RiskEstimate  # wrong rate among the reviewed turns the threshold shows
+    spot_checked: bool = False  # the risk is estimated on the random spot check only
 
 
 def threshold_cell(version: ModelVersion) -> str:
@@ -57,6 +58,7 @@ def load_serving(
         coverage=stats.coverage(recent),
         recent_turns=len(recent),
         risk=risk_at(confidences, right, threshold),
+        spot_checked=spot_check_share > 0.0,
     )
 
 
@@ -75,12 +77,13 @@ def serving_markdown(serving: ServingSummary) -> str:
     else:
         coverage = f"coverage **{serving.coverage:.0%}** of the last {serving.recent_turns} turns"
     risk = serving.risk
+    sample = "spot-checked" if serving.spot_checked else "reviewed"
     if risk.wrong_rate is None or risk.upper_bound is None:
-        estimate = "estimated risk: no spot-checked answer above the threshold yet"
+        estimate = f"estimated risk: no {sample} answer above the threshold yet"
     else:
         estimate = (
             f"estimated risk **{risk.wrong_rate:.1%}** wrong (95% upper bound {risk.upper_bound:.1%}) "
-            f"over {risk.shown} shown spot-checked answers"
+            f"over {risk.shown} shown {sample} answers"
         )
     return f"Serving {bundle} · {threshold} · {coverage} · {estimate}"
 

@@ -24,7 +24,8 @@ from ui.chat import TYPING_INDICATOR
 pytestmark = pytest.mark.browser
 
 QUESTION = "My new card still hasn't arrived, how long does delivery take?"
-OTHER_QUESTION = "Can I top up my account by bank transfer?"
+# Neither question is in the 25 % random spot check (chatbot.risk.in_spot_check), which would come first.
+OTHER_QUESTION = "How do I top up my account by bank transfer?"
 RITA_FIX = "Cards arrive within a few working days; if yours has not, you can order a replacement in the app."
 ROB_FIX = "Cards usually arrive within a few working days. If it has not come, order a replacement in the app."
 INDICATOR_TEXT = TYPING_INDICATOR.strip("_")  # as the page shows it (the underscores make it italic)
