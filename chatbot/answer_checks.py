@@ -5,8 +5,13 @@ and leave a "[PHONE]" in the answer. A number a customer could dial or type is o
 answer was written from (or the bank's published contacts) state it: otherwise the answer fails its checks and the
 customer gets the article's own sentences or a hand-off.
 
+The same holds for fees and limits: an amount of money or a percentage only the answer states ("4.5 % for
+transfers" when the article says 1 %) fails it too.
+
 A small model also falls into loops ("The answer is: … The answer is: …") while its token probabilities stay high,
-so confidence alone lets them through: a sentence said twice fails the answer the same way.
+so confidence alone lets them through: a sentence said twice fails the answer the same way, and so does a counting
+loop ("1% for transfers – 2% for transfers – 3% for transfers …", seen in the browser), caught with its numbers
+masked.
 """
 
 from __future__ import annotations
@@ -28,6 +33,11 @@ _MIN_REPEATED_WORDS = 3
 # own money to make purchases, which is a feature that allows you to use your own money …"): seen in the browser.
 REPEATED_RUN_WORDS = 8
 _SENTENCE_END = re.compile(r"[.!?:;\n]+")
+# With the numbers masked a longer run is needed: a list may repeat its shape ("£5 for …, £5 for …") a few words long.
+MASKED_RUN_WORDS = 12
+# Money and percentages, the figures a customer acts on: "£1,000", "€ 2.50", "0.5%", "1.5 per cent".
+_MONEY = re.compile(r"[£$€]\s?(\d[\d,]*(?:\.\d+)?)")
+_PERCENT = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s?(?:%|per\s?cent\b)", re.IGNORECASE)
 
 
 def _digits(text: str) -> str:
@@ -44,6 +54,23 @@ def unsupported_numbers(answer: str, passages: Iterable[str]) -> list[str]:
         if digits[-_TAIL:] not in known:
             missing.append(match.group(0).strip())
     return missing
+
+
+def _figures(text: str) -> set[str]:
+    """Normalised money amounts ("£1000", "£5") and percentages ("0.5%") stated in ``text``."""
+    figures = set()
+    for match in _MONEY.finditer(text):
+        value = float(match.group(1).replace(",", ""))
+        figures.add(f"{match.group(0)[0]}{value:g}")
+    for match in _PERCENT.finditer(text):
+        figures.add(f"{float(match.group(1)):g}%")
+    return figures
+
+
+def unsupported_figures(answer: str, passages: Iterable[str]) -> list[str]:
+    """The money amounts and percentages of ``answer`` that no passage states, sorted."""
+    known = set().union(*(_figures(text) for text in passages))
+    return sorted(_figures(answer) - known)
 
 
 def repeated_sentences(answer: str) -> list[str]:
@@ -65,9 +92,10 @@ def _words(text: str) -> list[str]:
     return re.sub(r"\[\d+\]|[^\w\s£$€%]", " ", text.lower()).split()
 
 
-def repeated_run(answer: str, n: int = REPEATED_RUN_WORDS) -> str | None:
-    """The first run of ``n`` consecutive words that ``answer`` says twice, or None."""
-    words = _words(answer)
+def repeated_run(answer: str, n: int = REPEATED_RUN_WORDS, *, mask_numbers: bool = False) -> str | None:
+    """The first run of ``n`` consecutive words that ``answer`` says twice, or None. ``mask_numbers``: every
+    number reads as "0", so a counting loop repeats."""
+    words = _words(re.sub(r"\d+(?:[.,]\d+)*", "0", answer) if mask_numbers else answer)
     seen: set[tuple[str, ...]] = set()
     for i in range(len(words) - n + 1):
         run = tuple(words[i : i + n])
@@ -84,10 +112,15 @@ def failed_check(answer: str, passages: Iterable[str]) -> tuple[str, dict[str, A
     """
     if claimed := guard.claims_action(answer):
         return "claims_action", {"claimed_action": claimed}  # the bot cannot act on accounts: hand off
+    passages = list(passages)
     if numbers := unsupported_numbers(answer, passages):
         return "unsupported_number", {"unsupported_numbers": len(numbers)}
     if loops := repeated_sentences(answer):
         return "repeated_text", {"repeated_sentences": len(loops)}
     if repeated_run(answer):
         return "repeated_text", {"repeated_sentences": 0, "repeated_run_words": REPEATED_RUN_WORDS}
+    if repeated_run(answer, MASKED_RUN_WORDS, mask_numbers=True):
+        return "repeated_text", {"repeated_sentences": 0, "repeated_run_words": MASKED_RUN_WORDS}
+    if figures := unsupported_figures(answer, passages):
+        return "unsupported_figure", {"unsupported_figures": len(figures)}
     return None

@@ -21,7 +21,7 @@ from chatbot.protocols import AnswerKind, ChatAnswer, Generation, Generator, Sou
 from chatbot.turn_text import attach_citations
 
 # Reasons a generated answer is not shown (the article's own sentences or a hand-off instead).
-MODEL_FAILURES = ("low_confidence", "empty_answer", "unsupported_number", "repeated_text")
+MODEL_FAILURES = ("low_confidence", "empty_answer", "unsupported_number", "unsupported_figure", "repeated_text")
 
 
 @dataclass

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from chatbot import guard
-from chatbot.answer_checks import failed_check, repeated_run, repeated_sentences, unsupported_numbers
+from chatbot.answer_checks import (
+    failed_check,
+    repeated_run,
+    repeated_sentences,
+    unsupported_figures,
+    unsupported_numbers,
+)
 
 PASSAGES = [
     "Call our lost and stolen line on +44 1632 960 999, 24/7.",
@@ -53,3 +59,35 @@ def test_a_run_of_eight_words_said_twice_inside_sentences_is_a_loop() -> None:
     )
     steps = "Go to Cards > Freeze in the app, then go to Cards > Replace card in the app to order a new one."
     assert repeated_run(steps) is None  # short phrases ("in the app") recur in real answers
+
+
+def test_money_and_percentages_only_the_answer_states_fail_it() -> None:
+    passage = (
+        "Exchange markup: 0.5% above your £1,000 monthly allowance, or 1% at weekends. Express delivery costs £5.00."
+    )
+    right = "It is 0.5 % above £1000 a month (1 per cent at weekends); express delivery is £5 [1]."
+    assert unsupported_figures(right, [passage]) == []
+    wrong = "The markup is 1.8% and express delivery costs £5.50 or $5 [1]."
+    assert unsupported_figures(wrong, [passage]) == ["$5", "1.8%", "£5.5"]
+    assert failed_check(wrong, [passage]) == ("unsupported_figure", {"unsupported_figures": 3})
+    assert failed_check(right, [passage]) is None
+
+
+def test_a_counting_loop_is_a_loop_with_its_numbers_masked() -> None:
+    # Seen in the browser: the model counted upwards after the article's one figure.
+    loop = (
+        "Exchange markup on a foreign-currency payment: 0.5% once you have converted more than £1,000 - 1% for "
+        "payments – 1% for transfers – 2% for transfers – 3% for transfers – 4.5% for transfers – 5% for transfers"
+    )
+    assert repeated_run(loop) is None  # no eight words said twice as written
+    assert (
+        repeated_run(loop, 12, mask_numbers=True)
+        == "0% for transfers 0% for transfers 0% for transfers 0% for transfers"
+    )
+    assert failed_check(loop, ["0.5% above £1,000, 1% at weekends"]) == (
+        "repeated_text",
+        {"repeated_sentences": 0, "repeated_run_words": 12},
+    )
+    # A list that repeats its shape a few times is not a loop.
+    fees = "Fees: £5 for express delivery, £5 for a spare card and £5 for a replacement you asked for."
+    assert repeated_run(fees, 12, mask_numbers=True) is None
