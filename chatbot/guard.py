@@ -102,6 +102,12 @@ _CLAIMS = re.compile(
     rf"have\s+(?:now\s+)?been|is\s+now|are\s+now|was\s+(?:just\s+|successfully\s+))\s+(?:\w+\s+)?{_DONE}\b"
 )
 _CONDITION = re.compile(r"(?i)\b(?:if|once|when|after|until|before|unless|whether|as\s+soon\s+as)\b")
+# "accounts we have blocked as high-risk", "the payments that we reversed": a relative clause describes a kind of
+# thing the bank does, it does not claim an action on this customer's account.
+_RELATIVE = re.compile(
+    r"(?i)\b(?:accounts?|payments?|cards?|transfers?|transactions?|recipients?|payees?|merchants?|ones|those|that|"
+    r"which)\s+$"
+)
 
 
 def claims_action(answer: str) -> str | None:
@@ -116,7 +122,7 @@ def claims_action(answer: str) -> str | None:
     text = normalise_text(answer).replace("\u2019", "'")
     for match in _CLAIMS.finditer(text):
         sentence_start = max(text.rfind(p, 0, match.start()) for p in ".!?\n")
-        if _CONDITION.search(text[sentence_start + 1 : match.start()]):
+        if _CONDITION.search(text[sentence_start + 1 : match.start()]) or _RELATIVE.search(text[: match.start()]):
             continue
         return match.group(0)
     return None

@@ -222,6 +222,9 @@ def test_answers_claiming_actions_are_caught(answer: str, claim: str) -> None:
         "Your card will be blocked after three wrong PIN entries.",
         "I recommend you cancel the transfer in the app.",
         "Cards arrive within 5–7 working days. [1]",
+        # a relative clause describes what the bank does (the gold answer of beneficiary_not_allowed)
+        "Some recipients can't be paid, for example accounts we have blocked as high-risk.",
+        "The payments that we have reversed show in Activity.",
     ],
 )
 def test_instructions_and_policies_are_not_claims(answer: str) -> None:
