@@ -139,6 +139,33 @@ def review_queue(
     ``spot_check_share`` (``settings.spot_check_share``): that share of the reviewed turns goes to the spot check.
     """
     filters = filters or QueueFilters()
+    stmt = _open_turns_query(filters, reviewer_id)
+
+    # Rank on the light columns only, then load the few full rows that make the cut.
+    rows = session.execute(stmt).all()
+    spots = _spot_places(session, rows, share=spot_check_share, limit=limit)
+    ranked = sorted(
+        (
+            (priority(row, row.rating, low_confidence=low_confidence, spot=spots.get(row.id)), row.id, row.rating)
+            for row in rows
+        ),
+        key=lambda item: item[0][0],
+    )
+    items: list[QueueItem] = []
+    for (key, reason), turn_id, rating in ranked:
+        turn = session.get(Turn, turn_id)
+        if turn is None:
+            continue
+        if filters.article_id and not any(s.get("id") == filters.article_id for s in turn.sources or []):
+            continue
+        items.append(_item(turn, rating, key, reason))
+        if len(items) >= limit:
+            break
+    return items
+
+
+def _open_turns_query(filters: QueueFilters, reviewer_id: uuid.UUID | None) -> Any:
+    """The light columns of the turns the filters keep, less those this reviewer has reviewed."""
     stmt = (
         # plain SQLAlchemy select: SQLModel's typed overloads stop at four columns
         sa_select(
@@ -170,28 +197,7 @@ def review_queue(
         stmt = stmt.where(col(Feedback.rating) > 0)
     elif filters.thumbs == "none":
         stmt = stmt.where(col(Feedback.id).is_(None))
-
-    # Rank on the light columns only, then load the few full rows that make the cut.
-    rows = session.execute(stmt).all()
-    spots = _spot_places(session, rows, share=spot_check_share, limit=limit)
-    ranked = sorted(
-        (
-            (priority(row, row.rating, low_confidence=low_confidence, spot=spots.get(row.id)), row.id, row.rating)
-            for row in rows
-        ),
-        key=lambda item: item[0][0],
-    )
-    items: list[QueueItem] = []
-    for (key, reason), turn_id, rating in ranked:
-        turn = session.get(Turn, turn_id)
-        if turn is None:
-            continue
-        if filters.article_id and not any(s.get("id") == filters.article_id for s in turn.sources or []):
-            continue
-        items.append(_item(turn, rating, key, reason))
-        if len(items) >= limit:
-            break
-    return items
+    return stmt
 
 
 def _spot_places(session: Session, rows: Sequence[Any], *, share: float, limit: int) -> dict[Any, str]:

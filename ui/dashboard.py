@@ -83,36 +83,10 @@ def load_dashboard(
     ).all()
     kb_gaps = [[f"{t.created_at:%Y-%m-%d}", t.question, _top_source(t), round(t.confidence, 3)] for t in gap_turns]
 
-    disputed_turns = session.exec(
-        select(Turn)
-        .where(Turn.review_status == ReviewStatus.disputed)
-        .order_by(col(Turn.created_at).desc())
-        .limit(TABLE_ROWS)
-    ).all()
-    disputed = []
-    for t in disputed_turns:
-        votes = session.exec(
-            select(User.username, Review.verdict)
-            .join(User, col(User.id) == col(Review.reviewer_id))
-            .where(Review.turn_id == t.id)
-        ).all()
-        verdicts = "; ".join(f"{name}: {verdict}" for name, verdict in votes)
-        disputed.append([f"{t.created_at:%Y-%m-%d}", t.question, t.answer[:200], verdicts, str(t.id)])
+    disputed = _disputed_rows(session)
 
     versions = session.exec(select(ModelVersion).order_by(col(ModelVersion.created_at).desc())).all()
-    models = [
-        [
-            v.version,
-            v.status,
-            v.base_model,
-            f"{v.created_at:%Y-%m-%d %H:%M}",
-            _metrics_summary(v.eval_metrics),
-            v.decision or "",
-            v.promoted_by or "",
-            threshold_cell(v),
-        ]
-        for v in versions
-    ]
+    models = [_model_row(v) for v in versions]
     runs = session.exec(select(EvalRun).order_by(col(EvalRun.created_at).desc()).limit(TABLE_ROWS)).all()
     evals = [[f"{r.created_at:%Y-%m-%d %H:%M}", r.suite, r.model_label, _metrics_summary(r.metrics)] for r in runs]
     return DashboardData(
@@ -129,6 +103,39 @@ def load_dashboard(
         versions=[v.version for v in versions],
         serving=load_serving(session, configured_threshold=configured_threshold, spot_check_share=spot_check_share),
     )
+
+
+def _disputed_rows(session: Session) -> list[list[str]]:
+    """The newest disputed turns with who voted what."""
+    disputed_turns = session.exec(
+        select(Turn)
+        .where(Turn.review_status == ReviewStatus.disputed)
+        .order_by(col(Turn.created_at).desc())
+        .limit(TABLE_ROWS)
+    ).all()
+    disputed: list[list[str]] = []
+    for t in disputed_turns:
+        votes = session.exec(
+            select(User.username, Review.verdict)
+            .join(User, col(User.id) == col(Review.reviewer_id))
+            .where(Review.turn_id == t.id)
+        ).all()
+        verdicts = "; ".join(f"{name}: {verdict}" for name, verdict in votes)
+        disputed.append([f"{t.created_at:%Y-%m-%d}", t.question, t.answer[:200], verdicts, str(t.id)])
+    return disputed
+
+
+def _model_row(v: ModelVersion) -> list[str]:
+    return [
+        v.version,
+        v.status,
+        v.base_model,
+        f"{v.created_at:%Y-%m-%d %H:%M}",
+        _metrics_summary(v.eval_metrics),
+        v.decision or "",
+        v.promoted_by or "",
+        threshold_cell(v),
+    ]
 
 
 def summary_markdown(data: DashboardData) -> str:
