@@ -280,13 +280,7 @@ def run_arm(
     reviewer_ids = steps.create_reviewers(app)
     results["timing"]["arm_setup_s"][arm] = time.perf_counter() - mark
     if shared.round0 is None:
-        progress(f"round 0: the starting point on {len(plan.answer_set)} held-out questions")
-        mark = time.perf_counter()
-        shared.round0 = evaluate(app, plan, config)
-        results["round0"] = shared.round0[0]
-        results["timing"]["round0_heldout_s"] = time.perf_counter() - mark
-        write_round(config.out, "start", {"round": 0, "heldout": shared.round0[0], "answers": shared.round0[1]})
-        progress(_line("round 0", shared.round0[0], results["timing"]["round0_heldout_s"]))
+        shared.round0 = _round_zero(app, plan, config, results, progress)
     previous = (0, *shared.round0)
     rounds: list[dict[str, Any]] = []
     results["arms"][arm] = {"rounds": rounds}
@@ -323,6 +317,20 @@ def run_arm(
         progress(f"  reviews {entry['reviews']}  nightly {entry['nightly'].get('decision')}")
         results["timing"]["total_s"] = time.perf_counter() - started
         write_report(config.out, results)
+
+
+def _round_zero(
+    app: Any, plan: QuestionPlan, config: SimulationConfig, results: dict[str, Any], progress: Callable[[str], None]
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The starting point on the held-out questions, once for all arms."""
+    progress(f"round 0: the starting point on {len(plan.answer_set)} held-out questions")
+    mark = time.perf_counter()
+    held, records = evaluate(app, plan, config)
+    results["round0"] = held
+    results["timing"]["round0_heldout_s"] = time.perf_counter() - mark
+    write_round(config.out, "start", {"round": 0, "heldout": held, "answers": records})
+    progress(_line("round 0", held, results["timing"]["round0_heldout_s"]))
+    return held, records
 
 
 def _line(label: str, held: dict[str, Any], seconds: float) -> str:
