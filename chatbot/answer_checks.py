@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from chatbot import guard
+from chatbot.facts import Fact, extract_facts
 from chatbot.pii import PUBLIC_CONTACTS
 
 # Seven or more digits, optionally after "+" and grouped by spaces, dots, dashes or brackets.
@@ -35,9 +36,8 @@ REPEATED_RUN_WORDS = 8
 _SENTENCE_END = re.compile(r"[.!?:;\n]+")
 # With the numbers masked a longer run is needed: a list may repeat its shape ("£5 for …, £5 for …") a few words long.
 MASKED_RUN_WORDS = 12
-# Money and percentages, the figures a customer acts on: "£1,000", "€ 2.50", "0.5%", "1.5 per cent".
-_MONEY = re.compile(r"[£$€]\s?(\d[\d,]*(?:\.\d+)?)")
-_PERCENT = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s?(?:%|per\s?cent\b)", re.IGNORECASE)
+# The figures a customer acts on: money ("£1,000", "50p", "5 pounds") and percentages ("0.5%", "1 per cent").
+_FIGURE_KINDS = ("money", "percent")
 
 
 def _digits(text: str) -> str:
@@ -56,21 +56,22 @@ def unsupported_numbers(answer: str, passages: Iterable[str]) -> list[str]:
     return missing
 
 
-def _figures(text: str) -> set[str]:
-    """Normalised money amounts ("£1000", "£5") and percentages ("0.5%") stated in ``text``."""
-    figures = set()
-    for match in _MONEY.finditer(text):
-        value = float(match.group(1).replace(",", ""))
-        figures.add(f"{match.group(0)[0]}{value:g}")
-    for match in _PERCENT.finditer(text):
-        figures.add(f"{float(match.group(1)):g}%")
-    return figures
+def _endpoints(fact: Fact) -> set[tuple[Any, ...]]:
+    """A figure's values as (kind, value, currency): both ends of a range ("£10–£500"), one value otherwise."""
+    currency = fact.value[2] if fact.kind == "money" else ""
+    return {(fact.kind, fact.value[0], currency), (fact.kind, fact.value[1], currency)}
 
 
 def unsupported_figures(answer: str, passages: Iterable[str]) -> list[str]:
-    """The money amounts and percentages of ``answer`` that no passage states, sorted."""
-    known = set().union(*(_figures(text) for text in passages))
-    return sorted(_figures(answer) - known)
+    """The money amounts and percentages of ``answer`` (as written) that no passage states; an end of a range a
+    passage states counts as stated ("up to £500" for "£10–£500")."""
+    known: set[tuple[Any, ...]] = set()
+    for text in passages:
+        for fact in extract_facts(text):
+            if fact.kind in _FIGURE_KINDS:
+                known |= _endpoints(fact)
+    figures = (fact for fact in extract_facts(answer) if fact.kind in _FIGURE_KINDS)
+    return [fact.text.strip() for fact in figures if not _endpoints(fact) <= known]
 
 
 def repeated_sentences(answer: str) -> list[str]:

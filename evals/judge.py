@@ -16,7 +16,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
-from evals.facts import NOISE, RANGE_KINDS, Fact, extract_facts, facts_by_sentence
+from chatbot.facts import NOISE, RANGE_KINDS, Fact, extract_facts, facts_by_sentence
 from evals.metrics import content_tokens
 
 __all__ = ["DEFAULT_COVERAGE", "DEFAULT_MIN_WORD_RECALL", "REASONS", "Fact", "Verdict", "extract_facts", "is_known"]

@@ -68,7 +68,7 @@ def test_money_and_percentages_only_the_answer_states_fail_it() -> None:
     right = "It is 0.5 % above £1000 a month (1 per cent at weekends); express delivery is £5 [1]."
     assert unsupported_figures(right, [passage]) == []
     wrong = "The markup is 1.8% and express delivery costs £5.50 or $5 [1]."
-    assert unsupported_figures(wrong, [passage]) == ["$5", "1.8%", "£5.5"]
+    assert unsupported_figures(wrong, [passage]) == ["1.8%", "£5.50", "$5"]
     assert failed_check(wrong, [passage]) == ("unsupported_figure", {"unsupported_figures": 3})
     assert failed_check(right, [passage]) is None
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from evals.facts import extract_facts
+from chatbot.facts import extract_facts
 from evals.judge import Verdict, judge, lead_facts
 from evals.judge_agreement import BadLabels, agreement, demo_article_texts, read_labels, report
 from retrieval.kb import load_articles

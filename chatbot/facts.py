@@ -1,4 +1,6 @@
-"""Typed facts of a banking answer, normalised so that two wordings of the same fact compare equal.
+"""Typed facts of a banking answer, normalised so that two wordings of the same fact compare equal: the judge
+(evals/judge.py) compares an answer's facts with the reference's, the answer checks (chatbot/answer_checks.py)
+refuse money and percentages no passage states.
 
 Kinds: ``money`` (amount and currency, ranges such as "£10–£500"), ``percent``, ``duration`` (minutes, hours,
 days — working/business/calendar days are all days, a week is 7 days — with ranges such as "5–7 working days",
