@@ -286,7 +286,9 @@ class ChatPipeline:
     ) -> ChatAnswer:
         would_be, cited = check_generation(turn, generation)
         components = confidence_components(
-            generation.token_logprobs if generation else [], [s.score for s in turn.retrieved]
+            generation.token_logprobs if generation else [],
+            [s.score for s in turn.retrieved],
+            [s.score if s.rank_score is None else s.rank_score for s in turn.retrieved],
         )
         confidence = combine(components, self.calibration)
         if turn.reason is None and confidence < self.calibration.abstain_below(self.settings.abstain_confidence):

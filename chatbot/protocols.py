@@ -27,6 +27,7 @@ class Source:
     text: str = ""
     chunk: int = 0
     intent: str | None = None
+    rank_score: float | None = None  # the retriever's ranking score when it differs from ``score``
 
     @classmethod
     def from_document(cls, doc: Any) -> Source:
@@ -38,6 +39,7 @@ class Source:
             text=doc.page_content,
             chunk=int(meta.get("chunk", 0)),
             intent=meta.get("intent"),
+            rank_score=None if meta.get("rank_score") is None else float(meta["rank_score"]),
         )
 
     def public(self) -> dict[str, Any]:

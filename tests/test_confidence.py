@@ -26,7 +26,17 @@ def test_components_by_hand() -> None:
     assert c["seq_prob_norm"] == pytest.approx(math.sqrt(0.125))  # geometric mean of 0.5 and 0.25
     assert c["top_score"] == pytest.approx(0.8)
     assert c["margin"] == pytest.approx(0.3)  # 0.8 - 0.5, whatever order the scores come in
+    assert c["rank_margin"] == pytest.approx(0.375)  # no ranking scores: the scores rank, (0.8 - 0.5) / 0.8
     assert c["n_tokens"] == 2
+
+
+def test_rank_margin_reads_the_ranking_not_the_evidence() -> None:
+    # two articles equally close to the question (evidence 0.9 vs 0.85) that the example vote split clearly
+    c = confidence_components([], [0.9, 0.85, 0.4], [0.6, 0.15, 0.1])
+    assert c["margin"] == pytest.approx(0.05)
+    assert c["rank_margin"] == pytest.approx(0.75)  # (0.6 - 0.15) / 0.6
+    assert confidence_components([], [0.7], [0.4])["rank_margin"] == 1.0  # one candidate: nothing competes
+    assert confidence_components([], [0.7, 0.2], [0.0, 0.0])["rank_margin"] == 0.0
 
 
 def test_components_without_generation_or_sources() -> None:
@@ -37,6 +47,7 @@ def test_components_without_generation_or_sources() -> None:
         "seq_prob_norm": 0.0,
         "top_score": 0.0,
         "margin": 0.0,
+        "rank_margin": 0.0,
         "n_tokens": 0.0,
     }
     assert combine(c) == 0.0
@@ -45,8 +56,8 @@ def test_components_without_generation_or_sources() -> None:
 
 def test_raw_score_is_the_weighted_mean() -> None:
     c = confidence_components([HALF, QUARTER], [0.5, 0.8, 0.3])
-    # 0.15*0.375 + 0.05*0.25 + 0.25*0.353553 + 0.40*0.8 + 0.15*0.3
-    assert raw_score(c) == pytest.approx(0.05625 + 0.0125 + 0.0883883 + 0.32 + 0.045, abs=1e-6)
+    # 0.15*0.375 + 0.05*0.25 + 0.25*0.353553 + 0.20*0.8 + 0.10*0.3 + 0.25*0.375
+    assert raw_score(c) == pytest.approx(0.05625 + 0.0125 + 0.0883883 + 0.16 + 0.03 + 0.09375, abs=1e-6)
     assert raw_score(c, {"top_score": 1.0}) == pytest.approx(0.8)
     assert raw_score(c, {"top_score": 2.0, "margin": 2.0}) == pytest.approx(0.55)
     with pytest.raises(ValueError):

@@ -1,0 +1,158 @@
+"""Which retrieval signals tell a wrong article, and which ranking is right most often, at the loop's index sizes.
+
+    python benchmarks/retrieval_confidence.py --questions ../shared/data/banking77/train.csv --json -
+
+Same split as the feedback-loop simulation (``bankbot simulate`` defaults: 20 % held out, seed 77, 770 held-out
+queries), demo knowledge base ingested into a temporary folder, base embedder. Example indexes of ``--sizes``
+random pool questions (default 150, 300, 600, 800: a night's to four nights' reviews), labelled with their
+intent's article. Everything is computed on cached unit vectors with numpy, so variants compare exactly.
+
+Reported per index size:
+
+- ``accuracy_at_1`` of each ranking: the product's fusion (``fuse_scores``), a logistic-regression head on the
+  example questions' embeddings, and the head's probabilities averaged with the fused scores;
+- ``auroc`` of each candidate confidence signal for "the top article is the right one": the evidence score and
+  margin the product's confidence reads today, the fused score's margin, the top article's vote share, the head's
+  probability, and whether the example vote and the article search agree on the top article.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from json_output import emit_json  # benchmarks/json_output.py (the script's folder is on sys.path)
+
+ROOT = Path(__file__).resolve().parents[1]
+RANK_SIGNAL = "relative fused margin"
+# The retrieval part of the confidence's weighted mean, (top_score, margin, rank_margin) weights.
+RETRIEVAL_WEIGHTS = {
+    "confidence retrieval part before (0.40, 0.15, 0)": (0.40, 0.15, 0.0),
+    "with rank margin (0.40, 0.15, 0.15)": (0.40, 0.15, 0.15),
+    "with rank margin (0.25, 0.15, 0.30)": (0.25, 0.15, 0.30),
+    "with rank margin (0.20, 0.05, 0.40)": (0.20, 0.05, 0.40),
+    "rank margin in place of margin (0.40, 0, 0.15)": (0.40, 0.0, 0.15),
+}
+
+
+def _auroc(scores: list[float], right: list[bool]) -> float | None:
+    import math
+
+    from evals.metrics import auroc
+
+    value = auroc(scores, right)
+    return None if math.isnan(value) else round(value, 4)
+
+
+def signals_for(
+    article_scores: dict[str, float], hits: list[tuple[str, float]], head: dict[str, float]
+) -> tuple[dict[str, str], dict[str, float]]:
+    """(top article of each ranking, candidate confidence signals for the product ranking's top article)."""
+    from retrieval.retriever import evidence_scores, example_votes, fuse_scores
+
+    fused = fuse_scores(article_scores, hits)
+    ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))
+    top = ranked[0][0]
+    evidence = sorted(evidence_scores(article_scores, hits).values(), reverse=True)
+    votes = example_votes(hits)
+    article_top = max(article_scores.items(), key=lambda item: (item[1], item[0]))[0]
+    vote_top = max(votes.items(), key=lambda item: (item[1], item[0]))[0] if votes else article_top
+    mixed = {a: 0.5 * fused.get(a, 0.0) + 0.5 * head.get(a, 0.0) for a in set(fused) | set(head)}
+    tops = {
+        "fused (product)": top,
+        "head": max(head.items(), key=lambda item: (item[1], item[0]))[0] if head else top,
+        "fused + head": max(mixed.items(), key=lambda item: (item[1], item[0]))[0],
+    }
+    signals = {
+        "evidence top (top_score today)": evidence[0],
+        "evidence margin (margin today)": evidence[0] - (evidence[1] if len(evidence) > 1 else 0.0),
+        "fused margin": ranked[0][1] - (ranked[1][1] if len(ranked) > 1 else 0.0),
+        "relative fused margin": (ranked[0][1] - (ranked[1][1] if len(ranked) > 1 else 0.0)) / max(ranked[0][1], 1e-9),
+        "top vote share": votes.get(top, 0.0),
+        "head probability": head.get(top, 0.0),
+        "vote and article search agree": float(vote_top == article_top == top),
+    }
+    for name, (w_top, w_margin, w_rank) in RETRIEVAL_WEIGHTS.items():
+        signals[name] = (
+            w_top * signals["evidence top (top_score today)"]
+            + w_margin * signals["evidence margin (margin today)"]
+            + w_rank * signals[RANK_SIGNAL]
+        ) / (w_top + w_margin + w_rank)
+    return tops, signals
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--questions", type=Path, required=True, help="labelled CSV (text,category), e.g. Banking77")
+    parser.add_argument("--sizes", default="150,300,600,800", help="random pool examples per index")
+    parser.add_argument("--json", metavar="PATH", help="write the JSON report here ('-' for stdout)")
+    args = parser.parse_args(argv)
+
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    from chatbot.app import build_app
+    from chatbot.settings import Settings
+    from evals.simulation.loop import gold_by_intent
+    from evals.simulation.split import read_questions, stratified_split, stratified_subset
+    from retrieval.embeddings import as_embeddings
+    from retrieval.ingest import ingest
+    from retrieval.retriever import EXAMPLE_K, similarity
+
+    gold = gold_by_intent()
+    labelled = [q for q in read_questions(args.questions) if q.category in gold]
+    pool, heldout = stratified_split(labelled, holdout_fraction=0.2, seed=77)
+    heldout = stratified_subset(heldout, size=770, seed=77)
+    labels = [gold[q.category][0] for q in heldout]
+    shuffled = pool[:]
+    random.Random(1).shuffle(shuffled)
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    with tempfile.TemporaryDirectory(prefix="bankbot-retrieval-confidence-") as tmp:
+        app = build_app(Settings(data_dir=Path(tmp)))
+        ingest(app.settings, app.vector_store, None, progress=False)
+        embed = as_embeddings(app.embedder).embed_documents
+        queries = np.asarray(embed([q.text for q in heldout]), dtype=np.float32)
+        examples = np.asarray(embed([q.text for q in shuffled[: max(sizes)]]), dtype=np.float32)
+        article_scores: list[dict[str, float]] = []
+        for vector in queries.tolist():
+            best: dict[str, float] = {}
+            for doc, distance in app.vector_store.similarity_search_by_vector_with_relevance_scores(vector, k=24):
+                article = str(doc.metadata["article_id"])
+                best[article] = max(best.get(article, 0.0), similarity(distance))
+            article_scores.append(best)
+    report: dict[str, Any] = {"heldout_queries": len(labels), "sizes": {}}
+    for size in sizes:
+        example_labels = [gold[q.category][0] for q in shuffled[:size]]
+        sims = queries @ examples[:size].T
+        head = LogisticRegression(C=10.0, max_iter=2000).fit(examples[:size], example_labels)
+        probabilities = head.predict_proba(queries)
+        tops_right: dict[str, list[bool]] = {}
+        signal_values: dict[str, list[float]] = {}
+        product_right: list[bool] = []
+        for i, label in enumerate(labels):
+            nearest = np.argsort(-sims[i])[:EXAMPLE_K]
+            hits = [(example_labels[j], float(sims[i, j])) for j in nearest]
+            head_scores = {str(c): float(p) for c, p in zip(head.classes_, probabilities[i], strict=True)}
+            tops, signals = signals_for(article_scores[i], hits, head_scores)
+            for name, top in tops.items():
+                tops_right.setdefault(name, []).append(top == label)
+            for name, value in signals.items():
+                signal_values.setdefault(name, []).append(value)
+            product_right.append(tops["fused (product)"] == label)
+        margins = sorted(signal_values[RANK_SIGNAL])
+        report["sizes"][str(size)] = {
+            "rank_signal_p10_p50_p90": [round(margins[int(q * (len(margins) - 1))], 4) for q in (0.1, 0.5, 0.9)],
+            "accuracy_at_1": {name: round(sum(r) / len(r), 4) for name, r in tops_right.items()},
+            "auroc_top_article_right": {name: _auroc(v, product_right) for name, v in signal_values.items()},
+        }
+    emit_json(report, args.json)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    raise SystemExit(main())
