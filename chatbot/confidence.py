@@ -89,11 +89,7 @@ def confidence_components(
     scores = sorted((_clip(s) for s in source_scores), reverse=True)
     top = scores[0] if scores else 0.0
     margin = top - scores[1] if len(scores) > 1 else top
-    ranks = sorted((_clip(r) for r in (source_scores if rank_scores is None else rank_scores)), reverse=True)
-    if not ranks or ranks[0] <= 0.0:
-        rank_margin = 0.0
-    else:
-        rank_margin = (ranks[0] - ranks[1]) / ranks[0] if len(ranks) > 1 else 1.0
+    rank_margin = relative_margin(source_scores if rank_scores is None else rank_scores)
     return {
         "mean_token_prob": mean_prob,
         "min_token_prob": min_prob,
@@ -103,6 +99,14 @@ def confidence_components(
         "rank_margin": rank_margin,
         "n_tokens": float(len(token_logprobs)),
     }
+
+
+def relative_margin(scores: Sequence[float]) -> float:
+    """(best - second best) / best; 1 with one candidate (nothing competes), 0 when the best scores 0."""
+    ranks = sorted((_clip(r) for r in scores), reverse=True)
+    if not ranks or ranks[0] <= 0.0:
+        return 0.0
+    return (ranks[0] - ranks[1]) / ranks[0] if len(ranks) > 1 else 1.0
 
 
 def raw_score(components: Mapping[str, float], weights: Mapping[str, float] = DEFAULT_WEIGHTS) -> float:
