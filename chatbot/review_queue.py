@@ -17,6 +17,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
+from chatbot import review_store
 from chatbot.db import crud
 from chatbot.db.models import Feedback, Review, ReviewCreate, ReviewStatus, Turn, Verdict
 from chatbot.errors import BankbotError
@@ -277,7 +278,7 @@ def submit_review(
         comment=(comment or "").strip() or None,
     )
     try:
-        crud.add_review(session=session, review_create=create, required=required)
+        review_store.add_review(session=session, review_create=create, required=required)
     except IntegrityError as exc:
         session.rollback()
         raise ReviewRejected("you have already reviewed this turn") from exc

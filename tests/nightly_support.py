@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from chatbot import review_store
 from chatbot.db import crud
 from chatbot.db.models import ReviewCreate, TurnCreate, UserCreate
 from finetune import registry
@@ -72,7 +73,7 @@ def reviewed_turn(
             turn_create=TurnCreate(question=question, answer=answer, sources=sources or SOURCES, confidence=0.7),
         )
         for reviewer in reviewer_ids:
-            crud.add_review(
+            review_store.add_review(
                 session=session,
                 review_create=ReviewCreate(
                     turn_id=turn.id,

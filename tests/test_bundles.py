@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from langchain_core.documents import Document
 
+from chatbot import review_store
 from chatbot.app import build_app
 from chatbot.db import crud
 from chatbot.db.models import ReviewCreate, TurnCreate
@@ -172,7 +173,7 @@ def test_promotion_fits_the_threshold_on_spot_checked_turns_and_the_chat_abstain
             turn = crud.create_turn(
                 session=session, turn_create=TurnCreate(question=text, answer="a", confidence=confidence)
             )
-            crud.add_review(
+            review_store.add_review(
                 session=session,
                 review_create=ReviewCreate(turn_id=turn.id, reviewer_id=ids[0], verdict=verdict),
                 required=1,
@@ -200,7 +201,7 @@ def test_an_adapted_bundle_fits_its_threshold_only_on_turns_adapted_bundles_answ
             create = TurnCreate(question=text, answer="a", confidence=confidence, adapter_version=adapter)
             turn = crud.create_turn(session=session, turn_create=create)
             review = ReviewCreate(turn_id=turn.id, reviewer_id=ids[0], verdict=verdict)
-            crud.add_review(session=session, review_create=review, required=1)
+            review_store.add_review(session=session, review_create=review, required=1)
     base_fit, _ = fit_threshold(app, production_bundle(app).confidence)
     adapted_fit, used = fit_threshold(app, production_bundle(app).confidence, adapted_only=True)
     assert base_fit.threshold == SHOW_NOTHING  # every confidence level is too risky on the base model's turns
@@ -220,7 +221,7 @@ def test_an_adapted_candidate_is_not_calibrated_on_the_base_models_answers(app: 
             create = TurnCreate(question=f"q{i}", answer="a", confidence=confidence, adapter_version=adapter)
             turn = crud.create_turn(session=session, turn_create=create)
             review = ReviewCreate(turn_id=turn.id, reviewer_id=ids[0], verdict=verdict)
-            crud.add_review(session=session, review_create=review, required=1)
+            review_store.add_review(session=session, review_create=review, required=1)
     production = production_bundle(app)
     assert production.adapter is None
     row_id, summary, used = fit_calibration(app, production, adapted_only=True)

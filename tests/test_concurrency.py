@@ -20,6 +20,7 @@ from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from chatbot import review_store
 from chatbot.db import crud
 from chatbot.db.engine import make_engine
 from chatbot.db.migrate import current_revision, head_revision, upgrade
@@ -80,7 +81,7 @@ def _two_votes_at_once(engine: Any, rounds: int) -> list[tuple[Any, ...]]:
                 )
                 barrier.wait(DEADLINE_S)
                 with Session(engine) as session:
-                    crud.add_review(session=session, review_create=vote, required=2)
+                    review_store.add_review(session=session, review_create=vote, required=2)
         except BaseException as exc:
             errors.append(exc)
             barrier.abort()

@@ -9,11 +9,13 @@ from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from chatbot import review_store
 from chatbot.db import crud
 from chatbot.db.engine import check_connection, make_engine
 from chatbot.db.migrate import current_revision, downgrade, head_revision, upgrade
 from chatbot.db.models import Feedback, ReviewCreate, ReviewStatus, Turn, TurnCreate, UserCreate
 from chatbot.errors import DatabaseUnavailable
+from chatbot.staff_login import attempt_login
 
 TABLES = {
     "conversation",
@@ -152,12 +154,12 @@ def test_create_turn_is_idempotent_on_id(migrated_engine) -> None:  # type: igno
 def test_feedback_is_updated_when_the_customer_changes_their_mind(migrated_engine) -> None:  # type: ignore[no-untyped-def]
     with Session(migrated_engine) as session:
         turn = _turn(session)
-        crud.set_feedback(session=session, turn_id=turn.id, rating=1)
-        crud.set_feedback(session=session, turn_id=turn.id, rating=-1, comment="wrong fee")
+        review_store.set_feedback(session=session, turn_id=turn.id, rating=1)
+        review_store.set_feedback(session=session, turn_id=turn.id, rating=-1, comment="wrong fee")
         rows = session.exec(select(Feedback)).all()
         assert [(r.rating, r.comment) for r in rows] == [(-1, "wrong fee")]
         with pytest.raises(ValueError):
-            crud.set_feedback(session=session, turn_id=turn.id, rating=5)
+            review_store.set_feedback(session=session, turn_id=turn.id, rating=5)
 
 
 def test_one_review_per_reviewer_and_consensus(migrated_engine) -> None:  # type: ignore[no-untyped-def]
@@ -169,7 +171,7 @@ def test_one_review_per_reviewer_and_consensus(migrated_engine) -> None:  # type
         bob = crud.create_user(
             session=session, user_create=UserCreate(username="bob", role="reviewer", password="password-b")
         )
-        crud.add_review(
+        review_store.add_review(
             session=session,
             review_create=ReviewCreate(
                 turn_id=turn.id, reviewer_id=alice.id, verdict="correct", corrected_answer="Fixed."
@@ -179,13 +181,13 @@ def test_one_review_per_reviewer_and_consensus(migrated_engine) -> None:  # type
         session.refresh(turn)
         assert turn.review_status == ReviewStatus.pending
         with pytest.raises(IntegrityError):
-            crud.add_review(
+            review_store.add_review(
                 session=session,
                 review_create=ReviewCreate(turn_id=turn.id, reviewer_id=alice.id, verdict="approve"),
                 required=2,
             )
         session.rollback()
-        crud.add_review(
+        review_store.add_review(
             session=session,
             review_create=ReviewCreate(
                 turn_id=turn.id, reviewer_id=bob.id, verdict="correct", corrected_answer="Fixed!"
@@ -202,8 +204,8 @@ def test_users_have_hashed_passwords_and_roles(migrated_engine) -> None:  # type
             session=session, user_create=UserCreate(username="eve", role="engineer", password="s3cret-pass")
         )
         assert "s3cret-pass" not in user.password_hash
-        assert crud.authenticate(session=session, username="eve", password="s3cret-pass") is not None
-        assert crud.authenticate(session=session, username="eve", password="wrong-pass") is None
+        assert attempt_login(session=session, username="eve", password="s3cret-pass").user is not None
+        assert attempt_login(session=session, username="eve", password="wrong-pass").user is None
         with pytest.raises(ValueError, match="already exists"):
             crud.create_user(
                 session=session, user_create=UserCreate(username="eve", role="engineer", password="another-1")

@@ -124,6 +124,7 @@ def test_compare_identical_models_has_zero_deltas(tmp_path: Path, mini_kb: Path,
 
 
 def test_calibration_from_reviews_uses_logged_confidence(tmp_path: Path, sqlite_url: str) -> None:
+    from chatbot import review_store
     from chatbot.db import crud
     from chatbot.db.models import ReviewCreate, TurnCreate, UserCreate
     from evals.dataset import load_review_items
@@ -152,7 +153,7 @@ def test_calibration_from_reviews_uses_logged_confidence(tmp_path: Path, sqlite_
             )
             for user in users:
                 corrected = "the right answer" if verdict == "correct" else None
-                crud.add_review(
+                review_store.add_review(
                     session=session,
                     required=2,
                     review_create=ReviewCreate(

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from chatbot import review_store
 from chatbot.db import crud
 from chatbot.db.models import Feedback, Review, ReviewCreate, TurnCreate, UserCreate
 from chatbot.pii import (
@@ -220,11 +221,11 @@ def test_feedback_comments_and_reviewer_text_are_stored_redacted(migrated_engine
         turn = crud.create_turn(
             session=session, turn_create=TurnCreate(question="Where is my card?", answer="5-7 days.", confidence=0.8)
         )
-        crud.set_feedback(session=session, turn_id=turn.id, rating=-1, comment="call me on 07700 900123")
+        review_store.set_feedback(session=session, turn_id=turn.id, rating=-1, comment="call me on 07700 900123")
         reviewer = crud.create_user(
             session=session, user_create=UserCreate(username="rita", role="reviewer", password="password-r")
         )
-        crud.add_review(
+        review_store.add_review(
             session=session,
             review_create=ReviewCreate(
                 turn_id=turn.id,

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session
 
+from chatbot import review_store
 from chatbot.db import crud
 from chatbot.db.models import ReviewStatus, TurnCreate, UserCreate
 from chatbot.review_queue import (
@@ -98,7 +99,7 @@ def _add(
         ),
     )
     if rating is not None:
-        crud.set_feedback(session=session, turn_id=turn.id, rating=rating)
+        review_store.set_feedback(session=session, turn_id=turn.id, rating=rating)
     return turn.id
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from chatbot import review_store
 from chatbot.app import build_app
 from chatbot.db import crud
 from chatbot.db.models import UserCreate
@@ -183,13 +184,13 @@ def test_dashboard_data_and_guarded_promotion(bot: Any, tmp_path: Path) -> None:
                 session=session, turn_create=TurnCreate(question=f"q{n}", answer=f"a{n}", confidence=confidence)
             )
             if rating is not None:
-                crud.set_feedback(session=session, turn_id=turn.id, rating=rating)
+                review_store.set_feedback(session=session, turn_id=turn.id, rating=rating)
             turns.append(turn.id)
         votes = {turns[0]: ("approve", "approve"), turns[1]: ("kb_gap", "kb_gap"), turns[2]: ("approve", "reject")}
         for turn_id, (first, second) in votes.items():
             for reviewer, verdict in zip(users.values(), (first, second), strict=True):
                 review = ReviewCreate(turn_id=turn_id, reviewer_id=reviewer, verdict=verdict)
-                crud.add_review(session=session, review_create=review, required=2)
+                review_store.add_review(session=session, review_create=review, required=2)
         adapter = tmp_path / "adapter-v1"
         adapter.mkdir()
         (adapter / "adapter_config.json").write_text("{}")

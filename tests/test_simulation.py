@@ -24,6 +24,7 @@ def questions(counts: dict[str, int]) -> list[LabelledQuestion]:
 
 # --- the review step on a real database ---------------------------------------------------------------------------
 def test_confidence_arm_reviews_top_of_queue_and_corrections_cite_the_article(tmp_path: Path) -> None:
+    from chatbot import review_store
     from chatbot.app import build_app
     from chatbot.db import crud
     from chatbot.db.models import Turn, TurnCreate
@@ -55,7 +56,7 @@ def test_confidence_arm_reviews_top_of_queue_and_corrections_cite_the_article(tm
                 ),
             )
             ids.append(turn.id)
-        crud.set_feedback(session=session, turn_id=ids[0], rating=-1)
+        review_store.set_feedback(session=session, turn_id=ids[0], rating=-1)
     reviewer_ids = create_reviewers(app)
     chosen = pick_turns(app, "confidence", reviewer_id=reviewer_ids[0], budget=2, rng=random.Random(0))
     assert chosen == [ids[0], ids[1]]  # thumbs-down first, then the least confident

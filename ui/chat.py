@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Generator, Iterator
 from typing import TYPE_CHECKING, Any
 
+from chatbot import review_store
 from chatbot.db import crud
 from chatbot.errors import BankbotError
 from chatbot.passage_answer import ARTICLE_PATH
@@ -130,11 +131,11 @@ def record_feedback(app: Any, state: dict[str, Any], index: Any, liked: Any, com
         with app.session() as session:
             if liked is True or liked is False:
                 rating = 1 if liked else -1
-                crud.set_feedback(session=session, turn_id=uuid.UUID(turn_id), rating=rating, comment=comment)
+                review_store.set_feedback(session=session, turn_id=uuid.UUID(turn_id), rating=rating, comment=comment)
                 state = {**state, "last_rated": [turn_id, rating]}
                 more = "" if comment else " You can add a comment below."
                 return state, "Thanks — your feedback is saved." + more
-            crud.clear_feedback(session=session, turn_id=uuid.UUID(turn_id))
+            review_store.clear_feedback(session=session, turn_id=uuid.UUID(turn_id))
     except crud.NotFound:
         # The turn was spooled (database briefly unavailable) and is not in the table yet.
         return state, "Sorry — we could not save your rating just now. Please try again in a minute."
@@ -149,7 +150,7 @@ def record_comment(app: Any, state: dict[str, Any], comment: str | None) -> str:
         return "Type a comment first."
     turn_id, rating = state["last_rated"]
     with app.session() as session:
-        crud.set_feedback(session=session, turn_id=uuid.UUID(turn_id), rating=rating, comment=comment)
+        review_store.set_feedback(session=session, turn_id=uuid.UUID(turn_id), rating=rating, comment=comment)
     return "Thanks — your comment is saved."
 
 

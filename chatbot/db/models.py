@@ -134,7 +134,7 @@ class User(UserBase, table=True):
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     password_hash: str
     created_at: datetime = _ts()
-    # Staff hardening (chatbot.audit, crud.authenticate): kept in the row so every replica sees the same lockout.
+    # Staff hardening (chatbot.audit, chatbot.staff_login): kept in the row so every replica sees the same lockout.
     disabled: bool = False
     failed_logins: int = 0  # consecutive failures since the last success or lockout
     locked_until: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))

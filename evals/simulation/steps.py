@@ -1,7 +1,7 @@
 """One round's steps in one arm's app: customers ask and click, the review budget is spent, reviewers vote.
 
-Everything goes through the product's own code (the chat pipeline with logging, ``crud.set_feedback``, the review
-queue, ``submit_review``). Every seeded draw is keyed by when a turn was asked (round and place in the batch),
+Everything goes through the product's own code (the chat pipeline with logging, ``review_store.set_feedback``, the
+review queue, ``submit_review``). Every seeded draw is keyed by when a turn was asked (round and place in the batch),
 never by its random id, so ``--seed`` reproduces a run, the random arm's picks included.
 """
 
@@ -60,7 +60,7 @@ def ask_customers(
     ``shared``: the same batch's turns as another arm logged them (``TurnCreate``s) when both arms' apps were in the
     same state (round 1: the same base model and knowledge base, nothing reviewed yet), so the answers are the same
     and are logged here instead of generated again. Returns (counts, this round's turns as ``TurnCreate``s)."""
-    from chatbot.db import crud
+    from chatbot import review_store
     from chatbot.db.models import Turn, TurnCreate
 
     if shared is None:
@@ -98,7 +98,7 @@ def ask_customers(
             if rating is None:
                 counts["no_click"] += 1
             else:
-                crud.set_feedback(session=session, turn_id=turn_id, rating=rating)
+                review_store.set_feedback(session=session, turn_id=turn_id, rating=rating)
                 counts["thumbs_up" if rating > 0 else "thumbs_down"] += 1
     return counts, logged
 
