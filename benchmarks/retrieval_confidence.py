@@ -85,6 +85,39 @@ def signals_for(
     return tops, signals
 
 
+def score_index(
+    queries: Any, examples: Any, example_labels: list[str], article_scores: list[dict[str, float]], labels: list[str]
+) -> dict[str, Any]:
+    """Accuracy of each ranking and AUROC of each signal with one example index (unit vectors, numpy)."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    from retrieval.retriever import EXAMPLE_K
+
+    sims = queries @ examples.T
+    head = LogisticRegression(C=10.0, max_iter=2000).fit(examples, example_labels)
+    probabilities = head.predict_proba(queries)
+    tops_right: dict[str, list[bool]] = {}
+    signal_values: dict[str, list[float]] = {}
+    product_right: list[bool] = []
+    for i, label in enumerate(labels):
+        nearest = np.argsort(-sims[i])[:EXAMPLE_K]
+        hits = [(example_labels[j], float(sims[i, j])) for j in nearest]
+        head_scores = {str(c): float(p) for c, p in zip(head.classes_, probabilities[i], strict=True)}
+        tops, signals = signals_for(article_scores[i], hits, head_scores)
+        for name, top in tops.items():
+            tops_right.setdefault(name, []).append(top == label)
+        for name, value in signals.items():
+            signal_values.setdefault(name, []).append(value)
+        product_right.append(tops["fused (product)"] == label)
+    margins = sorted(signal_values[RANK_SIGNAL])
+    return {
+        "rank_signal_p10_p50_p90": [round(margins[int(q * (len(margins) - 1))], 4) for q in (0.1, 0.5, 0.9)],
+        "accuracy_at_1": {name: round(sum(r) / len(r), 4) for name, r in tops_right.items()},
+        "auroc_top_article_right": {name: _auroc(v, product_right) for name, v in signal_values.items()},
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--questions", type=Path, required=True, help="labelled CSV (text,category), e.g. Banking77")
@@ -93,7 +126,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     import numpy as np
-    from sklearn.linear_model import LogisticRegression
 
     from chatbot.app import build_app
     from chatbot.settings import Settings
@@ -101,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     from evals.simulation.split import read_questions, stratified_split, stratified_subset
     from retrieval.embeddings import as_embeddings
     from retrieval.ingest import ingest
-    from retrieval.retriever import EXAMPLE_K, similarity
+    from retrieval.retriever import similarity
 
     gold = gold_by_intent()
     labelled = [q for q in read_questions(args.questions) if q.category in gold]
@@ -127,28 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     report: dict[str, Any] = {"heldout_queries": len(labels), "sizes": {}}
     for size in sizes:
         example_labels = [gold[q.category][0] for q in shuffled[:size]]
-        sims = queries @ examples[:size].T
-        head = LogisticRegression(C=10.0, max_iter=2000).fit(examples[:size], example_labels)
-        probabilities = head.predict_proba(queries)
-        tops_right: dict[str, list[bool]] = {}
-        signal_values: dict[str, list[float]] = {}
-        product_right: list[bool] = []
-        for i, label in enumerate(labels):
-            nearest = np.argsort(-sims[i])[:EXAMPLE_K]
-            hits = [(example_labels[j], float(sims[i, j])) for j in nearest]
-            head_scores = {str(c): float(p) for c, p in zip(head.classes_, probabilities[i], strict=True)}
-            tops, signals = signals_for(article_scores[i], hits, head_scores)
-            for name, top in tops.items():
-                tops_right.setdefault(name, []).append(top == label)
-            for name, value in signals.items():
-                signal_values.setdefault(name, []).append(value)
-            product_right.append(tops["fused (product)"] == label)
-        margins = sorted(signal_values[RANK_SIGNAL])
-        report["sizes"][str(size)] = {
-            "rank_signal_p10_p50_p90": [round(margins[int(q * (len(margins) - 1))], 4) for q in (0.1, 0.5, 0.9)],
-            "accuracy_at_1": {name: round(sum(r) / len(r), 4) for name, r in tops_right.items()},
-            "auroc_top_article_right": {name: _auroc(v, product_right) for name, v in signal_values.items()},
-        }
+        report["sizes"][str(size)] = score_index(queries, examples[:size], example_labels, article_scores, labels)
     emit_json(report, args.json)
     return 0
 

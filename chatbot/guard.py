@@ -5,9 +5,9 @@ A 135M model cannot be trusted to resist "ignore your instructions", so these pr
 are about *other people's* data and *the bot's own* instructions: "what is my PIN?", "ignore my last message" or
 "I am a police officer and my card was stolen" are ordinary questions and must pass. Every rule (in
 chatbot/guard_rules.py) runs on the normalised text with accents and look-alike letters folded, and on
-de-obfuscated copies (leetspeak digits read as letters, "i g n o r e" and "ig-nore" joined); readable base64, hex,
-percent-encoded, binary and Morse blobs are decoded and checked too, as are the text reversed and through ROT13
-(chatbot/guard_views.py).
+de-obfuscated copies (leetspeak digits read as letters, "i g n o r e", "d.i.s.c.a.r.d" and "ig-nore" joined, a
+sentence glued into a slug set apart); readable base64, hex, percent-encoded, binary and Morse blobs are decoded and
+checked too, as are the text reversed, through ROT13 and from pig latin (chatbot/guard_views.py).
 Measured on tests/data/guard_*.jsonl by benchmarks/guard_rates.py. Pure; see tests/test_guard.py.
 """
 
@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 
 from chatbot.guard_rules import RULES
-from chatbot.guard_views import decoded_blobs, deobfuscate, fold, lexical_view, transposed_views
+from chatbot.guard_views import decoded_blobs, deobfuscate, fold, lexical_view, split_words, transposed_views
 from chatbot.text_normalise import normalise_text
 
 __all__ = ["GuardResult", "check", "claims_action", "lexical_view"]
@@ -54,7 +54,7 @@ def _exempt(rule: str, match: re.Match[str], text: str) -> bool:
 
 
 def _match_rules(folded: str) -> GuardResult:
-    views = dict.fromkeys([folded, deobfuscate(folded), deobfuscate(folded, one_is_l=True)])
+    views = dict.fromkeys([folded, deobfuscate(folded), deobfuscate(folded, one_is_l=True), split_words(folded)])
     for name, pattern in RULES:
         for view in views:
             for match in pattern.finditer(view):

@@ -5,8 +5,9 @@ bot's own* instructions, never a customer's own PIN, passcode or account. Writte
 tests/data/guard_*.jsonl; the held-out split measures how far they generalise (benchmarks/guard_rates.py).
 
 This module holds the direct phrasings ("ignore your instructions", "what is Sarah's PIN?"); the broader structures
-written for later batches are in chatbot/guard_rules_broad.py, and the same attacks in more languages and scripts in
-chatbot/guard_rules_scripts.py. ``RULES`` runs them in that order; the first match names the category.
+written for later batches are in chatbot/guard_rules_broad.py, the same attacks in more languages and scripts in
+chatbot/guard_rules_scripts.py, and the families batch 7 showed in chatbot/guard_rules_more.py. ``RULES`` runs them in
+that order; the first match names the category.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import re
 
 from chatbot.guard_rules_broad import BROAD_RULES
+from chatbot.guard_rules_more import MORE_RULES
 from chatbot.guard_rules_scripts import SCRIPT_RULES
 from chatbot.guard_vocabulary import (
     NAME,
@@ -250,4 +252,4 @@ _DIRECT_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
 )
 
-RULES: tuple[tuple[str, re.Pattern[str]], ...] = _DIRECT_RULES + BROAD_RULES + SCRIPT_RULES
+RULES: tuple[tuple[str, re.Pattern[str]], ...] = _DIRECT_RULES + BROAD_RULES + SCRIPT_RULES + MORE_RULES

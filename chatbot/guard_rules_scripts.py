@@ -68,6 +68,12 @@ _NOW_YOU_ARE = (
     r"지금부터\s*(?:너|당신)"
 )
 
+# "How much is on my ex-wife's account": the account followed by "of my <someone>" (genitive), not "on my account".
+_OTHERS_ACCOUNT = (
+    r"(?:скільки|сколько|баланс|залишок|остаток|виписк\w*|выписк\w*)\b.{0,40}(?:рахунк\w*|счет\w*|счёт\w*)\s+"
+    r"(?:моєї|мого|моего|моей)\s+(?!картк|карт|рахунк|счет)\w+"
+)
+
 
 def _folded(*parts: str) -> re.Pattern[str]:
     """Parts joined as alternatives, folded like the text they will read (see the module docstring)."""
@@ -85,4 +91,5 @@ SCRIPT_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
     ("prompt_extraction", _folded(_SYSTEM_PROMPT)),
     ("role_play", _folded(_NOW_YOU_ARE)),
+    ("pii_fishing", _folded(_OTHERS_ACCOUNT)),
 )

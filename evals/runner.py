@@ -162,18 +162,95 @@ def record_runs(app: Any, label: str, dataset: str, suites: dict[str, dict[str, 
     return ids
 
 
+def wants_answers(request: EvalRequest) -> bool:
+    """Whether the run generates answers: for the answers suite, and for calibration scored on fresh answers."""
+    return request.suite in ("answers", "all") or (request.suite == "calibration" and not request.from_reviews)
+
+
+def run_model(model: _Model, items: Sequence[EvalItem], request: EvalRequest, *, answers: bool) -> ModelReport:
+    """The requested suites on one model; the calibration suite scores the answers generated here."""
+    suites: dict[str, dict[str, Any]] = {}
+    if request.suite in ("retrieval", "all"):  # per model: each bundle reads its own example-index snapshot
+        suites["retrieval"] = RetrievalEval(items).run(model.app)
+    per_item: list[dict[str, Any]] = []
+    if answers:
+        result = run_answers(
+            model.app,
+            items,
+            batch_size=request.batch_size,
+            progress=request.progress,
+            desc=f"answers {model.label}",
+        )
+        per_item = result.per_item
+        if request.suite in ("answers", "all"):
+            suites["answers"] = result.metrics
+    calibration = None
+    if request.suite in ("calibration", "all"):
+        calibration = CalibrationEval(items, from_reviews=request.from_reviews).run(model.app, per_item)
+        suites["calibration"] = calibration.metrics
+        if calibration.fit is not None:
+            suites["calibration"]["fitted_method"] = calibration.fit.method
+    return ModelReport(model.label, suites, per_item, calibration)
+
+
+def compare_reports(reports: Sequence[ModelReport], request: EvalRequest) -> dict[str, dict[str, float]] | None:
+    """Paired-bootstrap deltas of every model against the first, when each has per-question records."""
+    from evals.metrics import paired_bootstrap
+
+    if len(reports) < 2 or not all(r.per_item for r in reports):
+        return None
+    comparison: dict[str, dict[str, float]] = {}
+    for other in reports[1:]:
+        result_cmp = paired_bootstrap(
+            reports[0].per_item,
+            other.per_item,
+            comparison_metrics,
+            n_resamples=request.bootstrap,
+            seed=request.seed,
+        )
+        prefix = "" if len(reports) == 2 else f"{other.label}: "
+        comparison.update({f"{prefix}{k}": v for k, v in result_cmp.items()})
+    return comparison
+
+
+def record_eval(
+    base_app: Any,
+    request: EvalRequest,
+    reports: Sequence[ModelReport],
+    served_bundle: Any,
+    dataset: str,
+    report_dir: Path,
+    run_meta: dict[str, Any],
+) -> None:
+    """eval_run rows for every model, and the served model's calibration fit when its cross-validated Brier score
+    beats the raw confidences'. What was stored (or why not) is noted in ``run_meta``."""
+    from evals.calibration import store_calibration
+
+    run_meta["eval_runs"] = {r.label: record_runs(base_app, r.label, dataset, r.suites, report_dir) for r in reports}
+    served = not request.models
+    fit = reports[0].calibration.fit if reports[0].calibration is not None else None
+    improves = bool(reports[0].suites.get("calibration", {}).get("fit_improves"))
+    if not (request.store_calibration and served and fit is not None and improves):
+        return
+    if served_bundle.version is not None:
+        # A bundle's calibration changes only with a promotion (the next nightly refits it on reviews).
+        run_meta["calibration_not_stored"] = f"production is bundle {served_bundle.version}"
+    else:
+        run_id = run_meta["eval_runs"][reports[0].label].get("calibration")
+        calibration_id = store_calibration(base_app, fit, eval_run_id=uuid.UUID(run_id) if run_id else None)
+        run_meta["calibration_stored"] = {"id": str(calibration_id), "method": fit.method}
+
+
 def run_evals(settings: Any, request: EvalRequest, *, app: Any = None) -> EvalOutcome:
     from chatbot.app import build_app
-    from evals.calibration import store_calibration
-    from evals.metrics import paired_bootstrap
 
     started = time.perf_counter()
     base_app = app or build_app(settings)
     base_app.upgrade_database()
     items, dataset = load_items(base_app, request)
     resolved = resolve_models(base_app, request.models)
-    wants_answers = request.suite in ("answers", "all") or (request.suite == "calibration" and not request.from_reviews)
-    if wants_answers or request.suite in ("retrieval", "all"):
+    answers = wants_answers(request)
+    if answers or request.suite in ("retrieval", "all"):
         check_kb(base_app)
     models = build_models(base_app, resolved, served=not request.models)
     report_dir = request.report_dir or default_report_dir(settings)
@@ -182,43 +259,9 @@ def run_evals(settings: Any, request: EvalRequest, *, app: Any = None) -> EvalOu
     timings: dict[str, float] = {}
     for model in models:
         t0 = time.perf_counter()
-        suites: dict[str, dict[str, Any]] = {}
-        if request.suite in ("retrieval", "all"):  # per model: each bundle reads its own example-index snapshot
-            suites["retrieval"] = RetrievalEval(items).run(model.app)
-        per_item: list[dict[str, Any]] = []
-        if wants_answers:
-            result = run_answers(
-                model.app,
-                items,
-                batch_size=request.batch_size,
-                progress=request.progress,
-                desc=f"answers {model.label}",
-            )
-            per_item = result.per_item
-            if request.suite in ("answers", "all"):
-                suites["answers"] = result.metrics
-        calibration = None
-        if request.suite in ("calibration", "all"):
-            calibration = CalibrationEval(items, from_reviews=request.from_reviews).run(model.app, per_item)
-            suites["calibration"] = calibration.metrics
-            if calibration.fit is not None:
-                suites["calibration"]["fitted_method"] = calibration.fit.method
+        reports.append(run_model(model, items, request, answers=answers))
         timings[model.label] = round(time.perf_counter() - t0, 1)
-        reports.append(ModelReport(model.label, suites, per_item, calibration))
-
-    comparison = None
-    if len(reports) >= 2 and all(r.per_item for r in reports):
-        comparison = {}
-        for other in reports[1:]:
-            result_cmp = paired_bootstrap(
-                reports[0].per_item,
-                other.per_item,
-                comparison_metrics,
-                n_resamples=request.bootstrap,
-                seed=request.seed,
-            )
-            prefix = "" if len(reports) == 2 else f"{other.label}: "
-            comparison.update({f"{prefix}{k}": v for k, v in result_cmp.items()})
+    comparison = compare_reports(reports, request)
 
     gate_results = [
         (m.label if len(reports) > 1 else "", r) for m in reports for r in check_gates(request.gates, m.suites)
@@ -243,20 +286,7 @@ def run_evals(settings: Any, request: EvalRequest, *, app: Any = None) -> EvalOu
         payload["comparison"] = comparison
         run_meta["bootstrap"] = {"resamples": request.bootstrap, "seed": request.seed, "confidence": 0.95}
     if request.record:
-        run_meta["eval_runs"] = {
-            r.label: record_runs(base_app, r.label, dataset, r.suites, report_dir) for r in reports
-        }
-        served = not request.models
-        fit = reports[0].calibration.fit if reports[0].calibration is not None else None
-        improves = bool(reports[0].suites.get("calibration", {}).get("fit_improves"))
-        if request.store_calibration and served and fit is not None and improves:
-            if models[0].bundle.version is not None:
-                # A bundle's calibration changes only with a promotion (the next nightly refits it on reviews).
-                run_meta["calibration_not_stored"] = f"production is bundle {models[0].bundle.version}"
-            else:
-                run_id = run_meta["eval_runs"][reports[0].label].get("calibration")
-                calibration_id = store_calibration(base_app, fit, eval_run_id=uuid.UUID(run_id) if run_id else None)
-                run_meta["calibration_stored"] = {"id": str(calibration_id), "method": fit.method}
+        record_eval(base_app, request, reports, models[0].bundle, dataset, report_dir, run_meta)
     gate_lines = [r.line(f"{label}: " if label else "") for label, r in gate_results]
     title = f"bankbot eval {request.suite}: {', '.join(r.label for r in reports)} on {dataset}"
     write_report(Report(title, run_meta, reports, comparison, gate_lines), report_dir, payload)

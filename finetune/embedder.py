@@ -132,6 +132,74 @@ def train_embedder(
     seed: int = 0,
 ) -> Path:
     """Fine-tune the active embedder (or ``base_model``) and save it as a new versioned folder; returns it."""
+    texts = dict(article_texts) if article_texts is not None else demo_article_texts()
+    anchors, positives, labels = training_pairs(
+        questions, article_ids, texts, max_per_article=max_per_article, seed=seed
+    )
+    if len(anchors) < 2:
+        raise BankbotError(f"embedder training needs at least 2 questions with a known article, got {len(anchors)}")
+    model, source = load_base_embedder(settings, base_model, max_seq_length)
+    target = out_dir or embedders_dir(settings) / new_version()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    started = time.perf_counter()
+    try:
+        batch = min(batch_size, len(anchors))
+        fit_embedder(
+            settings,
+            model,
+            (anchors, positives, labels),
+            work,
+            epochs=epochs,
+            batch_size=batch,
+            learning_rate=learning_rate,
+            seed=seed,
+        )
+        seconds = time.perf_counter() - started
+        metadata: dict[str, Any] = {
+            "version": target.name,
+            "base_model": str(source),
+            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "examples": len(anchors),
+            "articles": len(set(labels)),
+            "epochs": epochs,
+            "batch_size": batch,
+            "learning_rate": learning_rate,
+            "max_per_article": max_per_article,
+            "loss": "same-article ranking (question -> question of the same article, same-article negatives masked)",
+            "train_seconds": round(seconds, 1),
+        }
+        save_embedder(model, work / "model", target, metadata)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    log.info("embedder %s trained on %d questions in %.0f s", target.name, len(anchors), seconds)
+    return target
+
+
+def load_base_embedder(settings: Settings, base_model: str | None, max_seq_length: int) -> tuple[Any, Any]:
+    """(model, its source): ``base_model``, else the promoted embedder, else the configured one."""
+    from chatbot.model_loading import embedder_source, load_embedder
+    from retrieval.embedder_registry import active_embedder
+
+    source = base_model or active_embedder(settings) or embedder_source(settings)
+    model = load_embedder(settings, source)
+    model.max_seq_length = min(model.max_seq_length, max_seq_length)
+    return model, source
+
+
+def fit_embedder(
+    settings: Settings,
+    model: Any,
+    pairs: tuple[Sequence[str], Sequence[str], Sequence[str]],
+    work: Path,
+    *,
+    epochs: int,
+    batch_size: int,
+    learning_rate: float,
+    seed: int,
+) -> None:
+    """Train ``model`` in place on ``training_pairs``' (anchors, positives, article ids) with the same-article
+    ranking loss; ``work`` holds the trainer's scratch files."""
     from datasets import Dataset
     from sentence_transformers import SentenceTransformerTrainer
     from sentence_transformers.sentence_transformer.training_args import (
@@ -139,69 +207,38 @@ def train_embedder(
         SentenceTransformerTrainingArguments,
     )
 
-    from chatbot.model_loading import embedder_source, load_embedder
-    from retrieval.embedder_registry import active_embedder
-
-    texts = dict(article_texts) if article_texts is not None else demo_article_texts()
-    anchors, positives, labels = training_pairs(
-        questions, article_ids, texts, max_per_article=max_per_article, seed=seed
+    args = SentenceTransformerTrainingArguments(
+        output_dir=str(work / "checkpoints"),
+        num_train_epochs=epochs,
+        per_device_train_batch_size=batch_size,
+        learning_rate=learning_rate,
+        warmup_steps=0.1,  # a float is a fraction of the steps in transformers 5
+        batch_sampler=BatchSamplers.BATCH_SAMPLER,
+        save_strategy="no",
+        logging_steps=50,
+        report_to="none",
+        seed=seed,
+        use_cpu=settings.device == "cpu",
+        dataloader_num_workers=0,
+        disable_tqdm=not log.isEnabledFor(logging.INFO),
     )
-    if len(anchors) < 2:
-        raise BankbotError(f"embedder training needs at least 2 questions with a known article, got {len(anchors)}")
-    source = base_model or active_embedder(settings) or embedder_source(settings)
-    model = load_embedder(settings, source)
-    model.max_seq_length = min(model.max_seq_length, max_seq_length)
-    version = new_version()
-    target = out_dir or embedders_dir(settings) / version
-    target.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
-    started = time.perf_counter()
-    try:
-        args = SentenceTransformerTrainingArguments(
-            output_dir=str(work / "checkpoints"),
-            num_train_epochs=epochs,
-            per_device_train_batch_size=min(batch_size, len(anchors)),
-            learning_rate=learning_rate,
-            warmup_steps=0.1,  # a float is a fraction of the steps in transformers 5
-            batch_sampler=BatchSamplers.BATCH_SAMPLER,
-            save_strategy="no",
-            logging_steps=50,
-            report_to="none",
-            seed=seed,
-            use_cpu=settings.device == "cpu",
-            dataloader_num_workers=0,
-            disable_tqdm=not log.isEnabledFor(logging.INFO),
-        )
-        label_ids = {a: i for i, a in enumerate(sorted(set(labels)))}
-        dataset = Dataset.from_dict({"anchor": anchors, "positive": positives, "label": [label_ids[a] for a in labels]})
-        trainer = SentenceTransformerTrainer(
-            model=model, args=args, train_dataset=dataset, loss=same_article_ranking_loss(model)
-        )
-        trainer.train()
-        seconds = time.perf_counter() - started
-        model_dir = work / "model"
-        model.save(str(model_dir))
-        metadata: dict[str, Any] = {
-            "version": target.name,
-            "base_model": str(source),
-            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "examples": len(anchors),
-            "articles": len(label_ids),
-            "epochs": epochs,
-            "batch_size": args.per_device_train_batch_size,
-            "learning_rate": learning_rate,
-            "max_per_article": max_per_article,
-            "loss": "same-article ranking (question -> question of the same article, same-article negatives masked)",
-            "train_seconds": round(seconds, 1),
-        }
-        (model_dir / METADATA_FILE).write_text(json.dumps(metadata, indent=2))
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(model_dir, target)  # the folder appears complete or not at all
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    log.info("embedder %s trained on %d questions in %.0f s", target.name, len(anchors), seconds)
-    return target
+    anchors, positives, labels = pairs
+    label_ids = {a: i for i, a in enumerate(sorted(set(labels)))}
+    dataset = Dataset.from_dict({"anchor": anchors, "positive": positives, "label": [label_ids[a] for a in labels]})
+    trainer = SentenceTransformerTrainer(
+        model=model, args=args, train_dataset=dataset, loss=same_article_ranking_loss(model)
+    )
+    trainer.train()
+
+
+def save_embedder(model: Any, model_dir: Path, target: Path, metadata: dict[str, Any]) -> None:
+    """Save into ``model_dir`` (inside the work folder) with its metadata, then move it to ``target``, replacing
+    an existing folder: the folder appears complete or not at all."""
+    model.save(str(model_dir))
+    (model_dir / METADATA_FILE).write_text(json.dumps(metadata, indent=2))
+    if target.exists():
+        shutil.rmtree(target)
+    os.replace(model_dir, target)
 
 
 def read_metadata(model_dir: Path) -> dict[str, Any]:

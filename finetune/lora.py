@@ -26,6 +26,7 @@ from typing import Any
 from chatbot.errors import BankbotError
 from chatbot.settings import Settings
 from finetune.dataset import SFTExample
+from finetune.lora_trainer import CHECKPOINTS_DIR, run_trainer
 
 log = logging.getLogger(__name__)
 IGNORE_INDEX = -100  # labels with this value add nothing to the loss (PyTorch cross-entropy default)
@@ -134,6 +135,24 @@ def tokenize_all(tokenizer: Any, examples: Sequence[SFTExample], max_length: int
     return rows, skipped
 
 
+def tokenize_splits(
+    tokenizer: Any, train: Sequence[SFTExample], validation: Sequence[SFTExample], hp: LoraHyperparameters
+) -> tuple[list[dict], list[dict], int]:
+    """(train rows, validation rows, examples skipped as too long); validation is cut to ``eval_max_examples``."""
+    train_rows, skipped_train = tokenize_all(tokenizer, train, hp.max_seq_length)
+    val_rows, skipped_val = tokenize_all(tokenizer, list(validation)[: hp.eval_max_examples], hp.max_seq_length)
+    if not train_rows:
+        raise BankbotError(f"every training prompt is longer than max_seq_length={hp.max_seq_length}")
+    return train_rows, val_rows, skipped_train + skipped_val
+
+
+def padding_collator(tokenizer: Any) -> Any:
+    """Pads each batch to its longest row; padded labels are IGNORE_INDEX, so padding adds nothing to the loss."""
+    from transformers import DataCollatorForSeq2Seq
+
+    return DataCollatorForSeq2Seq(tokenizer, padding=True, label_pad_token_id=IGNORE_INDEX)
+
+
 # --- model --------------------------------------------------------------------------------------------------
 def use_qlora(hp: LoraHyperparameters) -> bool:
     """QLoRA when asked for or (qlora None) when CUDA is present; asked for without CUDA is refused in one line."""
@@ -200,30 +219,22 @@ def lora_config(hp: LoraHyperparameters, num_layers: int) -> Any:
     )
 
 
+def load_lora_model(settings: Settings, hp: LoraHyperparameters) -> tuple[Any, Any]:
+    """(base model wrapped with fresh LoRA layers in training mode, tokenizer)."""
+    from peft import get_peft_model
+
+    model, tokenizer = load_base_for_training(settings, hp)
+    model.train()
+    model.config.use_cache = False
+    model = get_peft_model(model, lora_config(hp, int(model.config.num_hidden_layers)))
+    return model, tokenizer
+
+
 # --- training -------------------------------------------------------------------------------------------------
 @dataclass
 class TrainResult:
     adapter_dir: Path
     metrics: dict[str, Any]
-
-
-class _JsonLogCallback:
-    """Appends every Trainer log record (loss, eval_loss, learning rate) to train_log.jsonl as it happens."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def __call__(self) -> Any:
-        from transformers import TrainerCallback
-
-        path = self.path
-
-        class _Cb(TrainerCallback):
-            def on_log(self, args: Any, state: Any, control: Any, logs: dict | None = None, **kw: Any) -> None:
-                with open(path, "a", encoding="utf-8") as handle:
-                    handle.write(json.dumps({"step": state.global_step, "time": time.time(), **(logs or {})}) + "\n")
-
-        return _Cb()
 
 
 def train_lora(
@@ -240,9 +251,7 @@ def train_lora(
 
     ``describe`` is written as ``data_manifest``-style lineage next to the adapter (data hash, prompt version,
     base model...). ``callbacks`` are extra transformers TrainerCallbacks (tests use one to crash mid-run)."""
-    import torch
-    from peft import get_peft_model
-    from transformers import DataCollatorForSeq2Seq, EarlyStoppingCallback, Trainer, TrainingArguments, set_seed
+    from transformers import set_seed
 
     if output_dir.exists():
         raise BankbotError(f"{output_dir} already exists; adapters are never overwritten")
@@ -253,88 +262,47 @@ def train_lora(
     output_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}-", dir=output_dir.parent))
     try:
-        model, tokenizer = load_base_for_training(settings, hp)
-        model.train()
-        model.config.use_cache = False
-        model = get_peft_model(model, lora_config(hp, int(model.config.num_hidden_layers)))
-        train_rows, skipped_train = tokenize_all(tokenizer, train, hp.max_seq_length)
-        val_rows, skipped_val = tokenize_all(tokenizer, list(validation)[: hp.eval_max_examples], hp.max_seq_length)
-        if not train_rows:
-            raise BankbotError(f"every training prompt is longer than max_seq_length={hp.max_seq_length}")
-        log_path = tmp / "train_log.jsonl"
+        model, tokenizer = load_lora_model(settings, hp)
+        train_rows, val_rows, skipped = tokenize_splits(tokenizer, train, validation, hp)
         qlora = use_qlora(hp)
-        args = TrainingArguments(
-            output_dir=str(tmp / "checkpoints"),
-            per_device_train_batch_size=hp.batch_size,
-            per_device_eval_batch_size=hp.batch_size,
-            gradient_accumulation_steps=hp.gradient_accumulation,
-            learning_rate=hp.learning_rate,
-            weight_decay=hp.weight_decay,
-            num_train_epochs=hp.epochs,
-            max_steps=hp.max_steps,
-            warmup_steps=hp.warmup_steps,
-            lr_scheduler_type=hp.lr_scheduler,
-            logging_steps=1,
-            eval_strategy="steps" if val_rows else "no",
-            eval_steps=hp.eval_steps,
-            save_strategy="steps" if val_rows else "no",
-            save_steps=hp.eval_steps,
-            save_total_limit=2,
-            save_only_model=True,
-            load_best_model_at_end=bool(val_rows),
-            metric_for_best_model="eval_loss",
-            greater_is_better=False,
-            seed=hp.seed,
-            data_seed=hp.seed,
-            train_sampling_strategy="group_by_length",  # less padding, shorter steps
-            use_cpu=not torch.cuda.is_available(),
+        trained = run_trainer(
+            model,
+            train_rows,
+            val_rows,
+            hp,
+            tmp,
+            data_collator=padding_collator(tokenizer),
             bf16=qlora,
-            report_to="none",
-            remove_unused_columns=False,
-            dataloader_num_workers=0,
+            callbacks=callbacks,
         )
-        trainer_callbacks: list[Any] = [_JsonLogCallback(log_path)(), *callbacks]
-        if val_rows:
-            trainer_callbacks.append(EarlyStoppingCallback(early_stopping_patience=hp.early_stopping_patience))
-        trainer = Trainer(
-            model=model,
-            args=args,
-            train_dataset=train_rows,
-            eval_dataset=val_rows or None,
-            data_collator=DataCollatorForSeq2Seq(tokenizer, padding=True, label_pad_token_id=IGNORE_INDEX),
-            callbacks=trainer_callbacks,
-        )
-        output = trainer.train()
-        # With early stopping the best checkpoint is loaded at the end, and its loss is already known.
-        best = trainer.state.best_metric
-        final_eval = {"eval_loss": best} if best is not None else (trainer.evaluate() if val_rows else {})
         model.save_pretrained(str(tmp))
-        shutil.rmtree(tmp / "checkpoints", ignore_errors=True)
+        shutil.rmtree(tmp / CHECKPOINTS_DIR, ignore_errors=True)
         metrics = {
-            "train_loss": float(output.training_loss),
-            "eval_loss": float(final_eval["eval_loss"]) if "eval_loss" in final_eval else None,
-            "best_eval_loss": trainer.state.best_metric,
-            "steps": int(trainer.state.global_step),
-            "stopped_early": bool(trainer.state.global_step < trainer.state.max_steps),
+            **trained,
             "n_train_tokenized": len(train_rows),
             "n_val_tokenized": len(val_rows),
-            "skipped_too_long": skipped_train + skipped_val,
+            "skipped_too_long": skipped,
             "seconds": round(time.time() - started, 1),
             "qlora": qlora,
         }
-        _write_json(tmp / "hyperparameters.json", hp.to_json())
-        _write_json(tmp / "training.json", {**(describe or {}), "metrics": metrics})
-        _write_json(
-            tmp / "prompt.json",
-            {
-                "prompt_version": (describe or {}).get("prompt_version"),
-                "chat_template": tokenizer.chat_template,
-            },
-        )
+        write_recipe_files(tmp, hp, tokenizer, describe or {}, metrics)
         os.replace(tmp, output_dir)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return TrainResult(adapter_dir=output_dir, metrics=metrics)
+
+
+def write_recipe_files(
+    adapter_dir: Path, hp: LoraHyperparameters, tokenizer: Any, describe: dict[str, Any], metrics: dict[str, Any]
+) -> None:
+    """What makes the adapter folder self-describing: its hyperparameters, lineage with the run's metrics, and the
+    prompt version and chat template it was trained on."""
+    _write_json(adapter_dir / "hyperparameters.json", hp.to_json())
+    _write_json(adapter_dir / "training.json", {**describe, "metrics": metrics})
+    _write_json(
+        adapter_dir / "prompt.json",
+        {"prompt_version": describe.get("prompt_version"), "chat_template": tokenizer.chat_template},
+    )
 
 
 def _write_json(path: Path, data: Any) -> None:

@@ -25,7 +25,7 @@ from typing import Any
 
 from chatbot.db.locks import NIGHTLY_LOCK_KEY, LockBusy, advisory_lock, is_postgres
 from chatbot.errors import BankbotError
-from finetune import registry
+from finetune import registry, training_runs
 from finetune.dataset import BuiltDataset, SFTExample
 from finetune.lora import LoraHyperparameters
 
@@ -141,13 +141,13 @@ def run_nightly(app: Any, options: NightlyOptions | None = None) -> NightlyResul
     options = options or NightlyOptions()
     settings = app.settings
     with nightly_lock(settings, app.engine):
-        stale = registry.fail_stale_runs(app)
+        stale = training_runs.fail_stale_runs(app)
         if stale:
             log.warning("marked %d interrupted run(s) failed: %s", len(stale), ", ".join(stale))
         remove_partial_folders(settings)
         hp = options.hyperparameters
         dataset, frozen_sets = build_nightly_dataset(app, hp)
-        previous = registry.last_trained_turn_ids(app)
+        previous = training_runs.last_trained_turn_ids(app)
         new = [e for e in dataset.examples if e.turn_id not in previous]
         base_model = _base_model(settings)
         if not dataset.train or (len(new) < settings.min_new_examples and not options.force):
@@ -157,15 +157,15 @@ def run_nightly(app: Any, options: NightlyOptions | None = None) -> NightlyResul
                 if dataset.train
                 else "skipped: no learnable reviewed examples (agreed approve/correct) yet"
             )
-            run_id = registry.start_run(app, base_model=base_model, hyperparameters=hp.to_json())
-            registry.update_run(app, run_id, status="skipped", message=message, metrics={"counts": dataset.counts})
+            run_id = training_runs.start_run(app, base_model=base_model, hyperparameters=hp.to_json())
+            training_runs.update_run(app, run_id, status="skipped", message=message, metrics={"counts": dataset.counts})
             return NightlyResult("skipped", message, run_id=str(run_id), metrics={"counts": dataset.counts})
-        run_id = registry.start_run(app, base_model=base_model, hyperparameters=hp.to_json())
+        run_id = training_runs.start_run(app, base_model=base_model, hyperparameters=hp.to_json())
         try:
             return _train_and_gate(app, options, dataset, frozen_sets, run_id, base_model, len(new))
         except BaseException as exc:  # KeyboardInterrupt / SIGTERM included: the run must not stay 'running'
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            registry.update_run(app, run_id, status="failed", message=f"{type(exc).__name__}: {reason}")
+            training_runs.update_run(app, run_id, status="failed", message=f"{type(exc).__name__}: {reason}")
             registry.reject_unfinished_candidates(app, run_id, reason=f"run failed: {reason}")
             raise
 
@@ -186,7 +186,7 @@ def _train_and_gate(
     version = lineage["version"]
     adapter_dir = adapters_dir(app.settings) / version
     summary: dict[str, Any] = {"counts": dataset.counts, "new_examples": n_new, "dataset": dataset_dir.name}
-    registry.update_run(
+    training_runs.update_run(
         app,
         run_id,
         data_hash=lineage["data_hash"],
@@ -223,7 +223,7 @@ def _train_and_gate(
     gate_summary = {"promote": decision.promote, "reason": decision.reason, "quality": decision.quality}
     summary.update(training=trained.metrics, gate=gate_summary, indexes=indexed, embedder=embedder, version=version)
     message = f"{version} {status}: {decision.reason}"
-    registry.update_run(app, run_id, status="succeeded", message=message, metrics=summary)
+    training_runs.update_run(app, run_id, status="succeeded", message=message, metrics=summary)
     return NightlyResult(
         status, message, run_id=str(run_id), version=version, dataset_dir=str(dataset_dir), metrics=gate_metrics
     )

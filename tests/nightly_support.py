@@ -11,7 +11,7 @@ import pytest
 from chatbot import review_store
 from chatbot.db import crud
 from chatbot.db.models import ReviewCreate, TurnCreate, UserCreate
-from finetune import registry
+from finetune import registry, training_runs
 
 SOURCES: list[dict[str, Any]] = [
     {
@@ -136,7 +136,7 @@ def fake_production(app: Any, tmp_path: Path, tiny_model: Path) -> None:
         adapter_path=folder,
         base_model="b",
         data_hash="h",
-        run_id=registry.start_run(app, base_model="b", hyperparameters={}),
+        run_id=training_runs.start_run(app, base_model="b", hyperparameters={}),
     )
-    registry.update_run(app, registry.list_runs(app)[0].id, status="succeeded")
+    training_runs.update_run(app, training_runs.list_runs(app)[0].id, status="succeeded")
     registry.promote_version(app, "prod-0", by="test")

@@ -19,7 +19,7 @@ from chatbot.artifacts import ArtifactPathError, relative_under, resolve_artifac
 from chatbot.db.engine import make_engine
 from chatbot.db.migrate import current_revision, downgrade, upgrade
 from chatbot.settings import Settings
-from finetune import registry
+from finetune import registry, training_runs
 from tests.conftest import make_settings
 
 
@@ -95,7 +95,7 @@ def test_registry_stores_the_adapter_relative_and_another_mount_serves_the_same_
     first_root = tmp_path / "mount-a"
     first = _app(make_settings(tmp_path, database_url=database_url, artifact_root=first_root))
     folder = _adapter(first_root / "adapters" / "v1")
-    run_id = registry.start_run(first, base_model="b", hyperparameters={})
+    run_id = training_runs.start_run(first, base_model="b", hyperparameters={})
     registry.record_candidate(first, version="v1", adapter_path=folder, base_model="b", data_hash="h", run_id=run_id)
     assert registry.get_model(first, "v1").adapter_path == "adapters/v1"
     registry.promote_version(first, "v1", by="test")
@@ -119,7 +119,7 @@ def test_registry_stores_the_adapter_relative_and_another_mount_serves_the_same_
 def test_registry_refuses_an_adapter_outside_the_root_and_records_nothing(tmp_path: Path, sqlite_url: str) -> None:
     app = _app(make_settings(tmp_path, database_url=sqlite_url, artifact_root=tmp_path / "root"))
     outside = _adapter(tmp_path / "elsewhere" / "v1")
-    run_id = registry.start_run(app, base_model="b", hyperparameters={})
+    run_id = training_runs.start_run(app, base_model="b", hyperparameters={})
     with pytest.raises(ArtifactPathError, match="not inside the artifact root"):
         registry.record_candidate(app, version="v1", adapter_path=outside, base_model="b", data_hash="h", run_id=run_id)
     assert registry.list_models(app) == []
@@ -130,7 +130,7 @@ def test_promotion_refuses_a_missing_adapter_at_the_resolved_place(tmp_path: Pat
     root = tmp_path / "root"
     app = _app(make_settings(tmp_path, database_url=sqlite_url, artifact_root=root))
     folder = _adapter(root / "adapters" / "v1")
-    run_id = registry.start_run(app, base_model="b", hyperparameters={})
+    run_id = training_runs.start_run(app, base_model="b", hyperparameters={})
     registry.record_candidate(app, version="v1", adapter_path=folder, base_model="b", data_hash="h", run_id=run_id)
     moved = build_app(make_settings(tmp_path, database_url=sqlite_url, artifact_root=tmp_path / "empty-mount"))
     with pytest.raises(registry.RegistryError, match=r"adapter folder .*empty-mount/adapters/v1 is missing"):

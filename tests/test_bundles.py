@@ -19,7 +19,7 @@ from chatbot.app import build_app
 from chatbot.db import crud
 from chatbot.db.models import ReviewCreate, TurnCreate
 from chatbot.risk import SHOW_NOTHING, in_spot_check
-from finetune import registry
+from finetune import registry, training_runs
 from finetune.bundle import (
     bundle_app,
     fit_threshold,
@@ -56,7 +56,7 @@ def app(tmp_path: Path, sqlite_url: str, embedder: Any) -> Any:
 
 
 def night(app: Any, version: str, examples: list[SFTExample], *, promote: bool) -> int:
-    run_id = registry.start_run(app, base_model="fake", hyperparameters={})
+    run_id = training_runs.start_run(app, base_model="fake", hyperparameters={})
     snapshot = registry.record_candidate(
         app,
         version=version,

@@ -11,7 +11,7 @@ import pytest
 
 from chatbot.app import build_app
 from chatbot.cli import main
-from finetune import registry
+from finetune import registry, training_runs
 from tests.conftest import make_settings
 
 
@@ -39,7 +39,7 @@ def add_version(app: Any, tmp_path: Path, version: str, *, complete: bool = True
 
 
 def _run(app: Any) -> uuid.UUID:
-    return registry.start_run(app, base_model="base", hyperparameters={})
+    return training_runs.start_run(app, base_model="base", hyperparameters={})
 
 
 def statuses(app: Any) -> dict[str, str]:
@@ -137,10 +137,10 @@ def test_running_pipeline_sees_a_promotion_through_production_version(app: Any, 
 
 def test_stale_running_runs_are_marked_failed(app: Any) -> None:
     run_id = _run(app)
-    assert registry.fail_stale_runs(app) == [str(run_id)]
+    assert training_runs.fail_stale_runs(app) == [str(run_id)]
     with app.session() as session:
         from chatbot.db.models import TrainingRun
 
         run = session.get(TrainingRun, run_id)
         assert run is not None and run.status == "failed" and run.finished_at is not None
-    assert registry.fail_stale_runs(app) == []
+    assert training_runs.fail_stale_runs(app) == []

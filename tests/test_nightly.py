@@ -12,7 +12,7 @@ import pytest
 from chatbot.app import build_app
 from chatbot.cli import main
 from chatbot.db.models import ModelVersion, TrainingRun
-from finetune import registry
+from finetune import registry, training_runs
 from finetune.lora import LoraHyperparameters
 from finetune.nightly import NightlyAlreadyRunning, NightlyOptions, nightly_lock, run_nightly
 from tests.conftest import make_settings
@@ -46,7 +46,7 @@ def seed(app: Any, rows: list[tuple[str, str, str, str | None]] = QUESTIONS) -> 
 
 
 def runs(app: Any) -> list[Any]:
-    return list(registry.list_runs(app))
+    return list(training_runs.list_runs(app))
 
 
 def test_too_little_new_data_is_skipped_with_a_message_and_exit_zero(

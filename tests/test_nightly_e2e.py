@@ -21,7 +21,7 @@ from chatbot.app import build_app
 from chatbot.cli import main
 from chatbot.db.models import Turn
 from chatbot.settings import Settings
-from finetune import registry
+from finetune import registry, training_runs
 from tests.conftest import MODEL_CACHE
 from tests.nightly_support import reviewed_turn, reviewers
 
@@ -108,7 +108,7 @@ def test_reviewed_turns_to_promoted_adapter_used_by_the_next_ask(
     metrics = models[0].eval_metrics
     assert metrics["training"]["steps"] == 3 and metrics["corrected_questions"] == 1
     assert {"candidate", "production"} <= set(metrics) and models[0].decision
-    run = registry.list_runs(app)[0]
+    run = training_runs.list_runs(app)[0]
     assert run.status == "succeeded" and sorted(run.source_turn_ids) == sorted(str(t) for t in turns)
 
     adapted = ask(question, capsys)

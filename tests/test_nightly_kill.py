@@ -15,7 +15,7 @@ import pytest
 
 from chatbot.app import build_app
 from chatbot.cli import main
-from finetune import registry
+from finetune import registry, training_runs
 from tests.conftest import MODEL_CACHE, make_settings
 from tests.nightly_support import QUESTIONS, fake_production, make_tiny_model, reviewed_turn, reviewers
 
@@ -91,7 +91,7 @@ def test_sigkill_mid_training_leaves_production_and_the_next_run_marks_it_failed
     assert proc.returncode == -signal.SIGKILL
 
     assert registry.production_version(app) == "prod-0"
-    killed = registry.list_runs(app)[0]
+    killed = training_runs.list_runs(app)[0]
     assert killed.status == "running"  # a killed process cannot mark itself
     assert [m.version for m in registry.list_models(app)] == ["prod-0"]
     assert partial.is_dir() and not [p for p in partial.parent.iterdir() if not p.name.startswith(".")]
@@ -102,7 +102,7 @@ def test_sigkill_mid_training_leaves_production_and_the_next_run_marks_it_failed
     monkeypatch.setenv("BANKBOT_MIN_NEW_EXAMPLES", "100")
     assert main(["nightly"]) == 0
     assert "skipped" in capsys.readouterr().out
-    runs = {str(r.id): r for r in registry.list_runs(app)}
+    runs = {str(r.id): r for r in training_runs.list_runs(app)}
     assert runs[str(killed.id)].status == "failed"
     assert "process died" in (runs[str(killed.id)].message or "")
     assert not partial.exists()

@@ -18,7 +18,7 @@ import pytest
 
 from chatbot.app import build_app
 from chatbot.model_loading import SMOLLM2_GGUF, package_dir
-from finetune import registry
+from finetune import registry, training_runs
 from finetune.publish import BASE_NAME, publish_adapter, publish_bundle, server_dir
 from tests.cluster_support import LlamaConfigServer
 from tests.conftest import make_settings
@@ -53,7 +53,7 @@ def candidate(app: Any, version: str, adapter: Path | None) -> None:
         adapter_path=adapter,
         base_model="tiny",
         data_hash="h",
-        run_id=registry.start_run(app, base_model="tiny", hyperparameters={}),
+        run_id=training_runs.start_run(app, base_model="tiny", hyperparameters={}),
     )
 
 

@@ -10,6 +10,7 @@ The numbers come from ui.stats (pure); this module only reads rows and lays them
 
 import html
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,8 @@ from ui.serving import ServingSummary, load_serving, serving_markdown, threshold
 if TYPE_CHECKING:
     import gradio as gr
     import pandas as pd
+
+    from ui.dashboard_layout import DashboardPage
 
 log = logging.getLogger(__name__)
 TABLE_ROWS = 50
@@ -221,8 +224,41 @@ def reload_pipeline(app: Any) -> None:
         log.exception("could not reload the chat pipeline after a registry change")
 
 
-def build_dashboard(app: Any) -> "gr.Blocks":
+def dashboard_values(app: Any, username: str) -> tuple[Any, ...]:
+    """Everything the page shows, in the order of ui.dashboard_layout.DashboardPage.outputs."""
     import gradio as gr
+
+    with app.session() as session:
+        data = load_dashboard(
+            session,
+            raters=app.settings.review_consensus,
+            configured_threshold=app.settings.abstain_confidence,
+            spot_check_share=app.settings.spot_check_share,
+        )
+    f = frames(data)
+    header = f"Logged in as **{html.escape(username)}** (engineer) · [log out](/dashboard/logout)"
+    return (
+        header,
+        serving_markdown(data.serving),
+        summary_markdown(data),
+        f["days"],
+        f["days"],
+        f["hist"],
+        f["acc"],
+        per_day_rows(data.days),
+        data.kb_gaps,
+        data.disputed,
+        data.models,
+        data.evals,
+        gr.update(choices=data.versions, value=data.versions[0] if data.versions else None),
+    )
+
+
+def build_dashboard(app: Any) -> "gr.Blocks":
+    """The page: components from ui.dashboard_layout, filled by dashboard_values on load and on each refresh."""
+    import gradio as gr
+
+    from ui.dashboard_layout import build_dashboard_layout
 
     def who(request: gr.Request) -> Any:
         try:
@@ -232,100 +268,38 @@ def build_dashboard(app: Any) -> "gr.Blocks":
 
     def refresh(request: gr.Request) -> tuple[Any, ...]:
         user = who(request)
-        with app.session() as session:
-            data = load_dashboard(
-                session,
-                raters=app.settings.review_consensus,
-                configured_threshold=app.settings.abstain_confidence,
-                spot_check_share=app.settings.spot_check_share,
-            )
-        f = frames(data)
-        header = f"Logged in as **{html.escape(user.username)}** (engineer) · [log out](/dashboard/logout)"
-        return (
-            header,
-            serving_markdown(data.serving),
-            summary_markdown(data),
-            f["days"],
-            f["days"],
-            f["hist"],
-            f["acc"],
-            per_day_rows(data.days),
-            data.kb_gaps,
-            data.disputed,
-            data.models,
-            data.evals,
-            gr.update(choices=data.versions, value=data.versions[0] if data.versions else None),
-        )
+        return dashboard_values(app, user.username)
 
     with gr.Blocks(title="Bramblecove Bank — engineer dashboard") as page:
-        gr.Markdown("## Engineer dashboard")
-        header = gr.Markdown("Loading…", elem_id="dashboard-header")
-        serving = gr.Markdown(elem_id="dashboard-serving")
-        summary = gr.Markdown(elem_id="dashboard-summary")
-        reload_btn = gr.Button("Refresh", size="sm")
-        with gr.Row():
-            # bars rather than lines, and fixed lower limits: a single day must still show something
-            turns_plot = gr.BarPlot(x="day", y="turns", title="Turns per day", y_lim=[0, None], height=240)
-            rate_plot = gr.BarPlot(
-                x="day", y="thumbs-up rate", title="Thumbs-up rate per day", y_lim=[0, 1], height=240
-            )
-        with gr.Row():
-            hist_plot = gr.BarPlot(x="confidence", y="turns", title="Confidence histogram", sort=None, height=240)
-            acc_plot = gr.BarPlot(
-                x="confidence", y="accuracy", title="Reviewed accuracy by confidence", y_lim=[0, 1], height=240
-            )
-        with gr.Tab("Per day"):
-            per_day = gr.Dataframe(
-                headers=["day", "turns", "thumbs-up", "thumbs-down", "up rate"], interactive=False, elem_id="per-day"
-            )
-        with gr.Tab("Knowledge-base gaps"):
-            gaps = gr.Dataframe(headers=["day", "question", "top source", "confidence"], interactive=False, wrap=True)
-        with gr.Tab("Disputed turns"):
-            gr.Markdown("Settle a dispute with one more review: open /review and set the status filter to *disputed*.")
-            disputed = gr.Dataframe(
-                headers=["day", "question", "answer", "verdicts", "turn id"], interactive=False, wrap=True
-            )
-        with gr.Tab("Models"):
-            models = gr.Dataframe(
-                headers=[
-                    "version",
-                    "status",
-                    "base model",
-                    "created",
-                    "eval metrics",
-                    "decision",
-                    "promoted by",
-                    "abstain below",
-                ],
-                interactive=False,
-                wrap=True,
-                elem_id="models",
-            )
-            evals = gr.Dataframe(headers=["when", "suite", "model", "metrics"], interactive=False, wrap=True)
-            with gr.Row():
-                version = gr.Dropdown(choices=[], label="Model version", elem_id="model-version")
-                sure = gr.Checkbox(label="I am sure (changes the model customers talk to)", elem_id="confirm")
-                promote = gr.Button("Promote to production", variant="primary", elem_id="btn-promote")
-                rollback = gr.Button("Roll back to previous", variant="stop", elem_id="btn-rollback")
-            action_msg = gr.Markdown(elem_id="registry-message")
+        parts = build_dashboard_layout()
         build_audit_tab(page, app, who)
 
-        outputs = [header, serving, summary, turns_plot, rate_plot, hist_plot, acc_plot, per_day, gaps, disputed]
-        outputs.extend([models, evals, version])
+        outputs = parts.outputs()
         page.load(refresh, None, outputs)
-        reload_btn.click(refresh, None, outputs)
-
-        def act(action: str) -> Any:
-            def handler(chosen: str | None, confirmed: bool, request: gr.Request) -> tuple[str, bool]:
-                user = who(request)
-                message = run_registry_action(app, action, chosen, confirmed, user.username)
-                if confirmed:  # an attempt stopped by the unticked box changed nothing
-                    target = chosen if action == "promote" else None
-                    audit.record_request(app, request, user, action, target=target, detail={"result": message})
-                return message, False
-
-            return handler
-
-        promote.click(act("promote"), [version, sure], [action_msg, sure]).then(refresh, None, outputs)
-        rollback.click(act("rollback"), [version, sure], [action_msg, sure]).then(refresh, None, outputs)
+        parts.overview.reload_btn.click(refresh, None, outputs)
+        wire_registry_actions(app, parts, who, refresh)
     return page
+
+
+def wire_registry_actions(
+    app: Any, parts: "DashboardPage", who: Callable[..., Any], refresh: Callable[..., Any]
+) -> None:
+    """Promote and rollback run through run_registry_action, are audited when confirmed, untick the box, then
+    ``refresh`` fills the page again."""
+    import gradio as gr
+
+    def act(action: str) -> Any:
+        def handler(chosen: str | None, confirmed: bool, request: gr.Request) -> tuple[str, bool]:
+            user = who(request)
+            message = run_registry_action(app, action, chosen, confirmed, user.username)
+            if confirmed:  # an attempt stopped by the unticked box changed nothing
+                target = chosen if action == "promote" else None
+                audit.record_request(app, request, user, action, target=target, detail={"result": message})
+            return message, False
+
+        return handler
+
+    registry, outputs = parts.registry, parts.outputs()
+    inputs, shown = [registry.version, registry.sure], [registry.action_msg, registry.sure]
+    registry.promote.click(act("promote"), inputs, shown).then(refresh, None, outputs)
+    registry.rollback.click(act("rollback"), inputs, shown).then(refresh, None, outputs)

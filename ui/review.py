@@ -4,27 +4,12 @@ A reviewer never sees other reviewers' verdicts and never gets a turn they alrea
 next turn of the queue loads at once.
 """
 
-# No `from __future__ import annotations` here: Gradio finds gr.Request / gr.LikeData parameters by
-# evaluating the handlers' annotations, which must therefore be real objects.
-
 import html
-import uuid
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from chatbot import audit
-from chatbot.db import crud
-from chatbot.db.models import Role, Turn, Verdict
-from chatbot.review_queue import (
-    STATUS_CHOICES,
-    THUMBS_CHOICES,
-    QueueFilters,
-    QueueItem,
-    ReviewRejected,
-    review_queue,
-    submit_review,
-)
-from ui.auth import REVIEW_ROLES, AccessDenied, current_user
+from chatbot.db.models import Turn
+from chatbot.review_queue import QueueFilters, QueueItem
 from ui.text import answer_markdown, one_line
 
 if TYPE_CHECKING:
@@ -142,173 +127,14 @@ def article_options(titles: dict[str, str]) -> list[tuple[str, str]]:
 
 
 def build_review(app: Any) -> "gr.Blocks":
+    """The page: components from ui.review_layout, what they do from ui.review_events."""
     import gradio as gr
 
-    from retrieval.vector_store import article_titles
-
-    def who(request: gr.Request) -> Any:
-        try:
-            return current_user(app, getattr(request, "username", None), REVIEW_ROLES)
-        except AccessDenied as exc:
-            raise gr.Error(str(exc)) from exc
-
-    def load_queue(reviewer_id: uuid.UUID, filters: QueueFilters) -> list[QueueItem]:
-        with app.session() as session:
-            return review_queue(
-                session,
-                reviewer_id=reviewer_id,
-                filters=filters,
-                limit=QUEUE_LIMIT,
-                spot_check_share=app.settings.spot_check_share,
-            )
-
-    def show(item: QueueItem | None) -> tuple[Any, ...]:
-        """Outputs for the detail panel: turn id state, question, answer, confidence, passages, edit box, comment."""
-        if item is None:
-            empty = "_Nothing left in your queue with these filters — well done._"
-            no_edit = gr.update(value="", interactive=False)
-            return None, empty, "", "", "", no_edit, gr.update(value=None, interactive=False), ""
-        with app.session() as session:
-            turn = crud.get_turn(session=session, turn_id=item.turn_id)
-        parts = render_turn(turn, item.reason)
-        edit = gr.update(value=starting_edit(turn), interactive=True)
-        # Choices are reloaded per turn: the knowledge base may have been re-ingested since the page opened.
-        choices = article_options(article_titles(app.vector_store))
-        known = {value for _, value in choices}
-        start = starting_article(turn)
-        pick = gr.update(choices=choices, value=start if start in known else None, interactive=True)
-        return str(turn.id), parts["question"], parts["answer"], parts["confidence"], parts["passages"], edit, pick, ""
-
-    def refresh(message: str, filters_in: list[Any], request: gr.Request) -> tuple[Any, ...]:
-        user = who(request)
-        try:
-            filters = make_filters(*filters_in)
-        except BadFilter as exc:
-            raise gr.Error(str(exc)) from exc
-        if user.role != Role.engineer and filters.status in SETTLED_STATUSES:
-            raise gr.Error("Agreed and disputed turns are for engineers; reviewers work on the open queue.")
-        items = load_queue(user.id, filters)
-        header = f"Logged in as **{html.escape(user.username)}** ({user.role}) · [log out](/review/logout)"
-        many = len(items) >= QUEUE_LIMIT
-        counts = f"{len(items)}{'+' if many else ''} turn(s) waiting for you" + (" (first 50 shown)" if many else "")
-        ids = [str(i.turn_id) for i in items]
-        reasons = [i.reason for i in items]
-        return (header, counts, queue_rows(items), ids, reasons, message, *show(items[0] if items else None))
+    # Imported here: both modules import this one's helpers.
+    from ui.review_events import ReviewHandlers, wire_review_events
+    from ui.review_layout import build_review_layout
 
     with gr.Blocks(title="Bramblecove Bank — review queue") as page:
-        gr.Markdown("## Review queue")
-        header = gr.Markdown("Loading…", elem_id="review-header")
-        with gr.Accordion("Filters", open=False):
-            with gr.Row():
-                date_from = gr.Textbox(label="From (YYYY-MM-DD)", elem_id="filter-from")
-                date_to = gr.Textbox(label="To (YYYY-MM-DD)", elem_id="filter-to")
-                thumbs = gr.Dropdown(list(THUMBS_CHOICES), value="any", label="Thumbs", elem_id="filter-thumbs")
-                status = gr.Dropdown(list(STATUS_CHOICES), value="open", label="Status", elem_id="filter-status")
-            with gr.Row():
-                min_c = gr.Slider(0, 1, value=0, step=0.05, label="Confidence from")
-                max_c = gr.Slider(0, 1, value=1, step=0.05, label="Confidence to")
-                article = gr.Textbox(label="Source article id", elem_id="filter-article")
-            apply = gr.Button("Apply filters", elem_id="apply-filters")
-        counts = gr.Markdown(elem_id="queue-count")
-        table = gr.Dataframe(headers=QUEUE_COLUMNS, interactive=False, wrap=True, elem_id="queue", max_height=260)
-        ids = gr.State([])
-        reasons = gr.State([])
-        turn_id = gr.State(None)
-        with gr.Row():
-            with gr.Column(scale=3):
-                question_md = gr.Markdown(elem_id="turn-question")
-                answer_md = gr.Markdown(elem_id="turn-answer")
-                edit = gr.Textbox(label="Corrected answer (used by 'Correct')", lines=5, elem_id="edit-answer")
-                article_pick = gr.Dropdown(
-                    [],
-                    label="Article the corrected answer cites as [1] (used by 'Correct')",
-                    info="Pick the right article when the bot cited the wrong one: training and retrieval learn it.",
-                    allow_custom_value=False,
-                    elem_id="edit-article",
-                )
-                comment = gr.Textbox(label="Comment (optional)", elem_id="review-comment")
-                with gr.Row():
-                    approve = gr.Button("Approve", variant="primary", elem_id="btn-approve")
-                    correct = gr.Button("Correct", elem_id="btn-correct")
-                    reject = gr.Button("Reject", variant="stop", elem_id="btn-reject")
-                    kb_gap = gr.Button("Knowledge-base gap", elem_id="btn-kb-gap")
-                message = gr.Markdown(elem_id="review-message")
-            with gr.Column(scale=2):
-                confidence_md = gr.Markdown(elem_id="turn-confidence")
-                gr.Markdown("**Retrieved passages**")
-                passages_md = gr.Markdown(elem_id="turn-passages")
-
-        filters_in = [date_from, date_to, min_c, max_c, thumbs, article, status]
-        detail = [turn_id, question_md, answer_md, confidence_md, passages_md, edit, article_pick, comment]
-        outputs = [header, counts, table, ids, reasons, message, *detail]
-
-        # Gradio injects gr.Request by type hint, so the handlers spell out their inputs.
-        def on_load(
-            d_from: str, d_to: str, lo: float, hi: float, th: str, art: str, st: str, request: gr.Request
-        ) -> tuple[Any, ...]:
-            return refresh("", [d_from, d_to, lo, hi, th, art, st], request)
-
-        def on_select(id_list: list[str], reason_list: list[str], evt: gr.SelectData, request: gr.Request) -> Any:
-            who(request)
-            row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
-            if not (0 <= row < len(id_list)):
-                return show(None)
-            with app.session() as session:
-                turn = crud.get_turn(session=session, turn_id=uuid.UUID(id_list[row]))
-                item = QueueItem(turn.id, "", "", 0.0, False, None, "", turn.created_at, (), reason_list[row])
-            return show(item)
-
-        def act(verdict: str) -> Any:
-            def handler(
-                current: str | None,
-                edited: str,
-                picked: str | None,
-                note: str,
-                d_from: str,
-                d_to: str,
-                lo: float,
-                hi: float,
-                th: str,
-                art: str,
-                st: str,
-                request: gr.Request,
-            ) -> tuple[Any, ...]:
-                filter_values = [d_from, d_to, lo, hi, th, art, st]
-                user = who(request)
-                if not current:
-                    raise gr.Error("No turn selected.")
-                try:
-                    with app.session() as session:
-                        turn = submit_review(
-                            session,
-                            turn_id=uuid.UUID(current),
-                            reviewer_id=user.id,
-                            verdict=verdict,
-                            corrected_answer=edited,
-                            article_id=picked,
-                            comment=note,
-                            required=app.settings.review_consensus,
-                            may_settle=user.role == Role.engineer,
-                        )
-                        status_now = turn.review_status
-                except ReviewRejected as exc:
-                    if verdict == Verdict.correct and "corrected answer" in str(exc):
-                        raise gr.Error(str(exc)) from exc  # keep the page as it is: the reviewer fixes the box
-                    # e.g. someone else's review just settled it: move on to the next turn
-                    return refresh(f"Not saved: {html.escape(str(exc))}.", filter_values, request)
-                audit.record_request(
-                    app, request, user, "review_submitted", target=current, detail={"verdict": verdict}
-                )
-                flag = " — flagged for an engineer" if status_now == "disputed" else ""
-                done = f"Saved **{verdict}** for the last turn (now {status_now}{flag}). Next one loaded."
-                return refresh(done, filter_values, request)
-
-            return handler
-
-        page.load(on_load, filters_in, outputs)
-        apply.click(on_load, filters_in, outputs)
-        table.select(on_select, [ids, reasons], detail)
-        for button, verdict in [(approve, Verdict.approve), (correct, Verdict.correct), (reject, Verdict.reject)]:
-            button.click(act(verdict.value), [turn_id, edit, article_pick, comment, *filters_in], outputs)
-        kb_gap.click(act(Verdict.kb_gap.value), [turn_id, edit, article_pick, comment, *filters_in], outputs)
+        parts = build_review_layout()
+        wire_review_events(page, parts, ReviewHandlers(app))
     return page

@@ -57,17 +57,22 @@ def _one_line_invalid_unicode(server: FastAPI) -> None:
 
 
 def create_server(app: Any) -> FastAPI:
-    import gradio as gr
     from fastapi import FastAPI
-    from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
-
-    from ui.chat import build_chat
-    from ui.dashboard import build_dashboard
-    from ui.limits import BUSY_RETRY_AFTER_S, AbuseLimits, Busy, ChatRunner, DeadlineExceeded, rates_from_settings
-    from ui.review import build_review
 
     server = FastAPI(title="bankbot", docs_url=None, redoc_url=None, openapi_url=None)
     _one_line_invalid_unicode(server)
+    _add_health_and_redirects(server)
+    _add_chat_api(server, app)
+    _add_article_page(server, app)
+    _mount_pages(server, app)
+    # Staff sessions expire and end when an account is disabled; login cookies get SameSite (and Secure on HTTPS).
+    install_staff_auth(server, app, {REVIEW_PATH: REVIEW_ROLES, DASHBOARD_PATH: DASHBOARD_ROLES})
+    _add_abuse_limits(server, app.settings)
+    return server
+
+
+def _add_health_and_redirects(server: FastAPI) -> None:
+    from fastapi.responses import RedirectResponse
 
     @server.get("/healthz")
     def healthz() -> dict[str, str]:
@@ -78,9 +83,16 @@ def create_server(app: Any) -> FastAPI:
     for path in (REVIEW_PATH, DASHBOARD_PATH):
         server.add_api_route(path, lambda path=path: RedirectResponse(f"{path}/"), include_in_schema=False)
 
-    # A JSON endpoint for integrations and the load benchmark: the same pipeline (and batcher) as the web chat,
-    # logged the same way. Answers run in ChatRunner's worker threads: as many in flight as the web chat runs and
-    # queues (more: 503 at once), each awaited for chat_deadline_s (then 504; the answer still finishes and is logged).
+
+def _add_chat_api(server: FastAPI, app: Any) -> None:
+    """A JSON endpoint for integrations and the load benchmark: the same pipeline (and batcher) as the web chat,
+    logged the same way. Answers run in ChatRunner's worker threads: as many in flight as the web chat runs and
+    queues (more: 503 at once), each awaited for chat_deadline_s (then 504; the answer still finishes and is
+    logged)."""
+    from fastapi.responses import JSONResponse
+
+    from ui.limits import BUSY_RETRY_AFTER_S, Busy, ChatRunner, DeadlineExceeded
+
     settings = app.settings
     runner = ChatRunner(settings.max_concurrent_chats + settings.chat_queue_size, settings.chat_deadline_s)
 
@@ -107,7 +119,12 @@ def create_server(app: Any) -> FastAPI:
     api_chat.__annotations__["request"] = chat_request_model(settings.max_question_chars)  # what FastAPI validates
     server.add_api_route("/api/chat", api_chat, methods=["POST"], response_model=None)
 
-    # Passage answers link here: the whole article the quoted sentences come from, read-only and open to customers.
+
+def _add_article_page(server: FastAPI, app: Any) -> None:
+    """Passage answers link here: the whole article the quoted sentences come from, read-only and open to
+    customers."""
+    from fastapi.responses import HTMLResponse
+
     @server.get(ARTICLE_PATH, response_class=HTMLResponse)
     def article(article_id: str) -> Any:
         from ui.articles import article_page
@@ -116,6 +133,15 @@ def create_server(app: Any) -> FastAPI:
         if page is None:
             return HTMLResponse("<p>No such article. <a href='/'>Back to the support chat</a></p>", status_code=404)
         return HTMLResponse(page)
+
+
+def _mount_pages(server: FastAPI, app: Any) -> None:
+    """The three Gradio apps: review and dashboard behind their own logins, the chat open at "/"."""
+    import gradio as gr
+
+    from ui.chat import build_chat
+    from ui.dashboard import build_dashboard
+    from ui.review import build_review
 
     # Footer links to the API page would advertise the protected apps' endpoints; keep the footer minimal.
     footer: list[Any] = ["gradio"]
@@ -139,9 +165,12 @@ def create_server(app: Any) -> FastAPI:
         run_history=False,
     )
     gr.mount_gradio_app(server, build_chat(app), path="/", footer_links=footer, run_history=False)
-    # Staff sessions expire and end when an account is disabled; login cookies get SameSite (and Secure on HTTPS).
-    install_staff_auth(server, app, {REVIEW_PATH: REVIEW_ROLES, DASHBOARD_PATH: DASHBOARD_ROLES})
-    # Added last, so outermost: per-client rates and the body cap apply before anything parses a request.
+
+
+def _add_abuse_limits(server: FastAPI, settings: Any) -> None:
+    """Added last, so outermost: per-client rates and the body cap apply before anything parses a request."""
+    from ui.limits import AbuseLimits, rates_from_settings
+
     server.add_middleware(
         AbuseLimits,
         rates=rates_from_settings(settings),
@@ -149,7 +178,6 @@ def create_server(app: Any) -> FastAPI:
         max_body_bytes=settings.max_body_bytes,
         trusted_proxies=settings.trusted_proxies,
     )
-    return server
 
 
 _UNKNOWN = object()  # no bundle switched to yet: the first check after the model loaded re-reads the registry
