@@ -43,6 +43,19 @@ def top_article(article_scores: dict[str, float], hits: list[tuple[str, float]],
     return max(fused.items(), key=lambda item: (item[1], item[0]))[0]
 
 
+def simulation_split(questions: Path) -> tuple[dict[str, tuple[str, str]], list[Any], list[Any], list[str]]:
+    """(intent -> (article, gold answer), customer pool, 770 held-out queries, their articles): the split
+    ``bankbot simulate`` uses by default (20 % held out, seed 77)."""
+    from evals.simulation.loop import gold_by_intent
+    from evals.simulation.split import read_questions, stratified_split, stratified_subset
+
+    gold = gold_by_intent()
+    labelled = [q for q in read_questions(questions) if q.category in gold]
+    pool, heldout = stratified_split(labelled, holdout_fraction=0.2, seed=77)
+    heldout = stratified_subset(heldout, size=770, seed=77)
+    return gold, pool, heldout, [gold[q.category][0] for q in heldout]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--questions", type=Path, required=True, help="labelled CSV (text,category), e.g. Banking77")
@@ -55,19 +68,13 @@ def main(argv: list[str] | None = None) -> int:
 
     from chatbot.app import build_app
     from chatbot.settings import Settings
-    from evals.simulation.loop import gold_by_intent
-    from evals.simulation.split import read_questions, stratified_split, stratified_subset
     from retrieval.embeddings import as_embeddings
     from retrieval.example_index import ExampleIndex
     from retrieval.ingest import ingest
     from retrieval.retriever import EXAMPLE_K, similarity
     from retrieval.vector_store import COSINE
 
-    gold = gold_by_intent()
-    labelled = [q for q in read_questions(args.questions) if q.category in gold]
-    pool, heldout = stratified_split(labelled, holdout_fraction=0.2, seed=77)
-    heldout = stratified_subset(heldout, size=770, seed=77)
-    labels = [gold[q.category][0] for q in heldout]
+    gold, pool, heldout, labels = simulation_split(args.questions)
     with tempfile.TemporaryDirectory(prefix="bankbot-fusion-") as tmp:
         app = build_app(Settings(data_dir=Path(tmp)))
         ingest(app.settings, app.vector_store, None, progress=False)

@@ -126,20 +126,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     import numpy as np
+    from fusion_offsets import simulation_split  # benchmarks/fusion_offsets.py
 
     from chatbot.app import build_app
     from chatbot.settings import Settings
-    from evals.simulation.loop import gold_by_intent
-    from evals.simulation.split import read_questions, stratified_split, stratified_subset
     from retrieval.embeddings import as_embeddings
     from retrieval.ingest import ingest
     from retrieval.retriever import similarity
 
-    gold = gold_by_intent()
-    labelled = [q for q in read_questions(args.questions) if q.category in gold]
-    pool, heldout = stratified_split(labelled, holdout_fraction=0.2, seed=77)
-    heldout = stratified_subset(heldout, size=770, seed=77)
-    labels = [gold[q.category][0] for q in heldout]
+    gold, pool, heldout, labels = simulation_split(args.questions)
     shuffled = pool[:]
     random.Random(1).shuffle(shuffled)
     sizes = [int(s) for s in args.sizes.split(",") if s]
