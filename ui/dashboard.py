@@ -10,7 +10,7 @@ The numbers come from ui.stats (pure); this module only reads rows and lays them
 
 import html
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -78,12 +78,7 @@ def load_dashboard(
     reviews = session.exec(select(Review.turn_id, Review.verdict).order_by(col(Review.created_at))).all()
     kappa, kappa_items = stats.reviewer_agreement(list(reviews), raters=raters)
 
-    gap_turns = session.exec(
-        select(Turn)
-        .where(Turn.consensus_verdict == Verdict.kb_gap)
-        .order_by(col(Turn.created_at).desc())
-        .limit(TABLE_ROWS)
-    ).all()
+    gap_turns = _newest_turns(session, Turn.consensus_verdict == Verdict.kb_gap)
     kb_gaps = [[f"{t.created_at:%Y-%m-%d}", t.question, _top_source(t), round(t.confidence, 3)] for t in gap_turns]
 
     disputed = _disputed_rows(session)
@@ -108,14 +103,14 @@ def load_dashboard(
     )
 
 
+def _newest_turns(session: Session, condition: Any) -> Sequence[Turn]:
+    """The newest turns meeting ``condition``, as many as a dashboard table shows."""
+    return session.exec(select(Turn).where(condition).order_by(col(Turn.created_at).desc()).limit(TABLE_ROWS)).all()
+
+
 def _disputed_rows(session: Session) -> list[list[str]]:
     """The newest disputed turns with who voted what."""
-    disputed_turns = session.exec(
-        select(Turn)
-        .where(Turn.review_status == ReviewStatus.disputed)
-        .order_by(col(Turn.created_at).desc())
-        .limit(TABLE_ROWS)
-    ).all()
+    disputed_turns = _newest_turns(session, Turn.review_status == ReviewStatus.disputed)
     disputed: list[list[str]] = []
     for t in disputed_turns:
         votes = session.exec(
