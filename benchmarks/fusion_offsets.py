@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
             return [[(h.article_id, h.score) for h in index.search_by_vector(v, EXAMPLE_K)] for v in vectors]
 
         indexes: dict[str, list[list[tuple[str, float]]]] = {"none": [[] for _ in vectors]}
-        client = chromadb.EphemeralClient()
+        client: Any = chromadb.EphemeralClient()  # typed configuration dicts differ between chromadb releases
         shuffled = pool[:]
         random.Random(1).shuffle(shuffled)
         for size in [int(s) for s in args.sizes.split(",") if s]:

@@ -13,7 +13,10 @@ Reported per index size:
   example questions' embeddings, and the head's probabilities averaged with the fused scores;
 - ``auroc`` of each candidate confidence signal for "the top article is the right one": the evidence score and
   margin the product's confidence reads today, the fused score's margin, the top article's vote share, the head's
-  probability, and whether the example vote and the article search agree on the top article.
+  probability, and whether the example vote and the article search agree on the top article;
+- ``fallback_gate_threshold_share_accuracy``: for thresholds of the retrieval certainty
+  (``chatbot.confidence.retrieval_certainty``), the share of queries whose failed answer would become the top
+  article's approved answer or passage, and how often that article is the right one. Size 0 is a fresh install.
 """
 
 from __future__ import annotations
@@ -37,6 +40,10 @@ RETRIEVAL_WEIGHTS = {
     "with rank margin (0.20, 0.05, 0.40)": (0.20, 0.05, 0.40),
     "rank margin in place of margin (0.40, 0, 0.15)": (0.40, 0.0, 0.15),
 }
+# The fallback gate: a failed answer becomes the top article's approved answer or passage only when retrieval is
+# sure of that article. Each row: the share of held-out queries that pass and the top article's accuracy on them.
+FALLBACK_SIGNAL = "retrieval certainty (product)"
+FALLBACK_THRESHOLDS = (0.0, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7)
 
 
 def _auroc(scores: list[float], right: list[bool]) -> float | None:
@@ -52,6 +59,7 @@ def signals_for(
     article_scores: dict[str, float], hits: list[tuple[str, float]], head: dict[str, float]
 ) -> tuple[dict[str, str], dict[str, float]]:
     """(top article of each ranking, candidate confidence signals for the product ranking's top article)."""
+    from chatbot.confidence import retrieval_certainty
     from retrieval.retriever import evidence_scores, example_votes, fuse_scores
 
     fused = fuse_scores(article_scores, hits)
@@ -68,8 +76,8 @@ def signals_for(
         "fused + head": max(mixed.items(), key=lambda item: (item[1], item[0]))[0],
     }
     signals = {
-        "evidence top (top_score today)": evidence[0],
-        "evidence margin (margin today)": evidence[0] - (evidence[1] if len(evidence) > 1 else 0.0),
+        "evidence top (top_score today)": evidence[0] if evidence else 0.0,
+        "evidence margin (margin today)": (evidence[0] - evidence[1]) if len(evidence) > 1 else 0.0,
         "fused margin": ranked[0][1] - (ranked[1][1] if len(ranked) > 1 else 0.0),
         "relative fused margin": (ranked[0][1] - (ranked[1][1] if len(ranked) > 1 else 0.0)) / max(ranked[0][1], 1e-9),
         "top vote share": votes.get(top, 0.0),
@@ -82,7 +90,24 @@ def signals_for(
             + w_margin * signals["evidence margin (margin today)"]
             + w_rank * signals[RANK_SIGNAL]
         ) / (w_top + w_margin + w_rank)
+    signals[FALLBACK_SIGNAL] = retrieval_certainty(
+        {
+            "top_score": signals["evidence top (top_score today)"],
+            "margin": signals["evidence margin (margin today)"],
+            "rank_margin": signals[RANK_SIGNAL],
+        }
+    )
     return tops, signals
+
+
+def fallback_gate(certainty: list[float], top_score: list[float], right: list[bool], min_score: float) -> list[Any]:
+    """Per certainty threshold: [threshold, share passing (and top score >= min_score), accuracy among them]."""
+    rows: list[Any] = []
+    for threshold in FALLBACK_THRESHOLDS:
+        passed = [ok for c, s, ok in zip(certainty, top_score, right, strict=True) if c >= threshold and s >= min_score]
+        accuracy = round(sum(passed) / len(passed), 4) if passed else None
+        rows.append([threshold, round(len(passed) / len(right), 4), accuracy])
+    return rows
 
 
 def score_index(
@@ -92,18 +117,23 @@ def score_index(
     import numpy as np
     from sklearn.linear_model import LogisticRegression
 
+    from chatbot.settings import Settings
     from retrieval.retriever import EXAMPLE_K
 
     sims = queries @ examples.T
-    head = LogisticRegression(C=10.0, max_iter=2000).fit(examples, example_labels)
-    probabilities = head.predict_proba(queries)
+    head = LogisticRegression(C=10.0, max_iter=2000).fit(examples, example_labels) if example_labels else None
+    probabilities = head.predict_proba(queries) if head is not None else None
     tops_right: dict[str, list[bool]] = {}
     signal_values: dict[str, list[float]] = {}
     product_right: list[bool] = []
     for i, label in enumerate(labels):
         nearest = np.argsort(-sims[i])[:EXAMPLE_K]
         hits = [(example_labels[j], float(sims[i, j])) for j in nearest]
-        head_scores = {str(c): float(p) for c, p in zip(head.classes_, probabilities[i], strict=True)}
+        head_scores = (
+            {str(c): float(p) for c, p in zip(head.classes_, probabilities[i], strict=True)}
+            if head is not None and probabilities is not None
+            else {}
+        )
         tops, signals = signals_for(article_scores[i], hits, head_scores)
         for name, top in tops.items():
             tops_right.setdefault(name, []).append(top == label)
@@ -115,13 +145,19 @@ def score_index(
         "rank_signal_p10_p50_p90": [round(margins[int(q * (len(margins) - 1))], 4) for q in (0.1, 0.5, 0.9)],
         "accuracy_at_1": {name: round(sum(r) / len(r), 4) for name, r in tops_right.items()},
         "auroc_top_article_right": {name: _auroc(v, product_right) for name, v in signal_values.items()},
+        "fallback_gate_threshold_share_accuracy": fallback_gate(
+            signal_values[FALLBACK_SIGNAL],
+            signal_values["evidence top (top_score today)"],
+            product_right,
+            Settings().passage_min_retrieval_score,
+        ),
     }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--questions", type=Path, required=True, help="labelled CSV (text,category), e.g. Banking77")
-    parser.add_argument("--sizes", default="150,300,600,800", help="random pool examples per index")
+    parser.add_argument("--sizes", default="0,150,300,600,800", help="random pool examples per index (0: none)")
     parser.add_argument("--json", metavar="PATH", help="write the JSON report here ('-' for stdout)")
     args = parser.parse_args(argv)
 

@@ -35,6 +35,7 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "margin": 0.10,
     "rank_margin": 0.25,
 }
+RETRIEVAL_COMPONENTS = ("top_score", "margin", "rank_margin")
 METHODS = ("platt", "isotonic", "temperature")
 UNCALIBRATED = "none"  # a calibration row that keeps the raw score (a bundle pins "no calibration" explicitly)
 
@@ -114,6 +115,15 @@ def raw_score(components: Mapping[str, float], weights: Mapping[str, float] = DE
     if total <= 0:
         raise ValueError("confidence weights must sum to a positive number")
     return _clip(sum(w * components.get(name, 0.0) for name, w in weights.items()) / total)
+
+
+def retrieval_certainty(components: Mapping[str, float], weights: Mapping[str, float] = DEFAULT_WEIGHTS) -> float:
+    """The retrieval part of the raw score alone: how sure retrieval is of the top article, whatever the model
+    wrote. Gates the fallback to an article's approved answer or passage (``chatbot.turn_outcome``)."""
+    part = {name: weights.get(name, 0.0) for name in RETRIEVAL_COMPONENTS}
+    if sum(part.values()) <= 0:
+        return _clip(components.get("top_score", 0.0))
+    return raw_score(components, part)
 
 
 def apply_calibration(raw: float, method: str | None, params: Mapping[str, Any]) -> float:

@@ -19,7 +19,13 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from chatbot import guard
-from chatbot.confidence import ConfidenceParams, combine, confidence_components, read_active_calibration
+from chatbot.confidence import (
+    ConfidenceParams,
+    combine,
+    confidence_components,
+    read_active_calibration,
+    retrieval_certainty,
+)
 from chatbot.errors import GeneratorUnavailable, InvalidQuestion
 from chatbot.guard_classifier import ClassifierGuard
 from chatbot.pii import redact
@@ -293,7 +299,15 @@ class ChatPipeline:
         confidence = combine(components, self.calibration)
         if turn.reason is None and confidence < self.calibration.abstain_below(self.settings.abstain_confidence):
             turn.reason = "low_confidence"
-        kind, shown = customer_answer(turn, would_be or "", passage_min_score=self.settings.passage_min_retrieval_score)
+        certainty = retrieval_certainty(components, self.calibration.weights)
+        turn.meta["retrieval_certainty"] = certainty
+        kind, shown = customer_answer(
+            turn,
+            would_be or "",
+            passage_min_score=self.settings.passage_min_retrieval_score,
+            certainty=certainty,
+            min_certainty=self.settings.passage_min_retrieval_certainty,
+        )
         answer, stored_would_be = redacted_answers(turn, kind, shown, would_be)
         if kind != "generated":
             cited = [turn.sources[0].article_id] if kind == "passage" else []

@@ -59,14 +59,22 @@ def check_generation(turn: TurnInProgress, generation: Generation | None) -> tup
     return would_be, cited
 
 
-def customer_answer(turn: TurnInProgress, generated: str, *, passage_min_score: float) -> tuple[AnswerKind, str]:
-    """(kind, text) of what the customer gets once the checks have set ``turn.reason`` (None: all passed)."""
+def customer_answer(
+    turn: TurnInProgress, generated: str, *, passage_min_score: float, certainty: float, min_certainty: float
+) -> tuple[AnswerKind, str]:
+    """(kind, text) of what the customer gets once the checks have set ``turn.reason`` (None: all passed).
+
+    A failed answer falls back to the top article only when retrieval is sure of that article: its score is at
+    least ``passage_min_score`` and the retrieval certainty (``chatbot.confidence.retrieval_certainty``, which
+    reads the gap to the runner-up too) at least ``min_certainty``. A right-sounding answer about the wrong
+    article is as wrong as a made-up one."""
     if turn.reason is None:
         return "generated", generated
     if turn.reason.startswith("guard:"):
         return "refusal", REFUSAL_ANSWER
     top = turn.sources[0] if turn.sources else None
-    if turn.reason in MODEL_FAILURES and top is not None and top.score >= passage_min_score:
+    sure = top is not None and top.score >= passage_min_score and certainty >= min_certainty
+    if turn.reason in MODEL_FAILURES and top is not None and sure:
         # Reviewers' approved answer about this article first (what the loop has learned), else its sentences.
         approved = approved_answer_fallback(
             title=top.title, article_id=top.article_id, approved=str(turn.meta.get("approved_answer") or "")

@@ -14,6 +14,7 @@ from chatbot.confidence import (
     confidence_components,
     raw_score,
     read_active_calibration,
+    retrieval_certainty,
 )
 
 HALF, QUARTER = math.log(0.5), math.log(0.25)
@@ -28,6 +29,14 @@ def test_components_by_hand() -> None:
     assert c["margin"] == pytest.approx(0.3)  # 0.8 - 0.5, whatever order the scores come in
     assert c["rank_margin"] == pytest.approx(0.375)  # no ranking scores: the scores rank, (0.8 - 0.5) / 0.8
     assert c["n_tokens"] == 2
+
+
+def test_retrieval_certainty_is_the_retrieval_part_of_the_weighted_mean() -> None:
+    c = {"mean_token_prob": 0.9, "seq_prob_norm": 0.9, "top_score": 0.8, "margin": 0.3, "rank_margin": 0.4}
+    # (0.20 * 0.8 + 0.10 * 0.3 + 0.25 * 0.4) / 0.55 = 0.29 / 0.55: the model's token parts play no part
+    assert retrieval_certainty(c) == pytest.approx(0.29 / 0.55)
+    assert retrieval_certainty(c, {"top_score": 1.0, "margin": 1.0}) == pytest.approx(0.55)
+    assert retrieval_certainty(c, {"mean_token_prob": 1.0}) == pytest.approx(0.8)  # no retrieval weight: top score
 
 
 def test_rank_margin_reads_the_ranking_not_the_evidence() -> None:

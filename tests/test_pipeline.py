@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from chatbot.confidence import combine
+from chatbot.confidence import combine, retrieval_certainty
 from chatbot.errors import InvalidQuestion
 from chatbot.generation.fake import FakeGenerator
 from chatbot.handoff import LOW_CONFIDENCE_ANSWER, OUT_OF_SCOPE_ANSWER, REFUSAL_ANSWER
@@ -138,6 +138,16 @@ def test_low_confidence_with_unsure_retrieval_hands_off(tmp_path: Path, database
     assert row.would_be_answer == result.would_be_answer
     assert row.meta["reason"] == "low_confidence"
     assert row.meta["answer_kind"] == "handoff"
+
+
+def test_low_confidence_with_a_close_runner_up_article_hands_off(tmp_path: Path, database_url: str) -> None:
+    app = make_app(tmp_path, database_url, abstain_confidence=0.99, passage_min_retrieval_certainty=0.99)
+    result = app.pipeline.answer("When will my card arrive?")  # score 0.82 passes, the retrieval certainty does not
+    assert (result.answer, result.answer_kind) == (LOW_CONFIDENCE_ANSWER, "handoff")
+    (row,) = rows(app)
+    certainty = row.meta["retrieval_certainty"]
+    assert 0.0 < certainty < 0.99
+    assert certainty == pytest.approx(retrieval_certainty(row.confidence_components))
 
 
 class EmptyGenerator(FakeGenerator):
