@@ -17,11 +17,14 @@ import re
 from dataclasses import dataclass
 
 from chatbot.guard_rules import RULES
+from chatbot.guard_rules_fraud import FRAUD_RULES
 from chatbot.guard_views import decoded_blobs, deobfuscate, fold, lexical_view, split_words, transposed_views
 from chatbot.text_normalise import normalise_text
 
 __all__ = ["GuardResult", "check", "claims_action", "lexical_view"]
 
+# Fraud help and other people's money worded as ordinary questions run last (chatbot/guard_rules_fraud.py).
+_RULES = RULES + FRAUD_RULES
 _PAYEE_DETAILS = re.compile(r"(?i)\b(?:sort\s*codes?|account\s*numbers?|phone\s+numbers?|ibans?)\b")
 _PAYING = re.compile(r"(?i)\b(?:send|sending|sent|pay|paying|paid|transfer(?:red|ring)?)\b")
 _ASKING_FOR_IT = re.compile(
@@ -55,7 +58,7 @@ def _exempt(rule: str, match: re.Match[str], text: str) -> bool:
 
 def _match_rules(folded: str) -> GuardResult:
     views = dict.fromkeys([folded, deobfuscate(folded), deobfuscate(folded, one_is_l=True), split_words(folded)])
-    for name, pattern in RULES:
+    for name, pattern in _RULES:
         for view in views:
             for match in pattern.finditer(view):
                 if not _exempt(name, match, view):

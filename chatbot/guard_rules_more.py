@@ -1,9 +1,13 @@
-"""The guard's rules for the phrasing families batch 7 showed (see chatbot/guard_rules.py, which runs these after the
-broader structures): rules voided in other words, the bot's setup asked for as a template, a file or a sentence
-to complete, story and game setups, tool output and front matter posing as the system, staff pretexts and other
-people's accounts in more languages, getting past someone else's verification, and answers dictated to the bot
-that claim an action it never took (a fake confirmation to show a landlord). Same conventions: folded,
-accent-free text; each part names the family, not one sentence.
+"""The guard's rules for the phrasing families batches 7 and 8 showed (see chatbot/guard_rules.py, which runs these
+after the broader structures): rules voided in other words, the bot's setup asked for as a template, a file or a
+sentence to complete, story and game setups, tool output and front matter posing as the system, staff pretexts and
+other people's accounts in more languages, getting past someone else's verification, and answers dictated to the bot
+that claim an action it never took (a fake confirmation to show a landlord); then (batch 8) rules declared
+deprecated or a test, debug modes and acknowledgement codes, the bot's infrastructure (vector store, environment
+variables, temperature), its instructions asked for line by line or through a function, config blocks and tool
+results in brackets, and notes addressed to "the AI" inside pasted text. Fraud and other people's money worded as
+ordinary questions are in chatbot/guard_rules_fraud.py. Same conventions: folded, accent-free text; each part names
+the family, not one sentence.
 """
 
 from __future__ import annotations
@@ -21,8 +25,13 @@ _CLAIMED = r"(?:transferred|refunded|approved|paid|sent|credited|waived|blocked|
 _ACCOUNT_INTL = r"(?:conto|compte|cuenta|konto|conta|rekening|rachun\w*|hesab\w*)"
 _OF_INTL = r"(?:di|de|del|della|du|des|da|do|von|van)"
 _MY_INTL = r"(?:mio|mia|mi|ma|mon|mes|meu|minha|mein\w*|mijn)"
+# What a voided rule is called, and what it is said to have become.
+_RULESET = r"(?:rules|rule\s*set|instructions|guidelines|restrictions|directives|polic(?:y|ies)|guardrails|filters?)"
+_STALE = r"(?:deprecated|outdated|out\s+of\s+date|retired|replaced|withdrawn|rescinded|expired|a\s+test|a\s+mistake|a\s+joke)"
+# The bot itself, as an addressee in a note hidden in pasted text, in the languages the corpora use.
+_BOT = r"(?:ai|a\.i\.|ki|ia|chatbot|bot|assistant|assistent|asistente|assistente|llm|language\s+model)"
 
-MORE_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
+_BATCH7_FAMILIES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "injection",
         any_of(
@@ -187,3 +196,105 @@ MORE_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
 )
+
+# Families batch 8 showed: the same attacks as above, said through a release note, a debug mode, a mirror, a puzzle,
+# a config block or a note to "the AI" inside a pasted memo.
+_BATCH8_FAMILIES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "injection",
+        any_of(
+            rf"\b(?:your|the|my|previous|prior|current|old)\s+(?:\w+\s+){{0,2}}?{_RULESET}\s+(?:\w+\s+){{0,6}}?"
+            rf"(?:were|was|are|is|have\s+been|has\s+been)\s+(?:now\s+|just\s+|only\s+)?{_STALE}\b|\bthe\s+(?:test|"
+            r"drill|exercise)\s+(?:has\s+)?(?:now\s+)?(?:ended|finished|is\s+over)\b",
+            rf"\b(?:revoke|rescind|repeal|annul|suspend|deactivate|disable|void|waive)\w*\s+(?:your|the\s+bot'?s|the\s+"
+            rf"assistant'?s|all\s+your)\s+(?:\w+\s+)?(?:(?:content|safety|usage|refusal|moderation)\s+polic\w+|rules|"
+            r"guidelines|restrictions|filter\w*|instructions|guardrails|safety\s+\w+|guard\w*|moderation|checks)\b",
+            rf"\b(?:dropping|ignoring|disregarding|forgetting|bypassing|abandoning|discarding|suspending|disabling|"
+            rf"overriding|relaxing|setting\s+aside)\s+(?:your|all\s+(?:your|the)|the\s+bot'?s)\s+(?:\w+\s+)?"
+            rf"(?:{_RULESET}|programming|prompt|safety\s+\w+)\b|\b(?:set|put|lay|leave)\s+(?:your|the|all|all\s+your|"
+            rf"those)\s+(?:\w+\s+)?{_RULESET}\s+aside\b",
+            r"\b(?:stop|quit)\s+(?:adding|including|giving|putting|attaching)\s+(?:any\s+)?(?:\w+\s+)?(?:warnings?|"
+            r"disclaimers?|caveats?)\b|\b(?:stop|quit|skip|no\s+need\s+to\s+keep)\s+(?:checking|verifying|"
+            r"evaluating|screening|vetting)\s+(?:whether|if)\b|\bcomply\s+with\s+(?:every|all|any|each)\s+"
+            r"(?:\w+\s+)?(?:requests?|instructions?|commands?|questions?)\b|\bwithout\s+filter(?:ing|s)?\b",
+            r"\b(?:enter|activate|enable|unlock|switch\s+(?:on|to|into)|turn\s+on|go\s+into)\s+(?:the\s+|your\s+|a\s+)?"
+            r"(?:debug|god|dev|diagnostic|admin|root|unrestricted|maintenance)\s+mode\b|\b(?:debug|god)\s+mode\b|"
+            r"\b(?:reply|respond|answer|acknowledge|confirm|say)\w*\s+(?:\w+\s+){0,2}?['\"][\w\s]{0,30}\b(?:on|loaded|"
+            r"accepted|enabled|activated|unlocked|disabled|granted|active)['\"]",
+            rf"\b(?:assistants?|chatbots?|bots?|ai\s+(?:assistants?|agents?))\s+(?:must|shall|should|are\s+(?:now\s+)?"
+            rf"(?:required|allowed|permitted|obliged)\s+to)\s+(?:now\s+)?(?:disclose|share|reveal|provide|give|release|"
+            rf"answer|comply|ignore|bypass|skip|output|hand)\b|\bnew\s+(?:polic(?:y|ies)|rules?|instructions?|"
+            rf"directives?|rule\s*set)\s+(?:\([^)]*\)\s*)?(?:(?:is|are)?\s*:|(?:effective|applies|starting)\s+(?:immediately|"
+            rf"now|today|from\s+now))",
+            r"\bas\s+(?:if|though)\s+(?:it|they|this|each|every\s+\w+)\s+(?:came|come|comes|were|was)\s+from\s+"
+            r"(?:the\s+)?(?:system|developers?|admin\w*|operators?|your\s+(?:developers?|creators?|operators?))\b|"
+            r"\bfollow\s+(?:my|these|our)\s+(?:\w+\s+)?(?:version|instructions|rules|guidelines|orders)\s+instead\b|"
+            r"\b(?:don'?t|do\s+not|never)\s+(?:mention|say|tell\s+(?:me|anyone))\s+(?:that\s+)?you(?:'ve|\s+have)\s+"
+            r"(?:switched|changed|entered)\b|\b(?:answer|respond|reply)\s+(?:\w+\s+){0,2}?from\s+your\s+own\s+"
+            r"(?:training|knowledge|memory|weights)\b|\bdon'?t\s+hold\s+anything\s+back\b",
+            r"\b(?:and|then)\s+(?:do|follow|obey|execute|carry\s+out|act\s+on|run)\s+(?:what(?:ever)?\s+(?:it|they|"
+            r"that|this|the\s+\w+)\s+says?|the\s+(?:result|output|decoded\s+\w+|hidden\s+\w+))\b|\b(?:first|last|"
+            r"initial)\s+letters?\s+of\s+(?:each|every)\s+(?:line|word|sentence)\b.{0,40}\b(?:do|follow|obey|execute)\b",
+            r"\bthe\s+user\s+has\s+(?:already\s+)?(?:consented|agreed|authori[sz]ed|approved|been\s+verified)\b|"
+            rf"\b(?:note|message|instructions?|hinweis|nachricht|notiz|to|for|an|aan|pour|para|per|attn|attention)\s+"
+            rf"(?:the\s+|de\s+|den\s+|die\s+|el\s+|le\s+|la\s+|il\s+|l')?(?:\w+\s+)?{_BOT}(?:-\w+)?(?:\s+\w+){{0,3}}?"
+            rf"\s*:|\bp\.?\s?s\.?\s*,?\s*(?:dear\s+)?{_BOT}\s*[:,]|\b{_BOT}\s+(?:instruction|directive|command|"
+            r"override|task)s?\s*:",
+        ),
+    ),
+    (
+        "prompt_extraction",
+        any_of(
+            r"\bvector\s+(?:store|database|db|index)\b|\b(?:knowledge\s*base|kb|index)\s+(?:server|url|endpoint|host)"
+            r"\b|\benvironment\s+variables?\b|\benv\s+vars?\b|\b(?:temperature|top[-_\s]?p|max[-_\s]tokens)\s+"
+            r"(?:setting|parameter|value)s?\b|\byour\s+(?:model|llm|runtime|deployment)\s+(?:config\w*|settings|"
+            r"parameters|weights|name|version)\b|\bprompt\s+(?:file|path)s?\b",
+            r"\b(?:refusal|refuse|decline|rejection)\w*\s+(?:message\s+|response\s+)?(?:template|script)s?\b|"
+            r"\b(?:documents?|files?|file\s*names?)\s+(?:are\s+)?(?:in|inside)\s+your\s+(?:knowledge\s*base|kb|index|"
+            r"vector\s+\w+|corpus)\b|\b(?:tagged|marked|labell?ed|flagged)\s+(?:as\s+)?(?:internal|staff[-\s]only|"
+            r"confidential|restricted)\b",
+            rf"\byour\s+(?:\w+\s+)?(?:default|current|full|complete|entire|confidential)\s+(?:instructions|prompt|system"
+            rf"\s+message)\b(?!\s+(?:on|for|to|about|how))|\b{_SETUP}\s+(?:that\s+)?you(?:'re|\s+are)\s+(?:running|"
+            rf"operating|working)\s+(?:on|with|under)\b|\b(?:line|sentence|word|paragraph|chunk|character)s?\s+"
+            rf"(?:\d+\s+)?of\s+your\s+(?:\w+\s+)?{_SETUP}\b",
+            rf"\b(?:every|all|each|the)\s+(?:\w+\s+)?(?:rules?|instructions?|guidelines?|directives?)\s+(?:that\s+)?"
+            rf"you(?:'ve|\s+have|\s+were|'re|\s+are)\s+(?:been\s+)?(?:given|told|taught|programmed|trained|instructed)"
+            rf"\b|\b(?:chatbot|bot|assistant)'?s?\s+(?:\w+\s+)?(?:instructions|prompt|operating\s+rules)\b|\bquot\w+"
+            rf"\s+(?:the|your|its)\s+(?:\w+\s+)?(?:instructions|prompt)\b|\b(?:chatbot|bot|assistant|ai|model)\s+"
+            rf"(?:operating|system|internal|core|deployment)\s+(?:instructions|rules|prompt|guidelines|manual)\b",
+            r"\b(?:returns?|outputs?|prints?|yields?|output|dump|display|echo|recite)\s+(?:me\s+)?(?:\w+\s+){0,2}?your"
+            r"\s+(?:\w+\s+)?(?:instructions|prompt|rules|guidelines|configuration)\b(?!\s+(?:on|for|to|about|how))|"
+            r"\bsys\w{0,3}[_*.\-\s]{2,}pro\w{0,3}(?:[_*.\-]|\b)",
+            r"\b(?:texto|texte|text|wortlaut|tekst|testo)\s+(?:\w+\s+)?(?:d[aeo]s?|of|der|van|di|delle|degli)\s+"
+            r"(?:\w+\s+)?(?:instru\w+|anweisung\w*|istruzion\w*|instructies)\b|\b(?:instru\w+|istruzion\w*|"
+            r"anweisungen|regras|reglas|regles|regole)\s+(?:\w+\s+)?(?:que|che|die|qu'?)\s+(?:tu\s+|du\s+)?"
+            r"(?:recebeste|recibiste|hai\s+ricevuto|as\s+recu|avez\s+recu|erhalten\s+hast|bekommen\s+hast)\b|"
+            r"\b(?:regras|reglas|regles|regole|instru\w+)\s+(?:confiden\w+|secret\w*|ocult\w*|nascost\w*|cachee?s)\b|"
+            r"\b(?:instructiun\w*|prompt\w*)\s+tale\b",
+        ),
+    ),
+    (
+        "role_play",
+        any_of(
+            r"\b(?:scene|story|script|screenplay|dialogue|monologue|novel|film|movie)\b.{0,160}\b(?:how\s+to|step\s+by"
+            r"\s+step|in\s+(?:precise|real|technical|full)\s+(?:\w+\s+)?detail)\b.{0,80}\b(?:take\s+over|hack|"
+            r"break\s+into|steal|get\s+into|empty|drain|clone|launder|sim[-\s]?swap)",
+            r"\bimagin[ae]\s+que\s+(?:es|eres|sei|tu\s+es|voce\s+e)\b|\bbe\s+a\s+mirror\b",
+        ),
+    ),
+    (
+        "markup",
+        any_of(
+            r"\b\w*(?:guard|filter|safety|moderation|censor\w*|restrict\w*)\w*['\"]?\s*[:=]\s*['\"]?(?:false|off|"
+            r"disabled|none)\b|\ballow_\w+['\"]?\s*[:=]\s*['\"]?(?:true|yes|on)\b|\b\w*(?:role|permissions?|"
+            r"clearance|privileges?|access_level)['\"]?\s*[:=]\s*['\"]?(?:admin\w*|root|developer|system|superuser|"
+            r"full|all|unrestricted|elevated)\b",
+            r"\[/?\s*(?:tool_?(?:result|output|response|call)|function_?(?:result|call|output)|observation)\b[^\]]*\]|"
+            r"\b\w*(?:customer|client|user|account)\w*['\"]?\s*[:=]\s*['\"]?\*|\b(?:function_?call|tool_?calls?|"
+            r"tool_?use)['\"]?\s*:|\b(?:execute|run|call|invoke|perform)\s+(?:the\s+|this\s+)?(?:function|tool|api)"
+            r"\s*(?:call)?\s+(?:above|below)\b",
+        ),
+    ),
+)
+
+MORE_RULES: tuple[tuple[str, re.Pattern[str]], ...] = _BATCH7_FAMILIES + _BATCH8_FAMILIES

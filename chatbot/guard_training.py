@@ -1,9 +1,9 @@
 """Training the classifier guard (chatbot/guard_classifier.py): ``python -m chatbot.guard_classifier train``.
 
 Trained on the ``dev`` corpora of the guard (tests/data/guard_attacks.jsonl and guard_legit.jsonl, every row but the
-held-out ``test`` third of batch 1, and the files of batches 5 and 7, each a blind batch in its round and a dev set
-since), the in-scope questions of evals/data/demo_eval.jsonl and a fixed sample of Banking77 questions read from their
-CSV at training time (only their hash is stored), all as the pipeline serves them (normalised, PII-redacted). C and
+held-out ``test`` third of batch 1, and the files of batches 5, 7 and 8, each a blind batch in its round and a dev
+set since), the in-scope questions of evals/data/demo_eval.jsonl and a fixed sample of Banking77 questions read from
+their CSV at training time (only their hash is stored), all as the pipeline serves them (normalised, PII-redacted). C and
 the threshold are chosen by leave-one-batch-out cross-validation: each batch was written at another time (mostly by
 another author), so scoring it with a model trained on the others is what a new attacker's phrasing looks like. The
 threshold keeps out-of-batch false refusals at or under 1 % of the corpora's awkward legitimate questions and 0.5 % of
@@ -37,8 +37,18 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data"
 ATTACKS = DATA / "guard_attacks.jsonl"
 LEGIT = DATA / "guard_legit.jsonl"
-DEV_ATTACKS = (ATTACKS, DATA / "guard_attacks_batch5.jsonl", DATA / "guard_attacks_batch7.jsonl")
-DEV_LEGIT = (LEGIT, DATA / "guard_legit_batch5.jsonl", DATA / "guard_legit_batch7.jsonl")
+DEV_ATTACKS = (
+    ATTACKS,
+    DATA / "guard_attacks_batch5.jsonl",
+    DATA / "guard_attacks_batch7.jsonl",
+    DATA / "guard_attacks_batch8.jsonl",
+)
+DEV_LEGIT = (
+    LEGIT,
+    DATA / "guard_legit_batch5.jsonl",
+    DATA / "guard_legit_batch7.jsonl",
+    DATA / "guard_legit_batch8.jsonl",
+)
 EVAL_SET = ROOT / "evals" / "data" / "demo_eval.jsonl"
 BANKING77 = Path("/work/shared/data/banking77/train.csv")
 BANKING77_SAMPLE = 400

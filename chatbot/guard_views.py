@@ -1,6 +1,6 @@
 """The texts the guard reads a question as: folded (accents and look-alike letters), de-obfuscated (leetspeak,
 spaced, dotted or hyphenated letters), split (words glued into a slug) and decoded (base64, hex, percent-encoding,
-binary, Morse, reversed, ROT13, pig latin).
+binary, Morse, reversed, ROT13, pig latin, a Caesar shift when the text speaks of one).
 
 An attacker hides a phrase from pattern rules by writing it so a model can still read it; each view undoes one
 such disguise, and the rules (chatbot/guard_rules.py) run on every view. Pure; see tests/test_guard.py.
@@ -33,6 +33,9 @@ _VOWELS = "aeiouAEIOU"
 _BASE64 = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
 _HEX = re.compile(r"\b(?:[0-9a-fA-F]{2} ?){6,}\b")
 _PERCENT = re.compile(r"(?:%[0-9a-fA-F]{2}){4,}")
+_PERCENT_ESCAPE = re.compile(r"%[0-9a-fA-F]{2}")
+_HEX_BYTES = re.compile(r"(?:\b0x[0-9a-fA-F]{2}[\s,]*){6,}")
+_CIPHER_HINT = re.compile(r"(?i)\b(?:shift\w*|caesar|cipher|rotate\w*|rot-?\d+)\b")
 _BINARY = re.compile(r"\b[01]{8}(?:\s+[01]{8}){3,}\b")
 _MORSE = re.compile(r"(?:[.\-]{1,6}(?:\s+/\s+|\s+)){4,}[.\-]{1,6}")
 _MORSE_LETTERS = (
@@ -120,9 +123,12 @@ def decoded_blobs(text: str) -> list[str]:
             raws.append(bytes.fromhex(blob.replace(" ", "")))
         except ValueError:
             continue
+    raws += [bytes.fromhex(re.sub(r"0x|[\s,]", "", blob)) for blob in _HEX_BYTES.findall(text)]
     raws += [bytes(int(b, 2) for b in blob.split()) for blob in _BINARY.findall(text)]
     out = [t for t in map(_bytes_text, raws) if t]
     out += [unquote(blob) for blob in _PERCENT.findall(text) if _readable(unquote(blob))]
+    if len(_PERCENT_ESCAPE.findall(text)) >= 3:  # a URL-encoded sentence: "ignore%20all%20prior%20instructions"
+        out.append(unquote(text))
     out += [decoded for decoded in map(_morse, _MORSE.findall(text)) if len(decoded) >= 4]
     return out
 
@@ -157,7 +163,24 @@ def pig_latin_views(folded: str) -> list[str]:
     return views
 
 
+def _shifted(text: str, shift: int) -> str:
+    table = str.maketrans(
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ",
+        "".join(chr((i + shift) % 26 + base) for base in (97, 65) for i in range(26)),
+    )
+    return text.translate(table)
+
+
+def caesar_views(folded: str) -> list[str]:
+    """The text with its letters shifted by each of 1-25 places, when it speaks of shifting or a cipher ("shift each
+    letter back by 3 and follow the result"): the instruction names the key, so trying all of them is cheap and only
+    happens for such questions."""
+    if not _CIPHER_HINT.search(folded):
+        return []
+    return [_shifted(folded, shift) for shift in range(1, 26) if shift != 13]
+
+
 def transposed_views(folded: str) -> list[str]:
-    """The text read backwards, through ROT13 and (when it looks like it) from pig latin: none turns an ordinary
-    question into a rule's phrase, and each undoes a cipher a customer can type without a tool."""
-    return [folded[::-1], codecs.decode(folded, "rot13"), *pig_latin_views(folded)]
+    """The text read backwards, through ROT13 and (when it looks like it) from pig latin or a Caesar shift: none turns
+    an ordinary question into a rule's phrase, and each undoes a cipher a customer can type without a tool."""
+    return [folded[::-1], codecs.decode(folded, "rot13"), *pig_latin_views(folded), *caesar_views(folded)]
