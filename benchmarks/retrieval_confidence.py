@@ -9,8 +9,9 @@ intent's article. Everything is computed on cached unit vectors with numpy, so v
 
 Reported per index size:
 
-- ``accuracy_at_1`` of each ranking: the product's fusion (``fuse_scores``), a logistic-regression head on the
-  example questions' embeddings, and the head's probabilities averaged with the fused scores;
+- ``accuracy_at_1`` of each ranking: the product's (the vote's fused score, averaged with the classification head
+  of ``retrieval.example_head`` from ``example_head_min_examples`` indexed questions on), the fused score alone,
+  the head alone, and the two averaged at every size;
 - ``auroc`` of each candidate confidence signal for "the top article is the right one": the evidence score and
   margin the product's confidence reads today, the fused score's margin, the top article's vote share, the head's
   probability, and whether the example vote and the article search agree on the top article;
@@ -56,22 +57,26 @@ def _auroc(scores: list[float], right: list[bool]) -> float | None:
 
 
 def signals_for(
-    article_scores: dict[str, float], hits: list[tuple[str, float]], head: dict[str, float]
+    article_scores: dict[str, float], hits: list[tuple[str, float]], head: dict[str, float], *, use_head: bool
 ) -> tuple[dict[str, str], dict[str, float]]:
-    """(top article of each ranking, candidate confidence signals for the product ranking's top article)."""
+    """(top article of each ranking, candidate confidence signals for the product ranking's top article). The
+    product ranks by the vote's fused score alone, or averaged with the head when the index is big enough."""
     from chatbot.confidence import retrieval_certainty
+    from retrieval.example_head import fuse_with_head
     from retrieval.retriever import evidence_scores, example_votes, fuse_scores
 
     fused = fuse_scores(article_scores, hits)
-    ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))
+    product = fuse_with_head(fused, head) if use_head else fused
+    ranked = sorted(product.items(), key=lambda item: (-item[1], item[0]))
     top = ranked[0][0]
     evidence = sorted(evidence_scores(article_scores, hits).values(), reverse=True)
     votes = example_votes(hits)
     article_top = max(article_scores.items(), key=lambda item: (item[1], item[0]))[0]
     vote_top = max(votes.items(), key=lambda item: (item[1], item[0]))[0] if votes else article_top
-    mixed = {a: 0.5 * fused.get(a, 0.0) + 0.5 * head.get(a, 0.0) for a in set(fused) | set(head)}
+    mixed = fuse_with_head(fused, head)
     tops = {
-        "fused (product)": top,
+        "product": top,
+        "fused": max(fused.items(), key=lambda item: (item[1], item[0]))[0],
         "head": max(head.items(), key=lambda item: (item[1], item[0]))[0] if head else top,
         "fused + head": max(mixed.items(), key=lambda item: (item[1], item[0]))[0],
     }
@@ -111,35 +116,35 @@ def fallback_gate(certainty: list[float], top_score: list[float], right: list[bo
 
 
 def score_index(
-    queries: Any, examples: Any, example_labels: list[str], article_scores: list[dict[str, float]], labels: list[str]
+    queries: Any,
+    examples: Any,
+    example_labels: list[str],
+    article_scores: list[dict[str, float]],
+    labels: list[str],
+    min_head: int,
 ) -> dict[str, Any]:
     """Accuracy of each ranking and AUROC of each signal with one example index (unit vectors, numpy)."""
     import numpy as np
-    from sklearn.linear_model import LogisticRegression
 
     from chatbot.settings import Settings
+    from retrieval.example_head import fit_head
     from retrieval.retriever import EXAMPLE_K
 
     sims = queries @ examples.T
-    head = LogisticRegression(C=10.0, max_iter=2000).fit(examples, example_labels) if example_labels else None
-    probabilities = head.predict_proba(queries) if head is not None else None
+    head = fit_head(examples.tolist(), example_labels, min_examples=1)  # the product's head, at every size
     tops_right: dict[str, list[bool]] = {}
     signal_values: dict[str, list[float]] = {}
     product_right: list[bool] = []
     for i, label in enumerate(labels):
         nearest = np.argsort(-sims[i])[:EXAMPLE_K]
         hits = [(example_labels[j], float(sims[i, j])) for j in nearest]
-        head_scores = (
-            {str(c): float(p) for c, p in zip(head.classes_, probabilities[i], strict=True)}
-            if head is not None and probabilities is not None
-            else {}
-        )
-        tops, signals = signals_for(article_scores[i], hits, head_scores)
+        head_scores = head.predict(queries[i]) if head is not None else {}
+        tops, signals = signals_for(article_scores[i], hits, head_scores, use_head=len(example_labels) >= min_head)
         for name, top in tops.items():
             tops_right.setdefault(name, []).append(top == label)
         for name, value in signals.items():
             signal_values.setdefault(name, []).append(value)
-        product_right.append(tops["fused (product)"] == label)
+        product_right.append(tops["product"] == label)
     margins = sorted(signal_values[RANK_SIGNAL])
     return {
         "rank_signal_p10_p50_p90": [round(margins[int(q * (len(margins) - 1))], 4) for q in (0.1, 0.5, 0.9)],
@@ -190,7 +195,9 @@ def main(argv: list[str] | None = None) -> int:
     report: dict[str, Any] = {"heldout_queries": len(labels), "sizes": {}}
     for size in sizes:
         example_labels = [gold[q.category][0] for q in shuffled[:size]]
-        report["sizes"][str(size)] = score_index(queries, examples[:size], example_labels, article_scores, labels)
+        report["sizes"][str(size)] = score_index(
+            queries, examples[:size], example_labels, article_scores, labels, Settings().example_head_min_examples
+        )
     emit_json(report, args.json)
     return 0
 

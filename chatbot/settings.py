@@ -88,6 +88,10 @@ class Settings(BaseSettings):
 
     # Retrieval and answering
     retrieval_k: int = Field(4, ge=1, le=20)
+    example_head: bool = Field(
+        True, description="Rank with a classifier over the example questions too, once there are enough of them"
+    )
+    example_head_min_examples: int = Field(300, ge=1, description="Visible example questions the classifier needs")
     few_shot_k: int = Field(1, ge=0, le=8, description="Approved answers looked up (the prompt shows the first)")
     min_retrieval_score: float = Field(0.30, ge=0.0, le=1.0, description="Below: out of scope, abstain")
     abstain_confidence: float = Field(0.35, ge=0.0, le=1.0, description="Below: hand off to an agent")

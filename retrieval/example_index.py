@@ -13,6 +13,7 @@ import copy
 import csv
 import hashlib
 import re
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ from chatbot.errors import BankbotError
 from chatbot.settings import Settings
 from retrieval import snapshots
 from retrieval.embeddings import as_embeddings
+from retrieval.example_head import HEAD_MIN_EXAMPLES, ExampleHead, fit_head
 from retrieval.kb import article_id_for_intent
 from retrieval.vector_store import COSINE, chroma_client, examples_collection_name, kb_collection_name
 
@@ -50,6 +52,10 @@ class ExampleIndex:
         self.collection = collection
         self.embeddings = as_embeddings(embedder)
         self.snapshot = snapshot  # which bundle's entries searches read
+        # Fitted heads by (collection, snapshot, entries of every snapshot): a snapshot's visible entries change
+        # only when entries are added, and a new embedder writes a new collection. Shared by ``at`` views.
+        self._heads: dict[tuple[str, int, int, int], ExampleHead | None] = {}
+        self._heads_lock = threading.Lock()
 
     @classmethod
     def open(
@@ -79,6 +85,25 @@ class ExampleIndex:
 
     def count_visible(self) -> int:
         return snapshots.count_visible(self.collection, self.snapshot)
+
+    def head(self, *, min_examples: int = HEAD_MIN_EXAMPLES) -> ExampleHead | None:
+        """The classification head over this snapshot's visible examples (``retrieval.example_head``), fitted on
+        first use; None while fewer than ``min_examples`` are visible."""
+        key = (str(getattr(self.collection, "name", "")), self.snapshot, self.count(), min_examples)
+        with self._heads_lock:
+            if key not in self._heads:
+                for stale in [k for k in self._heads if k[:2] == key[:2]]:  # this view's fits of fewer entries
+                    del self._heads[stale]
+                self._heads[key] = self._fit_head(min_examples)
+            return self._heads[key]
+
+    def _fit_head(self, min_examples: int) -> ExampleHead | None:
+        if self.count_visible() < min_examples:
+            return None
+        found = self.collection.get(where=snapshots.visible_at(self.snapshot), include=["embeddings", "metadatas"])
+        labels = [str((meta or {}).get("article_id", "")) for meta in found["metadatas"]]
+        vectors = found["embeddings"] if found["embeddings"] is not None else []
+        return fit_head(list(vectors), labels, min_examples=min_examples)
 
     def add(self, questions: list[str], article_ids: list[str], *, source: str) -> int:
         """Store new (question -> article) pairs that every snapshot reads; returns how many were new (repeats are

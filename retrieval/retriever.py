@@ -15,6 +15,9 @@ higher), which keeps one scale however many examples are indexed: with a sparse 
 among the articles themselves, and the fused numbers fell by half, so the first reviewed examples made the bot
 hand off most questions (measured by the feedback-loop simulation, docs/simulation.md). ``rank_score`` keeps the
 fused number for inspection.
+
+With enough example questions a classification head over all of them (``retrieval.example_head``) is averaged
+into the fused ranking; the evidence ``score`` stays as above.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from chatbot.settings import Settings
+from retrieval.example_head import HEAD_MIN_EXAMPLES, fuse_with_head
 
 EXAMPLE_K = 5
 TEMPERATURE = 0.05
@@ -101,6 +105,9 @@ class KnowledgeBaseRetriever(BaseRetriever):
     example_k: int = EXAMPLE_K
     temperature: float = TEMPERATURE
     article_weight: float = ARTICLE_WEIGHT
+    # From this many visible example questions on, a classifier over all of them joins the ranking
+    # (retrieval.example_head); None: the vote alone.
+    head_min_examples: int | None = HEAD_MIN_EXAMPLES
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
         return self.rank_by_vector(self.vector_store.embeddings.embed_query(query))
@@ -124,6 +131,10 @@ class KnowledgeBaseRetriever(BaseRetriever):
             hits = [(h.article_id, h.score) for h in self.example_index.search_by_vector(vector, self.example_k)]
         article_scores = {a: s for a, (_, s) in best_chunk.items()}
         scores = fuse_scores(article_scores, hits, temperature=self.temperature, article_weight=self.article_weight)
+        if hits and self.head_min_examples is not None:
+            head = self.example_index.head(min_examples=self.head_min_examples)
+            if head is not None:
+                scores = fuse_with_head(scores, head.predict(vector))
         ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))[: self.k]
         missing = [a for a, _ in ranked if a not in best_chunk]
         if missing:  # voted for by examples but no chunk among the nearest: fetch its best chunk
@@ -162,4 +173,9 @@ class KnowledgeBaseRetriever(BaseRetriever):
 
 
 def build_retriever(settings: Settings, vector_store: Any, example_index: Any = None) -> BaseRetriever:
-    return KnowledgeBaseRetriever(vector_store=vector_store, example_index=example_index, k=settings.retrieval_k)
+    return KnowledgeBaseRetriever(
+        vector_store=vector_store,
+        example_index=example_index,
+        k=settings.retrieval_k,
+        head_min_examples=settings.example_head_min_examples if settings.example_head else None,
+    )
