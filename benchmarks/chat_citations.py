@@ -18,7 +18,12 @@ import platform
 import statistics
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from chatbot.app import BankBot
+    from chatbot.protocols import ChatAnswer
+    from chatbot.settings import Settings
 
 EVAL_SET = Path(__file__).resolve().parents[1] / "evals" / "data" / "demo_eval.jsonl"
 
@@ -33,28 +38,17 @@ def pick(n: int, ids: list[str] | None) -> list[dict[str, Any]]:
     return in_scope[::step][:n]
 
 
-def main() -> None:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=40)
     parser.add_argument("--ids", default=None, help="comma-separated eval ids instead of --n")
     parser.add_argument("--max-new-tokens", type=int, default=None)
     parser.add_argument("--show", action="store_true", help="also print every question and answer")
-    args = parser.parse_args()
+    return parser
 
-    from chatbot.app import build_app
-    from chatbot.settings import Settings
 
-    overrides: dict[str, Any] = {"abstain_confidence": 0.0, "min_retrieval_score": 0.0}  # measure every answer
-    if args.max_new_tokens:
-        overrides["max_new_tokens"] = args.max_new_tokens
-    settings = Settings(**overrides)
-    app = build_app(settings)
-    app.upgrade_database()  # the production adapter, if any, is read from the model registry
-    rows = pick(args.n, args.ids.split(",") if args.ids else None)
-    started = time.perf_counter()
-    answers = app.pipeline.answer_batch([r["question"] for r in rows], log=False)
-    elapsed = time.perf_counter() - started
-
+def _score(rows: list[dict[str, Any]], answers: list[ChatAnswer], show: bool) -> list[dict[str, Any]]:
+    """One result per eval row: which article was expected, retrieved first and cited."""
     results = []
     for row, ans in zip(rows, answers, strict=True):
         expected = row["expected_article"]
@@ -68,10 +62,14 @@ def main() -> None:
                 "cited_right": bool(ans.cited) and ans.cited[0] == expected,
                 "any_cited_right": expected in ans.cited,
                 "confidence": round(ans.confidence, 4),
-                "answer": ans.answer if args.show else None,
-                "question": row["question"] if args.show else None,
+                "answer": ans.answer if show else None,
+                "question": row["question"] if show else None,
             }
         )
+    return results
+
+
+def _report(app: BankBot, settings: Settings, results: list[dict[str, Any]], elapsed: float) -> dict[str, Any]:
     n = len(results)
 
     def rate(key: str) -> float:
@@ -79,7 +77,7 @@ def main() -> None:
 
     right = [r["confidence"] for r in results if r["cited_right"]]
     wrong = [r["confidence"] for r in results if not r["cited_right"]]
-    report = {
+    return {
         "machine": f"{platform.machine()} {platform.processor() or ''} ({__import__('os').cpu_count()} cpus)".strip(),
         "llm": app.pipeline.generator.base_model,
         "adapter": app.pipeline.generator.adapter_version,
@@ -95,6 +93,25 @@ def main() -> None:
         "seconds_per_question": round(elapsed / n, 2),
         "results": results,
     }
+
+
+def main() -> None:
+    args = _parser().parse_args()
+
+    from chatbot.app import build_app
+    from chatbot.settings import Settings
+
+    overrides: dict[str, Any] = {"abstain_confidence": 0.0, "min_retrieval_score": 0.0}  # measure every answer
+    if args.max_new_tokens:
+        overrides["max_new_tokens"] = args.max_new_tokens
+    settings = Settings(**overrides)
+    app = build_app(settings)
+    app.upgrade_database()  # the production adapter, if any, is read from the model registry
+    rows = pick(args.n, args.ids.split(",") if args.ids else None)
+    started = time.perf_counter()
+    answers = app.pipeline.answer_batch([r["question"] for r in rows], log=False)
+    elapsed = time.perf_counter() - started
+    report = _report(app, settings, _score(rows, answers, args.show), elapsed)
     print(json.dumps(report, indent=2, ensure_ascii=False))
 
 

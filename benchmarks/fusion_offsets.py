@@ -18,9 +18,12 @@ import random
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from json_output import emit_json  # benchmarks/json_output.py (the script's folder is on sys.path)
+
+if TYPE_CHECKING:
+    from chatbot.app import BankBot
 
 ROOT = Path(__file__).resolve().parents[1]
 VARIANTS: dict[str, dict[str, float]] = {
@@ -56,61 +59,95 @@ def simulation_split(questions: Path) -> tuple[dict[str, tuple[str, str]], list[
     return gold, pool, heldout, [gold[q.category][0] for q in heldout]
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--questions", type=Path, required=True, help="labelled CSV (text,category), e.g. Banking77")
     parser.add_argument("--sizes", default="20,80,300,2000", help="random pool examples per index")
     parser.add_argument("--index-from", type=Path, help="a data folder whose example index is scored too")
     parser.add_argument("--json", metavar="PATH", help="write the JSON report here ('-' for stdout)")
-    args = parser.parse_args(argv)
+    return parser
 
+
+def _article_scores(app: BankBot, vectors: list[list[float]]) -> list[dict[str, float]]:
+    """Per query: each neighbouring article's best chunk similarity."""
+    from retrieval.retriever import similarity
+
+    article_scores: list[dict[str, float]] = []
+    for vector in vectors:
+        best: dict[str, float] = {}
+        for doc, distance in app.vector_store.similarity_search_by_vector_with_relevance_scores(vector, k=24):
+            article = str(doc.metadata["article_id"])
+            best[article] = max(best.get(article, 0.0), similarity(distance))
+        article_scores.append(best)
+    return article_scores
+
+
+def _example_hits(
+    app: BankBot,
+    vectors: list[list[float]],
+    pool: list[Any],
+    gold: dict[str, tuple[str, str]],
+    sizes: str,
+    index_from: Path | None,
+) -> dict[str, list[list[tuple[str, float]]]]:
+    """Per example index (none, random pool questions per size, ``--index-from``): each query's example hits."""
     import chromadb
 
     from chatbot.app import build_app
     from chatbot.settings import Settings
-    from retrieval.embeddings import as_embeddings
     from retrieval.example_index import ExampleIndex
-    from retrieval.ingest import ingest
-    from retrieval.retriever import EXAMPLE_K, similarity
+    from retrieval.retriever import EXAMPLE_K
     from retrieval.vector_store import COSINE
+
+    def hits(index: Any) -> list[list[tuple[str, float]]]:
+        return [[(h.article_id, h.score) for h in index.search_by_vector(v, EXAMPLE_K)] for v in vectors]
+
+    indexes: dict[str, list[list[tuple[str, float]]]] = {"none": [[] for _ in vectors]}
+    client: Any = chromadb.EphemeralClient()  # typed configuration dicts differ between chromadb releases
+    shuffled = pool[:]
+    random.Random(1).shuffle(shuffled)
+    for size in [int(s) for s in sizes.split(",") if s]:
+        collection = client.get_or_create_collection(f"ex{size}", embedding_function=None, configuration=COSINE)
+        index = ExampleIndex(collection, app.embedder)
+        index.add([q.text for q in shuffled[:size]], [gold[q.category][0] for q in shuffled[:size]], source="bench")
+        indexes[f"{size} random"] = hits(index)
+    if index_from:
+        other = build_app(Settings(data_dir=index_from), embedder=app.embedder)
+        indexes[f"{other.example_index.count()} from {index_from}"] = hits(other.example_index)
+    return indexes
+
+
+def _accuracy_table(
+    article_scores: list[dict[str, float]], indexes: dict[str, list[list[tuple[str, float]]]], labels: list[str]
+) -> dict[str, dict[str, float]]:
+    """Accuracy@1 per fusion variant and example index."""
+    table: dict[str, dict[str, float]] = {}
+    for name, variant in VARIANTS.items():
+        table[name] = {}
+        for index_name, rows in indexes.items():
+            right = [
+                top_article(a, h, variant) == label for a, h, label in zip(article_scores, rows, labels, strict=True)
+            ]
+            table[name][index_name] = round(sum(right) / len(right), 4)
+    return table
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+
+    from chatbot.app import build_app
+    from chatbot.settings import Settings
+    from retrieval.embeddings import as_embeddings
+    from retrieval.ingest import ingest
 
     gold, pool, heldout, labels = simulation_split(args.questions)
     with tempfile.TemporaryDirectory(prefix="bankbot-fusion-") as tmp:
         app = build_app(Settings(data_dir=Path(tmp)))
         ingest(app.settings, app.vector_store, None, progress=False)
         vectors = as_embeddings(app.embedder).embed_documents([q.text for q in heldout])
-        article_scores: list[dict[str, float]] = []
-        for vector in vectors:
-            best: dict[str, float] = {}
-            for doc, distance in app.vector_store.similarity_search_by_vector_with_relevance_scores(vector, k=24):
-                article = str(doc.metadata["article_id"])
-                best[article] = max(best.get(article, 0.0), similarity(distance))
-            article_scores.append(best)
-
-        def hits(index: Any) -> list[list[tuple[str, float]]]:
-            return [[(h.article_id, h.score) for h in index.search_by_vector(v, EXAMPLE_K)] for v in vectors]
-
-        indexes: dict[str, list[list[tuple[str, float]]]] = {"none": [[] for _ in vectors]}
-        client: Any = chromadb.EphemeralClient()  # typed configuration dicts differ between chromadb releases
-        shuffled = pool[:]
-        random.Random(1).shuffle(shuffled)
-        for size in [int(s) for s in args.sizes.split(",") if s]:
-            collection = client.get_or_create_collection(f"ex{size}", embedding_function=None, configuration=COSINE)
-            index = ExampleIndex(collection, app.embedder)
-            index.add([q.text for q in shuffled[:size]], [gold[q.category][0] for q in shuffled[:size]], source="bench")
-            indexes[f"{size} random"] = hits(index)
-        if args.index_from:
-            other = build_app(Settings(data_dir=args.index_from), embedder=app.embedder)
-            indexes[f"{other.example_index.count()} from {args.index_from}"] = hits(other.example_index)
-        table: dict[str, dict[str, float]] = {}
-        for name, variant in VARIANTS.items():
-            table[name] = {}
-            for index_name, rows in indexes.items():
-                right = [
-                    top_article(a, h, variant) == label
-                    for a, h, label in zip(article_scores, rows, labels, strict=True)
-                ]
-                table[name][index_name] = round(sum(right) / len(right), 4)
+        article_scores = _article_scores(app, vectors)
+        indexes = _example_hits(app, vectors, pool, gold, args.sizes, args.index_from)
+        table = _accuracy_table(article_scores, indexes, labels)
     report: dict[str, Any] = {"heldout_queries": len(labels), "accuracy_at_1": table}
     emit_json(report, args.json)
     return 0

@@ -22,7 +22,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from chatbot.settings import Settings
+    from finetune.dataset import BuiltDataset
+    from finetune.lora import LoraHyperparameters, TrainResult
 
 TEMPLATES = (
     "{t}?",
@@ -99,31 +104,30 @@ class _StepClock:
         return _Cb()
 
 
-def main() -> None:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=1000)
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="hyperparameter override")
-    args = parser.parse_args()
+    return parser
 
-    import torch
 
-    from chatbot.model_loading import llm_source
-    from chatbot.settings import Settings
+def _build_dataset(examples: int, hp: LoraHyperparameters, tokenizer: Any) -> BuiltDataset:
+    """The real dataset builder's train/validation split of ``examples`` synthetic reviewed turns."""
     from finetune.dataset import build_dataset, frozen_eval_files, read_frozen_questions
-    from finetune.lora import LoraHyperparameters, train_lora
 
-    hp = LoraHyperparameters.from_overrides(dict(s.split("=", 1) for s in args.set))
-    settings = Settings()
-    from transformers import AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(llm_source(settings))
-    dataset = build_dataset(
-        synthetic_turns(args.examples),
+    return build_dataset(
+        synthetic_turns(examples),
         frozen_questions=read_frozen_questions(frozen_eval_files()),
         count_tokens=lambda text: len(tokenizer(text, add_special_tokens=False)["input_ids"]),
         prompt_budget=hp.prompt_budget,
         max_sources=hp.max_sources,
     )
+
+
+def _train(settings: Settings, dataset: BuiltDataset, hp: LoraHyperparameters) -> tuple[TrainResult, _StepClock, float]:
+    """(training result, per-step clock, wall seconds including model load and evals)."""
+    from finetune.lora import train_lora
+
     clock = _StepClock()
     with tempfile.TemporaryDirectory() as tmp:
         started = time.time()
@@ -137,6 +141,20 @@ def main() -> None:
                 callbacks=[clock.callback()],
             )
         wall = time.time() - started
+    return result, clock, wall
+
+
+def _report(
+    examples: int,
+    hp: LoraHyperparameters,
+    dataset: BuiltDataset,
+    tokenizer: Any,
+    run: tuple[TrainResult, _StepClock, float],
+    threads: int,
+) -> dict[str, Any]:
+    from finetune.lora import LoraHyperparameters
+
+    result, clock, wall = run
     steps = result.metrics["steps"]
     # Median over steps (the first includes warm-up); CPU seconds are robust when other jobs share the cores.
     step_seconds = statistics.median(clock.wall[1:] or clock.wall)
@@ -147,31 +165,44 @@ def main() -> None:
     recipe = LoraHyperparameters()
     batch = recipe.batch_size * recipe.gradient_accumulation
     full_steps = min(recipe.max_steps, max(1, int(recipe.epochs * len(dataset.train) / batch)))
-    print(
-        json.dumps(
-            {
-                "machine": f"{platform.machine()} {os.cpu_count()} cpus, torch threads {torch.get_num_threads()}",
-                "examples": args.examples,
-                "train": len(dataset.train),
-                "validation": len(dataset.validation),
-                "mean_tokens_per_example": round(mean_tokens, 1),
-                "hyperparameters": hp.to_json(),
-                "steps_run": steps,
-                "seconds_per_step": round(step_seconds, 2),
-                "cpu_seconds_per_step": round(cpu_per_step, 2),
-                "load_average_1min": round(os.getloadavg()[0], 1),
-                "projected_minutes_if_cores_idle": round(full_steps * cpu_per_step / torch.get_num_threads() / 60, 1),
-                "train_tokens_per_second": round(
-                    mean_tokens * hp.batch_size * hp.gradient_accumulation / step_seconds, 1
-                ),
-                "wall_seconds_incl_load_and_evals": round(wall, 1),
-                "default_recipe_steps_for_this_data": full_steps,
-                "projected_recipe_minutes_at_measured_wall": round(full_steps * step_seconds / 60, 1),
-                "metrics": result.metrics,
-            },
-            indent=2,
-        )
-    )
+    return {
+        "machine": f"{platform.machine()} {os.cpu_count()} cpus, torch threads {threads}",
+        "examples": examples,
+        "train": len(dataset.train),
+        "validation": len(dataset.validation),
+        "mean_tokens_per_example": round(mean_tokens, 1),
+        "hyperparameters": hp.to_json(),
+        "steps_run": steps,
+        "seconds_per_step": round(step_seconds, 2),
+        "cpu_seconds_per_step": round(cpu_per_step, 2),
+        "load_average_1min": round(os.getloadavg()[0], 1),
+        "projected_minutes_if_cores_idle": round(full_steps * cpu_per_step / threads / 60, 1),
+        "train_tokens_per_second": round(mean_tokens * hp.batch_size * hp.gradient_accumulation / step_seconds, 1),
+        "wall_seconds_incl_load_and_evals": round(wall, 1),
+        "default_recipe_steps_for_this_data": full_steps,
+        "projected_recipe_minutes_at_measured_wall": round(full_steps * step_seconds / 60, 1),
+        "metrics": result.metrics,
+    }
+
+
+def main() -> None:
+    args = _parser().parse_args()
+
+    import torch
+
+    from chatbot.model_loading import llm_source
+    from chatbot.settings import Settings
+    from finetune.lora import LoraHyperparameters
+
+    hp = LoraHyperparameters.from_overrides(dict(s.split("=", 1) for s in args.set))
+    settings = Settings()
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(llm_source(settings))
+    dataset = _build_dataset(args.examples, hp, tokenizer)
+    run = _train(settings, dataset, hp)
+    report = _report(args.examples, hp, dataset, tokenizer, run, threads=torch.get_num_threads())
+    print(json.dumps(report, indent=2))
 
 
 if __name__ == "__main__":
