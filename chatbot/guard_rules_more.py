@@ -27,7 +27,10 @@ _OF_INTL = r"(?:di|de|del|della|du|des|da|do|von|van)"
 _MY_INTL = r"(?:mio|mia|mi|ma|mon|mes|meu|minha|mein\w*|mijn)"
 # What a voided rule is called, and what it is said to have become.
 _RULESET = r"(?:rules|rule\s*set|instructions|guidelines|restrictions|directives|polic(?:y|ies)|guardrails|filters?)"
-_STALE = r"(?:deprecated|outdated|out\s+of\s+date|retired|replaced|withdrawn|rescinded|expired|a\s+test|a\s+mistake|a\s+joke)"
+_STALE = (
+    r"(?:deprecated|outdated|out\s+of\s+date|retired|replaced|withdrawn|rescinded|expired|a\s+test|a\s+mistake|"
+    r"a\s+joke)"
+)
 # The bot itself, as an addressee in a note hidden in pasted text, in the languages the corpora use.
 _BOT = r"(?:ai|a\.i\.|ki|ia|chatbot|bot|assistant|assistent|asistente|assistente|llm|language\s+model)"
 
@@ -206,8 +209,8 @@ _BATCH8_FAMILIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             rf"\b(?:your|the|my|previous|prior|current|old)\s+(?:\w+\s+){{0,2}}?{_RULESET}\s+(?:\w+\s+){{0,6}}?"
             rf"(?:were|was|are|is|have\s+been|has\s+been)\s+(?:now\s+|just\s+|only\s+)?{_STALE}\b|\bthe\s+(?:test|"
             r"drill|exercise)\s+(?:has\s+)?(?:now\s+)?(?:ended|finished|is\s+over)\b",
-            rf"\b(?:revoke|rescind|repeal|annul|suspend|deactivate|disable|void|waive)\w*\s+(?:your|the\s+bot'?s|the\s+"
-            rf"assistant'?s|all\s+your)\s+(?:\w+\s+)?(?:(?:content|safety|usage|refusal|moderation)\s+polic\w+|rules|"
+            r"\b(?:revoke|rescind|repeal|annul|suspend|deactivate|disable|void|waive)\w*\s+(?:your|the\s+bot'?s|the\s+"
+            r"assistant'?s|all\s+your)\s+(?:\w+\s+)?(?:(?:content|safety|usage|refusal|moderation)\s+polic\w+|rules|"
             r"guidelines|restrictions|filter\w*|instructions|guardrails|safety\s+\w+|guard\w*|moderation|checks)\b",
             rf"\b(?:dropping|ignoring|disregarding|forgetting|bypassing|abandoning|discarding|suspending|disabling|"
             rf"overriding|relaxing|setting\s+aside)\s+(?:your|all\s+(?:your|the)|the\s+bot'?s)\s+(?:\w+\s+)?"
@@ -221,11 +224,11 @@ _BATCH8_FAMILIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"(?:debug|god|dev|diagnostic|admin|root|unrestricted|maintenance)\s+mode\b|\b(?:debug|god)\s+mode\b|"
             r"\b(?:reply|respond|answer|acknowledge|confirm|say)\w*\s+(?:\w+\s+){0,2}?['\"][\w\s]{0,30}\b(?:on|loaded|"
             r"accepted|enabled|activated|unlocked|disabled|granted|active)['\"]",
-            rf"\b(?:assistants?|chatbots?|bots?|ai\s+(?:assistants?|agents?))\s+(?:must|shall|should|are\s+(?:now\s+)?"
-            rf"(?:required|allowed|permitted|obliged)\s+to)\s+(?:now\s+)?(?:disclose|share|reveal|provide|give|release|"
-            rf"answer|comply|ignore|bypass|skip|output|hand)\b|\bnew\s+(?:polic(?:y|ies)|rules?|instructions?|"
-            rf"directives?|rule\s*set)\s+(?:\([^)]*\)\s*)?(?:(?:is|are)?\s*:|(?:effective|applies|starting)\s+(?:immediately|"
-            rf"now|today|from\s+now))",
+            r"\b(?:assistants?|chatbots?|bots?|ai\s+(?:assistants?|agents?))\s+(?:must|shall|should|are\s+(?:now\s+)?"
+            r"(?:required|allowed|permitted|obliged)\s+to)\s+(?:now\s+)?(?:disclose|share|reveal|provide|give|release|"
+            r"answer|comply|ignore|bypass|skip|output|hand)\b|\bnew\s+(?:polic(?:y|ies)|rules?|instructions?|"
+            r"directives?|rule\s*set)\s+(?:\([^)]*\)\s*)?(?:(?:is|are)?\s*:|(?:effective|applies|starting)\s+(?:immediately|"
+            r"now|today|from\s+now))",
             r"\bas\s+(?:if|though)\s+(?:it|they|this|each|every\s+\w+)\s+(?:came|come|comes|were|was)\s+from\s+"
             r"(?:the\s+)?(?:system|developers?|admin\w*|operators?|your\s+(?:developers?|creators?|operators?))\b|"
             r"\bfollow\s+(?:my|these|our)\s+(?:\w+\s+)?(?:version|instructions|rules|guidelines|orders)\s+instead\b|"
@@ -257,11 +260,11 @@ _BATCH8_FAMILIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             rf"\s+message)\b(?!\s+(?:on|for|to|about|how))|\b{_SETUP}\s+(?:that\s+)?you(?:'re|\s+are)\s+(?:running|"
             rf"operating|working)\s+(?:on|with|under)\b|\b(?:line|sentence|word|paragraph|chunk|character)s?\s+"
             rf"(?:\d+\s+)?of\s+your\s+(?:\w+\s+)?{_SETUP}\b",
-            rf"\b(?:every|all|each|the)\s+(?:\w+\s+)?(?:rules?|instructions?|guidelines?|directives?)\s+(?:that\s+)?"
-            rf"you(?:'ve|\s+have|\s+were|'re|\s+are)\s+(?:been\s+)?(?:given|told|taught|programmed|trained|instructed)"
-            rf"\b|\b(?:chatbot|bot|assistant)'?s?\s+(?:\w+\s+)?(?:instructions|prompt|operating\s+rules)\b|\bquot\w+"
-            rf"\s+(?:the|your|its)\s+(?:\w+\s+)?(?:instructions|prompt)\b|\b(?:chatbot|bot|assistant|ai|model)\s+"
-            rf"(?:operating|system|internal|core|deployment)\s+(?:instructions|rules|prompt|guidelines|manual)\b",
+            r"\b(?:every|all|each|the)\s+(?:\w+\s+)?(?:rules?|instructions?|guidelines?|directives?)\s+(?:that\s+)?"
+            r"you(?:'ve|\s+have|\s+were|'re|\s+are)\s+(?:been\s+)?(?:given|told|taught|programmed|trained|instructed)"
+            r"\b|\b(?:chatbot|bot|assistant)'?s?\s+(?:\w+\s+)?(?:instructions|prompt|operating\s+rules)\b|\bquot\w+"
+            r"\s+(?:the|your|its)\s+(?:\w+\s+)?(?:instructions|prompt)\b|\b(?:chatbot|bot|assistant|ai|model)\s+"
+            r"(?:operating|system|internal|core|deployment)\s+(?:instructions|rules|prompt|guidelines|manual)\b",
             r"\b(?:returns?|outputs?|prints?|yields?|output|dump|display|echo|recite)\s+(?:me\s+)?(?:\w+\s+){0,2}?your"
             r"\s+(?:\w+\s+)?(?:instructions|prompt|rules|guidelines|configuration)\b(?!\s+(?:on|for|to|about|how))|"
             r"\bsys\w{0,3}[_*.\-\s]{2,}pro\w{0,3}(?:[_*.\-]|\b)",

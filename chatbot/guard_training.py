@@ -3,8 +3,8 @@
 Trained on the ``dev`` corpora of the guard (tests/data/guard_attacks.jsonl and guard_legit.jsonl, every row but the
 held-out ``test`` third of batch 1, and the files of batches 5, 7 and 8, each a blind batch in its round and a dev
 set since), the in-scope questions of evals/data/demo_eval.jsonl and a fixed sample of Banking77 questions read from
-their CSV at training time (only their hash is stored), all as the pipeline serves them (normalised, PII-redacted). C and
-the threshold are chosen by leave-one-batch-out cross-validation: each batch was written at another time (mostly by
+their CSV at training time (only their hash is stored), all as the pipeline serves them (normalised, PII-redacted). C
+and the threshold are chosen by leave-one-batch-out cross-validation: each batch was written at another time (mostly by
 another author), so scoring it with a model trained on the others is what a new attacker's phrasing looks like. The
 threshold keeps out-of-batch false refusals at or under 1 % of the corpora's awkward legitimate questions and 0.5 % of
 ordinary ones. No other file is read: a new blind batch stays blind until it is added to ``DEV_ATTACKS``.

@@ -127,8 +127,9 @@ def decoded_blobs(text: str) -> list[str]:
     raws += [bytes(int(b, 2) for b in blob.split()) for blob in _BINARY.findall(text)]
     out = [t for t in map(_bytes_text, raws) if t]
     out += [unquote(blob) for blob in _PERCENT.findall(text) if _readable(unquote(blob))]
-    if len(_PERCENT_ESCAPE.findall(text)) >= 3:  # a URL-encoded sentence: "ignore%20all%20prior%20instructions"
-        out.append(unquote(text))
+    whole = unquote(text)  # a URL-encoded sentence: "ignore%20all%20prior%20instructions"
+    if len(_PERCENT_ESCAPE.findall(text)) >= 3 and whole not in out:
+        out.append(whole)
     out += [decoded for decoded in map(_morse, _MORSE.findall(text)) if len(decoded) >= 4]
     return out
 
