@@ -34,7 +34,7 @@ from tests.conftest import make_settings
 from tests.pipeline_support import KeywordRetriever, rows
 
 BOTH_BLOCKED_ALL = 594  # of 597, measured by benchmarks/guard_classifier_rates.py
-BOTH_FALSE_REFUSALS_ALL = 10  # of 600
+BOTH_FALSE_REFUSALS_ALL = 12  # of 600 (10 before the classifier was retrained with batch 8: threshold 0.984 -> 0.937)
 
 
 # --- pure scoring ---------------------------------------------------------------------------------------------------
