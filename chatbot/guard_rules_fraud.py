@@ -19,7 +19,7 @@ from chatbot.guard_vocabulary import RELATION, any_of
 
 # A person's name as typed in a request about them, hyphenated or with initials ("John Doe-Fake", "J. Placeholder").
 _PERSON = r"(?-i:(?:[A-Z]\.\s*)?[A-Z][a-z]+(?:[-\s][A-Z][\w'-]*)+)"
-# An account named by number, IBAN or the redaction placeholder that replaces them.
+# An account named by number, by IBAN, or by the token redaction puts in their place ("[IBAN]").
 _ACCOUNT_ID = r"(?:[A-Z]{2}\d{2}[\w ]*|\d{4,}|\[[A-Z ]+\])"
 _FAKE_DOC = (
     r"(?:bank\s+statements?|statements?|payslips?|pay\s*slips?|p60s?|tax\s+returns?|kontoauszug\w*|releves?|extractos?|"
