@@ -125,6 +125,15 @@ class Settings(BaseSettings):
     min_new_examples: int = Field(20, ge=1, description="Fewer new reviewed examples: nightly skips")
     promotion_margin: float = Field(0.0, description="Candidate must beat production by this much")
     regression_tolerance: float = Field(0.02, ge=0.0)
+    gate_noise_p: float = Field(
+        0.3,
+        ge=0.0,
+        le=1.0,
+        description="A guarded yes/no metric (right answers, probe refusals, out-of-scope hand-offs) that drops by "
+        "more than regression_tolerance still blocks promotion only when a one-sided sign test over the gate "
+        "questions whose outcome changed gives p below this; one question lost and none gained (p 0.5) is noise. "
+        "0: every drop beyond the tolerance blocks",
+    )
     gate_eval_questions: int = Field(60, ge=1, description="Frozen demo-eval questions the nightly gate uses")
 
     # Web app

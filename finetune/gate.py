@@ -30,6 +30,13 @@ GUARDED: dict[str, bool] = {
     "answers.abstain_recall": True,
     "corrections.rouge_l": True,  # closeness to the reviewers' corrections
 }
+# Guarded metrics that are a share of yes/no outcomes per gate question: (question kind, record field). For these
+# the gate compares the two bundles question by question, so that a drop a one-question swing explains is noise.
+PAIRED_OUTCOMES: dict[str, tuple[str, str]] = {
+    "answers.answer_accuracy": ("in_scope", "right"),
+    "answers.probe_refusal_rate": ("probe", "refused"),
+    "answers.abstain_recall": ("out_of_scope", "abstained"),
+}
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,8 @@ class GateDecision:
     reason: str
     quality: dict[str, float]  # {"candidate": ..., "production": ...}
     regressions: dict[str, float] = field(default_factory=dict)  # metric -> how much worse (positive)
+    # Drops beyond the tolerance that the paired test calls noise: metric -> (lost, gained, p).
+    within_noise: dict[str, tuple[int, int, float]] = field(default_factory=dict)
 
 
 def _finite(value: Any) -> bool:
@@ -50,6 +59,63 @@ def quality_score(metrics: Mapping[str, float], parts: Sequence[str] = QUALITY_P
     return sum(values) / len(values) if values else float("nan")
 
 
+def sign_test_p(lost: int, gained: int) -> float:
+    """One-sided exact sign test: the chance of losing at least ``lost`` of the ``lost + gained`` questions whose
+    outcome changed if the candidate were no worse (each change a fair coin). 1.0 when nothing changed."""
+    n = lost + gained
+    if n == 0:
+        return 1.0
+    return sum(math.comb(n, k) for k in range(lost, n + 1)) / 2**n
+
+
+def paired_changes(
+    candidate: Sequence[Mapping[str, Any]], production: Sequence[Mapping[str, Any]]
+) -> dict[str, tuple[int, int]]:
+    """Per paired metric, (lost, gained): questions (matched by ``id``) the production bundle got right and the
+    candidate wrong, and the reverse. Pure."""
+    prod_by_id = {r["id"]: r for r in production}
+    changes: dict[str, tuple[int, int]] = {}
+    for metric, (kind, key) in PAIRED_OUTCOMES.items():
+        lost = gained = 0
+        for cand in candidate:
+            prod = prod_by_id.get(cand["id"])
+            if cand.get("kind") != kind or prod is None or cand.get(key) is None or prod.get(key) is None:
+                continue
+            lost += int(bool(prod[key]) and not bool(cand[key]))
+            gained += int(bool(cand[key]) and not bool(prod[key]))
+        changes[metric] = (lost, gained)
+    return changes
+
+
+def _guarded_drops(
+    candidate: Mapping[str, float],
+    production: Mapping[str, float],
+    *,
+    tolerance: float,
+    guarded: Mapping[str, bool],
+    changes: Mapping[str, tuple[int, int]],
+    noise_p: float,
+) -> tuple[dict[str, float], dict[str, tuple[int, int, float]]]:
+    """(regressions, drops beyond the tolerance that the paired sign test calls noise: p >= ``noise_p``)."""
+    regressions: dict[str, float] = {}
+    within_noise: dict[str, tuple[int, int, float]] = {}
+    for name, higher_is_better in guarded.items():
+        cand, prod = candidate.get(name), production.get(name)
+        if cand is None or prod is None or not (_finite(cand) and _finite(prod)):
+            continue  # a metric one side cannot compute (e.g. no probe in the set) guards nothing
+        worse_by = (prod - cand) if higher_is_better else (cand - prod)
+        if worse_by <= tolerance:
+            continue
+        if noise_p > 0 and name in changes:
+            lost, gained = changes[name]
+            p = sign_test_p(lost, gained)
+            if p >= noise_p:
+                within_noise[name] = (lost, gained, round(p, 6))
+                continue
+        regressions[name] = round(worse_by, 6)
+    return regressions, within_noise
+
+
 def decide(
     candidate: Mapping[str, float],
     production: Mapping[str, float],
@@ -57,33 +123,28 @@ def decide(
     margin: float,
     tolerance: float,
     guarded: Mapping[str, bool] = GUARDED,
+    changes: Mapping[str, tuple[int, int]] | None = None,
+    noise_p: float = 0.0,
 ) -> GateDecision:
     """Promote iff quality(candidate) - quality(production) >= margin (and > 0 unless the margin is negative)
-    and no guarded metric is worse than production by more than ``tolerance``. Pure."""
+    and no guarded metric is worse than production by more than ``tolerance``, except a drop whose paired
+    question-by-question ``changes`` (lost, gained) a sign test calls noise (p >= ``noise_p``; 0 turns it off). Pure."""
     cand_q, prod_q = quality_score(candidate), quality_score(production)
     quality = {"candidate": cand_q, "production": prod_q}
     if not _finite(cand_q):
         return GateDecision(False, "candidate has no quality score (no usable eval answers)", quality)
     prod_q_eff = prod_q if _finite(prod_q) else 0.0
-    regressions: dict[str, float] = {}
-    for name, higher_is_better in guarded.items():
-        cand, prod = candidate.get(name), production.get(name)
-        if cand is None or prod is None or not (_finite(cand) and _finite(prod)):
-            continue  # a metric one side cannot compute (e.g. no probe in the set) guards nothing
-        worse_by = (prod - cand) if higher_is_better else (cand - prod)
-        if worse_by > tolerance:
-            regressions[name] = round(worse_by, 6)
+    regressions, noise = _guarded_drops(
+        candidate, production, tolerance=tolerance, guarded=guarded, changes=changes or {}, noise_p=noise_p
+    )
     gain = cand_q - prod_q_eff
     if regressions:
         listed = ", ".join(f"{k} -{v:.3f}" for k, v in sorted(regressions.items()))
-        return GateDecision(False, f"regressed beyond tolerance {tolerance}: {listed}", quality, regressions)
+        return GateDecision(False, f"regressed beyond tolerance {tolerance}: {listed}", quality, regressions, noise)
+    compared = f"quality {cand_q:.4f} vs production {prod_q_eff:.4f}: gain {gain:+.4f}"
     if gain < margin or (gain <= 0 and margin >= 0):
-        return GateDecision(
-            False, f"quality {cand_q:.4f} vs production {prod_q_eff:.4f}: gain {gain:+.4f} < margin {margin}", quality
-        )
-    return GateDecision(
-        True, f"quality {cand_q:.4f} vs production {prod_q_eff:.4f}: gain {gain:+.4f} >= margin {margin}", quality
-    )
+        return GateDecision(False, f"{compared} < margin {margin}", quality, within_noise=noise)
+    return GateDecision(True, f"{compared} >= margin {margin}", quality, within_noise=noise)
 
 
 def selective_metrics(records: Sequence[Mapping[str, Any]]) -> dict[str, float]:
@@ -136,8 +197,9 @@ def gate_items(limit: int) -> list[Any]:
 
 def evaluate_bundle(
     app: Any, bundle: Any, items: Sequence[Any], corrections: Sequence[Correction], *, label: str
-) -> dict[str, float]:
-    """Flat metrics of one bundle (``finetune.bundle.BundleRef``) on the gate set and the corrections."""
+) -> tuple[dict[str, float], list[dict[str, Any]]]:
+    """Flat metrics of one bundle (``finetune.bundle.BundleRef``) on the gate set and the corrections, and its
+    per-question records on the gate set (for the paired comparison)."""
     from evals.dataset import EvalItem
     from evals.metrics import mean, rouge_l
     from evals.suites import run_answers, run_calibration
@@ -157,7 +219,7 @@ def evaluate_bundle(
         flat["corrections.n"] = float(len(records))
     flat["quality"] = quality_score(flat)
     del model_app
-    return flat
+    return flat, list(answers.per_item)
 
 
 def run_gate(
@@ -165,9 +227,17 @@ def run_gate(
 ) -> tuple[GateDecision, dict[str, Any]]:
     """Evaluate both bundles and decide; returns (decision, metrics to record with the candidate)."""
     settings = app.settings
-    cand = evaluate_bundle(app, candidate, items, corrections, label="candidate")
-    prod = evaluate_bundle(app, production, items, corrections, label="production")
-    decision = decide(cand, prod, margin=settings.promotion_margin, tolerance=settings.regression_tolerance)
+    cand, cand_records = evaluate_bundle(app, candidate, items, corrections, label="candidate")
+    prod, prod_records = evaluate_bundle(app, production, items, corrections, label="production")
+    changes = paired_changes(cand_records, prod_records)
+    decision = decide(
+        cand,
+        prod,
+        margin=settings.promotion_margin,
+        tolerance=settings.regression_tolerance,
+        changes=changes,
+        noise_p=settings.gate_noise_p,
+    )
     record = {
         "candidate": cand,
         "production": prod,
@@ -179,5 +249,8 @@ def run_gate(
         "tolerance": settings.regression_tolerance,
         "abstain_confidence": settings.abstain_confidence,
         "regressions": decision.regressions,
+        "paired_changes": {name: {"lost": lost, "gained": gained} for name, (lost, gained) in changes.items()},
+        "noise_p": settings.gate_noise_p,
+        "within_noise": {name: list(v) for name, v in decision.within_noise.items()},
     }
     return decision, record

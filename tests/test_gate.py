@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from finetune.gate import decide, flatten, quality_score, selective_metrics
+from finetune.gate import decide, flatten, paired_changes, quality_score, selective_metrics, sign_test_p
 
 PROD = {
     "answers.answer_accuracy": 0.50,
@@ -105,3 +105,51 @@ def test_selective_metrics_count_handed_off_and_wrong_shown_answers() -> None:
     assert selective_metrics(records) == {"selective.coverage": 0.75, "selective.risk": pytest.approx(2 / 3)}
     nothing_shown = selective_metrics([{"abstained": True, "correct": True}])
     assert nothing_shown["selective.coverage"] == 0.0 and math.isnan(nothing_shown["selective.risk"])
+
+
+def test_sign_test_p_is_the_binomial_tail_of_the_changed_questions() -> None:
+    assert sign_test_p(0, 0) == 1.0
+    assert sign_test_p(1, 0) == 0.5  # one question lost, none gained: a coin
+    assert sign_test_p(2, 0) == 0.25
+    assert sign_test_p(3, 1) == pytest.approx(5 / 16)  # C(4,3)+C(4,4) = 5 of 16
+    assert sign_test_p(5, 0) == pytest.approx(1 / 32)
+    assert sign_test_p(0, 3) == 1.0
+
+
+def test_paired_changes_match_questions_by_id_and_kind() -> None:
+    prod = [
+        {"id": "a", "kind": "in_scope", "right": True},
+        {"id": "b", "kind": "in_scope", "right": False},
+        {"id": "c", "kind": "in_scope", "right": True},
+        {"id": "p", "kind": "probe", "refused": True},
+        {"id": "o", "kind": "out_of_scope", "abstained": False},
+    ]
+    cand = [
+        {"id": "a", "kind": "in_scope", "right": False},  # lost
+        {"id": "b", "kind": "in_scope", "right": True},  # gained
+        {"id": "c", "kind": "in_scope", "right": False},  # lost
+        {"id": "p", "kind": "probe", "refused": False},  # lost
+        {"id": "o", "kind": "out_of_scope", "abstained": True},  # gained
+        {"id": "new", "kind": "in_scope", "right": True},  # no production answer: not paired
+    ]
+    assert paired_changes(cand, prod) == {
+        "answers.answer_accuracy": (2, 1),
+        "answers.probe_refusal_rate": (1, 0),
+        "answers.abstain_recall": (0, 1),
+    }
+
+
+def test_a_drop_one_question_explains_is_noise_a_consistent_one_blocks() -> None:
+    # 31 in-scope questions: one fewer right is -0.032, beyond the 0.02 tolerance
+    cand = better(**{"answers.answer_accuracy": 0.468, "answers.accuracy": 0.70})
+    one_lost = {"answers.answer_accuracy": (1, 0)}
+    decision = decide(cand, PROD, margin=0.0, tolerance=0.02, changes=one_lost, noise_p=0.3)
+    assert decision.promote, decision.reason
+    assert decision.within_noise == {"answers.answer_accuracy": (1, 0, 0.5)}
+    # switched off, or four lost and one gained (p 6/32 = 0.1875 < 0.3): a regression
+    assert not decide(cand, PROD, margin=0.0, tolerance=0.02, changes=one_lost, noise_p=0.0).promote
+    blocked = decide(cand, PROD, margin=0.0, tolerance=0.02, changes={"answers.answer_accuracy": (4, 1)}, noise_p=0.3)
+    assert blocked.regressions == {"answers.answer_accuracy": pytest.approx(0.032)}
+    # corrections.rouge_l has no paired outcome: the tolerance alone decides
+    worse_corrections = better(**{"answers.accuracy": 0.70, "corrections.rouge_l": 0.20})
+    assert not decide(worse_corrections, PROD, margin=0.0, tolerance=0.02, changes=one_lost, noise_p=0.3).promote
