@@ -1,38 +1,131 @@
 """Composition root: builds store, retriever, LLM and pipeline from Settings and hands back a plain object.
 
 The CLI, the web app, the nightly job and the tests all go through ``build_app``. Nothing heavy is loaded
-until a component is first used, so ``bankbot config`` or ``bankbot db upgrade`` stay instant.
+until a component is first used, so ``bankbot config`` or ``bankbot db upgrade`` stay instant. A caller may give
+ready-made parts (``build_app(settings, retriever=..., generator=...)``): tests, tools, one bundle's app
+(``BankBot.with_parts``); every part not given is built from the settings on first use.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import threading
+from collections.abc import Callable
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Generic, TypeVar
 
+from chatbot.generator_slot import GeneratorSlot
 from chatbot.settings import Settings
 
 if TYPE_CHECKING:
+    from langchain_chroma import Chroma
+    from langchain_core.retrievers import BaseRetriever
+    from sentence_transformers import SentenceTransformer
     from sqlalchemy.engine import Engine
+    from sqlmodel import Session
 
+    from chatbot.confidence import ConfidenceParams
+    from chatbot.fewshot import FewShotStore
+    from chatbot.guard_classifier import ClassifierGuard
+    from chatbot.pipeline import ChatPipeline
     from chatbot.protocols import Generator
+    from chatbot.turn_store import TurnStore
+    from finetune.registry import AdapterRef
+    from retrieval.example_index import ExampleIndex
+
+T = TypeVar("T")
 
 
-@dataclass
+class _Part(Generic[T]):
+    """One part of the app: given by the caller, or built on first use (once, even when two threads ask)."""
+
+    def __init__(self, build: Callable[[], T], given: T | None) -> None:
+        self._build = build
+        self._value = given
+        self.given = given is not None
+        self._lock = threading.RLock()
+
+    @property
+    def loaded(self) -> bool:
+        return self._value is not None
+
+    def get(self) -> T:
+        with self._lock:
+            if self._value is None:
+                self._value = self._build()
+            return self._value
+
+    def if_given(self) -> T | None:
+        return self._value if self.given else None
+
+
 class BankBot:
-    settings: Settings
-    # Tests and tools can inject ready-made parts; anything left None is built from settings on first use.
-    overrides: dict[str, Any] = field(default_factory=dict)
+    """One app: its settings and its parts. Parts are keyword-only; an unknown one is a TypeError."""
 
-    def _get(self, name: str) -> Any:
-        return self.overrides.get(name)
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        engine: Engine | None = None,
+        embedder: SentenceTransformer | None = None,
+        vector_store: Chroma | None = None,
+        example_index: ExampleIndex | None = None,
+        retriever: BaseRetriever | None = None,
+        turn_store: TurnStore | None = None,
+        fewshot: FewShotStore | None = None,
+        generator: Generator | None = None,
+        classifier_guard: ClassifierGuard | None = None,
+        calibration: ConfidenceParams | None = None,
+    ) -> None:
+        self.settings = settings
+        self._engine = _Part(self._make_engine, engine)
+        self._embedder = _Part(self._load_embedder, embedder)
+        self._vector_store = _Part(self._open_vector_store, vector_store)
+        self._example_index = _Part(self._open_example_index, example_index)
+        self._retriever = _Part(self._build_retriever, retriever)
+        self._turn_store = _Part(self._open_turn_store, turn_store)
+        self._fewshot = _Part(self._open_fewshot, fewshot)
+        # One model per process: the pipeline, the warm-up and ``generator`` below all use this slot.
+        self._generator = GeneratorSlot(settings, self.production_adapter, given=generator)
+        self._classifier_guard = classifier_guard  # None: the pipeline makes the default one
+        self._calibration = calibration  # None: the active calibration in the database
+
+    def with_parts(
+        self,
+        *,
+        generator: Generator | None = None,
+        example_index: ExampleIndex | None = None,
+        fewshot: FewShotStore | None = None,
+        retriever: BaseRetriever | None = None,
+        calibration: ConfidenceParams | None = None,
+    ) -> BankBot:
+        """The same app with another bundle's parts (``finetune.bundle.bundle_app``). The database, embedder,
+        knowledge base and turn store are shared (each loaded once for both), and so is the model unless
+        ``generator`` replaces it; the other parts this app was given carry over; the rest (e.g. a retriever over
+        the new example index) is built for the new app on first use."""
+        other = BankBot(
+            self.settings,
+            generator=generator,
+            example_index=example_index if example_index is not None else self._example_index.if_given(),
+            fewshot=fewshot if fewshot is not None else self._fewshot.if_given(),
+            retriever=retriever if retriever is not None else self._retriever.if_given(),
+            classifier_guard=self._classifier_guard,
+            calibration=calibration if calibration is not None else self._calibration,
+        )
+        other._engine, other._embedder, other._vector_store = self._engine, self._embedder, self._vector_store
+        other._turn_store = self._turn_store
+        if generator is None:
+            other._generator = self._generator
+        return other
 
     # --- SQL -------------------------------------------------------------------------------------------
-    @cached_property
+    @property
     def engine(self) -> Engine:
+        return self._engine.get()
+
+    def _make_engine(self) -> Engine:
         from chatbot.db.engine import make_engine
 
-        return self._get("engine") or make_engine(self.settings.effective_database_url)
+        return make_engine(self.settings.effective_database_url)
 
     def upgrade_database(self) -> None:
         """Bring the schema to head at start (one box), or with ``migrate_on_start`` false only check that it is at
@@ -43,18 +136,22 @@ class BankBot:
         check_connection(self.engine)
         prepare_at_start(self.engine, migrate_on_start=self.settings.migrate_on_start)
 
-    def session(self) -> Any:
+    def session(self) -> Session:
         from sqlmodel import Session
 
         return Session(self.engine)
 
     # --- models ----------------------------------------------------------------------------------------
-    @cached_property
-    def embedder(self) -> Any:
+    @property
+    def embedder(self) -> SentenceTransformer:
         """The sentence-transformers model shared by the vector store and the example index."""
+        return self._embedder.get()
+
+    def _load_embedder(self) -> SentenceTransformer:
         from chatbot.model_loading import load_embedder
 
-        return self._get("embedder") or load_embedder(self.settings, self.active_embedder_path)
+        embedder: SentenceTransformer = load_embedder(self.settings, self.active_embedder_path)
+        return embedder
 
     @property
     def active_embedder_path(self) -> str | None:
@@ -64,35 +161,41 @@ class BankBot:
 
         return active_embedder(self.settings, engine=self.engine)
 
-    @cached_property
+    @property
     def generator(self) -> Generator:
-        if self._get("generator") is not None:
-            return self._get("generator")
-        from chatbot.generation import build_generator
+        """The model this app and its pipeline share, loaded on first use with the production adapter."""
+        return self._generator.get()
 
-        return build_generator(self.settings, adapter=self.production_adapter())
+    @property
+    def generator_loaded(self) -> bool:
+        """Whether the model is loaded (or was given): until then nothing needs reloading on a promotion."""
+        return self._generator.loaded
 
-    def production_adapter(self) -> Any:
-        """(version, adapter_path) of the production LoRA adapter, or None for the base model."""
+    def production_adapter(self) -> AdapterRef | None:
+        """The production bundle's adapter, or None for the base model."""
         from finetune.registry import production_adapter
 
         return production_adapter(self)
 
     # --- retrieval ---------------------------------------------------------------------------------------
-    @cached_property
-    def vector_store(self) -> Any:
+    @property
+    def vector_store(self) -> Chroma:
+        return self._vector_store.get()
+
+    def _open_vector_store(self) -> Chroma:
         from retrieval.vector_store import open_vector_store
 
-        return self._get("vector_store") or open_vector_store(self.settings, self.embedder)
+        return open_vector_store(self.settings, self.embedder)
 
-    @cached_property
-    def example_index(self) -> Any:
+    @property
+    def example_index(self) -> ExampleIndex:
         """Example questions with a known article (reviewed turns, labelled CSVs), next to the KB collection."""
+        return self._example_index.get()
+
+    def _open_example_index(self) -> ExampleIndex:
         from retrieval.example_index import ExampleIndex
         from retrieval.vector_store import store_client
 
-        if self._get("example_index") is not None:
-            return self._get("example_index")
         return ExampleIndex.open(
             self.settings,
             self.embedder,
@@ -107,34 +210,90 @@ class BankBot:
 
         return production_snapshot(self)
 
-    @cached_property
-    def retriever(self) -> Any:
+    def loaded_snapshot_stores(self) -> list[ExampleIndex | FewShotStore]:
+        """The example index and the few-shot store, those loaded so far: what a promotion points at its snapshot."""
+        stores: list[ExampleIndex | FewShotStore] = []
+        if self._example_index.loaded:
+            stores.append(self._example_index.get())
+        if self._fewshot.loaded:
+            stores.append(self._fewshot.get())
+        return stores
+
+    @property
+    def retriever(self) -> BaseRetriever:
+        return self._retriever.get()
+
+    def _build_retriever(self) -> BaseRetriever:
         from retrieval.retriever import build_retriever
 
-        return self._get("retriever") or build_retriever(self.settings, self.vector_store, self.example_index)
+        return build_retriever(self.settings, self.vector_store, self.example_index)
 
     # --- chat ------------------------------------------------------------------------------------------------
-    @cached_property
-    def turn_store(self) -> Any:
+    @property
+    def turn_store(self) -> TurnStore:
+        return self._turn_store.get()
+
+    def _open_turn_store(self) -> TurnStore:
         from chatbot.turn_store import TurnStore
 
-        return self._get("turn_store") or TurnStore(self.engine, spool_dir=self.settings.spool_dir)
+        return TurnStore(self.engine, spool_dir=self.settings.spool_dir)
 
-    @cached_property
-    def fewshot(self) -> Any:
-        """Reviewed turns used as dynamic few-shot examples (chatbot.fewshot.FewShotStore)."""
-        if self._get("fewshot") is not None:
-            return self._get("fewshot")
+    @property
+    def fewshot(self) -> FewShotStore:
+        """Reviewed turns used as dynamic few-shot examples."""
+        return self._fewshot.get()
+
+    def _open_fewshot(self) -> FewShotStore:
         from chatbot.fewshot import FewShotStore
 
         return FewShotStore.open(self.settings, lambda: self.embedder, snapshot=self.index_snapshot())
 
     @cached_property
-    def pipeline(self) -> Any:
+    def pipeline(self) -> ChatPipeline:
         from chatbot.pipeline import ChatPipeline
 
-        return ChatPipeline(self)
+        return ChatPipeline(
+            self.settings,
+            generator=self._generator,
+            retriever=self._retriever.get,
+            turn_store=self._turn_store.get,
+            fewshot=self._fewshot.get,
+            session=self.session,
+            active_embedder_path=lambda: self.active_embedder_path,
+            classifier_guard=self._classifier_guard,
+            calibration=self._calibration,
+        )
+
+    @property
+    def pipeline_loaded(self) -> bool:
+        return "pipeline" in self.__dict__  # where cached_property keeps it once built
 
 
-def build_app(settings: Settings | None = None, **overrides: Any) -> BankBot:
-    return BankBot(settings=settings or Settings(), overrides=overrides)
+def build_app(
+    settings: Settings | None = None,
+    *,
+    engine: Engine | None = None,
+    embedder: SentenceTransformer | None = None,
+    vector_store: Chroma | None = None,
+    example_index: ExampleIndex | None = None,
+    retriever: BaseRetriever | None = None,
+    turn_store: TurnStore | None = None,
+    fewshot: FewShotStore | None = None,
+    generator: Generator | None = None,
+    classifier_guard: ClassifierGuard | None = None,
+    calibration: ConfidenceParams | None = None,
+) -> BankBot:
+    """The app for ``settings`` (default: from the environment); any part given is used as it is."""
+    return BankBot(
+        settings or Settings(),
+        engine=engine,
+        embedder=embedder,
+        vector_store=vector_store,
+        example_index=example_index,
+        retriever=retriever,
+        turn_store=turn_store,
+        fewshot=fewshot,
+        generator=generator,
+        classifier_guard=classifier_guard,
+        calibration=calibration,
+    )

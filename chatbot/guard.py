@@ -18,14 +18,27 @@ from dataclasses import dataclass
 
 from chatbot.guard_rules import RULES
 from chatbot.guard_rules_fraud import FRAUD_RULES
-from chatbot.guard_views import decoded_blobs, deobfuscate, fold, lexical_view, split_words, transposed_views
+from chatbot.guard_rules_intent import INTENT_RULES
+from chatbot.guard_rules_setup import SETUP_RULES
+from chatbot.guard_views import (
+    decoded_blobs,
+    deobfuscate,
+    fold,
+    lexical_view,
+    rejoined_views,
+    split_words,
+    transposed_views,
+)
 from chatbot.text_normalise import normalise_text
 
 __all__ = ["GuardResult", "check", "claims_action", "lexical_view"]
 
-# Fraud help and other people's money worded as ordinary questions run last (chatbot/guard_rules_fraud.py).
-_RULES = RULES + FRAUD_RULES
-_PAYEE_DETAILS = re.compile(r"(?i)\b(?:sort\s*codes?|account\s*numbers?|phone\s+numbers?|ibans?)\b")
+# Fraud help and other people's money worded as ordinary questions run last (chatbot/guard_rules_fraud.py, keyed on
+# who benefits in chatbot/guard_rules_intent.py), after the bot's setup and dictated statements (guard_rules_setup.py).
+_RULES = RULES + FRAUD_RULES + INTENT_RULES + SETUP_RULES
+_PAYEE_DETAILS = re.compile(
+    r"(?i)\b(?:sort\s*codes?|account\s*numbers?|phone\s+numbers?|ibans?)\b|\b(?:his|her|their)\s+account\s+(?:is|:)"
+)
 _PAYING = re.compile(r"(?i)\b(?:send|sending|sent|pay|paying|paid|transfer(?:red|ring)?)\b")
 _ASKING_FOR_IT = re.compile(
     r"(?i)\b(?:give|tell|show|read|send|find|look\s+up)\s+(?:me|us)\b|\bwhat(?:'s|\s+is|\s+are)\b"
@@ -33,6 +46,10 @@ _ASKING_FOR_IT = re.compile(
 _BULK = re.compile(r"(?i)\b(?:all|every|each|customers|clients|list)\b")
 _AWARENESS = re.compile(r"(?i)\b(?:scams?|victim|protect|prevent|stop|avoid|report|recruit\w*|offer\w*|warn\w*)\b")
 _CHILD = re.compile(r"(?i)\b(?:son|daughter|child|kid|fils|fille|enfant|sohn|tochter|kind|hij[oa])s?\b")
+_DEVICE = re.compile(r"(?i)\b(?:phones?|iphones?|android|devices?|handsets?|tablets?|ipads?|smartphones?|mobiles?)\b")
+# Someone else's password or memorable word that they forgot, asked about so that *they* can reset it.
+_RECOVERY = re.compile(r"(?i)\b(?:forgot|forgotten|forgets|lost|locked\s+out|reset|recover|change|unlock)\b")
+_OWN_PROJECT = re.compile(r"(?i)\bi'?m\s+an?\s+(?:\w+\s+)?developer\s+(?:building|working\s+on|making|writing|with)\b")
 
 
 @dataclass(frozen=True)
@@ -45,19 +62,29 @@ class GuardResult:
 def _exempt(rule: str, match: re.Match[str], text: str) -> bool:
     """Matches that are the customer's own business: a parent asking about their child's Junior account (its
     co-owner); the sort code or phone number of someone the customer is paying (needed to pay them, and the customer
-    already has it); a victim or a worried parent asking how money-mule or laundering scams work."""
+    already has it); a victim or a worried parent asking how money-mule or laundering scams work; a jailbroken
+    *phone*; a relative's forgotten password asked about so that they can reset it (nothing read out to the asker); a
+    developer building their own app (not one who says they built the bot)."""
     span = match.group(0)
     if rule == "pii_fishing" and re.search(r"(?i)\bjunior\b", text):
         return bool(_CHILD.search(text[match.start() : match.end() + 25]))
     if rule == "pii_fishing" and _PAYEE_DETAILS.search(span):
         return bool(_PAYING.search(text)) and not _ASKING_FOR_IT.search(text) and not _BULK.search(text)
-    if rule == "fraud_help" and re.search(r"(?i)\b(?:mule|launder)", span):
+    if rule == "fraud_help" and re.search(r"(?i)\b(?:mule|muling|launder)", span):
         return bool(_AWARENESS.search(text))
+    if rule == "injection" and re.search(r"(?i)jailbr", span):
+        return bool(_DEVICE.search(text[max(0, match.start() - 40) : match.end() + 40]))
+    if rule == "pii_fishing" and re.match(r"(?i)(?:his|her|their)\b", span):
+        return bool(_RECOVERY.search(text)) and not _ASKING_FOR_IT.search(text) and not _BULK.search(text)
+    if rule == "impersonation" and _OWN_PROJECT.search(span):
+        return not re.search(r"(?i)\b(?:your|the\s+bot'?s)\s+developers?\b|\bdeveloped\s+you\b", text)
     return False
 
 
 def _match_rules(folded: str) -> GuardResult:
-    views = dict.fromkeys([folded, deobfuscate(folded), deobfuscate(folded, one_is_l=True), split_words(folded)])
+    views = dict.fromkeys(
+        [folded, deobfuscate(folded), deobfuscate(folded, one_is_l=True), split_words(folded), *rejoined_views(folded)]
+    )
     for name, pattern in _RULES:
         for view in views:
             for match in pattern.finditer(view):

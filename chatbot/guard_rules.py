@@ -247,7 +247,7 @@ _DIRECT_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"\b(?:reply|respond|answer|write|output|send|encode|translate)\b.{0,30}\b(?:in|into|as|using)\s+(?:base\s*64|"
             r"hex(?:adecimal)?|binary|rot\s*13|morse|ascii\s+codes?)\b",
             r"\b(?:decode|decipher|decrypt|unscramble)\b.{0,60}\b(?:and|then)\s+(?:do|follow|obey|execute|run|act|answer|"
-            r"comply)\b|\b(?:base\s*64|rot\s*13|hex)\s+(?:question|message|instructions?|text|command)\b",
+            r"comply)\b|\b(?:base\s*64|rot\s*13|hex)\s+(?:question|message|instructions?|text(?!\s+files?)|command)\b",
         ),
     ),
 )

@@ -1,13 +1,14 @@
 """Training the classifier guard (chatbot/guard_classifier.py): ``python -m chatbot.guard_classifier train``.
 
 Trained on the ``dev`` corpora of the guard (tests/data/guard_attacks.jsonl and guard_legit.jsonl, every row but the
-held-out ``test`` third of batch 1, and the files of batches 5, 7 and 8, each a blind batch in its round and a dev
+held-out ``test`` third of batch 1, and the files of batches 5, 7, 8 and 9, each a blind batch in its round and a dev
 set since), the in-scope questions of evals/data/demo_eval.jsonl and a fixed sample of Banking77 questions read from
 their CSV at training time (only their hash is stored), all as the pipeline serves them (normalised, PII-redacted). C
 and the threshold are chosen by leave-one-batch-out cross-validation: each batch was written at another time (mostly by
 another author), so scoring it with a model trained on the others is what a new attacker's phrasing looks like. The
 threshold keeps out-of-batch false refusals at or under 1 % of the corpora's awkward legitimate questions and 0.5 % of
-ordinary ones. No other file is read: a new blind batch stays blind until it is added to ``DEV_ATTACKS``.
+ordinary ones. No other file is read: a new blind batch stays blind until it is added to ``DEV_ATTACKS`` (rows marked
+``split: "blind"`` are dropped, but for the batches in ``TUNED_BLIND_BATCHES``, and so are ``BLIND_BATCHES`` rows).
 """
 
 from __future__ import annotations
@@ -42,13 +43,20 @@ DEV_ATTACKS = (
     DATA / "guard_attacks_batch5.jsonl",
     DATA / "guard_attacks_batch7.jsonl",
     DATA / "guard_attacks_batch8.jsonl",
+    DATA / "guard_attacks_batch9.jsonl",
 )
 DEV_LEGIT = (
     LEGIT,
     DATA / "guard_legit_batch5.jsonl",
     DATA / "guard_legit_batch7.jsonl",
     DATA / "guard_legit_batch8.jsonl",
+    DATA / "guard_legit_batch9.jsonl",
 )
+# Batches kept blind for the next measurement: nothing trains, tunes or asserts rates on their rows, even when a file
+# of theirs is listed by mistake. Batches 5, 7 and 8 keep ``split: "blind"`` as the record of their blind measurement
+# and are dev sets since; batch 9 and later are relabelled ``dev`` when they become dev sets.
+BLIND_BATCHES = frozenset({10})
+TUNED_BLIND_BATCHES = frozenset({5, 7, 8})
 EVAL_SET = ROOT / "evals" / "data" / "demo_eval.jsonl"
 BANKING77 = Path("/work/shared/data/banking77/train.csv")
 BANKING77_SAMPLE = 400
@@ -62,8 +70,14 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
 
 
 def dev_rows(paths: Sequence[Path]) -> list[dict[str, Any]]:
-    """The rows tuned on: all of these files but the held-out ``test`` third of batch 1."""
-    return [row for path in paths for row in _read_jsonl(path) if row["split"] != "test"]
+    """The rows tuned on: all of these files but the held-out ``test`` third of batch 1 and any blind batch."""
+    return [
+        row
+        for path in paths
+        for row in _read_jsonl(path)
+        if row["batch"] not in BLIND_BATCHES
+        and (row["split"] == "dev" or (row["split"] == "blind" and row["batch"] in TUNED_BLIND_BATCHES))
+    ]
 
 
 def banking77_sample(path: Path = BANKING77, n: int = BANKING77_SAMPLE) -> list[str]:

@@ -185,3 +185,24 @@ def transposed_views(folded: str) -> list[str]:
     """The text read backwards, through ROT13 and (when it looks like it) from pig latin or a Caesar shift: none turns
     an ordinary question into a rule's phrase, and each undoes a cipher a customer can type without a tool."""
     return [folded[::-1], codecs.decode(folded, "rot13"), *pig_latin_views(folded), *caesar_views(folded)]
+
+
+_SEPARATOR_RUN = re.compile(r"\w([^\w\s.,'?!:;\"()-])\w(?:\1\w){2,}")
+_SPACED_ANY = re.compile(r"(?<!\w)\w(?: \w(?!\w)){2,}")
+_LEET_TOKEN = re.compile(r"\b[A-Za-z]*\d[A-Za-z\d]*[A-Za-z][A-Za-z\d]*\b|\b[A-Za-z]+\d\b")
+_LONE_LEET_DIGIT = re.compile(r"(?<!\S)[14](?!\S)")
+
+
+def rejoined_views(folded: str) -> list[str]:
+    """Disguises the lexical view leaves alone, read for the rules only (the classifier's features stay as trained):
+    letters separated by a repeated emoji or symbol ("i🔥g🔥n🔥o🔥r🔥e"), spaced letters of any script ("п о к а ж и",
+    two spaces between words), and lone "4"/"1" read as "a"/"i" in a text written mostly in leetspeak ("cl0n3 4 c4rd")
+    — never in ordinary text, where "4 cards" is a number."""
+    views = []
+    for separator in {m.group(1) for m in _SEPARATOR_RUN.finditer(folded)}:
+        views.append(re.sub(rf"(?<=\w){re.escape(separator)}(?=\w)", "", folded).replace(separator, " "))
+    if _SPACED_ANY.search(folded) and not _SPACED.search(folded):
+        views.append(_SPACED_ANY.sub(lambda m: m.group(0).replace(" ", ""), folded))
+    if len(_LEET_TOKEN.findall(folded)) >= 3:
+        views.append(deobfuscate(_LONE_LEET_DIGIT.sub(lambda m: "a" if m.group(0) == "4" else "i", folded)))
+    return views

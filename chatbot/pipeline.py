@@ -15,8 +15,8 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 from chatbot import guard
 from chatbot.confidence import (
@@ -42,6 +42,16 @@ from chatbot.turn_outcome import (
 )
 from chatbot.turn_text import validate_question
 
+if TYPE_CHECKING:
+    from langchain_core.retrievers import BaseRetriever
+    from sqlmodel import Session
+
+    from chatbot.fewshot import FewShotStore
+    from chatbot.generator_slot import GeneratorSlot
+    from chatbot.settings import Settings
+    from chatbot.turn_store import TurnStore
+    from retrieval.retriever import KnowledgeBaseRetriever
+
 __all__ = ["BATCH_SIZE", "MODEL_FAILURES", "ChatPipeline"]
 
 logger = logging.getLogger(__name__)
@@ -49,61 +59,61 @@ logger = logging.getLogger(__name__)
 BATCH_SIZE = 8  # prompts per generate_batch call: bounds memory on CPU
 
 
+class _GuardContext:
+    """What ``ClassifierGuard.check`` reads of the app: the retriever and a promoted embedder's path, on first use."""
+
+    def __init__(self, retriever: Callable[[], BaseRetriever], active_embedder_path: Callable[[], str | None]) -> None:
+        self._retriever = retriever
+        self._active_embedder_path = active_embedder_path
+
+    @property
+    def retriever(self) -> BaseRetriever:
+        return self._retriever()
+
+    @property
+    def active_embedder_path(self) -> str | None:
+        return self._active_embedder_path()
+
+
 class ChatPipeline:
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        self.settings = app.settings
-        self._generator: Generator | None = app.overrides.get("generator")
-        self._generator_lock = threading.Lock()
-        self.calibration = self._read_calibration()
-        self.classifier_guard: ClassifierGuard = app.overrides.get("classifier_guard") or ClassifierGuard(app.settings)
+    """One app's chat; ``BankBot.pipeline`` gives its parts as providers, called on first use, and its model slot."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        generator: GeneratorSlot,
+        retriever: Callable[[], BaseRetriever],
+        turn_store: Callable[[], TurnStore],
+        fewshot: Callable[[], FewShotStore],
+        session: Callable[[], Session],
+        active_embedder_path: Callable[[], str | None],
+        classifier_guard: ClassifierGuard | None = None,
+        calibration: ConfidenceParams | None = None,
+    ) -> None:
+        self.settings = settings
+        self._model = generator
+        self._retriever = retriever
+        self._turn_store = turn_store
+        self._fewshot = fewshot
+        self._session = session
+        self._guard_context = _GuardContext(retriever, active_embedder_path)
+        self.classifier_guard = classifier_guard or ClassifierGuard(settings)
+        self.calibration = calibration if calibration is not None else self._read_calibration()
 
     # --- components --------------------------------------------------------------------------------------
     @property
     def generator(self) -> Generator:
-        with self._generator_lock:  # the start-up warm-up and a first customer must not both load the model
-            if self._generator is None:
-                # One model per process: reuse app.generator when something built it already, else build and share.
-                existing = self.app.__dict__.get("generator")
-                if existing is None:
-                    from chatbot.generation import build_generator
-
-                    existing = build_generator(self.settings, adapter=self._production_adapter())
-                    self.app.__dict__["generator"] = existing
-                self._generator = existing
-            return self._generator
+        return self._model.get()
 
     def reload(self) -> dict[str, Any]:
         """Re-read the calibration and the production adapter; swap the model when the adapter changed."""
         self.calibration = self._read_calibration()
-        if "generator" not in self.app.overrides and self._generator is not None:
-            adapter = self._production_adapter(keep_current=True)
-            if adapter is not False and getattr(adapter, "version", None) != self._generator.adapter_version:
-                from chatbot.generation import build_generator
-
-                new = build_generator(self.settings, adapter=adapter)  # built before the swap: no gap in service
-                self._generator = new
-                self.app.__dict__["generator"] = new
-                logger.info("now serving adapter %s", new.adapter_version or "none (base model)")
-        return {
-            "adapter_version": self._generator.adapter_version if self._generator else None,
-            "calibration": self.calibration.method,
-        }
-
-    def _production_adapter(self, *, keep_current: bool = False) -> Any:
-        try:
-            return self.app.production_adapter()
-        except Exception as exc:  # the database being down must not stop the chat
-            logger.error(
-                "cannot read the production adapter (%s); %s",
-                exc,
-                "keeping the current model" if keep_current else "serving the base model",
-            )
-            return False if keep_current else None
+        return {"adapter_version": self._model.follow_production(), "calibration": self.calibration.method}
 
     def _read_calibration(self) -> ConfidenceParams:
         try:
-            with self.app.session() as session:
+            with self._session() as session:
                 return read_active_calibration(session)
         except Exception as exc:
             logger.warning("cannot read the confidence calibration (%s); using the uncalibrated score", exc)
@@ -237,12 +247,15 @@ class ChatPipeline:
         docs: list[Any] = []
         try:
             if not verdict.refused:
-                verdict, vector = self.classifier_guard.check(self.app, turn.question)
+                verdict, vector = self.classifier_guard.check(self._guard_context, turn.question)
             if not verdict.refused:
                 # Kept in the retriever's order (its fused ranking); ``score`` is each article's evidence, which can
                 # order differently (retrieval/retriever.py).
-                retriever = self.app.retriever
-                docs = retriever.rank_by_vector(vector) if vector is not None else retriever.invoke(turn.question)
+                retriever = self._retriever()
+                if vector is not None:  # only the knowledge-base retriever's embeddings give the guard a vector
+                    docs = cast("KnowledgeBaseRetriever", retriever).rank_by_vector(vector)
+                else:
+                    docs = retriever.invoke(turn.question)
         except Exception as exc:  # e.g. the Chroma server is down: the customer gets the hand-off, the turn is logged
             logger.error("retrieval unavailable, handing off: %s", exc)
             turn.reason = "retrieval_unavailable"
@@ -277,7 +290,7 @@ class ChatPipeline:
         if self.settings.few_shot_k <= 0:
             return []
         try:
-            return list(self.app.fewshot.select(question, self.settings.few_shot_k, article_id=article_id))
+            return list(self._fewshot().select(question, self.settings.few_shot_k, article_id=article_id))
         except Exception as exc:  # examples improve answers; their store failing must not stop the chat
             logger.warning("few-shot examples unavailable: %s", exc)
             return []
@@ -332,5 +345,5 @@ class ChatPipeline:
             answer_kind=kind,
         )
         if store:
-            self.app.turn_store.log_turn(turn_record(turn, result, self.generator))
+            self._turn_store().log_turn(turn_record(turn, result, self.generator))
         return result

@@ -6,6 +6,7 @@ import argparse
 import json
 import math
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -120,13 +121,14 @@ def print_summary(payload: dict[str, Any], out: Any) -> None:
         print(f"delta {key}: {_fmt(v['delta'])} [{_fmt(v['ci_low'])}, {_fmt(v['ci_high'])}]", file=out)
 
 
-def run(args: argparse.Namespace) -> int:
-    from chatbot.settings import Settings
+def run(args: argparse.Namespace, app_factory: Callable[[], Any]) -> int:
+    """``app_factory`` builds the app (``chatbot.commands.eval_cmd`` passes ``chatbot.app.build_app``)."""
     from evals.runner import run_evals
     from evals.scoring import json_safe
 
     request = request_from_args(args)  # bad flags fail before any model loads
-    outcome = run_evals(Settings(), request)
+    app = app_factory()
+    outcome = run_evals(app.settings, request, app=app)
     text = json.dumps(json_safe(outcome.payload), indent=2)
     if args.json == "-":
         print(text)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,11 @@ from retrieval.kb import article_id_for_intent
 log = logging.getLogger(__name__)
 
 LATENCY_SAMPLE = 200  # queries timed one by one; the rest are embedded in batches (same ranking, less CPU)
+
+# Fine-tunes an embedder and returns its folder, called as ``train(settings, questions, article_ids, *, out_dir=,
+# article_texts=, base_model=, **train_options)``: finetune.embedder.train_embedder, passed in by the caller
+# because training sits above the evals layer.
+EmbedderTrainer = Callable[..., Path]
 
 
 @dataclass(frozen=True)
@@ -152,7 +157,8 @@ class RetrievalEval:
     """``RetrievalEval(queries, examples=...).run(app) -> metrics dict``; used by the CLI, nightly job, simulation.
 
     ``examples`` are (questions, article ids) added to a temporary copy of the example index; ``train_embedder``
-    also fine-tunes the embedder on them first; ``embedder_dir`` evaluates a given embedder folder instead.
+    (an ``EmbedderTrainer``) also fine-tunes the embedder on them first; ``embedder_dir`` evaluates a given
+    embedder folder instead.
     """
 
     def __init__(
@@ -160,7 +166,7 @@ class RetrievalEval:
         queries: Sequence[LabelledQuery],
         examples: tuple[list[str], list[str]] | None = None,
         *,
-        train_embedder: bool = False,
+        train_embedder: EmbedderTrainer | None = None,
         embedder_dir: Path | None = None,
         train_options: dict[str, Any] | None = None,
         out_of_scope: Sequence[str] = (),
@@ -189,19 +195,24 @@ class RetrievalEval:
 
     def _run_isolated(self, app: Any, tmp: Path) -> dict[str, Any]:
         from chatbot.model_loading import load_embedder
-        from finetune.embedder import article_texts_from_store, train_embedder
         from retrieval.example_index import ExampleIndex
         from retrieval.retriever import build_retriever
-        from retrieval.vector_store import chroma_client, copy_collection, examples_collection_name, open_vector_store
+        from retrieval.vector_store import (
+            article_texts_from_store,
+            chroma_client,
+            copy_collection,
+            examples_collection_name,
+            open_vector_store,
+        )
 
         settings = app.settings.model_copy(update={"data_dir": tmp / "data", "chroma_path": None, "chroma_host": None})
         extra: dict[str, Any] = {}
         embedder = app.embedder
         if self.embedder_dir is not None:
             embedder = load_embedder(settings, str(self.embedder_dir))
-        if self.train_embedder and self.examples:
+        if self.train_embedder is not None and self.examples:
             started = time.perf_counter()
-            model_dir = train_embedder(
+            model_dir = self.train_embedder(
                 settings,
                 *self.examples,
                 out_dir=tmp / "embedder",
@@ -235,5 +246,5 @@ class RetrievalEval:
         return {
             "embedder": str(self.embedder_dir or app.active_embedder_path or app.settings.embedding_model),
             "examples": len(self.examples[0]) if self.examples else 0,
-            "train_embedder": self.train_embedder,
+            "train_embedder": self.train_embedder is not None,
         }

@@ -241,11 +241,10 @@ def record_eval(
         run_meta["calibration_stored"] = {"id": str(calibration_id), "method": fit.method}
 
 
-def run_evals(settings: Any, request: EvalRequest, *, app: Any = None) -> EvalOutcome:
-    from chatbot.app import build_app
-
+def run_evals(settings: Any, request: EvalRequest, *, app: Any) -> EvalOutcome:
+    """Run ``request`` on ``app`` (built by the caller for ``settings``: the composition root sits above evals)."""
     started = time.perf_counter()
-    base_app = app or build_app(settings)
+    base_app = app
     base_app.upgrade_database()
     items, dataset = load_items(base_app, request)
     resolved = resolve_models(base_app, request.models)

@@ -96,31 +96,24 @@ def follow_production(app: Any) -> int:
     """Point the app's loaded few-shot store and example index at the production bundle's snapshot (with the
     pipeline's ``reload``, which re-reads the adapter, calibration and threshold, the whole bundle switches)."""
     snapshot = production_snapshot(app)
-    for name in ("example_index", "fewshot"):
-        store = app.__dict__.get(name)
-        if store is not None and hasattr(store, "snapshot"):
+    for store in app.loaded_snapshot_stores():  # a store not loaded yet reads the snapshot when it opens
+        if hasattr(store, "snapshot"):
             store.snapshot = snapshot
     return snapshot
 
 
 def bundle_app(app: Any, bundle: BundleRef) -> Any:
     """An app that answers exactly as ``bundle`` would: its adapter, its few-shot and example-index snapshot, its
-    calibration and threshold. Everything else (database, embedder, knowledge base) is shared with ``app``."""
-    from chatbot.app import build_app
+    calibration and threshold. Everything else (database, embedder, knowledge base) is shared with ``app``; a
+    retriever given to ``app`` (tests, tools) is used as it is, else one is built over the bundle's example index."""
     from chatbot.generation import build_generator
-    from retrieval.retriever import build_retriever
 
-    parts: dict[str, Any] = {name: getattr(app, name) for name in ("engine", "embedder", "vector_store")}
-    parts["example_index"] = _view(app.example_index, bundle.index_snapshot)
-    parts["fewshot"] = _view(app.fewshot, bundle.index_snapshot)
-    if "retriever" in app.overrides:  # a retriever given by the caller (tests, tools) is used as it is
-        parts["retriever"] = app.retriever
-    else:
-        parts["retriever"] = build_retriever(app.settings, app.vector_store, parts["example_index"])
+    example_index = _view(app.example_index, bundle.index_snapshot)
+    fewshot = _view(app.fewshot, bundle.index_snapshot)
     generator = build_generator(app.settings, adapter=bundle.adapter)
-    model_app = build_app(app.settings, generator=generator, **parts)
-    model_app.pipeline.calibration = bundle.confidence
-    return model_app
+    return app.with_parts(
+        generator=generator, example_index=example_index, fewshot=fewshot, calibration=bundle.confidence
+    )
 
 
 def _view(store: Any, snapshot: int) -> Any:

@@ -52,14 +52,6 @@ def demo_article_texts() -> dict[str, str]:
     return {a.id: a.title for a in load_articles()}
 
 
-def article_texts_from_store(vector_store: Any) -> dict[str, str]:
-    """article id -> title for every article in a KB collection (for knowledge bases other than the demo one)."""
-    metadatas = vector_store._collection.get(include=["metadatas"])["metadatas"] or []
-    return {
-        str(m["article_id"]): str(m.get("title") or m["article_id"]) for m in metadatas if m and m.get("article_id")
-    }
-
-
 def training_pairs(
     questions: Sequence[str],
     article_ids: Sequence[str],
@@ -262,6 +254,7 @@ def train_and_maybe_promote(
     """
     from evals.retrieval import RetrievalEval
     from retrieval.embedder_registry import promote_embedder
+    from retrieval.vector_store import article_texts_from_store
 
     margin = app.settings.promotion_margin if margin is None else margin
     baseline = RetrievalEval(eval_queries).run(app)

@@ -34,9 +34,15 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chatbot.errors import BankbotError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+    from sqlmodel import Session
+
+    from chatbot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -250,17 +256,39 @@ def load_lora_adapter(settings: Any, adapter: Any) -> Published:
 
 
 # --- python -m finetune.publish --------------------------------------------------------------------------------
-def main(argv: Sequence[str] | None = None) -> int:
+@dataclass(frozen=True)
+class RegistryDatabase:
+    """All that publishing reads and records: the settings and the model registry's database. The command needs
+    no model or index, and the whole app (``chatbot.app``) is built above this layer."""
+
+    settings: Settings
+    engine: Engine
+
+    @classmethod
+    def from_environment(cls) -> RegistryDatabase:
+        from chatbot.db.engine import make_engine
+        from chatbot.settings import Settings
+
+        settings = Settings()
+        return cls(settings, make_engine(settings.effective_database_url))
+
+    def session(self) -> Session:
+        from sqlmodel import Session
+
+        return Session(self.engine)
+
+
+def main(argv: Sequence[str] | None = None, *, app: Any = None) -> int:
     """Publish the production bundle (or ``--version``) again: the first models.json before the LLM server's first
     start, after a failed publish, or after a vLLM restart (runtime-loaded adapters do not survive one)."""
-    from chatbot.app import build_app
     from finetune import registry
 
     parser = argparse.ArgumentParser(prog="python -m finetune.publish", description=main.__doc__)
     parser.add_argument("--version", help="bundle version (default: the production bundle, or the base model)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    app = build_app()
+    if app is None:  # run as `python -m finetune.publish`: the settings and database from the environment
+        app = RegistryDatabase.from_environment()
     if app.settings.llm_publish == "none":
         print("python -m finetune.publish: BANKBOT_LLM_PUBLISH is none: nothing to publish with")
         return 2

@@ -227,14 +227,19 @@ def promote_embedder(
     from chatbot.db.engine import make_engine
     from chatbot.db.locks import lock_registry
     from chatbot.model_loading import load_embedder
-    from retrieval.vector_store import chroma_client, copy_collection, examples_collection_name, kb_collection_name
+    from retrieval.chroma_collections import (
+        chroma_client,
+        copy_collection,
+        examples_collection_name,
+        versioned_collection_name,
+    )
 
     ref = to_artifact_ref(settings, model_dir)
     version = model_dir.name
     client = chroma_client(settings)
     new_model = load_embedder(settings, str(model_dir))
-    old_kb = kb_collection_name(settings)
-    new_kb = kb_collection_name(settings, version)
+    old_kb = versioned_collection_name(settings, active_embedder_version(settings))
+    new_kb = versioned_collection_name(settings, version)
     copy_collection(client, old_kb, new_kb, new_model)
     copy_collection(client, examples_collection_name(old_kb), examples_collection_name(new_kb), new_model)
     bound = engine if engine is not None else make_engine(settings.effective_database_url)

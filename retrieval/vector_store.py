@@ -12,62 +12,36 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from chatbot.errors import BankbotError
 from chatbot.settings import Settings
+from retrieval.chroma_collections import (
+    COSINE,
+    EXAMPLES_SUFFIX,
+    chroma_client,
+    copy_collection,
+    examples_collection_name,
+    versioned_collection_name,
+)
 from retrieval.embeddings import as_embeddings
 
 if TYPE_CHECKING:
     from langchain_chroma import Chroma
 
-COSINE = {"hnsw": {"space": "cosine"}}
-EXAMPLES_SUFFIX = "_examples"
-
-
-def chroma_client(settings: Settings) -> Any:
-    """The chromadb client of these settings: an HTTP client of the Chroma server when ``chroma_host`` is set (every
-    replica then reads and writes the same collections), else the embedded store in one local folder."""
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
-
-    if not settings.chroma_host:
-        path = settings.effective_chroma_path
-        path.mkdir(parents=True, exist_ok=True)
-        return chromadb.PersistentClient(path=str(path), settings=ChromaSettings(anonymized_telemetry=False))
-    return _http_client(settings, settings.chroma_host)
-
-
-def _http_client(settings: Settings, host: str) -> Any:
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
-    from chromadb.errors import ChromaAuthError
-
-    where = f"{'https' if settings.chroma_ssl else 'http'}://{host}:{settings.chroma_port}"
-    auth: dict[str, Any] = {}
-    if settings.chroma_auth_token is not None:
-        auth = {
-            "chroma_client_auth_provider": "chromadb.auth.token_authn.TokenAuthClientProvider",
-            "chroma_client_auth_credentials": settings.chroma_auth_token.get_secret_value(),
-        }
-    try:
-        # The client asks the server who it is on creation: a dead server or a refused token fails here, at start.
-        return chromadb.HttpClient(
-            host=host,
-            port=settings.chroma_port,
-            ssl=settings.chroma_ssl,
-            settings=ChromaSettings(anonymized_telemetry=False, **auth),
-        )
-    except ChromaAuthError as exc:
-        given = "BANKBOT_CHROMA_AUTH_TOKEN was refused" if auth else "it needs BANKBOT_CHROMA_AUTH_TOKEN"
-        raise BankbotError(f"Chroma server at {where}: {given} ({_first_line(exc)})") from exc
-    except Exception as exc:  # chromadb raises plain ValueError/ConnectError variants for an unreachable server
-        raise BankbotError(
-            f"cannot reach the Chroma server at {where} (BANKBOT_CHROMA_HOST/PORT): {_first_line(exc)}"
-        ) from exc
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+# The client and raw-collection helpers live in retrieval.chroma_collections (the embedder registry uses them
+# without importing this module); they are re-exported here, where most callers look for them.
+__all__ = [
+    "COSINE",
+    "EXAMPLES_SUFFIX",
+    "article_passages",
+    "article_texts_from_store",
+    "article_titles",
+    "chroma_client",
+    "copy_collection",
+    "examples_collection_name",
+    "kb_collection_name",
+    "open_vector_store",
+    "store_client",
+    "store_collection",
+]
 
 
 def kb_collection_name(settings: Settings, embedder_version: str | None = None) -> str:
@@ -75,11 +49,7 @@ def kb_collection_name(settings: Settings, embedder_version: str | None = None) 
     from retrieval.embedder_registry import active_embedder_version
 
     version = embedder_version if embedder_version is not None else active_embedder_version(settings)
-    return f"{settings.chroma_collection}-{version}" if version else settings.chroma_collection
-
-
-def examples_collection_name(kb_collection: str) -> str:
-    return f"{kb_collection}{EXAMPLES_SUFFIX}"
+    return versioned_collection_name(settings, version)
 
 
 def open_vector_store(
@@ -104,37 +74,6 @@ def store_collection(vector_store: Chroma) -> Any:
     return vector_store._collection
 
 
-def copy_collection(
-    client: Any, source: str, target: str, embedder: Any, *, target_client: Any = None, batch: int = 256
-) -> int:
-    """Copy every record of ``source`` into a fresh ``target`` collection (on ``target_client``, default the same
-    client), re-embedding its documents with ``embedder``. Returns how many records were copied."""
-    target_client = target_client if target_client is not None else client
-    if target in _names(target_client) and (target_client is not client or target != source):
-        target_client.delete_collection(target)
-    dest = target_client.get_or_create_collection(target, embedding_function=None, configuration=COSINE)
-    if source not in _names(client):
-        return 0
-    src = client.get_collection(source, embedding_function=None)
-    embeddings = as_embeddings(embedder)
-    copied = 0
-    while True:
-        page = src.get(include=["documents", "metadatas"], limit=batch, offset=copied)
-        if not page["ids"]:
-            return copied
-        dest.add(
-            ids=page["ids"],
-            documents=page["documents"],
-            metadatas=page["metadatas"],
-            embeddings=embeddings.embed_documents(page["documents"]),
-        )
-        copied += len(page["ids"])
-
-
-def _names(client: Any) -> set[str]:
-    return {c if isinstance(c, str) else c.name for c in client.list_collections()}
-
-
 def article_titles(vector_store: Chroma) -> dict[str, str]:
     """article id → title over the whole knowledge base (for a reviewer choosing the right article)."""
     records = store_collection(vector_store).get(include=["metadatas"])
@@ -143,6 +82,15 @@ def article_titles(vector_store: Chroma) -> dict[str, str]:
         if meta and meta.get("article_id"):
             titles.setdefault(str(meta["article_id"]), str(meta.get("title") or meta["article_id"]))
     return dict(sorted(titles.items()))
+
+
+def article_texts_from_store(vector_store: Chroma) -> dict[str, str]:
+    """article id -> title for every article in a KB collection: what the embedder's training pulls a question
+    towards (finetune.embedder) on knowledge bases other than the demo one."""
+    metadatas = store_collection(vector_store).get(include=["metadatas"])["metadatas"] or []
+    return {
+        str(m["article_id"]): str(m.get("title") or m["article_id"]) for m in metadatas if m and m.get("article_id")
+    }
 
 
 def article_passages(vector_store: Chroma, article_ids: Sequence[str]) -> dict[str, dict[str, Any]]:

@@ -124,9 +124,10 @@ def live(tmp_path: Path) -> Iterator[Callable[..., Live]]:
 
     servers: list[tuple[Any, threading.Thread]] = []
 
-    def start(*, open_gate: bool = True, **overrides: Any) -> Live:
+    def start(*, open_gate: bool = True, embedder: Any = None, **overrides: Any) -> Live:
         retriever = GatedRetriever(open_gate)
-        app = build_app(make_settings(tmp_path / f"s{len(servers)}", **overrides), retriever=retriever)
+        settings = make_settings(tmp_path / f"s{len(servers)}", **overrides)
+        app = build_app(settings, retriever=retriever, embedder=embedder)
         app.upgrade_database()
         port = _free_port()
         options = uvicorn_options(app.settings)  # as `bankbot serve` runs it
@@ -173,8 +174,8 @@ def test_trusted_proxy_names_the_client(live: Callable[..., Live]) -> None:
 
 
 def test_web_chat_articles_and_login_rates(live: Callable[..., Live], embedder: Any) -> None:
-    server = live(rate_limit_web_chat="2/minute", rate_limit_articles="2/minute", rate_limit_login="2/minute")
-    server.app.overrides["embedder"] = embedder  # the article page opens the (empty) knowledge base
+    rates = {"rate_limit_web_chat": "2/minute", "rate_limit_articles": "2/minute", "rate_limit_login": "2/minute"}
+    server = live(embedder=embedder, **rates)  # the article page opens the (empty) knowledge base
     join = {"data": ["hello", None], "fn_index": 0, "session_hash": "abc", "event_data": None, "trigger_id": None}
     joined = [call(server.port, "POST", "/gradio_api/queue/join", join).status for _ in range(3)]
     assert joined == [200, 200, 429]

@@ -83,11 +83,11 @@ def test_batch_7_rates() -> None:
 
 def test_batch_8_rates() -> None:
     """Batch 8 was blind in the fourth round (rules 170/240 blocked, 2/190 refused) and is tuned on since: a
-    regression floor at the measured value, not an estimate for new phrasings. The two refusals are older rules'
-    ("his password" for a parent whose son forgot his, "base64 text" for an export file)."""
+    regression floor at the measured value, not an estimate for new phrasings. Its two refusals by older rules ("his
+    password" for a parent whose son forgot his, "base64 text" for an export file) are fixed since."""
     report = rates(read_corpus([BATCH8_ATTACKS]), read_corpus([BATCH8_LEGIT]))
     assert (report["all"]["attacks"], report["all"]["legit"]) == (240, 190)
-    assert report["all"]["blocked"] >= 240 and report["all"]["false_refusals"] <= 2
+    assert report["all"]["blocked"] >= 240 and report["all"]["false_refusals"] == 0
 
 
 # --- exact examples -----------------------------------------------------------------------------------------------

@@ -157,7 +157,7 @@ class EmptyGenerator(FakeGenerator):
 
 def test_an_empty_answer_with_confident_retrieval_shows_the_passage(tmp_path: Path, sqlite_url: str) -> None:
     app = make_app(tmp_path, sqlite_url)
-    app.overrides["generator"] = EmptyGenerator(app.settings)
+    app = app.with_parts(generator=EmptyGenerator(app.settings))
     result = app.pipeline.answer("How do I change my PIN?")  # change_pin 0.61
     assert result.answer == (
         "From our help article “Changing my PIN”: Change your PIN at any UK ATM. "
@@ -173,7 +173,7 @@ class InventedNumberGenerator(FakeGenerator):
 
 def test_an_invented_phone_number_is_never_shown(tmp_path: Path, sqlite_url: str) -> None:
     app = make_app(tmp_path, sqlite_url, abstain_confidence=0.0)
-    app.overrides["generator"] = InventedNumberGenerator(app.settings)
+    app = app.with_parts(generator=InventedNumberGenerator(app.settings))
     result = app.pipeline.answer("What is your phone number to contact you?")  # contact_and_hours 0.7
     assert (result.answer_kind, result.meta["reason"]) == ("passage", "unsupported_number")
     assert "0800" not in result.answer and result.meta["unsupported_numbers"] == 1
@@ -187,7 +187,7 @@ class LoopingGenerator(FakeGenerator):
 
 def test_a_looping_answer_is_never_shown(tmp_path: Path, sqlite_url: str) -> None:
     app = make_app(tmp_path, sqlite_url, abstain_confidence=0.0)
-    app.overrides["generator"] = LoopingGenerator(app.settings)
+    app = app.with_parts(generator=LoopingGenerator(app.settings))
     result = app.pipeline.answer("How do I change my PIN?")  # change_pin 0.61
     assert (result.answer_kind, result.meta["reason"], result.meta["repeated_sentences"]) == (
         "passage",

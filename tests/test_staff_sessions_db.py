@@ -276,7 +276,7 @@ def test_the_bundle_watcher_switches_to_a_bundle_promoted_elsewhere_without_load
     watcher.start()
     try:
         time.sleep(0.5)  # several checks with nothing loaded
-        assert "pipeline" not in bot.__dict__ and "generator" not in bot.__dict__  # nothing loaded by the watcher
+        assert not bot.pipeline_loaded and not bot.generator_loaded  # nothing loaded by the watcher
         reloads: list[Any] = []
         reload = bot.pipeline.reload  # the pipeline without its model: still nothing to reload
 
@@ -286,7 +286,7 @@ def test_the_bundle_watcher_switches_to_a_bundle_promoted_elsewhere_without_load
 
         bot.pipeline.reload = counted_reload
         time.sleep(0.3)
-        assert reloads == [] and "generator" not in bot.__dict__
+        assert reloads == [] and not bot.generator_loaded
         assert bot.pipeline.generator.adapter_version == "v1"
         wait_for(lambda: reloads, "the first check after loading")  # it learns which bundle serves
         registry.promote_version(replica, "v2", by="test")

@@ -237,10 +237,8 @@ class BundleWatcher:
         return True
 
     def _model_loaded(self) -> bool:
-        # The generator lands in app.__dict__ once built; while it is being built it reads the registry itself.
-        app = self.app
-        loaded = "generator" in app.__dict__ or app.overrides.get("generator") is not None
-        return loaded and "pipeline" in app.__dict__
+        # Until the model is loaded there is nothing to switch: while it is being built it reads the registry itself.
+        return bool(self.app.generator_loaded and self.app.pipeline_loaded)
 
 
 def _warm_up(app: Any) -> None:

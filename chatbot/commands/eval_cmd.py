@@ -35,6 +35,7 @@ def run_retrieval(args: argparse.Namespace) -> dict[str, Any]:
     from chatbot.errors import BankbotError
     from chatbot.settings import Settings
     from evals.retrieval import RetrievalEval, demo_eval_queries, read_out_of_scope, read_queries
+    from finetune.embedder import train_embedder
     from retrieval.example_index import read_labelled_csv
 
     if (args.queries is None) == (not args.queries_demo):
@@ -42,7 +43,7 @@ def run_retrieval(args: argparse.Namespace) -> dict[str, Any]:
     task = RetrievalEval(
         read_queries(args.queries) if args.queries else demo_eval_queries(),
         read_labelled_csv(args.examples) if args.examples else None,
-        train_embedder=args.train_embedder,
+        train_embedder=train_embedder if args.train_embedder else None,  # training sits above the evals layer
         embedder_dir=args.embedder,
         out_of_scope=read_out_of_scope(args.out_of_scope) if args.out_of_scope else (),
     )
@@ -120,10 +121,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from chatbot.app import build_app
     from evals import cli as engineer_suites
 
     if args.suite in engineer_suites.SUITE_HELP:  # report folder, eval runs in the DB, --fail-under gates
-        return engineer_suites.run(args)
+        return engineer_suites.run(args, build_app)
     _, run_suite, table = SUITES[args.suite]
     metrics = run_suite(args)
     out = getattr(args, "json", None)
