@@ -8,7 +8,10 @@ import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from evals.runner import BundleSource
 
 # Kept here (not imported from evals.suites) so `bankbot --help` loads no numpy.
 DEFAULT_BATCH_SIZE = 32  # questions per answer_batch call; the pipeline generates 8 prompts at a time
@@ -121,14 +124,15 @@ def print_summary(payload: dict[str, Any], out: Any) -> None:
         print(f"delta {key}: {_fmt(v['delta'])} [{_fmt(v['ci_low'])}, {_fmt(v['ci_high'])}]", file=out)
 
 
-def run(args: argparse.Namespace, app_factory: Callable[[], Any]) -> int:
-    """``app_factory`` builds the app (``chatbot.commands.eval_cmd`` passes ``chatbot.app.build_app``)."""
+def run(args: argparse.Namespace, app_factory: Callable[[], Any], bundles: BundleSource) -> int:
+    """``app_factory`` builds the app and ``bundles`` resolves ``--model`` names (``chatbot.commands.eval_cmd``
+    passes ``chatbot.app.build_app`` and ``finetune.eval_bundles.RegistryBundles``)."""
     from evals.runner import run_evals
     from evals.scoring import json_safe
 
     request = request_from_args(args)  # bad flags fail before any model loads
     app = app_factory()
-    outcome = run_evals(app.settings, request, app=app)
+    outcome = run_evals(app.settings, request, app=app, bundles=bundles)
     text = json.dumps(json_safe(outcome.payload), indent=2)
     if args.json == "-":
         print(text)

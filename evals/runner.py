@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from chatbot.errors import BankbotError
 from evals import scoring
@@ -60,54 +60,24 @@ def default_report_dir(settings: Any) -> Path:
     return Path(settings.runs_dir) / "evals" / datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
 
 
-def bundle_for(app: Any, version: str) -> Any:
-    """The BundleRef of a model_version row; a clear error listing the known versions otherwise."""
-    from sqlmodel import select
+class BundleSource(Protocol):
+    """Where the bundles to compare come from (``finetune.eval_bundles.RegistryBundles``: the model registry,
+    which sits above evals and is handed in by the entry point)."""
 
-    from chatbot.db.models import ModelVersion
-    from finetune.bundle import bundle_of
+    def resolve(self, app: Any, names: Sequence[str]) -> list[tuple[str, Any]]: ...
 
-    with app.session() as session:
-        row = session.exec(select(ModelVersion).where(ModelVersion.version == version)).first()
-        if row is None:
-            known = [r.version for r in session.exec(select(ModelVersion)).all()]
-            hint = ", ".join(known) if known else "none yet"
-            raise BankbotError(f"--model {version}: no such adapter version (use 'base' or one of: {hint})")
-        bundle = bundle_of(session, row, settings=app.settings)
-    if bundle.adapter is not None and not bundle.adapter.path.exists():
-        raise BankbotError(f"--model {version}: its adapter folder {bundle.adapter.path} is missing")
-    return bundle
+    def app_for(self, app: Any, bundle: Any) -> Any: ...
 
 
-def base_bundle(app: Any) -> Any:
-    """'base': the base model with the entries and calibration that existed before the first bundle."""
-    from finetune.bundle import bundle_of
-
-    with app.session() as session:
-        return bundle_of(session, None)
-
-
-def resolve_models(base_app: Any, names: Sequence[str]) -> list[tuple[str, Any]]:
-    """(label, BundleRef) per requested model; database lookups only, so bad names fail fast."""
-    from finetune.bundle import production_bundle
-
-    if not names:
-        bundle = production_bundle(base_app)
-        return [(bundle.version or BASE, bundle)]
-    if len(set(names)) != len(names):
-        raise BankbotError("--model: each model may be given once")
-    return [(name, base_bundle(base_app) if name == BASE else bundle_for(base_app, name)) for name in names]
-
-
-def build_models(base_app: Any, resolved: Sequence[tuple[str, Any]], *, served: bool) -> list[_Model]:
+def build_models(
+    base_app: Any, resolved: Sequence[tuple[str, Any]], bundles: BundleSource, *, served: bool
+) -> list[_Model]:
     """One app per model, each answering as its bundle (adapter, index snapshot, calibration, threshold); they
     share the database, embedder and knowledge base. ``served``: use ``base_app`` as it is."""
-    from finetune.bundle import bundle_app
-
     if served:
         label, bundle = resolved[0]
         return [_Model(label, base_app, bundle)]
-    return [_Model(label, bundle_app(base_app, bundle), bundle) for label, bundle in resolved]
+    return [_Model(label, bundles.app_for(base_app, bundle), bundle) for label, bundle in resolved]
 
 
 def load_items(app: Any, request: EvalRequest) -> tuple[list[EvalItem], str]:
@@ -241,17 +211,18 @@ def record_eval(
         run_meta["calibration_stored"] = {"id": str(calibration_id), "method": fit.method}
 
 
-def run_evals(settings: Any, request: EvalRequest, *, app: Any) -> EvalOutcome:
-    """Run ``request`` on ``app`` (built by the caller for ``settings``: the composition root sits above evals)."""
+def run_evals(settings: Any, request: EvalRequest, *, app: Any, bundles: BundleSource) -> EvalOutcome:
+    """Run ``request`` on ``app`` (built by the caller for ``settings``: the composition root sits above evals),
+    comparing the bundles ``bundles`` resolves."""
     started = time.perf_counter()
     base_app = app
     base_app.upgrade_database()
     items, dataset = load_items(base_app, request)
-    resolved = resolve_models(base_app, request.models)
+    resolved = bundles.resolve(base_app, request.models)
     answers = wants_answers(request)
     if answers or request.suite in ("retrieval", "all"):
         check_kb(base_app)
-    models = build_models(base_app, resolved, served=not request.models)
+    models = build_models(base_app, resolved, bundles, served=not request.models)
     report_dir = request.report_dir or default_report_dir(settings)
 
     reports: list[ModelReport] = []

@@ -91,6 +91,7 @@ def test_compare_identical_models_has_zero_deltas(tmp_path: Path, mini_kb: Path,
     """base vs an adapter version that the fake LLM ignores: same answers, so every delta and CI is exactly 0."""
     from chatbot.db.models import Calibration, EvalRun, ModelVersion
     from evals.runner import EvalRequest, run_evals
+    from finetune.eval_bundles import RegistryBundles
 
     app = mini_app(mini_kb, tmp_path, embedder)
     adapter_dir = tmp_path / "adapter-v1"
@@ -107,7 +108,7 @@ def test_compare_identical_models_has_zero_deltas(tmp_path: Path, mini_kb: Path,
         bootstrap=50,
         limit=12,
     )
-    outcome = run_evals(app.settings, request, app=app)
+    outcome = run_evals(app.settings, request, app=app, bundles=RegistryBundles())
     comparison = outcome.payload["comparison"]
     assert comparison["answers.rouge_l"]["delta"] == 0.0
     assert (comparison["answers.rouge_l"]["ci_low"], comparison["answers.rouge_l"]["ci_high"]) == (0.0, 0.0)

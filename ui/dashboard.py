@@ -206,9 +206,9 @@ def run_registry_action(app: Any, action: str, version: str | None, confirmed: b
 
 def reload_pipeline(app: Any) -> None:
     """Make this server pick up the registry change now (ui.server.BundleWatcher also checks every
-    ``bundle_check_seconds``): the
-    few-shot and example-index snapshot, then the adapter, calibration and threshold, so the bundle switches whole."""
-    if "pipeline" not in app.__dict__:
+    ``bundle_check_seconds``): the few-shot and example-index snapshot, then the adapter, calibration and threshold,
+    so the bundle switches whole."""
+    if not app.pipeline_loaded:
         return  # nothing loaded yet: the first chat will read the registry anyway
     try:
         from finetune.bundle import follow_production

@@ -123,9 +123,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from chatbot.app import build_app
     from evals import cli as engineer_suites
+    from finetune.eval_bundles import RegistryBundles
 
     if args.suite in engineer_suites.SUITE_HELP:  # report folder, eval runs in the DB, --fail-under gates
-        return engineer_suites.run(args, build_app)
+        return engineer_suites.run(args, build_app, RegistryBundles())
     _, run_suite, table = SUITES[args.suite]
     metrics = run_suite(args)
     out = getattr(args, "json", None)
