@@ -29,6 +29,7 @@ from chatbot.guard_views import (
     split_words,
     transposed_views,
 )
+from chatbot.guard_vocabulary import RELATION
 from chatbot.text_normalise import normalise_text
 
 __all__ = ["GuardResult", "check", "claims_action", "lexical_view"]
@@ -50,6 +51,53 @@ _DEVICE = re.compile(r"(?i)\b(?:phones?|iphones?|android|devices?|handsets?|tabl
 # Someone else's password or memorable word that they forgot, asked about so that *they* can reset it.
 _RECOVERY = re.compile(r"(?i)\b(?:forgot|forgotten|forgets|lost|locked\s+out|reset|recover|change|unlock)\b")
 _OWN_PROJECT = re.compile(r"(?i)\bi'?m\s+an?\s+(?:\w+\s+)?developer\s+(?:building|working\s+on|making|writing|with)\b")
+# A scammer's instruction reported: to a relative ("asked my son to", "mum was told to"). "I was told to" and "asked
+# me to" are left out: there the customer is the one sent to fetch someone else's data.
+_REPORTED_REQUEST = (
+    r"\b(?:asked|told|telling|asking|instructed|pressured|persuaded|urged|convinced)\s+(?:him|her|them|my\s+"
+    rf"(?:\w+\s+){{0,2}}?{RELATION})\s+(?:\w+\s+){{0,3}}?to\b|\b(?!(?:i|we)\b)\w+\s+(?:was|were|has\s+been|had\s+been|"
+    r"got|is\s+being)\s+(?:told|asked|instructed|pressured|persuaded|contacted|targeted|scammed|tricked|conned)\b"
+)
+_ASKED_THIRD_PARTY = re.compile("(?i)" + _REPORTED_REQUEST)
+# Something done *to* the customer or their family: that instruction, a sign-in or payment disowned, a warning
+# received, an account opened in their name. Such reports name "her savings" or "my stolen ID" as the thing at risk,
+# not as the thing wanted.
+_VICTIM = re.compile(
+    "(?i)" + _REPORTED_REQUEST + r"|\b(?:someone|somebody|a\s+stranger|scammers?|fraudsters?|criminals?|hackers?|"
+    r"a\s+caller)\s+(?:\w+\s+){0,3}?(?:used|opened|took\s+out|applied|stole|accessed|hacked|logged|asked|told|called|"
+    r"rang|texted|messaged|contacted|e-?mailed)\b|"
+    r"\b(?:that|it|this|these|those)\s+(?:wasn'?t|was\s+not|weren'?t|were\s+not|isn'?t|is\s+not)\s+(?:me|us|mine)\b|"
+    r"\bi\s+(?:didn'?t|did\s+not|never)\s+(?:make|authori[sz]e|open|apply|log|sign|do)\b|"
+    r"\bwithout\s+my\s+(?:permission|consent|knowledge)\b|"
+    r"\b(?:i|we|he|she|they)\s+(?:got|received|had|have\s+had|was\s+sent)\s+(?:a|an|this|some)\s+(?:\w+\s+){0,3}?"
+    r"(?:warning|alert|text|message|call|e-?mail|notification|letter)\b|\b(?:the\s+)?app\s+(?:says|said|shows|"
+    r"showed|warned)\b|\b(?:opened|taken\s+out|took\s+out|applied\s+for|set\s+up)\b.{0,40}\bin\s+my\s+name\b"
+)
+# Someone the customer legally acts for: a child (an age or "as his parent"), a ward, a donor under a power of
+# attorney.
+_GUARDIAN = re.compile(
+    r"(?i)\b(?:legal\s+guardian|guardianship|(?:lasting\s+)?power\s+of\s+attorney|(?:attorney|deputy)\s+for|"
+    r"deputyship|appointee|court[-\s]appointed|court\s+of\s+protection)\b|\b(?:as|i'?m|i\s+am)\s+(?:his|her|their|"
+    r"the)\s+(?:parents?|mum|mom|dad|mother|father|guardian|carer|deputy|attorney)\b|"
+    r"\b\d{1,2}[-\s]?(?:years?[-\s]?old|yo)\b|\bunder\s+1[68]\b|\b(?:a\s+)?minor\b"
+)
+_WARD = re.compile(
+    r"(?i)my\s+(?:\d{1,2}[-\s]?years?[-\s]?old\s+|\w+\s+)?(?:son|daughter|child|kid|nephew|niece|grandson|"
+    r"granddaughter|ward|stepson|stepdaughter)s?'?s?\b"
+)
+_CREDENTIAL = re.compile(
+    r"(?i)\b(?:pins?|passwords?|passcodes?|card\s*(?:numbers?|details|no)|cvv|cvc|security\s+codes?|codes?|login)\b"
+)
+_SIGN_IN_FROM = re.compile(r"(?i)(?:login|log-?in|sign-?in)\s+from\b")
+_STOLEN_OWN = re.compile(r"(?i)^stolen\s+(?:name|identity|identities|ids?|details)\b")
+# What the asker wants when a "victim" story is a pretext: getting away with it, or getting someone to move money.
+_ATTACKER_GOAL = re.compile(
+    r"(?i)\b(?:without\s+(?:getting|being)\s+(?:caught|flagged|noticed)|undetected|get\s+away\s+with|cash\s+(?:it\s+)?"
+    r"out|my\s+cut|safely\s+(?:move|receive|forward|keep)|(?:do|doing)\s+it\s+(?:safely|quietly|without))\b|"
+    r"\bhow\s+(?:do|can|could|would|should)\s+(?:i|we)\s+(?:get|make|convince|persuade|trick|talk)\s+(?:my\s+|him\b|"
+    r"her\b|them\b|someone|somebody|people)|\bhow\s+(?:do|can|could|would|should)\s+(?:i|we|he|she|they)\s+"
+    r"(?:receive|forward|move|pass\s+on|send\s+on)\s+(?:it|the\s+money|money|the\s+funds)\b"
+)
 
 
 @dataclass(frozen=True)
@@ -64,21 +112,48 @@ def _exempt(rule: str, match: re.Match[str], text: str) -> bool:
     co-owner); the sort code or phone number of someone the customer is paying (needed to pay them, and the customer
     already has it); a victim or a worried parent asking how money-mule or laundering scams work; a jailbroken
     *phone*; a relative's forgotten password asked about so that they can reset it (nothing read out to the asker); a
-    developer building their own app (not one who says they built the bot)."""
+    developer building their own app (not one who says they built the bot); then a victim's or a guardian's
+    question (``_victim_or_guardian``)."""
     span = match.group(0)
     if rule == "pii_fishing" and re.search(r"(?i)\bjunior\b", text):
         return bool(_CHILD.search(text[match.start() : match.end() + 25]))
     if rule == "pii_fishing" and _PAYEE_DETAILS.search(span):
         return bool(_PAYING.search(text)) and not _ASKING_FOR_IT.search(text) and not _BULK.search(text)
-    if rule == "fraud_help" and re.search(r"(?i)\b(?:mule|muling|launder)", span):
-        return bool(_AWARENESS.search(text))
+    if rule == "fraud_help" and re.search(r"(?i)\b(?:mule|muling|launder)", span) and _AWARENESS.search(text):
+        return True
     if rule == "injection" and re.search(r"(?i)jailbr", span):
         return bool(_DEVICE.search(text[max(0, match.start() - 40) : match.end() + 40]))
-    if rule == "pii_fishing" and re.match(r"(?i)(?:his|her|their)\b", span):
-        return bool(_RECOVERY.search(text)) and not _ASKING_FOR_IT.search(text) and not _BULK.search(text)
+    if rule == "pii_fishing" and re.match(r"(?i)(?:his|her|their)\b", span) and _RECOVERY.search(text):
+        return not _ASKING_FOR_IT.search(text) and not _BULK.search(text)
     if rule == "impersonation" and _OWN_PROJECT.search(span):
         return not re.search(r"(?i)\b(?:your|the\s+bot'?s)\s+developers?\b|\bdeveloped\s+you\b", text)
-    return False
+    return _victim_or_guardian(rule, match, text)
+
+
+def _victim_or_guardian(rule: str, match: re.Match[str], text: str) -> bool:
+    """A first-person report of something done to the customer or their family ("mum was told to move her savings",
+    "someone used my stolen ID", "a login from Lagos, that wasn't me", "someone asked my son to be a money mule"), or
+    a parent, guardian or attorney asking how to see or manage the account of someone they legally act for. Never
+    when the text asks for the data to be read out, asks about many people, or says what the asker wants to get
+    away with."""
+    span = match.group(0)
+    if _ATTACKER_GOAL.search(text) or _BULK.search(text):
+        return False
+    if rule == "fraud_help":
+        mule = re.search(r"(?i)\b(?:mule|muling)", span)
+        own = _STOLEN_OWN.match(span) and re.search(r"(?i)\b(?:my|our)\s+$", text[: match.start()])
+        return bool((mule or own) and _VICTIM.search(text))
+    if rule != "pii_fishing" or _ASKING_FOR_IT.search(text):
+        return False
+    if _SIGN_IN_FROM.match(span):
+        return bool(_VICTIM.search(text))
+    if _WARD.match(span):
+        return not _CREDENTIAL.search(span) and bool(_GUARDIAN.search(text))
+    if not re.match(r"(?i)(?:his|her|their)\b", span):
+        return False
+    if _CREDENTIAL.search(span):
+        return bool(_ASKED_THIRD_PARTY.search(text[: match.start()]))
+    return bool(_VICTIM.search(text) or _GUARDIAN.search(text))
 
 
 def _match_rules(folded: str) -> GuardResult:
