@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from functools import cached_property
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypedDict, TypeVar, Unpack
 
 from chatbot.generator_slot import GeneratorSlot
 from chatbot.settings import Settings
@@ -33,6 +33,21 @@ if TYPE_CHECKING:
     from retrieval.example_index import ExampleIndex
 
 T = TypeVar("T")
+
+
+class AppParts(TypedDict, total=False):
+    """The parts a caller may give ``build_app`` ready-made, by name; each is built from the settings otherwise."""
+
+    engine: Engine
+    embedder: SentenceTransformer
+    vector_store: Chroma
+    example_index: ExampleIndex
+    retriever: BaseRetriever
+    turn_store: TurnStore
+    fewshot: FewShotStore
+    generator: Generator
+    classifier_guard: ClassifierGuard
+    calibration: ConfidenceParams
 
 
 class _Part(Generic[T]):
@@ -269,31 +284,6 @@ class BankBot:
         return "pipeline" in self.__dict__  # where cached_property keeps it once built
 
 
-def build_app(
-    settings: Settings | None = None,
-    *,
-    engine: Engine | None = None,
-    embedder: SentenceTransformer | None = None,
-    vector_store: Chroma | None = None,
-    example_index: ExampleIndex | None = None,
-    retriever: BaseRetriever | None = None,
-    turn_store: TurnStore | None = None,
-    fewshot: FewShotStore | None = None,
-    generator: Generator | None = None,
-    classifier_guard: ClassifierGuard | None = None,
-    calibration: ConfidenceParams | None = None,
-) -> BankBot:
+def build_app(settings: Settings | None = None, **parts: Unpack[AppParts]) -> BankBot:
     """The app for ``settings`` (default: from the environment); any part given is used as it is."""
-    return BankBot(
-        settings or Settings(),
-        engine=engine,
-        embedder=embedder,
-        vector_store=vector_store,
-        example_index=example_index,
-        retriever=retriever,
-        turn_store=turn_store,
-        fewshot=fewshot,
-        generator=generator,
-        classifier_guard=classifier_guard,
-        calibration=calibration,
-    )
+    return BankBot(settings or Settings(), **parts)
