@@ -47,7 +47,9 @@ def run_retrieval(args: argparse.Namespace) -> dict[str, Any]:
         embedder_dir=args.embedder,
         out_of_scope=read_out_of_scope(args.out_of_scope) if args.out_of_scope else (),
     )
-    return task.run(build_app(Settings()))
+    app = build_app(Settings())
+    app.upgrade_database()  # the retriever reads the production bundle's index snapshot from the registry
+    return task.run(app)
 
 
 def retrieval_table(metrics: dict[str, Any]) -> str:
