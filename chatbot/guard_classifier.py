@@ -117,15 +117,17 @@ class ClassifierGuard:
         self._active = False
         self._lock = threading.Lock()  # concurrent first questions decide (and log) once
 
-    def check(self, app: Any, question: str) -> tuple[GuardResult, list[float] | None]:
-        """(verdict, the question's vector for retrieval to reuse, or None when the classifier is not in use)."""
-        retriever = app.retriever
+    def check(
+        self, question: str, *, retriever: Any, active_embedder_path: Callable[[], str | None]
+    ) -> tuple[GuardResult, list[float] | None]:
+        """(verdict, the question's vector for retrieval to reuse, or None when the classifier is not in use).
+        ``active_embedder_path`` is asked only when the retriever's embeddings change (a promoted embedder)."""
         embeddings = getattr(getattr(retriever, "vector_store", None), "embeddings", None)
         if embeddings is None or not hasattr(retriever, "rank_by_vector"):
             return GuardResult(False), None  # e.g. a test retriever that embeds nothing: rules only
         with self._lock:
             if embeddings is not self._embeddings:
-                self._active = self._applies(app, embeddings)
+                self._active = self._applies(active_embedder_path(), embeddings)
                 self._embeddings = embeddings
         if not self._active or self._model is None:
             return GuardResult(False), None
@@ -133,8 +135,8 @@ class ClassifierGuard:
         score = self._model.score(vector, question)
         return GuardResult(score >= self._model.threshold, "classifier", f"p={score:.3f}"), vector
 
-    def _applies(self, app: Any, embeddings: Any) -> bool:
-        if self.settings.embedding_model != BUILTIN_EMBEDDER or app.active_embedder_path is not None:
+    def _applies(self, active_embedder_path: str | None, embeddings: Any) -> bool:
+        if self.settings.embedding_model != BUILTIN_EMBEDDER or active_embedder_path is not None:
             logger.info("guard classifier off: trained for %s only; the rules guard alone runs", BUILTIN_EMBEDDER)
             return False
         try:

@@ -59,22 +59,6 @@ logger = logging.getLogger(__name__)
 BATCH_SIZE = 8  # prompts per generate_batch call: bounds memory on CPU
 
 
-class _GuardContext:
-    """What ``ClassifierGuard.check`` reads of the app: the retriever and a promoted embedder's path, on first use."""
-
-    def __init__(self, retriever: Callable[[], BaseRetriever], active_embedder_path: Callable[[], str | None]) -> None:
-        self._retriever = retriever
-        self._active_embedder_path = active_embedder_path
-
-    @property
-    def retriever(self) -> BaseRetriever:
-        return self._retriever()
-
-    @property
-    def active_embedder_path(self) -> str | None:
-        return self._active_embedder_path()
-
-
 class ChatPipeline:
     """One app's chat; ``BankBot.pipeline`` gives its parts as providers, called on first use, and its model slot."""
 
@@ -97,7 +81,7 @@ class ChatPipeline:
         self._turn_store = turn_store
         self._fewshot = fewshot
         self._session = session
-        self._guard_context = _GuardContext(retriever, active_embedder_path)
+        self._active_embedder_path = active_embedder_path
         self.classifier_guard = classifier_guard or ClassifierGuard(settings)
         self.calibration = calibration if calibration is not None else self._read_calibration()
 
@@ -247,7 +231,9 @@ class ChatPipeline:
         docs: list[Any] = []
         try:
             if not verdict.refused:
-                verdict, vector = self.classifier_guard.check(self._guard_context, turn.question)
+                verdict, vector = self.classifier_guard.check(
+                    turn.question, retriever=self._retriever(), active_embedder_path=self._active_embedder_path
+                )
             if not verdict.refused:
                 # Kept in the retriever's order (its fused ranking); ``score`` is each article's evidence, which can
                 # order differently (retrieval/retriever.py).
