@@ -34,6 +34,7 @@ from chatbot.protocols import ANSWER_PENDING, AnswerPending, ChatAnswer, Generat
 from chatbot.text_normalise import normalise_text
 from chatbot.turn_outcome import (
     MODEL_FAILURES,
+    UNCERTAIN_ARTICLE,
     TurnInProgress,
     check_generation,
     customer_answer,
@@ -296,10 +297,12 @@ class ChatPipeline:
             [s.score if s.rank_score is None else s.rank_score for s in turn.retrieved],
         )
         confidence = combine(components, self.calibration)
-        if turn.reason is None and confidence < self.calibration.abstain_below(self.settings.abstain_confidence):
-            turn.reason = "low_confidence"
         certainty = retrieval_certainty(components, self.calibration.weights)
         turn.meta["retrieval_certainty"] = certainty
+        if turn.reason is None and generation is not None and certainty < self.settings.answer_min_retrieval_certainty:
+            turn.reason = UNCERTAIN_ARTICLE
+        elif turn.reason is None and confidence < self.calibration.abstain_below(self.settings.abstain_confidence):
+            turn.reason = "low_confidence"
         kind, shown = customer_answer(
             turn,
             would_be or "",

@@ -116,6 +116,15 @@ class Settings(BaseSettings):
         le=1.0,
         description="... and only when the retrieval certainty (score and gap to the runner-up) is at least this",
     )
+    # The same measurement holds for a generated answer: one about the wrong article is wrong however well written,
+    # and the wrong article was most wrong shown answers in the feedback-loop simulation (docs/benchmarks.md).
+    answer_min_retrieval_certainty: float = Field(
+        0.55,
+        ge=0.0,
+        le=1.0,
+        description="A generated answer is shown only when the retrieval certainty is at least this; "
+        "below it the turn is handed off (0 turns the check off)",
+    )
     max_question_chars: int = Field(1000, ge=10)
 
     # Review

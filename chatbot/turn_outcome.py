@@ -1,6 +1,7 @@
 """How a chat turn ends: the generated answer's checks, what the customer gets when they fail, and the logged row.
 
-The customer never gets a made-up answer: a generated answer that fails its checks is replaced by the reviewers'
+The customer never gets a made-up answer: a generated answer is shown only when retrieval is sure of the article it
+answers from (``UNCERTAIN_ARTICLE`` otherwise: handed off); one that fails its checks is replaced by the reviewers'
 approved answer about the article or the article's own sentences (a *passage* answer) when retrieval is sure of
 the article, else by a hand-off to a human. Reviewers still see what the model would have said (redacted).
 """
@@ -20,6 +21,9 @@ from chatbot.prompt import PROMPT_VERSION
 from chatbot.protocols import AnswerKind, ChatAnswer, Generation, Generator, Source
 from chatbot.turn_text import attach_citations
 
+# Retrieval is not sure of the top article (``Settings.answer_min_retrieval_certainty``): no answer drawn from it
+# is shown, generated or passage.
+UNCERTAIN_ARTICLE = "uncertain_article"
 # Reasons a generated answer is not shown (the article's own sentences or a hand-off instead).
 MODEL_FAILURES = ("low_confidence", "empty_answer", "unsupported_number", "unsupported_figure", "repeated_text")
 

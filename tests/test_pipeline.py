@@ -150,6 +150,26 @@ def test_low_confidence_with_a_close_runner_up_article_hands_off(tmp_path: Path,
     assert certainty == pytest.approx(retrieval_certainty(row.confidence_components))
 
 
+def test_a_confident_answer_about_an_uncertain_article_is_handed_off(tmp_path: Path, database_url: str) -> None:
+    app = make_app(tmp_path, database_url, abstain_confidence=0.0, answer_min_retrieval_certainty=0.99)
+    result = app.pipeline.answer("When will my card arrive?")
+    assert (result.answer, result.answer_kind, result.abstained) == (LOW_CONFIDENCE_ANSWER, "handoff", True)
+    assert result.would_be_answer == "Cards arrive within 5–7 working days. [1]"
+    (row,) = rows(app)
+    assert row.meta["reason"] == "uncertain_article"
+    assert row.meta["retrieval_certainty"] < 0.99
+
+
+def test_the_certainty_gate_lets_a_sure_article_through(tmp_path: Path, database_url: str) -> None:
+    app = make_app(tmp_path, database_url, abstain_confidence=0.0)
+    certainty = app.pipeline.answer("When will my card arrive?").meta["retrieval_certainty"]
+    at_the_gate = make_app(
+        tmp_path / "at", database_url, abstain_confidence=0.0, answer_min_retrieval_certainty=certainty
+    )
+    result = at_the_gate.pipeline.answer("When will my card arrive?")
+    assert (result.answer_kind, result.answer) == ("generated", "Cards arrive within 5–7 working days. [1]")
+
+
 class EmptyGenerator(FakeGenerator):
     def reply(self, messages: Any) -> str:
         return ""
