@@ -5,7 +5,9 @@
 Same split as the feedback-loop simulation (``bankbot simulate`` defaults: 20 % held out, seed 77, 770 held-out
 queries), demo knowledge base ingested into a temporary folder, base embedder. Example indexes of ``--sizes``
 random pool questions (default 150, 300, 600, 800: a night's to four nights' reviews), labelled with their
-intent's article. Everything is computed on cached unit vectors with numpy, so variants compare exactly.
+intent's article, on top of the articles' own ``examples:`` that ``ingest`` put into the example index (what a
+fresh install's index holds; ``sizes_without_kb_examples``: the pool questions alone, as before articles listed
+examples). Everything is computed on cached unit vectors with numpy, so variants compare exactly.
 
 Reported per index size:
 
@@ -159,6 +161,19 @@ def score_index(
     }
 
 
+def kb_examples(app: Any) -> tuple[Any, list[str]]:
+    """(unit vectors, article ids) of the example questions ``ingest`` wrote from the articles' ``examples:``: the
+    entries a fresh install's example index holds, as the product stored and embedded them."""
+    import numpy as np
+
+    from retrieval.ingest import KB_SOURCE, open_example_index
+
+    index = open_example_index(app.settings, app.vector_store)
+    found = index.collection.get(where={"source": KB_SOURCE}, include=["embeddings", "metadatas"])
+    vectors = np.asarray(found["embeddings"] if found["embeddings"] is not None else [], dtype=np.float32)
+    return vectors.reshape(len(found["ids"]), -1), [str(meta["article_id"]) for meta in found["metadatas"]]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--questions", type=Path, required=True, help="labelled CSV (text,category), e.g. Banking77")
@@ -182,6 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bankbot-retrieval-confidence-") as tmp:
         app = build_app(Settings(data_dir=Path(tmp)))
         ingest(app.settings, app.vector_store, None, progress=False)
+        kb_vectors, kb_labels = kb_examples(app)
         embed = as_embeddings(app.embedder).embed_documents
         queries = np.asarray(embed([q.text for q in heldout]), dtype=np.float32)
         examples = np.asarray(embed([q.text for q in shuffled[: max(sizes)]]), dtype=np.float32)
@@ -192,12 +208,25 @@ def main(argv: list[str] | None = None) -> int:
                 article = str(doc.metadata["article_id"])
                 best[article] = max(best.get(article, 0.0), similarity(distance))
             article_scores.append(best)
-    report: dict[str, Any] = {"heldout_queries": len(labels), "sizes": {}}
+    min_head = Settings().example_head_min_examples
+    report: dict[str, Any] = {
+        "heldout_queries": len(labels),
+        "kb_examples": len(kb_labels),
+        "sizes": {},
+        "sizes_without_kb_examples": {},
+    }
+    dim = queries.shape[1]
     for size in sizes:
-        example_labels = [gold[q.category][0] for q in shuffled[:size]]
+        pool_labels = [gold[q.category][0] for q in shuffled[:size]]
+        pool_vectors = examples[:size].reshape(size, dim)
+        with_kb = np.concatenate([kb_vectors.reshape(-1, dim), pool_vectors])
         report["sizes"][str(size)] = score_index(
-            queries, examples[:size], example_labels, article_scores, labels, Settings().example_head_min_examples
+            queries, with_kb, kb_labels + pool_labels, article_scores, labels, min_head
         )
+        if kb_labels:  # the same index without the articles' examples, as before they were listed
+            report["sizes_without_kb_examples"][str(size)] = score_index(
+                queries, pool_vectors, pool_labels, article_scores, labels, min_head
+            )
     emit_json(report, args.json)
     return 0
 

@@ -1,7 +1,8 @@
 """Example questions with a known answer article, in their own Chroma collection next to the KB collection.
 
-Reviewers' approved turns (written by the nightly job, one snapshot per bundle: ``retrieval.snapshots``) and
-labelled CSVs (``text,category`` such as Banking77, category = article intent; in every snapshot) land here. The
+Reviewers' approved turns (written by the nightly job, one snapshot per bundle: ``retrieval.snapshots``), labelled
+CSVs (``text,category`` such as Banking77, category = article intent) and the ``examples:`` of knowledge-base
+articles (written by ``bankbot ingest``, source ``kb``) land here; the last two are in every snapshot. The
 retriever votes over the nearest example questions of the snapshot the index reads (``snapshot``: the production
 bundle's when serving, the candidate's in the gate), which is how reviewed traffic improves retrieval without
 retraining anything.
@@ -14,7 +15,7 @@ import csv
 import hashlib
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,7 +54,9 @@ class ExampleIndex:
         self.embeddings = as_embeddings(embedder)
         self.snapshot = snapshot  # which bundle's entries searches read
         # Fitted heads by (collection, snapshot, entries of every snapshot): a snapshot's visible entries change
-        # only when entries are added, and a new embedder writes a new collection. Shared by ``at`` views.
+        # when entries are added, and a new embedder writes a new collection. Entries are deleted only by ``remove``
+        # (re-ingested articles' examples), which drops the fits; another process replacing an article's examples
+        # by as many others is seen here after a restart. Shared by ``at`` views.
         self._heads: dict[tuple[str, int, int, int], ExampleHead | None] = {}
         self._heads_lock = threading.Lock()
 
@@ -126,6 +129,23 @@ class ExampleIndex:
             [{"article_id": a, **snapshots.tags(_key(q, a), 0, source=source)} for _, q, a in new],
         )
         return len(new)
+
+    def remove(self, article_ids: Iterable[str], *, source: str) -> int:
+        """Delete the entries of ``source`` labelled with these articles from every snapshot (the examples of a
+        knowledge-base article that changed or is gone); returns how many. The nightly job's entries are never
+        deleted: a snapshot closes them, so older bundles keep reading them."""
+        if source == snapshots.MANAGED:
+            raise BankbotError(f"source {source!r} is the nightly job's: use write_snapshot")
+        wanted = sorted(set(article_ids))
+        if not wanted:
+            return 0
+        where = {"$and": [{"source": source}, {"article_id": {"$in": wanted}}]}
+        ids = self.collection.get(where=where, include=[])["ids"]
+        for start in range(0, len(ids), snapshots.BATCH):
+            self.collection.delete(ids=ids[start : start + snapshots.BATCH])
+        with self._heads_lock:  # a replacement can leave the count as it was: drop this process's fitted heads
+            self._heads.clear()
+        return len(ids)
 
     def write_snapshot(self, snapshot: int, questions: list[str], article_ids: list[str]) -> dict[str, int]:
         """Make the reviewed (question -> article) pairs of ``snapshot`` exactly these (one article per normalised

@@ -2,11 +2,15 @@
 
 The demo knowledge base of the fictional Bramblecove Bank ships in ``retrieval/demo_kb``; each article's
 ``intent`` is a Banking77 intent, which is how retrieval is scored against Banking77 queries.
+
+An optional ``examples:`` key lists questions customers ask that the article answers; ``bankbot ingest`` puts them
+into the example index (``retrieval.ingest``), so retrieval is sure of the article before any review exists.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +32,7 @@ class Article:
     gold_answer: str
     body: str
     path: Path
+    examples: tuple[str, ...] = ()  # questions this article answers (front matter ``examples:``)
 
 
 def demo_kb_dir() -> Path:
@@ -57,6 +62,19 @@ def split_front_matter(text: str, path: Path) -> tuple[dict[str, object], str]:
     return meta, match.group("body")
 
 
+def front_matter_examples(meta: Mapping[str, object], path: Path) -> tuple[str, ...]:
+    """The ``examples:`` of a front matter mapping: a YAML list of questions (absent or empty: none)."""
+    examples = meta.get("examples")
+    if examples is None:
+        return ()
+    if not isinstance(examples, list):
+        raise BadArticle(f"{path}: examples must be a YAML list of questions, not {type(examples).__name__}")
+    for number, question in enumerate(examples, start=1):
+        if not isinstance(question, str) or not question.strip():
+            raise BadArticle(f"{path}: example {number} must be a non-empty question, not {question!r}")
+    return tuple(question.strip() for question in examples)
+
+
 def parse_article(path: Path, text: str | None = None) -> Article:
     try:
         text = path.read_text(encoding="utf-8") if text is None else text
@@ -76,6 +94,7 @@ def parse_article(path: Path, text: str | None = None) -> Article:
         gold_answer=str(meta["gold_answer"]).strip(),
         body=body.strip(),
         path=path,
+        examples=front_matter_examples(meta, path),
     )
 
 

@@ -195,5 +195,5 @@ def test_promoted_embedder_gets_its_own_reembedded_collections(tmp_path: Path, e
     app = build_app(settings, embedder=embedder)
     assert app.vector_store._collection.name == "bankbot_kb-emb-test"
     assert app.vector_store._collection.count() == store._collection.count()
-    assert app.example_index.count() == 1
+    assert app.example_index.count() == 1 + 4  # the one added and the article's own four example questions
     assert app.retriever.invoke("How do I activate my card?")[0].metadata["article_id"] == "activate_my_card"

@@ -29,6 +29,8 @@ def run(args: argparse.Namespace) -> int:
             f"added {report.added}, replaced {report.replaced}, unchanged {report.unchanged}, "
             f"pruned {report.pruned} files ({report.chunks} chunks written); skipped {len(report.skipped)}"
         )
+        if report.examples or report.examples_removed:
+            print(f"example questions from the articles: {report.examples} written, {report.examples_removed} removed")
         for path, reason in report.skipped:
             print(f"  skipped {path}: {reason}")
     return 0 if report.ok else 1
