@@ -254,9 +254,11 @@ class ChatPipeline:
         return docs
 
     def _messages(self, turn: TurnInProgress, history: Sequence[Mapping[str, str]] | None) -> list[dict[str, str]]:
-        """The prompt: the redacted history, the approved answers about the top article and the passages."""
+        """The prompt: the redacted recent history (``prompt_history_messages``), the approved answers about the top
+        article and the passages."""
         clean_history = []
-        for message in history or []:
+        keep = self.settings.prompt_history_messages
+        for message in list(history or [])[-keep:] if keep else []:
             content, changed = redact(str(message.get("content", "")))
             turn.redacted |= changed
             clean_history.append({"role": str(message.get("role", "")), "content": content})

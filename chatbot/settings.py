@@ -93,6 +93,12 @@ class Settings(BaseSettings):
     )
     example_head_min_examples: int = Field(300, ge=1, description="Visible example questions the classifier needs")
     few_shot_k: int = Field(1, ge=0, le=8, description="Approved answers looked up (the prompt shows the first)")
+    # The adapter learns from single questions, and the small default model given the conversation so far repeats its
+    # previous answer to a new question (seen in the browser: "how long does delivery take?" after "I lost my card"
+    # got the lost-card steps again). Retrieval reads the question alone either way.
+    prompt_history_messages: int = Field(
+        0, ge=0, le=40, description="Earlier messages of the conversation put in the prompt (0: each question alone)"
+    )
     min_retrieval_score: float = Field(0.30, ge=0.0, le=1.0, description="Below: out of scope, abstain")
     abstain_confidence: float = Field(0.35, ge=0.0, le=1.0, description="Below: hand off to an agent")
     target_wrong_rate: float = Field(

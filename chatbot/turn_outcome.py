@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chatbot.answer_checks import failed_check
+from chatbot.answer_grounding import MIN_GROUNDED_SHARE, grounded_share
 from chatbot.db.models import TurnCreate
 from chatbot.handoff import LOW_CONFIDENCE_ANSWER, OUT_OF_SCOPE_ANSWER, REFUSAL_ANSWER
 from chatbot.passage_answer import approved_answer_fallback, passage_answer
@@ -24,8 +25,17 @@ from chatbot.turn_text import attach_citations
 # Retrieval is not sure of the top article (``Settings.answer_min_retrieval_certainty``): no answer drawn from it
 # is shown, generated or passage.
 UNCERTAIN_ARTICLE = "uncertain_article"
+# Few of the answer's words come from the passages it cites (``chatbot.answer_grounding``).
+UNGROUNDED = "ungrounded"
 # Reasons a generated answer is not shown (the article's own sentences or a hand-off instead).
-MODEL_FAILURES = ("low_confidence", "empty_answer", "unsupported_number", "unsupported_figure", "repeated_text")
+MODEL_FAILURES = (
+    "low_confidence",
+    "empty_answer",
+    "unsupported_number",
+    "unsupported_figure",
+    "repeated_text",
+    UNGROUNDED,
+)
 
 
 @dataclass
@@ -60,6 +70,13 @@ def check_generation(turn: TurnInProgress, generation: Generation | None) -> tup
     elif turn.reason is None and (failed := failed_check(would_be, [s.text for s in turn.sources])):
         turn.reason, details = failed
         turn.meta.update(details)
+    elif turn.reason is None:
+        grounding = [s.text for s in turn.sources if s.article_id in cited]
+        grounding += [str(turn.meta.get("approved_answer") or ""), turn.question]
+        share, words = grounded_share(would_be, grounding)
+        turn.meta["grounded_share"] = round(share, 4)
+        if words == 0 or share < MIN_GROUNDED_SHARE:
+            turn.reason = UNGROUNDED
     return would_be, cited
 
 

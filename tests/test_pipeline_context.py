@@ -29,30 +29,50 @@ def test_conversation_history_reaches_the_prompt(tmp_path: Path, sqlite_url: str
             seen.append(messages)
             return super().generate(messages, max_new_tokens=max_new_tokens)
 
-    settings = make_settings(tmp_path, database_url=sqlite_url, few_shot_k=0)
+    settings = make_settings(tmp_path, database_url=sqlite_url, few_shot_k=0, prompt_history_messages=2)
     app = build_app(settings, retriever=KeywordRetriever(), generator=Recording(settings))
     app.upgrade_database()
     conversation = uuid.uuid4()
     history = [
+        {"role": "user", "content": "what is an IBAN?"},
+        {"role": "assistant", "content": "An account number for payments from abroad."},
         {"role": "user", "content": "hi, my email is jo@mail.example"},
         {"role": "assistant", "content": "Hello!"},
     ]
     result = app.pipeline.answer("when will my card arrive?", conversation_id=conversation, history=history)
     assert result.conversation_id == conversation
-    assert [m["content"] for m in seen[0][1:3]] == ["hi, my email is [EMAIL]", "Hello!"]
+    assert [m["content"] for m in seen[0][1:3]] == ["hi, my email is [EMAIL]", "Hello!"]  # the newest two only
+    assert len(seen[0]) == 1 + 2 + 1
     assert rows(app)[0].pii_redacted
+
+
+def test_by_default_each_question_is_answered_alone(tmp_path: Path, sqlite_url: str) -> None:
+    seen: list[Sequence[Any]] = []
+
+    class Recording(FakeGenerator):
+        def generate(self, messages: Any, *, max_new_tokens: int | None = None) -> Any:
+            seen.append(messages)
+            return super().generate(messages, max_new_tokens=max_new_tokens)
+
+    settings = make_settings(tmp_path, database_url=sqlite_url, few_shot_k=0)
+    app = build_app(settings, retriever=KeywordRetriever(), generator=Recording(settings))
+    app.upgrade_database()
+    history = [{"role": "user", "content": "I lost my card"}, {"role": "assistant", "content": "Freeze it."}]
+    app.pipeline.answer("when will my card arrive?", history=history)
+    assert [m["role"] for m in seen[0]] == ["system", "user"]
+    assert "Freeze it." not in str(seen[0])
 
 
 def test_citation_fallback_when_the_model_forgets(tmp_path: Path, sqlite_url: str) -> None:
     class NoCitations(FakeGenerator):
         def reply(self, messages: Any) -> str:
-            return "It takes about a week."
+            return "Cards arrive within 5–7 working days."
 
     settings = make_settings(tmp_path, database_url=sqlite_url, few_shot_k=0)
     app = build_app(settings, retriever=KeywordRetriever(), generator=NoCitations(settings))
     app.upgrade_database()
     result = app.pipeline.answer("When will my card arrive?")
-    assert result.answer == "It takes about a week. [1]"
+    assert result.answer == "Cards arrive within 5–7 working days. [1]"
     assert rows(app)[0].meta["citation_fallback"] is True
 
 

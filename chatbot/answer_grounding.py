@@ -1,0 +1,60 @@
+"""Is a generated answer written from the article it cites? (pure)
+
+The small model sometimes answers with nothing ("The answer to this question is: [1]"), with an apology that it
+cannot help, or with the text of another article (in a conversation it repeated its previous answer to a new
+question). Confidence lets these through: their token probabilities are high. What they share is that few of their
+words come from the passages they cite.
+
+``grounded_share`` is the share of the answer's content words (stop words, citation markers and filler such as
+"answer" or "sorry" left out; words compared by their first five letters, so "freeze"/"freezing" match) found in
+the cited passages, the approved answer the prompt carried, or the question. An answer whose share is below
+``MIN_GROUNDED_SHARE``, or with no content word at all, fails its checks.
+
+Measured on the 279 hand-labelled answers of this product (``tests/data/judge_labels.jsonl``, base and adapted
+models; the cited article's text as the passages; ``benchmarks/answer_grounding.py``): the lowest share of a right
+answer is 0.62; under 0.5 lie none of the 63 right answers and 72 of the 215 wrong ones — 70 of the base model's
+177, 2 of the adapted model's 38: a wrong answer of the adapted model is mostly a fluent answer from the wrong
+article, which this check cannot see (the retrieval certainty gate is for that).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+MIN_GROUNDED_SHARE = 0.5
+_STEM = 5
+_WORD = re.compile(r"[a-z0-9£€$%]+(?:[.,][0-9]+)?")
+_CITATION = re.compile(r"\[\d+\]")
+# Function words, and the words of the model's "The answer to your question is:" frame: neither grounds an answer.
+# An apology ("as a customer support assistant I am unable to assist") is not filler here: it is an answer that
+# says nothing from the article, and its words count against it.
+_STOP_WORDS = """a an the and or but if then so to of in on at by for with from as is are was were be been being
+    it its this
+    that these those you your yours we our us i me my they them their he she his her do does did done can could will
+    would should may might must not no yes there here what which who whom how when where why all any each every some
+    such than too very just also into out up down over under again about after before more most other only own same
+    both few nor off once while because until am has have had having don doesn isn aren wasn weren hasn haven hadn
+    won wouldn shouldn couldn let get got answer answers question questions im ive youre dont cant"""
+_STOP = frozenset(_STOP_WORDS.split())
+
+
+def content_words(text: str) -> list[str]:
+    """The words that carry content, lower-cased and cut to their stem (first five letters)."""
+    text = _CITATION.sub(" ", text.lower().replace("'", ""))
+    return [w[:_STEM] for w in _WORD.findall(text) if len(w) > 1 and w not in _STOP]
+
+
+def grounded_share(answer: str, grounding: Iterable[str]) -> tuple[float, int]:
+    """(share of the answer's content words found in ``grounding``, how many content words it has); (0, 0) for
+    an answer without any."""
+    words = content_words(answer)
+    if not words:
+        return 0.0, 0
+    known = {w for text in grounding for w in content_words(text)}
+    return sum(1 for w in words if w in known) / len(words), len(words)
+
+
+def is_grounded(answer: str, grounding: Iterable[str], min_share: float = MIN_GROUNDED_SHARE) -> bool:
+    share, words = grounded_share(answer, grounding)
+    return words > 0 and share >= min_share
