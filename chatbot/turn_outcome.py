@@ -20,7 +20,7 @@ from chatbot.passage_answer import approved_answer_fallback, passage_answer
 from chatbot.pii import redact
 from chatbot.prompt import PROMPT_VERSION
 from chatbot.protocols import AnswerKind, ChatAnswer, Generation, Generator, Source
-from chatbot.turn_text import attach_citations
+from chatbot.turn_text import attach_citations, strip_answer_frame
 
 # Retrieval is not sure of the top article (``Settings.answer_min_retrieval_certainty``): no answer drawn from it
 # is shown, generated or passage.
@@ -58,7 +58,7 @@ def check_generation(turn: TurnInProgress, generation: Generation | None) -> tup
     """(the answer with its citations resolved, the cited article ids); a failed check sets ``turn.reason``."""
     if generation is None:
         return None, []
-    would_be, cited, fallback = attach_citations(generation.text, turn.sources)
+    would_be, cited, fallback = attach_citations(strip_answer_frame(generation.text), turn.sources)
     turn.meta["citation_fallback"] = fallback
     turn.meta["generation"] = {
         "prompt_tokens": generation.prompt_tokens,

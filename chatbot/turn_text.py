@@ -1,4 +1,4 @@
-"""The pure text steps of a chat turn: the question's validation and the answer's citation markers."""
+"""The pure text steps of a chat turn: the question's validation, the answer's frame and its citation markers."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from chatbot.text_normalise import has_lone_surrogate
 
 _CITATION = re.compile(r"\s?\[(\d{1,2})\]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# The small model often opens with "The answer to your question is:" — words that tell the customer nothing.
+_ANSWER_FRAME = re.compile(r"^\s*(?:the\s+)?answer(?:\s+to\s+(?:the|your|this)\s+question)?\s+is\s*:\s*", re.IGNORECASE)
 INVALID_UNICODE = "the question contains invalid characters (a lone surrogate): please type it again"
 
 
@@ -51,3 +53,9 @@ def attach_citations(text: str, sources: Sequence[Source]) -> tuple[str, list[st
     if cited or not sources or not answer:
         return answer, cited, False
     return f"{answer} [1]", [sources[0].article_id], True
+
+
+def strip_answer_frame(text: str) -> str:
+    """The answer without a leading "The answer (to your question) is:"; unchanged when nothing follows it."""
+    rest = _ANSWER_FRAME.sub("", text, count=1)
+    return rest if rest.strip() and not _CITATION.fullmatch(rest.strip()) else text

@@ -55,3 +55,12 @@ def test_an_answer_from_another_article_is_replaced(tmp_path: Path, sqlite_url: 
     (row,) = rows(app)
     assert row.meta["reason"] == "ungrounded"
     assert row.meta["grounded_share"] < MIN_GROUNDED_SHARE
+
+
+def test_the_answer_frame_is_dropped_unless_nothing_follows() -> None:
+    from chatbot.turn_text import strip_answer_frame
+
+    assert strip_answer_frame("The answer to the question is: 5–7 working days. [1]") == "5–7 working days. [1]"
+    assert strip_answer_frame("answer is: Freeze the card.") == "Freeze the card."
+    assert strip_answer_frame("The answer to this question is: [1]") == "The answer to this question is: [1]"
+    assert strip_answer_frame("Your answer is in the app.") == "Your answer is in the app."
