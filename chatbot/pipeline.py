@@ -117,6 +117,10 @@ class ChatPipeline:
         generation = self._generate(turn)
         return self._finish(turn, generation)
 
+    def before_model(self, question: str) -> TurnInProgress:
+        """The turn as the model would get it (guards, retrieval, prompt), neither generated nor logged."""
+        return self._prepare(question, None, None, None)
+
     def stream(
         self,
         question: str,
