@@ -12,9 +12,11 @@ the cited passages, the approved answer the prompt carried, or the question. An 
 
 Measured on the 279 hand-labelled answers of this product (``tests/data/judge_labels.jsonl``, base and adapted
 models; the cited article's text as the passages; ``benchmarks/answer_grounding.py``): the lowest share of a right
-answer is 0.62; under 0.5 lie none of the 63 right answers and 72 of the 215 wrong ones — 70 of the base model's
-177, 2 of the adapted model's 38: a wrong answer of the adapted model is mostly a fluent answer from the wrong
-article, which this check cannot see (the retrieval certainty gate is for that).
+answer is 0.62, and under 0.4 lie none of the 63 right answers and 53 of the 215 wrong ones — 52 of the base
+model's 177, 1 of the adapted model's 38: a wrong answer of the adapted model is mostly a fluent answer from the
+wrong article, which this check cannot see (the retrieval certainty gate is for that). 0.4, not 0.5 (72 wrong
+caught): a right base-model answer of the feedback-loop simulation's first round scored 0.46 (it mixed the steps
+of the lost-card article into the swallowed-card answer), so 0.5 leaves too little margin.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-MIN_GROUNDED_SHARE = 0.5
+MIN_GROUNDED_SHARE = 0.4
 _STEM = 5
 _WORD = re.compile(r"[a-z0-9£€$%]+(?:[.,][0-9]+)?")
 _CITATION = re.compile(r"\[\d+\]")

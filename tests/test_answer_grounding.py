@@ -27,23 +27,27 @@ def test_exact_shares() -> None:
     lost_card = "Freeze the card at Cards. Check recent transactions if you lost your card or it was stolen."
     assert grounded_share(lost_card, [CARD_ARRIVAL]) == pytest.approx((4 / 9, 9))
     assert grounded_share("The answer to this question is: [1]", [CARD_ARRIVAL]) == (0.0, 0)
-    assert not is_grounded(lost_card, [CARD_ARRIVAL])
-    assert is_grounded(lost_card, [CARD_ARRIVAL, "I lost my card and it was stolen, recent transactions?"])
+    assert is_grounded(lost_card, [CARD_ARRIVAL])  # 0.44: over the 0.4 threshold
+    other = "Freeze it in the app straight away, then report it lost or stolen and order a replacement."
+    assert grounded_share(other, [CARD_ARRIVAL]) == (0.0, 9)
+    assert not is_grounded(other, [CARD_ARRIVAL])
+    assert is_grounded(other, [CARD_ARRIVAL, "I lost my card. Freeze it in the app, report it stolen, order one."])
 
 
 def test_the_hand_labelled_answers_split_as_measured() -> None:
     from benchmarks.answer_grounding import measure
 
     report = measure()
-    assert report["shipped_threshold"] == MIN_GROUNDED_SHARE == 0.5
+    assert report["shipped_threshold"] == MIN_GROUNDED_SHARE == 0.4
     assert (report["all"]["right"], report["all"]["wrong"]) == (63, 215)
+    assert report["all"]["by_threshold"]["0.4"] == {"right_withheld": 0, "wrong_caught": 53}
     assert report["all"]["by_threshold"]["0.5"] == {"right_withheld": 0, "wrong_caught": 72}
     assert report["all"]["lowest_right_share"] == pytest.approx(0.6154)
 
 
 class OtherArticleGenerator(FakeGenerator):
     def reply(self, messages: Any) -> str:
-        return "Freeze the card at Cards. Check recent transactions if you lost your card or it was stolen. [1]"
+        return "Freeze it in the app straight away, then report it lost or stolen and order a replacement. [1]"
 
 
 def test_an_answer_from_another_article_is_replaced(tmp_path: Path, sqlite_url: str) -> None:
@@ -51,7 +55,7 @@ def test_an_answer_from_another_article_is_replaced(tmp_path: Path, sqlite_url: 
     app = app.with_parts(generator=OtherArticleGenerator(app.settings))
     result = app.pipeline.answer("When will my card arrive?")
     assert result.answer_kind != "generated"
-    assert result.would_be_answer is not None and result.would_be_answer.startswith("Freeze the card")
+    assert result.would_be_answer is not None and result.would_be_answer.startswith("Freeze it in the app")
     (row,) = rows(app)
     assert row.meta["reason"] == "ungrounded"
     assert row.meta["grounded_share"] < MIN_GROUNDED_SHARE
