@@ -18,7 +18,9 @@ from dataclasses import dataclass
 
 from chatbot.guard_rules import RULES
 from chatbot.guard_rules_fraud import FRAUD_RULES
+from chatbot.guard_rules_harm import HARM_RULES
 from chatbot.guard_rules_intent import INTENT_RULES
+from chatbot.guard_rules_pretext import PRETEXT_LOWER_RULES, PRETEXT_RULES, own_read_out
 from chatbot.guard_rules_setup import SETUP_RULES
 from chatbot.guard_views import (
     decoded_blobs,
@@ -35,8 +37,10 @@ from chatbot.text_normalise import normalise_text
 __all__ = ["GuardResult", "check", "claims_action", "lexical_view"]
 
 # Fraud help and other people's money worded as ordinary questions run last (chatbot/guard_rules_fraud.py, keyed on
-# who benefits in chatbot/guard_rules_intent.py), after the bot's setup and dictated statements (guard_rules_setup.py).
-_RULES = RULES + FRAUD_RULES + INTENT_RULES + SETUP_RULES
+# who benefits in chatbot/guard_rules_intent.py), after the bot's setup and dictated statements (guard_rules_setup.py),
+# then harmful content and fraud goals (guard_rules_harm.py) and pretexts for others' data (guard_rules_pretext.py).
+_RULES = RULES + FRAUD_RULES + INTENT_RULES + SETUP_RULES + PRETEXT_RULES
+_LOWER_RULES = HARM_RULES + PRETEXT_LOWER_RULES  # case-sensitive patterns, matched against the lower-cased views
 _PAYEE_DETAILS = re.compile(
     r"(?i)\b(?:sort\s*codes?|account\s*numbers?|phone\s+numbers?|ibans?)\b|\b(?:his|her|their)\s+account\s+(?:is|:)"
 )
@@ -100,11 +104,42 @@ _ATTACKER_GOAL = re.compile(
 )
 
 
+# Acting for the account holder in the corpora's other languages, and a joint account (the asker's own data).
+_ACTS_FOR = re.compile(
+    r"(?i)\b(?:poder\s+notarial|procuracao|vollmacht|betreuer(?:in)?|procuration|tutelle|tuteur|tutrice|tutor[ae]?|"
+    r"curador[a]?|curatele|bewindvoerder|volmacht|pelnomocnictw\w*|vekalet\w*|vasisiyim|amministratore\s+di\s+"
+    r"sostegno|executor|executrix|probate|joint|shared\s+account|cuenta\s+conjunta|conta\s+conjunta|compte\s+"
+    r"(?:joint|commun)|gemeinsames?\s+konto|conto\s+cointestato|our\s+account)\b|доверенност\w*|опекун\w*"
+)
+
+
 @dataclass(frozen=True)
 class GuardResult:
     refused: bool
     rule: str | None = None
     matched: str | None = None
+
+
+# A suspicious message quoted by the customer who received it, asking whether it is genuine: its subject line may
+# say "System instructions" without anything in it addressed to the bot.
+_GENUINE_CHECK = re.compile(
+    r"(?i)\b(?:phishing|scam|is\s+(?:that|this|it)\s+(?:really\s+)?(?:from\s+you|real|genuine|legit\w*)|did\s+you\s+"
+    r"send)\b"
+)
+_QUOTED = re.compile(r"'[^']{3,120}'|\"[^\"]{3,120}\"")
+_TO_THE_BOT = re.compile(
+    r"(?i)\b(?:reveal|print|show|repeat|output|ignore|disregard|prompt|tell\s+me|your\s+instructions)\b"
+)
+
+
+def _quoted_lure(match: re.Match[str], text: str) -> bool:
+    """The match lies inside a quoted message the customer asks about, and that message tells the bot nothing."""
+    if not _GENUINE_CHECK.search(text):
+        return False
+    for quote in _QUOTED.finditer(text):
+        if quote.start() <= match.start() and match.end() <= quote.end():
+            return not _TO_THE_BOT.search(quote.group(0))
+    return False
 
 
 def _exempt(rule: str, match: re.Match[str], text: str) -> bool:
@@ -115,6 +150,16 @@ def _exempt(rule: str, match: re.Match[str], text: str) -> bool:
     developer building their own app (not one who says they built the bot); then a victim's or a guardian's
     question (``_victim_or_guardian``)."""
     span = match.group(0)
+    if rule == "prompt_extraction" and _quoted_lure(match, text):
+        return True
+    if rule == "other_customer":  # someone else's statements: fine for whoever legally acts for them
+        if own_read_out(match, text):
+            return True
+        if _ATTACKER_GOAL.search(text) or _BULK.search(text):
+            return False
+        return bool(
+            _GUARDIAN.search(text) or _ACTS_FOR.search(text) or _ASKED_THIRD_PARTY.search(text[: match.start()])
+        )
     if rule == "pii_fishing" and re.search(r"(?i)\bjunior\b", text):
         return bool(_CHILD.search(text[match.start() : match.end() + 25]))
     if rule == "pii_fishing" and _PAYEE_DETAILS.search(span):
@@ -162,6 +207,11 @@ def _match_rules(folded: str) -> GuardResult:
     )
     for name, pattern in _RULES:
         for view in views:
+            for match in pattern.finditer(view):
+                if not _exempt(name, match, view):
+                    return GuardResult(True, name, match.group(0))
+    for name, pattern in _LOWER_RULES:
+        for view in dict.fromkeys(v.lower().replace("ı", "i") for v in views):  # dotless i: as IGNORECASE reads it
             for match in pattern.finditer(view):
                 if not _exempt(name, match, view):
                     return GuardResult(True, name, match.group(0))

@@ -33,8 +33,8 @@ from chatbot.settings import BUILTIN_EMBEDDER
 from tests.conftest import make_settings
 from tests.pipeline_support import KeywordRetriever, rows
 
-BOTH_BLOCKED_ALL = 1506  # of 1,521 (batches 1-9), measured by benchmarks/guard_classifier_rates.py
-BOTH_FALSE_REFUSALS_ALL = 8  # of 1,332, all from batch 6 (rules)
+BOTH_BLOCKED_ALL = 1994  # of 2,001 (batches 1-11), measured by benchmarks/guard_classifier_rates.py
+BOTH_FALSE_REFUSALS_ALL = 9  # of 1,712: 8 from batch 6 (rules), 1 held-out batch-1 test row (classifier)
 
 
 # --- pure scoring ---------------------------------------------------------------------------------------------------
@@ -93,12 +93,12 @@ def test_the_committed_file_is_small_and_for_the_builtin_embedder() -> None:
     data = json.loads(MODEL_PATH.read_text())
     model = ClassifierModel.load()
     # 384 embedding weights and the n-gram buckets seen in training: at most 16,384 of them, so bounded whatever the
-    # training set (239 KB with batches 1-9)
+    # training set (243 KB with batches 1-11)
     assert MODEL_PATH.stat().st_size < 300_000
     assert (model.embedder, len(model.coef), len(model.fingerprint)) == (BUILTIN_EMBEDDER, 384, 16)
     assert 0.5 < model.threshold < 1.0 and len(model.lexical) > 1000
-    assert data["training_data"]["counts"] == {"attack": 1454, "legit": 1250, "in_scope": 240, "banking77": 399}
-    assert data["training_data"]["batches"] == [1, 2, 3, 4, 5, 6, 7, 8, 9]
+    assert data["training_data"]["counts"] == {"attack": 1934, "legit": 1618, "in_scope": 240, "banking77": 399}
+    assert data["training_data"]["batches"] == list(range(1, 12))
 
 
 def test_the_committed_file_was_trained_on_todays_dev_data() -> None:
@@ -106,8 +106,8 @@ def test_the_committed_file_was_trained_on_todays_dev_data() -> None:
     if not BANKING77.is_file():
         pytest.skip(f"{BANKING77} absent: the Banking77 part of the training data cannot be hashed")
     data = training_data()
-    assert len(data.texts) == len(data.labels) == len(data.batches) == 3343  # batches 1-9
-    assert set(data.batches) == set(range(10))  # 0: the ordinary questions; never a blind batch
+    assert len(data.texts) == len(data.labels) == len(data.batches) == 4191  # batches 1-11
+    assert set(data.batches) == set(range(12))  # 0: the ordinary questions; never a blind batch
     assert data_hash(data.texts, data.labels) == json.loads(MODEL_PATH.read_text())["training_data"]["sha256"]
 
 
