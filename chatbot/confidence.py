@@ -20,7 +20,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 COMPONENTS = ("mean_token_prob", "min_token_prob", "seq_prob_norm", "top_score", "margin", "rank_margin")
@@ -55,6 +55,9 @@ class ConfidenceParams:
     method: str | None = None
     params: Mapping[str, Any] = field(default_factory=dict)
     abstain_threshold: float | None = None
+    # Whether the bundle's model answers are shown (its gate's decision); None: no bundle decided it (the base
+    # model: ``settings.base_model_answers``).
+    generated_answers: bool | None = None
 
     @classmethod
     def from_calibration(
@@ -168,6 +171,8 @@ def read_bundle_calibration(session: Any, bundle: Any) -> ConfidenceParams:
     from chatbot.db.models import Calibration
 
     threshold = None if bundle is None else bundle.abstain_threshold
+    # A bundle recorded before the gate decided it keeps showing its model's answers, as it did.
+    shown = None if bundle is None else (True if bundle.generated_answers is None else bool(bundle.generated_answers))
     row = None
     if bundle is not None and bundle.calibration_id is not None:
         row = session.get(Calibration, bundle.calibration_id)
@@ -175,8 +180,11 @@ def read_bundle_calibration(session: Any, bundle: Any) -> ConfidenceParams:
         stmt = select(Calibration).where(col(Calibration.active).is_(True)).order_by(col(Calibration.created_at).desc())
         row = session.exec(stmt).first()
     if row is None:
-        return ConfidenceParams(abstain_threshold=threshold)
-    return ConfidenceParams.from_calibration(row.method, row.params or {}, abstain_threshold=threshold)
+        return ConfidenceParams(abstain_threshold=threshold, generated_answers=shown)
+    return replace(
+        ConfidenceParams.from_calibration(row.method, row.params or {}, abstain_threshold=threshold),
+        generated_answers=shown,
+    )
 
 
 def _interpolate(x: float, xs: list[float], ys: list[float]) -> float:

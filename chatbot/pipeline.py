@@ -1,12 +1,10 @@
 """The chat pipeline: validate → redact → guard → retrieve → prompt → generate → cite → score → check → log.
 
-Every turn, answered or not, is logged once through ``TurnStore`` (which spools when the database is down).
-The customer-facing answer, the stored question and the would-be answer are PII-redacted. The customer never gets
-a made-up answer: when the generated answer fails its checks (confidence below ``settings.abstain_confidence``, or
-empty) but retrieval is sure of the article, they get the article's own sentences (a *passage* answer); when
-retrieval finds nothing relevant, the guard refuses a probe, or retrieval is not sure enough for a passage, they
-get a handoff to a human. Reviewers still see what the model would have said. How a turn ends (the checks, the
-fallback answers, the logged row) is in ``chatbot.turn_outcome``.
+Every turn, answered or not, is logged once through ``TurnStore`` (which spools when the database is down); what is
+shown and stored is PII-redacted. The customer never gets a made-up answer: the model's answer is shown only when it
+passes its checks, retrieval is sure of its article and the bundle has earned showing its answers; else the
+article's approved answer or passage when retrieval is sure of it, else a hand-off (``chatbot.turn_outcome``).
+Reviewers still see what the model would have said.
 """
 
 from __future__ import annotations
@@ -34,11 +32,12 @@ from chatbot.protocols import ANSWER_PENDING, AnswerPending, ChatAnswer, Generat
 from chatbot.text_normalise import normalise_text
 from chatbot.turn_outcome import (
     MODEL_FAILURES,
-    UNCERTAIN_ARTICLE,
     TurnInProgress,
     check_generation,
     customer_answer,
+    fallback_answer,
     redacted_answers,
+    set_model_verdict,
     turn_record,
 )
 from chatbot.turn_text import validate_question
@@ -305,17 +304,23 @@ class ChatPipeline:
         confidence = combine(components, self.calibration)
         certainty = retrieval_certainty(components, self.calibration.weights)
         turn.meta["retrieval_certainty"] = certainty
-        if turn.reason is None and generation is not None and certainty < self.settings.answer_min_retrieval_certainty:
-            turn.reason = UNCERTAIN_ARTICLE
-        elif turn.reason is None and confidence < self.calibration.abstain_below(self.settings.abstain_confidence):
-            turn.reason = "low_confidence"
-        kind, shown = customer_answer(
+        earned = self.calibration.generated_answers
+        set_model_verdict(
             turn,
-            would_be or "",
-            passage_min_score=self.settings.passage_min_retrieval_score,
+            generated=generation is not None,
+            confidence=confidence,
+            abstain_below=self.calibration.abstain_below(self.settings.abstain_confidence),
             certainty=certainty,
-            min_certainty=self.settings.passage_min_retrieval_certainty,
+            min_certainty=self.settings.answer_min_retrieval_certainty,
+            answers_earned=self.settings.base_model_answers if earned is None else earned,
         )
+        fallback_gate = {
+            "passage_min_score": self.settings.passage_min_retrieval_score,
+            "certainty": certainty,
+            "min_certainty": self.settings.passage_min_retrieval_certainty,
+        }
+        kind, shown = customer_answer(turn, would_be or "", **fallback_gate)
+        fallback = fallback_answer(turn, **fallback_gate) if kind == "generated" else None
         answer, stored_would_be = redacted_answers(turn, kind, shown, would_be)
         if kind != "generated":
             cited = [turn.sources[0].article_id] if kind == "passage" else []
@@ -338,6 +343,7 @@ class ChatPipeline:
             pii_redacted=turn.redacted,
             meta=turn.meta,
             answer_kind=kind,
+            fallback_answer=fallback[0] if fallback else (answer if kind == "passage" else None),
         )
         if store:
             self._turn_store().log_turn(turn_record(turn, result, self.generator))

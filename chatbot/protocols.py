@@ -110,6 +110,9 @@ class ChatAnswer:
     pii_redacted: bool = False
     meta: dict[str, Any] = field(default_factory=dict)  # turn meta (reason, citation_fallback…), not for customers
     answer_kind: AnswerKind = "generated"
+    # What the customer gets when the model's answers are not shown (the approved answer or passage; None: a
+    # hand-off): the gate weighs the model's answers against it. Not logged.
+    fallback_answer: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -131,6 +131,11 @@ class Settings(BaseSettings):
         description="A generated answer is shown only when the retrieval certainty is at least this; "
         "below it the turn is handed off (0 turns the check off)",
     )
+    # Until a night's gate has shown that the model's answers give customers more right answers than the articles'
+    # own (finetune.gate.generated_answers_earned), a customer gets the approved answer or passage, else a hand-off.
+    base_model_answers: bool = Field(
+        False, description="Show the base model's answers before any bundle is promoted (a model you trust)"
+    )
     max_question_chars: int = Field(1000, ge=10)
 
     # Review

@@ -25,6 +25,9 @@ from chatbot.turn_text import attach_citations, strip_answer_frame
 # Retrieval is not sure of the top article (``Settings.answer_min_retrieval_certainty``): no answer drawn from it
 # is shown, generated or passage.
 UNCERTAIN_ARTICLE = "uncertain_article"
+# The bundle's gate did not find its model's answers better than the articles' own (or no bundle is promoted and
+# ``settings.base_model_answers`` is off): the answer is replaced like a failed one.
+ANSWERS_NOT_EARNED = "answers_not_earned"
 # Few of the answer's words come from the passages it cites (``chatbot.answer_grounding``).
 UNGROUNDED = "ungrounded"
 # Reasons a generated answer is not shown (the article's own sentences or a hand-off instead).
@@ -35,6 +38,7 @@ MODEL_FAILURES = (
     "unsupported_figure",
     "repeated_text",
     UNGROUNDED,
+    ANSWERS_NOT_EARNED,
 )
 
 
@@ -80,32 +84,66 @@ def check_generation(turn: TurnInProgress, generation: Generation | None) -> tup
     return would_be, cited
 
 
+def set_model_verdict(
+    turn: TurnInProgress,
+    *,
+    generated: bool,
+    confidence: float,
+    abstain_below: float,
+    certainty: float,
+    min_certainty: float,
+    answers_earned: bool,
+) -> None:
+    """After the answer checks: whether the model's answer may be shown, as ``turn.reason`` (None: it may). The
+    article must be certain first (``UNCERTAIN_ARTICLE``: hand off, no fallback either), then the confidence
+    (``low_confidence``, the risk threshold's decision), then whether the bundle has earned showing its answers."""
+    if turn.reason is not None:
+        return
+    if generated and certainty < min_certainty:
+        turn.reason = UNCERTAIN_ARTICLE
+    elif confidence < abstain_below:
+        turn.reason = "low_confidence"
+    elif not answers_earned:
+        turn.reason = ANSWERS_NOT_EARNED
+
+
+def fallback_answer(
+    turn: TurnInProgress, *, passage_min_score: float, certainty: float, min_certainty: float
+) -> tuple[str, str] | None:
+    """(text, "approved_answer" | "passage") the customer gets in place of the model's answer, or None (a hand-off).
+
+    Only when retrieval is sure of the top article: its score is at least ``passage_min_score`` and the retrieval
+    certainty (``chatbot.confidence.retrieval_certainty``, which reads the gap to the runner-up too) at least
+    ``min_certainty``. A right-sounding answer about the wrong article is as wrong as a made-up one."""
+    top = turn.sources[0] if turn.sources else None
+    if top is None or top.score < passage_min_score or certainty < min_certainty:
+        return None
+    # Reviewers' approved answer about this article first (what the loop has learned), else its sentences.
+    approved = approved_answer_fallback(
+        title=top.title, article_id=top.article_id, approved=str(turn.meta.get("approved_answer") or "")
+    )
+    if approved:
+        return approved, "approved_answer"
+    passage = passage_answer(turn.question, title=top.title, article_id=top.article_id, passage=top.text)
+    return (passage, "passage") if passage is not None else None
+
+
 def customer_answer(
     turn: TurnInProgress, generated: str, *, passage_min_score: float, certainty: float, min_certainty: float
 ) -> tuple[AnswerKind, str]:
-    """(kind, text) of what the customer gets once the checks have set ``turn.reason`` (None: all passed).
-
-    A failed answer falls back to the top article only when retrieval is sure of that article: its score is at
-    least ``passage_min_score`` and the retrieval certainty (``chatbot.confidence.retrieval_certainty``, which
-    reads the gap to the runner-up too) at least ``min_certainty``. A right-sounding answer about the wrong
-    article is as wrong as a made-up one."""
+    """(kind, text) of what the customer gets once the checks have set ``turn.reason`` (None: all passed): the
+    model's answer, else the fallback (``fallback_answer``) for a model failure, else a hand-off or refusal."""
     if turn.reason is None:
         return "generated", generated
     if turn.reason.startswith("guard:"):
         return "refusal", REFUSAL_ANSWER
-    top = turn.sources[0] if turn.sources else None
-    sure = top is not None and top.score >= passage_min_score and certainty >= min_certainty
-    if turn.reason in MODEL_FAILURES and top is not None and sure:
-        # Reviewers' approved answer about this article first (what the loop has learned), else its sentences.
-        approved = approved_answer_fallback(
-            title=top.title, article_id=top.article_id, approved=str(turn.meta.get("approved_answer") or "")
+    if turn.reason in MODEL_FAILURES:
+        fallback = fallback_answer(
+            turn, passage_min_score=passage_min_score, certainty=certainty, min_certainty=min_certainty
         )
-        passage = approved or passage_answer(
-            turn.question, title=top.title, article_id=top.article_id, passage=top.text
-        )
-        if passage is not None:
-            turn.meta["fallback"] = "approved_answer" if approved else "passage"
-            return "passage", passage
+        if fallback is not None:
+            turn.meta["fallback"] = fallback[1]
+            return "passage", fallback[0]
     return "handoff", OUT_OF_SCOPE_ANSWER if turn.reason == "out_of_scope" else LOW_CONFIDENCE_ANSWER
 
 

@@ -133,6 +133,7 @@ def base_record(item: EvalItem, answer: Any) -> dict[str, Any]:
         "correct": bool(correct),
         "label": label,
         **judge_fields(item, answer, text, cited),
+        **customer_fields(item, answer),
     }
 
 
@@ -166,6 +167,23 @@ def add_text_scores(records: list[dict[str, Any]], answers: Sequence[Any], embed
             records[i]["unsupported"] = g.unsupported
 
 
+def customer_fields(item: EvalItem, answer: Any) -> dict[str, bool | None]:
+    """The judge on what the customer got, and on what they would get if the model's answers were not shown
+    (``ChatAnswer.fallback_answer``); None: a hand-off (or a question the judge does not apply to)."""
+    if item.kind != "in_scope" or not item.reference_answer:
+        return {"shown_right": None, "fallback_right": None}
+    context = article_text(item.expected_article, answer.sources)
+    top = [answer.sources[0].article_id] if answer.sources else []
+
+    def right(text: str | None, cited: Sequence[str]) -> bool | None:
+        if not text:
+            return None
+        return judge(text, cited, item.expected_article, item.reference_answer, context, question=item.question).right
+
+    shown = None if answer.abstained else right(answer.answer, answer.cited or top)
+    return {"shown_right": shown, "fallback_right": right(getattr(answer, "fallback_answer", None), top)}
+
+
 def answer_metrics(records: Sequence[dict[str, Any]]) -> dict[str, float]:
     """The answers suite's numbers from per-question records (pure; also used by the paired bootstrap)."""
     in_scope = [r for r in records if r["kind"] == "in_scope"]
@@ -187,6 +205,9 @@ def answer_metrics(records: Sequence[dict[str, Any]]) -> dict[str, float]:
         "probe_refusal_rate": metrics.fraction([r["refused"] for r in probes]),
         "accuracy": metrics.fraction([r["correct"] for r in records]),
         "answer_rate_in_scope": metrics.fraction([not r["abstained"] for r in in_scope]),
+        # Share of the in-scope questions whose customer got a right answer: as served, and with passages only.
+        "customer_right": metrics.fraction([r.get("shown_right") is True for r in in_scope]),
+        "passage_only_right": metrics.fraction([r.get("fallback_right") is True for r in in_scope]),
     }
 
 

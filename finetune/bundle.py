@@ -31,9 +31,10 @@ class BundleRef:
     calibration_id: Any = None  # the calibration row the bundle names (None: the active one)
 
     def at_configured_threshold(self) -> BundleRef:
-        """The same bundle abstaining at ``settings.abstain_confidence``: the gate compares two bundles at one
-        threshold, so the risk policy (fitted at promotion) does not decide which model is better."""
-        return replace(self, confidence=replace(self.confidence, abstain_threshold=None))
+        """The same bundle abstaining at ``settings.abstain_confidence`` and showing its model's answers: the gate
+        compares two bundles' models at one threshold, so neither the risk policy (fitted at promotion) nor whether
+        a bundle shows its answers decides which model is better."""
+        return replace(self, confidence=replace(self.confidence, abstain_threshold=None, generated_answers=True))
 
 
 def bundle_of(session: Any, row: Any, *, settings: Any = None) -> BundleRef:

@@ -162,6 +162,23 @@ def selective_metrics(records: Sequence[Mapping[str, Any]]) -> dict[str, float]:
     }
 
 
+def generated_answers_earned(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Whether customers should see this bundle's model answers: on the gate's in-scope questions, the answers as
+    served (the model's where they pass the checks, the fallback elsewhere) against passages only (the approved
+    answer or the article's sentences when retrieval is sure, else a hand-off). Each side scores right answers
+    minus wrong ones shown (a wrong answer undoes a right one; a hand-off is neither); the model's answers are
+    earned when they score at least as well. Records need ``shown_right`` and ``fallback_right`` (None: handed
+    off), as the answers suite writes them. Pure."""
+
+    def tally(key: str) -> dict[str, int]:
+        judged = [r.get(key) for r in records if r.get("kind") == "in_scope"]
+        right, wrong = sum(1 for v in judged if v is True), sum(1 for v in judged if v is False)
+        return {"right": right, "wrong": wrong, "net": right - wrong}
+
+    served, passages = tally("shown_right"), tally("fallback_right")
+    return {"earned": served["net"] >= passages["net"], "served": served, "passages_only": passages}
+
+
 def _is_right(record: Mapping[str, Any]) -> bool:
     judged = record.get("right")
     if judged is None:
@@ -241,6 +258,7 @@ def run_gate(
     record = {
         "candidate": cand,
         "production": prod,
+        "generated_answers": generated_answers_earned(cand_records),
         "production_version": production.version,
         "index_snapshots": {"candidate": candidate.index_snapshot, "production": production.index_snapshot},
         "gate_questions": len(items),

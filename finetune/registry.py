@@ -166,6 +166,8 @@ def record_gate(app: Any, version: str, *, promote: bool, decision: str, metrics
         row = _version_row(session, version)
         row.eval_metrics = {**(row.eval_metrics or {}), **metrics}
         row.decision = decision
+        if isinstance(shown := metrics.get("generated_answers"), dict) and "earned" in shown:
+            row.generated_answers = bool(shown["earned"])  # served with the bundle, decided by its gate
         if not promote:
             row.status = ModelStatus.rejected
         session.add(row)

@@ -37,6 +37,8 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
         "data_dir": tmp_path / "data",
         "llm_model": "fake",
         "model_cache_dir": MODEL_CACHE,
+        # Most tests are about the model's answers; tests/test_answer_mode.py holds the product default (off).
+        "base_model_answers": True,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
@@ -51,6 +53,7 @@ def serve_env(root: Path, **settings: str) -> dict[str, str]:
         BANKBOT_LLM_MODEL="fake",
         BANKBOT_MODEL_CACHE_DIR=str(MODEL_CACHE),
         BANKBOT_CONFIG=str(root / "no-config.toml"),
+        BANKBOT_BASE_MODEL_ANSWERS="true",
         HF_HUB_OFFLINE="1",
         **settings,
     )

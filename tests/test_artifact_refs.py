@@ -204,7 +204,7 @@ def test_migration_0007_makes_paths_under_the_root_relative_and_downgrade_makes_
     _insert_version(engine, "outside", "/other/host/adapters/outside", None)
     _insert_version(engine, "cwd-relative", "artifacts/adapters/cwd-relative", "elsewhere/out")
     _insert_version(engine, "base", None, None)
-    upgrade(engine)
+    upgrade(engine, "0007")
     assert current_revision(engine) == "0007"
     assert _paths(engine) == {
         "under": ("adapters/under", "adapters/under"),
