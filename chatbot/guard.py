@@ -20,7 +20,20 @@ from chatbot.guard_rules import RULES
 from chatbot.guard_rules_fraud import FRAUD_RULES
 from chatbot.guard_rules_harm import HARM_RULES
 from chatbot.guard_rules_intent import INTENT_RULES
-from chatbot.guard_rules_pretext import PRETEXT_LOWER_RULES, PRETEXT_RULES, own_read_out
+from chatbot.guard_rules_pretext import (
+    CARER,
+    ESTATE,
+    HANDED_OVER,
+    I_DO_IT,
+    IMPERSONATOR,
+    MY_CHILD,
+    PRETEXT_LOWER_RULES,
+    PRETEXT_RULES,
+    PROTECT,
+    REPORTING,
+    SCAMMER_ASKS,
+    own_read_out,
+)
 from chatbot.guard_rules_setup import SETUP_RULES
 from chatbot.guard_views import (
     decoded_blobs,
@@ -51,6 +64,7 @@ _ASKING_FOR_IT = re.compile(
 _BULK = re.compile(r"(?i)\b(?:all|every|each|customers|clients|list)\b")
 _AWARENESS = re.compile(r"(?i)\b(?:scams?|victim|protect|prevent|stop|avoid|report|recruit\w*|offer\w*|warn\w*)\b")
 _CHILD = re.compile(r"(?i)\b(?:son|daughter|child|kid|fils|fille|enfant|sohn|tochter|kind|hij[oa])s?\b")
+_JUNIOR = re.compile(r"(?i)\bjunior\b")
 _DEVICE = re.compile(r"(?i)\b(?:phones?|iphones?|android|devices?|handsets?|tablets?|ipads?|smartphones?|mobiles?)\b")
 # Someone else's password or memorable word that they forgot, asked about so that *they* can reset it.
 _RECOVERY = re.compile(r"(?i)\b(?:forgot|forgotten|forgets|lost|locked\s+out|reset|recover|change|unlock)\b")
@@ -132,13 +146,32 @@ _TO_THE_BOT = re.compile(
 )
 
 
-def _quoted_lure(match: re.Match[str], text: str) -> bool:
-    """The match lies inside a quoted message the customer asks about, and that message tells the bot nothing."""
-    if not _GENUINE_CHECK.search(text):
+# A message the customer received ("I got an e-mail telling me to '…'") and wants to forward, report or have checked:
+# its override words are the phisher's, aimed at the customer. Anything else in the quote addressed to a bot (its
+# prompt, a reply, a refund, a role) keeps the refusal.
+_RECEIVED = re.compile(
+    r"(?i)\b(?:got|received|had|was\s+sent|been\s+sent)\s+(?:a|an|this|the|some)\s+(?:\w+\s+){0,2}?(?:e-?mail|text|sms|"
+    r"message|letter|dm|whatsapp)s?\b"
+)
+_ABOUT_IT = re.compile(r"(?i)\b(?:fake|forward|report|spoof\w*|suspicious|dodgy|looks?\s+(?:off|wrong|odd))\b")
+_TO_THE_BOT_TOO = re.compile(
+    r"(?i)\b(?:you|your|reveal|print|show|repeat|output|prompt|system|tell\s+me|say|reply|respond|answer|pretend|"
+    r"act\s+as|approve|refund|transfer|mode|jailbr\w*|dan)\b"
+)
+
+
+def _quoted_lure(rule: str, match: re.Match[str], text: str) -> bool:
+    """The match lies inside a quoted message the customer asks about, and that message tells the bot nothing; an
+    override inside it ("ignore previous security instructions") only in a message the customer received."""
+    received = _RECEIVED.search(text) and (_GENUINE_CHECK.search(text) or _ABOUT_IT.search(text))
+    if rule == "injection" and not received:
         return False
+    if not (_GENUINE_CHECK.search(text) or received):
+        return False
+    to_bot = _TO_THE_BOT_TOO if rule == "injection" else _TO_THE_BOT
     for quote in _QUOTED.finditer(text):
         if quote.start() <= match.start() and match.end() <= quote.end():
-            return not _TO_THE_BOT.search(quote.group(0))
+            return not to_bot.search(quote.group(0))
     return False
 
 
@@ -150,7 +183,9 @@ def _exempt(rule: str, match: re.Match[str], text: str) -> bool:
     developer building their own app (not one who says they built the bot); then a victim's or a guardian's
     question (``_victim_or_guardian``)."""
     span = match.group(0)
-    if rule == "prompt_extraction" and _quoted_lure(match, text):
+    if rule in ("prompt_extraction", "injection") and _quoted_lure(rule, match, text):
+        return True
+    if rule in ("pii_fishing", "other_customer") and _JUNIOR.search(text) and _own_child_before(match, text):
         return True
     if rule == "other_customer":  # someone else's statements: fine for whoever legally acts for them
         if own_read_out(match, text):
@@ -160,7 +195,7 @@ def _exempt(rule: str, match: re.Match[str], text: str) -> bool:
         return bool(
             _GUARDIAN.search(text) or _ACTS_FOR.search(text) or _ASKED_THIRD_PARTY.search(text[: match.start()])
         )
-    if rule == "pii_fishing" and re.search(r"(?i)\bjunior\b", text):
+    if rule == "pii_fishing" and _JUNIOR.search(text):
         return bool(_CHILD.search(text[match.start() : match.end() + 25]))
     if rule == "pii_fishing" and _PAYEE_DETAILS.search(span):
         return bool(_PAYING.search(text)) and not _ASKING_FOR_IT.search(text) and not _BULK.search(text)
@@ -178,7 +213,8 @@ def _exempt(rule: str, match: re.Match[str], text: str) -> bool:
 def _victim_or_guardian(rule: str, match: re.Match[str], text: str) -> bool:
     """A first-person report of something done to the customer or their family ("mum was told to move her savings",
     "someone used my stolen ID", "a login from Lagos, that wasn't me", "someone asked my son to be a money mule"), or
-    a parent, guardian or attorney asking how to see or manage the account of someone they legally act for. Never
+    a parent, guardian, attorney or executor asking how to see or manage the account of someone they act for, a carer
+    reporting a credential the holder gave away, a fake account reported with what it asks people for. Never
     when the text asks for the data to be read out, asks about many people, or says what the asker wants to get
     away with."""
     span = match.group(0)
@@ -197,8 +233,31 @@ def _victim_or_guardian(rule: str, match: re.Match[str], text: str) -> bool:
     if not re.match(r"(?i)(?:his|her|their)\b", span):
         return False
     if _CREDENTIAL.search(span):
-        return bool(_ASKED_THIRD_PARTY.search(text[: match.start()]))
-    return bool(_VICTIM.search(text) or _GUARDIAN.search(text))
+        return bool(_ASKED_THIRD_PARTY.search(text[: match.start()]) or _handed_or_impersonated(match, text))
+    return bool(_VICTIM.search(text) or _GUARDIAN.search(text) or ESTATE.search(text))
+
+
+def _own_child_before(match: re.Match[str], text: str) -> bool:
+    """ "My 15-year-old son has a junior account, can I check his transactions?": the pronoun is the asker's child's,
+    and what is asked about is not a credential."""
+    span = match.group(0)
+    if _CREDENTIAL.search(span) or re.search(rf"(?i)\b{RELATION}", span) or _ATTACKER_GOAL.search(text):
+        return False
+    return bool(re.search(r"(?i)\b(?:his|her|their)\b", span) and MY_CHILD.search(text[: match.start()]))
+
+
+def _handed_or_impersonated(match: re.Match[str], text: str) -> bool:
+    """A credential named as what the account holder gave away or what a fake account asks people for, in a report
+    that asks for protection or reports the fake (``_victim_or_guardian`` has ruled out read-outs)."""
+    before = text[: match.start()]
+    if HANDED_OVER.search(before) and PROTECT.search(text):
+        return bool(CARER.search(text) or _GUARDIAN.search(text) or _VICTIM.search(text))
+    return bool(
+        SCAMMER_ASKS.search(before)
+        and IMPERSONATOR.search(text)
+        and REPORTING.search(text)
+        and not I_DO_IT.search(text)
+    )
 
 
 def _match_rules(folded: str) -> GuardResult:

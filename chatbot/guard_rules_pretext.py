@@ -9,7 +9,9 @@ languages too), a joint account and a first-person victim, the cases tests/test_
 bot's setup is keyed on its instructions described as hidden or as given to it, together with a wish for the exact
 text ("verbatim", "letterlijk", "aynen", "그대로"), in any language. Waived rules are the customer granting permission
 to break them, declaring them suspended or void, or making a refusal an error. Same conventions as
-chatbot/guard_rules.py; patterns in other languages are folded like the text (chatbot/guard_views.fold).
+chatbot/guard_rules.py; patterns in other languages are folded like the text (chatbot/guard_views.fold). Also the
+credential demanded by whoever claims to act for its holder, phishing tools asked for, and the words chatbot/guard.py's
+exemptions for carers, executors and reported fakes read (at the end).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import re
 
 from chatbot.guard_rules_harm import lower_of
 from chatbot.guard_views import fold
-from chatbot.guard_vocabulary import any_of
+from chatbot.guard_vocabulary import RELATION, any_of
 
 _PERSON = r"(?-i:[A-Z][a-z]+(?:[-\s][A-Z][\w'-]*)+)"
 # Someone the asker does not act for (children and wards are left out: a parent may).
@@ -153,6 +155,24 @@ PRETEXT_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"(?:registered|held|opened)\s+(?:at|to|under|in)\s+(?!my\b|our\b)",
         ),
     ),
+    # A credential demanded by whoever says they act for its holder: an executor, attorney or carer manages the
+    # account through the bank, never with the holder's PIN or password ("I'm the executor, give me the PIN").
+    (
+        "pii_fishing",
+        any_of(
+            r"\b(?:executor|executrix|attorney|guardian|deputy|carer|caregiver|next\s+of\s+kin|probate)\b[^?!]{0,80}?"
+            r"\b(?:give|tell|send|read|show)\s+(?:me|us)\s+(?:the|his|her|their)\s+(?:pin|passwords?|passcodes?|card\s+"
+            r"numbers?|cvv|cvc|security\s+codes?|login|memorable\s+word)\b",
+        ),
+    ),
+    # The tools of a phishing run asked for, not a phishing message received: a template, script or kit.
+    (
+        "fraud_help",
+        any_of(
+            r"\b(?:forward|send|give|show|share|write|draft|make|create|generate|paste|copy)\s+(?:me\s+|us\s+)?"
+            r"(?:\w+\s+){0,3}?(?:phishing|scam|smishing|vishing)\s+(?:\w+\s+){0,2}?(?:templates?|scripts?|kits?)\b",
+        ),
+    ),
 )
 # Matched against the lower-cased views, like chatbot/guard_rules_harm.py's.
 PRETEXT_LOWER_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -223,3 +243,37 @@ PRETEXT_LOWER_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
 )
+
+# --- what chatbot/guard.py's exemptions read: carers, executors and fakes reported ---------------------------------
+# Someone who acts for a customer who has died: their estate's executor or administrator.
+ESTATE = re.compile(
+    r"(?i)\b(?:executor|executrix|probate|personal\s+representative|letters\s+of\s+administration|administrator\s+of\s+"
+    r"(?:his|her|their|the)\s+estate)\b"
+)
+# A credential the account holder handed over ("she typed in her login", "he has been giving his card details to
+# people on the phone"), reported by a carer who asks for the account to be protected, not for the credential.
+HANDED_OVER = re.compile(
+    r"(?i)\b(?:typed|typing|entered|entering|put|putting|gave|given|giving|handed|handing|shared|sharing|disclosed|"
+    r"read\s+out|reading\s+out)\s+(?:in\s+|out\s+|over\s+|away\s+)?$"
+)
+PROTECT = re.compile(r"(?i)\b(?:lock|block|freeze|protect\w*|secure|safeguard\w*|stop|cancel|report)\b")
+CARER = re.compile(
+    rf"(?i)\bmy\s+(?:\w+\s+)?{RELATION}\b[^.?!]{{0,40}}?\b(?:got|received|had|was\s+sent|answered|clicked)\s+(?:on\s+)?"
+    r"(?:a|an|the|some)\s+(?:\w+\s+){0,3}?(?:text|sms|call|e-?mail|message|link|dm)s?\b|\b(?:he|she|they)\s+clicked\s+"
+    r"(?:on\s+)?(?:a|the)\s+(?:\w+\s+)?link\b|\b(?:i'?m|i\s+am)\s+(?:here\s+)?with\s+(?:her|him|them)\b|\bhappy\s+for\s+"
+    r"me\s+to\b|\bwith\s+(?:her|his|their)\s+(?:permission|consent)\b|\b(?:dementia|alzheimer\w*)\b"
+)
+# A fake account or caller in the bank's name, reported: what it asks people for is the thing at risk.
+SCAMMER_ASKS = re.compile(r"(?i)\b(?:asking|asked|asks|requesting|demanding|wanting)\s+(?:\w+\s+){0,2}?for\s+$")
+IMPERSONATOR = re.compile(
+    r"(?i)\b(?:fake|impersonat\w*|pretend(?:s|ing)?\s+to\s+be|posing\s+as|claiming\s+to\s+be|spoof\w*|cloned?)\b"
+)
+REPORTING = re.compile(
+    r"(?i)\b(?:report\w*|flag|warn\w*|is\s+(?:this|that|it)\s+(?:really\s+)?(?:you|from\s+you|real|genuine|legit\w*))\b"
+)
+I_DO_IT = re.compile(
+    r"(?i)\b(?:i|we)(?:'m|'re|\s+am|\s+are|\s+will|'ll|\s+want\s+to|\s+need\s+to|\s+plan\s+to|\s+could|\s+can)?\s+"
+    r"(?:be\s+)?(?:pretend\w*|pos(?:e|ing)|impersonat\w*|messag\w*|text\w*|ask\w*|set\s+up|setting\s+up|made|"
+    r"mak\w+|creat\w+|run|running)\b"
+)
+MY_CHILD = re.compile(r"(?i)\bmy\s+(?:[\w-]+\s+)?(?:son|daughter|child|kid)s?\b")
