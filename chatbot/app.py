@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
     from sqlmodel import Session
 
+    from chatbot.article_reader import ArticleReader
     from chatbot.confidence import ConfidenceParams
     from chatbot.fewshot import FewShotStore
     from chatbot.guard_classifier import ClassifierGuard
@@ -99,6 +100,7 @@ class BankBot:
         self._retriever = _Part(self._build_retriever, retriever)
         self._turn_store = _Part(self._open_turn_store, turn_store)
         self._fewshot = _Part(self._open_fewshot, fewshot)
+        self._articles: _Part[ArticleReader] = _Part(self._make_article_reader, None)
         # One model per process: the pipeline, the warm-up and ``generator`` below all use this slot.
         self._generator = GeneratorSlot(settings, self.production_adapter, given=generator)
         self._classifier_guard = classifier_guard  # None: the pipeline makes the default one
@@ -127,6 +129,7 @@ class BankBot:
             calibration=calibration if calibration is not None else self._calibration,
         )
         other._engine, other._embedder, other._vector_store = self._engine, self._embedder, self._vector_store
+        other._articles = self._articles
         other._turn_store = self._turn_store
         if generator is None:
             other._generator = self._generator
@@ -277,7 +280,18 @@ class BankBot:
             active_embedder_path=lambda: self.active_embedder_path,
             classifier_guard=self._classifier_guard,
             calibration=self._calibration,
+            articles=self._article_reader,
         )
+
+    def _article_reader(self) -> ArticleReader | None:
+        """Whole articles for passage answers, from the knowledge base the retriever reads; None when a retriever
+        was given (tests, tools), which the retrieved chunk stands for."""
+        return None if self._retriever.given else self._articles.get()
+
+    def _make_article_reader(self) -> ArticleReader:
+        from chatbot.article_reader import ArticleReader
+
+        return ArticleReader(self.vector_store)
 
     @property
     def pipeline_loaded(self) -> bool:

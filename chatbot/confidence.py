@@ -73,6 +73,10 @@ class ConfidenceParams:
             abstain_threshold=abstain_threshold,
         )
 
+    def answers_shown(self, base_model_answers: bool) -> bool:
+        """Whether the model's answers are shown: the bundle's decision, else (no bundle) the configured one."""
+        return base_model_answers if self.generated_answers is None else self.generated_answers
+
     def abstain_below(self, configured: float) -> float:
         """The confidence below which the chat hands off: the bundle's fitted threshold, else ``configured``."""
         return configured if self.abstain_threshold is None else self.abstain_threshold

@@ -6,14 +6,15 @@ into plain sentences first: headings are dropped, a table row becomes "Header: c
 line ending in ":" is joined with the short list items that complete it ("you must: be 18 or over, live in the UK,
 and …"). Sentences are scored by the question's words they contain, each weighted by its inverse document
 frequency over the passage's sentences: a word every sentence repeats (the article's topic) says less about which
-sentence answers than a word only one sentence has.
+sentence answers than a word only one sentence has. Given a similarity function (``chatbot.article_reader``: the
+embedder's cosine), the sentences closest in meaning to the question are chosen instead.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 ARTICLE_PATH = "/articles/{article_id}"  # served by ui/server.py
 MAX_SENTENCES = 3
@@ -21,6 +22,14 @@ MAX_SENTENCES = 3
 # complete the answer, weak ones dilute it.
 KEEP_SHARE = 0.5
 MIN_WORDS = 3  # shorter pieces ("Free.", "Then:") say nothing on their own
+# Chosen by meaning (an embedder's similarity), the four closest sentences of the whole article: the answer judge
+# found 116 of the 240 demo eval answers right with four, 86 with three (against 66 by shared words).
+SIMILAR_SENTENCES = 4
+# A table row ("Time: 5–7 working days") is far in meaning from "how long does delivery take?" but is the answer:
+# for a question about a quantity a sentence with a number gets this much cosine on top (121 of 240 right, 116
+# without; 0.1 / 0.3 gave 118 / 123, and a larger bonus starts to crowd out the steps).
+SIMILAR_QUANTITY_BONUS = 0.2
+Similarity = Callable[[str, Sequence[str]], Sequence[float]]
 
 _STOPWORD_TEXT = (
     "a about am an and any are as at be been but by can could did do does don for from get got had has have hello "
@@ -152,15 +161,29 @@ def sentence_scores(question: str, sentences: Sequence[str]) -> list[float]:
     ]
 
 
-def choose_sentences(question: str, passage: str, title: str = "", *, max_sentences: int = MAX_SENTENCES) -> list[str]:
+def choose_sentences(
+    question: str,
+    passage: str,
+    title: str = "",
+    *,
+    max_sentences: int = MAX_SENTENCES,
+    similarity: Similarity | None = None,
+) -> list[str]:
     """Up to `max_sentences` sentences of the passage that best answer the question, in the passage's order.
 
-    When no sentence shares a word with the question the opening sentence is given: retrieval matched the article,
-    and an article opens with what it is about.
+    With ``similarity`` (each sentence's closeness in meaning to the question) the ``SIMILAR_SENTENCES`` closest are
+    given. Else sentences are scored by shared words (``sentence_scores``); when none shares a word with the question
+    the opening sentence is given: retrieval matched the article, and an article opens with what it is about.
     """
-    sentences = split_sentences(passage, title)
+    sentences = list(dict.fromkeys(split_sentences(passage, title)))  # a sentence twice (chunk overlap) once
     if not sentences:
         return []
+    if similarity is not None:
+        bonus = SIMILAR_QUANTITY_BONUS if _ASKS_QUANTITY.search(question) else 0.0
+        meaning = similarity(question, sentences)
+        closeness = [c + (bonus if _DIGIT.search(s) else 0.0) for c, s in zip(meaning, sentences, strict=True)]
+        ranked = sorted(range(len(sentences)), key=lambda i: (-closeness[i], i))
+        return [sentences[i] for i in sorted(ranked[:SIMILAR_SENTENCES])]
     scores = sentence_scores(question, sentences)
     best = max(scores)
     if best <= 0.0:
@@ -170,9 +193,11 @@ def choose_sentences(question: str, passage: str, title: str = "", *, max_senten
     return [sentences[i] for i in sorted(keep)]
 
 
-def passage_answer(question: str, *, title: str, article_id: str, passage: str) -> str | None:
+def passage_answer(
+    question: str, *, title: str, article_id: str, passage: str, similarity: Similarity | None = None
+) -> str | None:
     """The customer's answer quoting the article, or None when the passage has no sentence to quote."""
-    sentences = choose_sentences(question, passage, title)
+    sentences = choose_sentences(question, passage, title, similarity=similarity)
     if not sentences:
         return None
     return f"From our help article “{title}”: {' '.join(sentences)} Read the whole article: {article_link(article_id)}"

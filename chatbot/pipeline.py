@@ -32,6 +32,7 @@ from chatbot.protocols import ANSWER_PENDING, AnswerPending, ChatAnswer, Generat
 from chatbot.text_normalise import normalise_text
 from chatbot.turn_outcome import (
     MODEL_FAILURES,
+    FallbackGate,
     TurnInProgress,
     check_generation,
     customer_answer,
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
     from langchain_core.retrievers import BaseRetriever
     from sqlmodel import Session
 
+    from chatbot.article_reader import ArticleReader
     from chatbot.fewshot import FewShotStore
     from chatbot.generator_slot import GeneratorSlot
     from chatbot.settings import Settings
@@ -74,6 +76,7 @@ class ChatPipeline:
         active_embedder_path: Callable[[], str | None],
         classifier_guard: ClassifierGuard | None = None,
         calibration: ConfidenceParams | None = None,
+        articles: Callable[[], ArticleReader | None] = lambda: None,
     ) -> None:
         self.settings = settings
         self._model = generator
@@ -82,10 +85,10 @@ class ChatPipeline:
         self._fewshot = fewshot
         self._session = session
         self._active_embedder_path = active_embedder_path
+        self._articles = articles  # whole articles for passage answers (None: the retrieved chunk)
         self.classifier_guard = classifier_guard or ClassifierGuard(settings)
         self.calibration = calibration if calibration is not None else self._read_calibration()
 
-    # --- components --------------------------------------------------------------------------------------
     @property
     def generator(self) -> Generator:
         return self._model.get()
@@ -103,7 +106,6 @@ class ChatPipeline:
             logger.warning("cannot read the confidence calibration (%s); using the uncalibrated score", exc)
             return ConfidenceParams()
 
-    # --- public API ----------------------------------------------------------------------------------------
     def answer(
         self,
         question: str,
@@ -304,7 +306,6 @@ class ChatPipeline:
         confidence = combine(components, self.calibration)
         certainty = retrieval_certainty(components, self.calibration.weights)
         turn.meta["retrieval_certainty"] = certainty
-        earned = self.calibration.generated_answers
         set_model_verdict(
             turn,
             generated=generation is not None,
@@ -312,15 +313,14 @@ class ChatPipeline:
             abstain_below=self.calibration.abstain_below(self.settings.abstain_confidence),
             certainty=certainty,
             min_certainty=self.settings.answer_min_retrieval_certainty,
-            answers_earned=self.settings.base_model_answers if earned is None else earned,
+            answers_earned=self.calibration.answers_shown(self.settings.base_model_answers),
         )
-        fallback_gate = {
-            "passage_min_score": self.settings.passage_min_retrieval_score,
-            "certainty": certainty,
-            "min_certainty": self.settings.passage_min_retrieval_certainty,
-        }
-        kind, shown = customer_answer(turn, would_be or "", **fallback_gate)
-        fallback = fallback_answer(turn, **fallback_gate) if kind == "generated" else None
+        settings = self.settings
+        gate = FallbackGate(
+            settings.passage_min_retrieval_score, certainty, settings.passage_min_retrieval_certainty, self._articles()
+        )
+        kind, shown = customer_answer(turn, would_be or "", gate)
+        fallback = fallback_answer(turn, gate) if kind == "generated" else None
         answer, stored_would_be = redacted_answers(turn, kind, shown, would_be)
         if kind != "generated":
             cited = [turn.sources[0].article_id] if kind == "passage" else []

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chatbot.answer_checks import failed_check
 from chatbot.answer_grounding import MIN_GROUNDED_SHARE, grounded_share
@@ -21,6 +21,9 @@ from chatbot.pii import redact
 from chatbot.prompt import PROMPT_VERSION
 from chatbot.protocols import AnswerKind, ChatAnswer, Generation, Generator, Source
 from chatbot.turn_text import attach_citations, strip_answer_frame
+
+if TYPE_CHECKING:
+    from chatbot.article_reader import ArticleReader
 
 # Retrieval is not sure of the top article (``Settings.answer_min_retrieval_certainty``): no answer drawn from it
 # is shown, generated or passage.
@@ -107,16 +110,23 @@ def set_model_verdict(
         turn.reason = ANSWERS_NOT_EARNED
 
 
-def fallback_answer(
-    turn: TurnInProgress, *, passage_min_score: float, certainty: float, min_certainty: float
-) -> tuple[str, str] | None:
-    """(text, "approved_answer" | "passage") the customer gets in place of the model's answer, or None (a hand-off).
+@dataclass(frozen=True)
+class FallbackGate:
+    """When the customer may get the top article instead of the model's answer: retrieval is sure of it (score at
+    least ``passage_min_score`` and retrieval certainty, ``chatbot.confidence.retrieval_certainty``, which reads the
+    gap to the runner-up too, at least ``min_certainty``). ``articles`` gives whole articles (None: the chunk)."""
 
-    Only when retrieval is sure of the top article: its score is at least ``passage_min_score`` and the retrieval
-    certainty (``chatbot.confidence.retrieval_certainty``, which reads the gap to the runner-up too) at least
-    ``min_certainty``. A right-sounding answer about the wrong article is as wrong as a made-up one."""
+    passage_min_score: float
+    certainty: float
+    min_certainty: float
+    articles: ArticleReader | None = None
+
+
+def fallback_answer(turn: TurnInProgress, gate: FallbackGate) -> tuple[str, str] | None:
+    """(text, "approved_answer" | "passage") the customer gets in place of the model's answer, or None (a hand-off).
+    A right-sounding answer about the wrong article is as wrong as a made-up one: only when retrieval is sure."""
     top = turn.sources[0] if turn.sources else None
-    if top is None or top.score < passage_min_score or certainty < min_certainty:
+    if top is None or top.score < gate.passage_min_score or gate.certainty < gate.min_certainty:
         return None
     # Reviewers' approved answer about this article first (what the loop has learned), else its sentences.
     approved = approved_answer_fallback(
@@ -124,26 +134,25 @@ def fallback_answer(
     )
     if approved:
         return approved, "approved_answer"
-    passage = passage_answer(turn.question, title=top.title, article_id=top.article_id, passage=top.text)
+    # The whole article, its sentences chosen by meaning (``chatbot.article_reader``), else the retrieved chunk's.
+    whole = gate.articles.text(top.article_id) if gate.articles is not None else None
+    similarity = gate.articles.similarity if gate.articles is not None and whole else None
+    passage = passage_answer(
+        turn.question, title=top.title, article_id=top.article_id, passage=whole or top.text, similarity=similarity
+    )
     return (passage, "passage") if passage is not None else None
 
 
-def customer_answer(
-    turn: TurnInProgress, generated: str, *, passage_min_score: float, certainty: float, min_certainty: float
-) -> tuple[AnswerKind, str]:
+def customer_answer(turn: TurnInProgress, generated: str, gate: FallbackGate) -> tuple[AnswerKind, str]:
     """(kind, text) of what the customer gets once the checks have set ``turn.reason`` (None: all passed): the
     model's answer, else the fallback (``fallback_answer``) for a model failure, else a hand-off or refusal."""
     if turn.reason is None:
         return "generated", generated
     if turn.reason.startswith("guard:"):
         return "refusal", REFUSAL_ANSWER
-    if turn.reason in MODEL_FAILURES:
-        fallback = fallback_answer(
-            turn, passage_min_score=passage_min_score, certainty=certainty, min_certainty=min_certainty
-        )
-        if fallback is not None:
-            turn.meta["fallback"] = fallback[1]
-            return "passage", fallback[0]
+    if turn.reason in MODEL_FAILURES and (fallback := fallback_answer(turn, gate)) is not None:
+        turn.meta["fallback"] = fallback[1]
+        return "passage", fallback[0]
     return "handoff", OUT_OF_SCOPE_ANSWER if turn.reason == "out_of_scope" else LOW_CONFIDENCE_ANSWER
 
 

@@ -6,10 +6,11 @@ from pathlib import Path
 from typing import Any
 
 from chatbot.app import build_app
+from retrieval.article_text import join_chunks
 from retrieval.ingest import ingest
 from retrieval.kb import demo_kb_dir
 from tests.conftest import make_settings
-from ui.articles import article_html, join_chunks
+from ui.articles import article_html
 
 
 def test_join_chunks_drops_added_titles_and_repeated_overlaps() -> None:

@@ -1,22 +1,19 @@
 """The read-only article page a passage answer links to (``/articles/{id}``): the knowledge-base article as the
 vector store holds it, so it is the same text the bot answers from, whichever files were ingested.
 
-Ingestion stores an article as overlapping chunks, each later chunk starting with the article's title
-(retrieval/loaders.py); ``join_chunks`` undoes both. ``article_html`` renders the Markdown subset the knowledge
-base uses (headings, paragraphs, bullet and numbered lists, tables) with every piece of text escaped.
+The text is ``retrieval.article_text.read_article`` (the chunks joined back). ``article_html`` renders the Markdown
+subset the knowledge base uses (headings, paragraphs, bullet and numbered lists, tables) with every piece of text
+escaped.
 """
 
 from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
 from typing import Any
 
 from chatbot.passage_answer import plain
 
-# An overlap shorter than this is a coincidence (a shared "the "), not the splitter's repeated text.
-MIN_OVERLAP_CHARS = 20
 ARTICLE_ID = re.compile(r"^[a-z0-9_]{1,200}$")  # the ids ingestion gives articles
 _HEADING = re.compile(r"^\s*(#{1,6})\s+(.*)$")
 _BULLET = re.compile(r"^\s*[-*+]\s+(.*)$")
@@ -31,28 +28,6 @@ table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:.3rem .6re
 {body}
 </main><p><a href="/">Back to the support chat</a></p></body></html>
 """
-
-
-def _overlap(previous: str, following: str) -> int:
-    """Length of the longest start of `following` that `previous` ends with; 0 when under MIN_OVERLAP_CHARS."""
-    for size in range(min(len(previous), len(following)), MIN_OVERLAP_CHARS - 1, -1):
-        if previous.endswith(following[:size]):
-            return size
-    return 0
-
-
-def join_chunks(chunks: Sequence[str], title: str) -> str:
-    """One article text from its chunks in order, without the added title lines and the repeated overlaps."""
-    text = ""
-    for number, chunk in enumerate(chunks):
-        if number > 0 and chunk.startswith(f"{title}\n"):
-            chunk = chunk[len(title) + 1 :]
-        if not text:
-            text = chunk
-            continue
-        size = _overlap(text, chunk)
-        text = text + chunk[size:] if size else f"{text}\n\n{chunk}"
-    return text.strip()
 
 
 def _cells(line: str) -> list[str]:
@@ -106,16 +81,9 @@ def article_html(title: str, text: str) -> str:
 
 def article_page(vector_store: Any, article_id: str) -> str | None:
     """The HTML page of one article from the vector store's chunks, or None when there is no such article."""
-    from retrieval.vector_store import store_collection
+    from retrieval.article_text import read_article
 
     if not ARTICLE_ID.match(article_id):
         return None
-    records = store_collection(vector_store).get(where={"article_id": article_id}, include=["metadatas", "documents"])
-    chunks = sorted(
-        (int((meta or {}).get("chunk", 0) or 0), str((meta or {}).get("title") or article_id), text or "")
-        for meta, text in zip(records["metadatas"] or [], records["documents"] or [], strict=False)
-    )
-    if not chunks:
-        return None
-    title = chunks[0][1]
-    return article_html(title, join_chunks([text for _, _, text in chunks], title))
+    found = read_article(vector_store, article_id)
+    return article_html(*found) if found is not None else None
