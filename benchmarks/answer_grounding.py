@@ -11,7 +11,6 @@ wrong answers it would catch; and the lowest share of any right answer.
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 from typing import Any
@@ -62,12 +61,9 @@ def measure(labels: Path = ROOT / "tests" / "data" / "judge_labels.jsonl") -> di
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--json", default="-", help="output file (default: stdout)")
-    args = parser.parse_args()
-    from json_output import emit_json  # benchmarks/json_output.py (the script's folder is on sys.path)
+    from json_output import json_main  # benchmarks/json_output.py (the script's folder is on sys.path)
 
-    emit_json(measure(), args.json)
+    json_main(__doc__, measure)
 
 
 if __name__ == "__main__":

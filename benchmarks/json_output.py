@@ -13,3 +13,12 @@ def emit_json(report: Any, destination: str | None) -> None:
         Path(destination).write_text(text + "\n", encoding="utf-8")
     else:
         print(text)
+
+
+def json_main(doc: str | None, measure: Any) -> None:
+    """The command line of a benchmark whose only option is ``--json``: run ``measure()`` and emit its report."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0] if doc else None)
+    parser.add_argument("--json", default="-", help="output file (default: stdout)")
+    emit_json(measure(), parser.parse_args().json)

@@ -12,7 +12,6 @@ question. Retrieval itself is left out: this measures what a customer reads once
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 from pathlib import Path
@@ -74,12 +73,9 @@ def measure() -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--json", default="-", help="output file (default: stdout)")
-    args = parser.parse_args()
-    from json_output import emit_json  # benchmarks/json_output.py (the script's folder is on sys.path)
+    from json_output import json_main  # benchmarks/json_output.py (the script's folder is on sys.path)
 
-    emit_json(measure(), args.json)
+    json_main(__doc__, measure)
 
 
 if __name__ == "__main__":
