@@ -35,7 +35,7 @@ def measure() -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bankbot-passages-") as tmp:
         app = build_app(Settings(data_dir=Path(tmp), llm_model="fake"))
         ingest(app.settings, app.vector_store, None, progress=False)
-        reader = ArticleReader(app.vector_store)
+        reader = ArticleReader(lambda: app.vector_store)
         right = {"chunk_shared_words": 0, "article_by_meaning": 0}
         judged = 0
         for item in items:

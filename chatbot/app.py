@@ -291,7 +291,7 @@ class BankBot:
     def _make_article_reader(self) -> ArticleReader:
         from chatbot.article_reader import ArticleReader
 
-        return ArticleReader(self.vector_store)
+        return ArticleReader(lambda: self.vector_store)
 
     @property
     def pipeline_loaded(self) -> bool:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -21,7 +21,10 @@ CACHE_SENTENCES = 4096  # sentence vectors kept (a demo article has ~15 sentence
 
 
 class ArticleReader:
-    def __init__(self, vector_store: Any) -> None:
+    """``vector_store`` gives the store when called (opened on first need: a store that is down must not stop the
+    chat from answering)."""
+
+    def __init__(self, vector_store: Callable[[], Any]) -> None:
         self._store = vector_store
         self._vectors: OrderedDict[str, Any] = OrderedDict()
         self._lock = threading.Lock()
@@ -32,7 +35,7 @@ class ArticleReader:
         from retrieval.article_text import read_article
 
         try:
-            found = read_article(self._store, article_id)
+            found = read_article(self._store(), article_id)
         except Exception as exc:  # the chat must answer without it: the retrieved chunk is quoted instead
             log.warning("cannot read article %s for a passage answer: %s", article_id, exc)
             return None
@@ -42,7 +45,7 @@ class ArticleReader:
         """Cosine similarity of each sentence to the question (unit vectors, so a dot product)."""
         import numpy as np
 
-        embeddings = self._store.embeddings
+        embeddings = self._store().embeddings
         missing = [s for s in dict.fromkeys(sentences) if s not in self._vectors]
         if missing:
             fresh = embeddings.embed_documents(missing)

@@ -29,7 +29,7 @@ def test_the_reader_gives_the_whole_article_and_ranks_its_sentences(tmp_path: Pa
     settings = make_settings(tmp_path)
     store = open_vector_store(settings, embedder)
     ingest(settings, store, [demo_kb_dir() / "card_delivery_estimate.md"], progress=False)
-    reader = ArticleReader(store)
+    reader = ArticleReader(lambda: store)
     text = reader.text("card_delivery_estimate")
     assert text is not None
     assert "| Standard | UK | 5–7 working days | Free |" in text and "Cards > New virtual card" in text
@@ -38,3 +38,11 @@ def test_the_reader_gives_the_whole_article_and_ranks_its_sentences(tmp_path: Pa
     chosen = choose_sentences("How long does card delivery take?", text, title, similarity=reader.similarity)
     assert len(chosen) == 4 and title not in chosen
     assert "Option: Standard; Where: UK; Time: 5–7 working days; Cost: Free." in chosen  # the quantity asked for
+
+
+def test_a_store_that_cannot_open_gives_no_article_and_stops_nothing() -> None:
+    def down() -> Any:
+        raise ConnectionError("the Chroma server is down")
+
+    reader = ArticleReader(down)  # built without touching the store
+    assert reader.text("card_arrival") is None

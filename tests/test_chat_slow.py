@@ -34,9 +34,15 @@ def app(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Any:
     from retrieval.kb import demo_kb_dir
 
     data_dir = tmp_path_factory.mktemp("chat")
-    # Enough tokens for a sentence and its citation; abstention off so every answer's citation is checked.
+    # Enough tokens for a sentence and its citation; abstention (and the article-certainty gate) off so every
+    # answer's citation is checked.
     settings = make_settings(
-        data_dir, llm_model="builtin:smollm2-135m-instruct", max_new_tokens=48, abstain_confidence=0.0, few_shot_k=0
+        data_dir,
+        llm_model="builtin:smollm2-135m-instruct",
+        max_new_tokens=48,
+        abstain_confidence=0.0,
+        answer_min_retrieval_certainty=0.0,
+        few_shot_k=0,
     )
     app = build_app(settings, embedder=embedder)
     app.upgrade_database()
