@@ -113,7 +113,12 @@ def cautious_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server
     (retrieval sure of the article) or a hand-off, and the model's text must never show."""
     # A fresh install's retrieval certainty stays under the default fallback gate (0.55) even for "How do I activate
     # my new card?" (0.41; no reviewed questions yet), so this server lowers it to show one passage answer.
-    env = {"BANKBOT_ABSTAIN_CONFIDENCE": "0.99", "BANKBOT_PASSAGE_MIN_RETRIEVAL_CERTAINTY": "0.35"}
+    # The article-certainty gate is off here: this server is about answers the confidence check withholds.
+    env = {
+        "BANKBOT_ABSTAIN_CONFIDENCE": "0.99",
+        "BANKBOT_PASSAGE_MIN_RETRIEVAL_CERTAINTY": "0.35",
+        "BANKBOT_ANSWER_MIN_RETRIEVAL_CERTAINTY": "0",
+    }
     yield from _serve(tmp_path_factory.mktemp("cautious"), env, accounts=False)
 
 
