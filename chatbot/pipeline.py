@@ -36,7 +36,7 @@ from chatbot.turn_outcome import (
     TurnInProgress,
     check_generation,
     customer_answer,
-    fallback_answer,
+    passages_only,
     redacted_answers,
     set_model_verdict,
     turn_record,
@@ -320,7 +320,6 @@ class ChatPipeline:
             settings.passage_min_retrieval_score, certainty, settings.passage_min_retrieval_certainty, self._articles()
         )
         kind, shown = customer_answer(turn, would_be or "", gate)
-        fallback = fallback_answer(turn, gate) if kind == "generated" else None
         answer, stored_would_be = redacted_answers(turn, kind, shown, would_be)
         if kind != "generated":
             cited = [turn.sources[0].article_id] if kind == "passage" else []
@@ -343,7 +342,7 @@ class ChatPipeline:
             pii_redacted=turn.redacted,
             meta=turn.meta,
             answer_kind=kind,
-            fallback_answer=fallback[0] if fallback else (answer if kind == "passage" else None),
+            fallback=passages_only(turn, gate, kind, answer),
         )
         if store:
             self._turn_store().log_turn(turn_record(turn, result, self.generator))

@@ -7,7 +7,7 @@ Document's metadata carries the keys of ``Source`` (see ``Source.from_document``
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -110,9 +110,14 @@ class ChatAnswer:
     pii_redacted: bool = False
     meta: dict[str, Any] = field(default_factory=dict)  # turn meta (reason, citation_fallback…), not for customers
     answer_kind: AnswerKind = "generated"
-    # What the customer gets when the model's answers are not shown (the approved answer or passage; None: a
-    # hand-off): the gate weighs the model's answers against it. Not logged.
-    fallback_answer: str | None = None
+    # What the customer would get if the model's answers were not shown, computed only when read (the gate weighs
+    # the model's answers against it; the chat never needs it). Not logged.
+    fallback: Callable[[], str | None] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def fallback_answer(self) -> str | None:
+        """The approved answer or passage in place of the model's answer; None: a hand-off."""
+        return self.fallback() if self.fallback is not None else None
 
     def to_json(self) -> dict[str, Any]:
         return {

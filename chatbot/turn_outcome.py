@@ -9,6 +9,7 @@ the article, else by a hand-off to a human. Reviewers still see what the model w
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -141,6 +142,19 @@ def fallback_answer(turn: TurnInProgress, gate: FallbackGate) -> tuple[str, str]
         turn.question, title=top.title, article_id=top.article_id, passage=whole or top.text, similarity=similarity
     )
     return (passage, "passage") if passage is not None else None
+
+
+def passages_only(turn: TurnInProgress, gate: FallbackGate, kind: AnswerKind, shown: str) -> Callable[[], str | None]:
+    """What the customer would get with passages only (the model's answer replaced as a failed one would be), as a
+    function the gate calls: the chat itself never needs it, so no article is read for it on the request path."""
+
+    def passage() -> str | None:
+        if kind == "generated":
+            found = fallback_answer(turn, gate)
+            return found[0] if found else None
+        return shown if kind == "passage" else None
+
+    return passage
 
 
 def customer_answer(turn: TurnInProgress, generated: str, gate: FallbackGate) -> tuple[AnswerKind, str]:
