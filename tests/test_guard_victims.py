@@ -33,7 +33,7 @@ def test_batches_10_and_11_are_trained_on_and_batch_12_is_not(tmp_path: Path) ->
     or the list naming its file (built here: the blind batch's own files are never opened by the tests)."""
     assert len(dev_rows([BATCH10_ATTACKS, BATCH10_LEGIT])) == 430
     assert len(dev_rows([BATCH10_ATTACKS.with_name("guard_attacks_batch11.jsonl")])) == 240
-    assert frozenset({12}) == BLIND_BATCHES
+    assert frozenset({12, 13}) == BLIND_BATCHES
     blind = tmp_path / "blind.jsonl"
     blind.write_text(
         "".join(json.dumps({"id": f"x{s}", "text": "t", "split": s, "batch": 12}) + "\n" for s in ("dev", "blind")),
