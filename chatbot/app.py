@@ -75,7 +75,8 @@ class _Part(Generic[T]):
 
 
 class BankBot:
-    """One app: its settings and its parts. Parts are keyword-only; an unknown one is a TypeError."""
+    """One app: its settings and its parts. Parts are keyword-only; an unknown one is a TypeError. The layers below
+    see it as ``chatbot.app_services.AppServices``: a member they start to use is added there too."""
 
     def __init__(
         self,

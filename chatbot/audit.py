@@ -9,9 +9,12 @@ from __future__ import annotations
 import getpass
 import logging
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chatbot.security import client_address
+
+if TYPE_CHECKING:
+    from chatbot.app_services import AppDatabase
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +42,7 @@ def cli_actor() -> str:
 
 
 def record(
-    app: Any,
+    app: AppDatabase,
     *,
     actor: str,
     action: str,
@@ -76,7 +79,7 @@ def request_client(request: Any, settings: Any) -> str | None:
 
 
 def record_request(
-    app: Any,
+    app: AppDatabase,
     request: Any,
     user: Any,
     action: str,

@@ -16,11 +16,14 @@ import math
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from evals.metrics import brier_score, expected_calibration_error
+
+if TYPE_CHECKING:
+    from chatbot.app_services import AppDatabase
 
 METHODS = ("temperature", "platt", "isotonic")
 MIN_ITEMS = 20
@@ -102,7 +105,7 @@ def calibrated_metrics(fit: FittedCalibration, confidences: Sequence[float], lab
     return {"ece": expected_calibration_error(q, labels), "brier": brier_score(q, labels)}
 
 
-def store_calibration(app: Any, fit: FittedCalibration, *, eval_run_id: uuid.UUID | None) -> uuid.UUID:
+def store_calibration(app: AppDatabase, fit: FittedCalibration, *, eval_run_id: uuid.UUID | None) -> uuid.UUID:
     """Insert the fit as the one active calibration, deactivating older rows in the same transaction."""
     from sqlmodel import select
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from chatbot.app_services import AppServices
     from evals.runner import BundleSource
 
 # Kept here (not imported from evals.suites) so `bankbot --help` loads no numpy.
@@ -124,7 +125,7 @@ def print_summary(payload: dict[str, Any], out: Any) -> None:
         print(f"delta {key}: {_fmt(v['delta'])} [{_fmt(v['ci_low'])}, {_fmt(v['ci_high'])}]", file=out)
 
 
-def run(args: argparse.Namespace, app_factory: Callable[[], Any], bundles: BundleSource) -> int:
+def run(args: argparse.Namespace, app_factory: Callable[[], AppServices], bundles: BundleSource) -> int:
     """``app_factory`` builds the app and ``bundles`` resolves ``--model`` names (``chatbot.commands.eval_cmd``
     passes ``chatbot.app.build_app`` and ``finetune.eval_bundles.RegistryBundles``)."""
     from evals.runner import run_evals

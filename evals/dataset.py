@@ -13,9 +13,12 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chatbot.errors import BankbotError
+
+if TYPE_CHECKING:
+    from chatbot.app_services import AppDatabase
 
 KINDS = ("in_scope", "out_of_scope", "probe")
 DEMO_EVAL_PATH = Path(__file__).resolve().parent / "data" / "demo_eval.jsonl"
@@ -179,7 +182,7 @@ def review_item(turn: Any) -> EvalItem | None:
     )
 
 
-def load_review_items(app: Any, *, limit: int | None = None) -> list[EvalItem]:
+def load_review_items(app: AppDatabase, *, limit: int | None = None) -> list[EvalItem]:
     """Eval items from every turn whose reviewers agreed, newest first."""
     from sqlmodel import col, select
 

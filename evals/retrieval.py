@@ -13,11 +13,14 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chatbot.errors import BankbotError
 from retrieval.example_index import read_labelled_csv
 from retrieval.kb import article_id_for_intent
+
+if TYPE_CHECKING:
+    from chatbot.app_services import AppDatabase, AppServices
 
 log = logging.getLogger(__name__)
 
@@ -184,7 +187,7 @@ class RetrievalEval:
     def from_files(cls, queries: Path, examples: Path | None = None, **kwargs: Any) -> RetrievalEval:
         return cls(read_queries(queries), read_labelled_csv(examples) if examples else None, **kwargs)
 
-    def run(self, app: Any) -> dict[str, Any]:
+    def run(self, app: AppServices) -> dict[str, Any]:
         if app.vector_store._collection.count() == 0:
             raise BankbotError("the knowledge base is empty: run `bankbot ingest` first")
         if not (self.examples or self.embedder_dir):
@@ -193,7 +196,7 @@ class RetrievalEval:
         with tempfile.TemporaryDirectory(prefix="bankbot-eval-") as tmp:
             return self._run_isolated(app, Path(tmp))
 
-    def _run_isolated(self, app: Any, tmp: Path) -> dict[str, Any]:
+    def _run_isolated(self, app: AppServices, tmp: Path) -> dict[str, Any]:
         from chatbot.model_loading import load_embedder
         from retrieval.example_index import ExampleIndex
         from retrieval.retriever import build_retriever
@@ -239,10 +242,10 @@ class RetrievalEval:
         return {**metrics, **extra, "config": self._config(app)}
 
     @staticmethod
-    def _threshold(app: Any) -> float:
+    def _threshold(app: AppDatabase) -> float:
         return float(app.settings.min_retrieval_score)
 
-    def _config(self, app: Any) -> dict[str, Any]:
+    def _config(self, app: AppServices) -> dict[str, Any]:
         return {
             "embedder": str(self.embedder_dir or app.active_embedder_path or app.settings.embedding_model),
             "examples": len(self.examples[0]) if self.examples else 0,

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from chatbot.errors import BankbotError
 from evals import scoring
@@ -17,6 +17,9 @@ from evals.dataset import DEMO_EVAL_PATH, REVIEWS_DATASET, EvalItem, kinds_count
 from evals.gates import Gate, GateResult, check_gates
 from evals.report import ModelReport, Report, write_report
 from evals.suites import DEFAULT_BATCH_SIZE, CalibrationEval, RetrievalEval, run_answers
+
+if TYPE_CHECKING:
+    from chatbot.app_services import AppDatabase, AppServices
 
 BASE = "base"
 
@@ -52,7 +55,7 @@ class EvalOutcome:
 @dataclass
 class _Model:
     label: str
-    app: Any
+    app: AppServices
     bundle: Any  # finetune.bundle.BundleRef
 
 
@@ -64,13 +67,13 @@ class BundleSource(Protocol):
     """Where the bundles to compare come from (``finetune.eval_bundles.RegistryBundles``: the model registry,
     which sits above evals and is handed in by the entry point)."""
 
-    def resolve(self, app: Any, names: Sequence[str]) -> list[tuple[str, Any]]: ...
+    def resolve(self, app: AppDatabase, names: Sequence[str]) -> list[tuple[str, Any]]: ...
 
-    def app_for(self, app: Any, bundle: Any) -> Any: ...
+    def app_for(self, app: AppServices, bundle: Any) -> AppServices: ...
 
 
 def build_models(
-    base_app: Any, resolved: Sequence[tuple[str, Any]], bundles: BundleSource, *, served: bool
+    base_app: AppServices, resolved: Sequence[tuple[str, Any]], bundles: BundleSource, *, served: bool
 ) -> list[_Model]:
     """One app per model, each answering as its bundle (adapter, index snapshot, calibration, threshold); they
     share the database, embedder and knowledge base. ``served``: use ``base_app`` as it is."""
@@ -80,7 +83,7 @@ def build_models(
     return [_Model(label, bundles.app_for(base_app, bundle), bundle) for label, bundle in resolved]
 
 
-def load_items(app: Any, request: EvalRequest) -> tuple[list[EvalItem], str]:
+def load_items(app: AppDatabase, request: EvalRequest) -> tuple[list[EvalItem], str]:
     from evals.dataset import load_eval_set, load_review_items
 
     if request.from_reviews:
@@ -93,7 +96,7 @@ def load_items(app: Any, request: EvalRequest) -> tuple[list[EvalItem], str]:
     return limit_items(items, request.limit), dataset
 
 
-def check_kb(app: Any) -> None:
+def check_kb(app: AppServices) -> None:
     from retrieval.vector_store import store_collection
 
     if int(store_collection(app.vector_store).count()) == 0:
@@ -111,7 +114,9 @@ def comparison_metrics(records: Sequence[dict[str, Any]]) -> dict[str, float]:
     return out
 
 
-def record_runs(app: Any, label: str, dataset: str, suites: dict[str, dict[str, Any]], report: Path) -> dict[str, str]:
+def record_runs(
+    app: AppDatabase, label: str, dataset: str, suites: dict[str, dict[str, Any]], report: Path
+) -> dict[str, str]:
     """One eval_run row per suite with its flat metrics (the dashboard lists them); returns suite -> row id."""
     from chatbot.db.models import EvalRun
 
@@ -184,7 +189,7 @@ def compare_reports(reports: Sequence[ModelReport], request: EvalRequest) -> dic
 
 
 def record_eval(
-    base_app: Any,
+    base_app: AppDatabase,
     request: EvalRequest,
     reports: Sequence[ModelReport],
     served_bundle: Any,
@@ -211,7 +216,7 @@ def record_eval(
         run_meta["calibration_stored"] = {"id": str(calibration_id), "method": fit.method}
 
 
-def run_evals(settings: Any, request: EvalRequest, *, app: Any, bundles: BundleSource) -> EvalOutcome:
+def run_evals(settings: Any, request: EvalRequest, *, app: AppServices, bundles: BundleSource) -> EvalOutcome:
     """Run ``request`` on ``app`` (built by the caller for ``settings``: the composition root sits above evals),
     comparing the bundles ``bundles`` resolves."""
     started = time.perf_counter()

@@ -14,12 +14,15 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from evals import scoring
 from evals.calibration import FittedCalibration, calibrated_metrics, fit_calibration
 from evals.dataset import EvalItem
 from evals.metrics import reliability_bins, risk_coverage
+
+if TYPE_CHECKING:
+    from chatbot.app_services import AppDatabase, AppServices
 
 SUITE_NAMES = ("retrieval", "answers", "calibration", "all")
 DEFAULT_BATCH_SIZE = 32  # questions per answer_batch call; the pipeline generates 8 prompts at a time
@@ -43,7 +46,7 @@ class CalibrationResult:
 
 
 def generate_answers(
-    app: Any,
+    app: AppServices,
     items: Sequence[EvalItem],
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
@@ -65,7 +68,7 @@ def generate_answers(
 
 
 def run_answers(
-    app: Any,
+    app: AppServices,
     items: Sequence[EvalItem],
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
@@ -128,7 +131,7 @@ def review_records(items: Sequence[EvalItem]) -> list[dict[str, Any]]:
     ]
 
 
-def active_weights(app: Any) -> dict[str, float]:
+def active_weights(app: AppDatabase) -> dict[str, float]:
     """The component weights of the chat's active calibration (so the fit is on the score the chat computes)."""
     from chatbot.confidence import read_active_calibration
 
@@ -144,7 +147,7 @@ class AnswersEval:
         self.batch_size = batch_size
         self.progress = progress
 
-    def run(self, app: Any) -> AnswersResult:
+    def run(self, app: AppServices) -> AnswersResult:
         return run_answers(app, self.items, batch_size=self.batch_size, progress=self.progress)
 
 
@@ -166,7 +169,7 @@ class CalibrationEval:
         self.batch_size = batch_size
         self.progress = progress
 
-    def run(self, app: Any, per_item: Sequence[Mapping[str, Any]] | None = None) -> CalibrationResult:
+    def run(self, app: AppServices, per_item: Sequence[Mapping[str, Any]] | None = None) -> CalibrationResult:
         weights = active_weights(app)
         if self.from_reviews:
             return run_calibration(review_records(self.items), weights=weights, source="reviews")
@@ -184,7 +187,7 @@ class RetrievalEval:
     def __init__(self, items: Sequence[EvalItem]):
         self.items = list(items)
 
-    def run(self, app: Any) -> dict[str, Any]:
+    def run(self, app: AppServices) -> dict[str, Any]:
         from evals.retrieval import LabelledQuery
         from evals.retrieval import RetrievalEval as LabelledQueriesEval
 
@@ -200,7 +203,7 @@ class RetrievalEval:
 
 def run_suite(
     name: str,
-    app: Any,
+    app: AppServices,
     items: Sequence[EvalItem],
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,

@@ -13,11 +13,14 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chatbot.confidence import ConfidenceParams
 from chatbot.risk import RiskThreshold
 from finetune.registry import AdapterRef
+
+if TYPE_CHECKING:
+    from chatbot.app_services import AppDatabase, AppServices
 
 log = logging.getLogger(__name__)
 
@@ -62,14 +65,14 @@ def _adapter_of(settings: Any, row: Any) -> AdapterRef | None:
     return AdapterRef(version=row.version, path=Path(row.adapter_path))
 
 
-def production_bundle(app: Any) -> BundleRef:
+def production_bundle(app: AppDatabase) -> BundleRef:
     from chatbot.db import crud
 
     with app.session() as session:
         return bundle_of(session, crud.production_model(session=session), settings=app.settings)
 
 
-def get_bundle(app: Any, version: str) -> BundleRef:
+def get_bundle(app: AppDatabase, version: str) -> BundleRef:
     from chatbot.db import crud
     from finetune.registry import RegistryError
 
@@ -80,7 +83,7 @@ def get_bundle(app: Any, version: str) -> BundleRef:
         return bundle_of(session, row, settings=app.settings)
 
 
-def production_snapshot(app: Any) -> int:
+def production_snapshot(app: AppDatabase) -> int:
     """The snapshot the chat reads; 0 (what existed before the first bundle) when the database cannot say."""
     from chatbot.db import crud
 
@@ -93,7 +96,7 @@ def production_snapshot(app: Any) -> int:
     return row.index_snapshot if row is not None else 0
 
 
-def follow_production(app: Any) -> int:
+def follow_production(app: AppServices) -> int:
     """Point the app's loaded few-shot store and example index at the production bundle's snapshot (with the
     pipeline's ``reload``, which re-reads the adapter, calibration and threshold, the whole bundle switches)."""
     snapshot = production_snapshot(app)
@@ -103,7 +106,7 @@ def follow_production(app: Any) -> int:
     return snapshot
 
 
-def bundle_app(app: Any, bundle: BundleRef) -> Any:
+def bundle_app(app: AppServices, bundle: BundleRef) -> AppServices:
     """An app that answers exactly as ``bundle`` would: its adapter, its few-shot and example-index snapshot, its
     calibration and threshold. Everything else (database, embedder, knowledge base) is shared with ``app``; a
     retriever given to ``app`` (tests, tools) is used as it is, else one is built over the bundle's example index."""
@@ -122,7 +125,7 @@ def _view(store: Any, snapshot: int) -> Any:
 
 
 # --- what a night adds to its candidate ---------------------------------------------------------------------
-def write_index_snapshot(app: Any, snapshot: int, examples: Sequence[Any]) -> dict[str, int]:
+def write_index_snapshot(app: AppServices, snapshot: int, examples: Sequence[Any]) -> dict[str, int]:
     """The candidate's few-shot examples (every learned example, approved and corrected) and example questions
     (only articles reviewers vouched for: an approved answer's, or the one chosen for a correction; a correction
     without one may keep the bot's wrong article). Frozen eval questions never get here: the dataset dropped them."""
@@ -149,7 +152,7 @@ def write_index_snapshot(app: Any, snapshot: int, examples: Sequence[Any]) -> di
 
 
 def fit_calibration(
-    app: Any, production: BundleRef, *, adapted_only: bool = False
+    app: AppDatabase, production: BundleRef, *, adapted_only: bool = False
 ) -> tuple[Any, dict[str, Any], list[str]]:
     """The candidate's calibration: refitted on every reviewed turn (logged confidence components vs the
     reviewers' verdict) when that beats the logged confidence on held-out folds, else production's carried over.
@@ -253,7 +256,7 @@ def reviewed_outcomes(
 
 
 def fit_threshold(
-    app: Any, confidence: ConfidenceParams, *, adapted_only: bool = False
+    app: AppDatabase, confidence: ConfidenceParams, *, adapted_only: bool = False
 ) -> tuple[RiskThreshold, list[str]]:
     """The abstention threshold for ``settings.target_wrong_rate`` (``chatbot.risk.threshold_for_risk``), fitted on
     the spot check's reviewed turns."""

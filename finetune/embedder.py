@@ -23,10 +23,13 @@ import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chatbot.errors import BankbotError
 from chatbot.settings import Settings
+
+if TYPE_CHECKING:
+    from chatbot.app_services import AppServices
 
 log = logging.getLogger(__name__)
 
@@ -239,7 +242,7 @@ def read_metadata(model_dir: Path) -> dict[str, Any]:
 
 
 def train_and_maybe_promote(
-    app: Any,
+    app: AppServices,
     questions: Sequence[str],
     article_ids: Sequence[str],
     eval_queries: Sequence[Any],

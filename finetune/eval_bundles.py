@@ -7,17 +7,20 @@ from the entry point instead of importing it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chatbot.errors import BankbotError
 from evals.runner import BASE
+
+if TYPE_CHECKING:
+    from chatbot.app_services import AppDatabase, AppServices
 
 
 class RegistryBundles:
     """Bundles by version from the SQL registry; 'base' is the base model with the entries and calibration that
     existed before the first bundle; no names means the production bundle."""
 
-    def resolve(self, app: Any, names: Sequence[str]) -> list[tuple[str, Any]]:
+    def resolve(self, app: AppDatabase, names: Sequence[str]) -> list[tuple[str, Any]]:
         """(label, BundleRef) per requested model; database lookups only, so bad names fail fast."""
         from finetune.bundle import production_bundle
 
@@ -28,14 +31,14 @@ class RegistryBundles:
             raise BankbotError("--model: each model may be given once")
         return [(name, _base_bundle(app) if name == BASE else _bundle_for(app, name)) for name in names]
 
-    def app_for(self, app: Any, bundle: Any) -> Any:
+    def app_for(self, app: AppServices, bundle: Any) -> AppServices:
         """An app answering as ``bundle`` (adapter, index snapshot, calibration, threshold), sharing the rest."""
         from finetune.bundle import bundle_app
 
         return bundle_app(app, bundle)
 
 
-def _bundle_for(app: Any, version: str) -> Any:
+def _bundle_for(app: AppDatabase, version: str) -> Any:
     """The BundleRef of a model_version row; a clear error listing the known versions otherwise."""
     from sqlmodel import select
 
@@ -54,7 +57,7 @@ def _bundle_for(app: Any, version: str) -> Any:
     return bundle
 
 
-def _base_bundle(app: Any) -> Any:
+def _base_bundle(app: AppDatabase) -> Any:
     from finetune.bundle import bundle_of
 
     with app.session() as session:

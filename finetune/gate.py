@@ -14,7 +14,10 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from chatbot.app_services import AppServices
 
 # The quality score the candidate must improve: the mean of these answers-suite metrics (all in [0, 1]); the answer
 # judge's accuracy is the headline.
@@ -213,7 +216,7 @@ def gate_items(limit: int) -> list[Any]:
 
 
 def evaluate_bundle(
-    app: Any, bundle: Any, items: Sequence[Any], corrections: Sequence[Correction], *, label: str
+    app: AppServices, bundle: Any, items: Sequence[Any], corrections: Sequence[Correction], *, label: str
 ) -> tuple[dict[str, float], list[dict[str, Any]]]:
     """Flat metrics of one bundle (``finetune.bundle.BundleRef``) on the gate set and the corrections, and its
     per-question records on the gate set (for the paired comparison)."""
@@ -240,7 +243,7 @@ def evaluate_bundle(
 
 
 def run_gate(
-    app: Any, candidate: Any, production: Any, *, items: Sequence[Any], corrections: Sequence[Correction]
+    app: AppServices, candidate: Any, production: Any, *, items: Sequence[Any], corrections: Sequence[Correction]
 ) -> tuple[GateDecision, dict[str, Any]]:
     """Evaluate both bundles and decide; returns (decision, metrics to record with the candidate)."""
     settings = app.settings

@@ -21,13 +21,16 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chatbot.db.locks import NIGHTLY_LOCK_KEY, LockBusy, advisory_lock, is_postgres
 from chatbot.errors import BankbotError
 from finetune import registry, training_runs
 from finetune.dataset import BuiltDataset, SFTExample
 from finetune.lora import LoraHyperparameters
+
+if TYPE_CHECKING:
+    from chatbot.app_services import AppDatabase, AppServices
 
 log = logging.getLogger(__name__)
 GATE_CORRECTIONS = 40  # newest corrected questions re-asked by the gate (bounds its run time)
@@ -123,7 +126,7 @@ def count_tokens_with(settings: Any) -> Any:
     return lambda text: len(tokenizer(text, add_special_tokens=False)["input_ids"])
 
 
-def build_nightly_dataset(app: Any, hp: LoraHyperparameters) -> tuple[BuiltDataset, list[str]]:
+def build_nightly_dataset(app: AppServices, hp: LoraHyperparameters) -> tuple[BuiltDataset, list[str]]:
     from finetune.dataset import build_dataset, frozen_eval_files, load_reviewed_turns, read_frozen_questions
 
     frozen = frozen_eval_files()
@@ -137,7 +140,7 @@ def build_nightly_dataset(app: Any, hp: LoraHyperparameters) -> tuple[BuiltDatas
     return dataset, [p.name for p in frozen]
 
 
-def run_nightly(app: Any, options: NightlyOptions | None = None) -> NightlyResult:
+def run_nightly(app: AppServices, options: NightlyOptions | None = None) -> NightlyResult:
     options = options or NightlyOptions()
     settings = app.settings
     with nightly_lock(settings, app.engine):
@@ -171,7 +174,7 @@ def run_nightly(app: Any, options: NightlyOptions | None = None) -> NightlyResul
 
 
 def _train_and_gate(
-    app: Any,
+    app: AppServices,
     options: NightlyOptions,
     dataset: BuiltDataset,
     frozen_sets: list[str],
@@ -230,7 +233,7 @@ def _train_and_gate(
 
 
 def _write_dataset(
-    app: Any, dataset: BuiltDataset, frozen_sets: list[str], run_id: Any, base_model: str
+    app: AppDatabase, dataset: BuiltDataset, frozen_sets: list[str], run_id: Any, base_model: str
 ) -> tuple[Path, dict[str, Any], dict[str, Any]]:
     """The dataset folder, its manifest, and the lineage the adapter folder describes itself with."""
     from chatbot.prompt import PROMPT_VERSION
@@ -256,7 +259,7 @@ def _write_dataset(
 
 
 def _complete_and_gate(
-    app: Any, options: NightlyOptions, dataset: BuiltDataset, version: str, snapshot: int
+    app: AppServices, options: NightlyOptions, dataset: BuiltDataset, version: str, snapshot: int
 ) -> tuple[Any, dict[str, Any], dict[str, int]]:
     """The rest of the candidate bundle (few-shot and example-index snapshot, calibration), then the gate of the
     candidate bundle against the production bundle. Returns (decision, gate metrics, index counts)."""
@@ -276,7 +279,7 @@ def _complete_and_gate(
     return decision, gate_metrics, indexed
 
 
-def embedder_step(app: Any, examples: Sequence[SFTExample]) -> dict[str, Any]:
+def embedder_step(app: AppServices, examples: Sequence[SFTExample]) -> dict[str, Any]:
     """Fine-tune the embedder on reviewer-confirmed question → article pairs; the retrieval helper's
     ``train_and_maybe_promote`` promotes it only when accuracy@1 on the frozen eval questions improves.
     Independent of the LoRA decision, so a failure here is recorded, not raised."""

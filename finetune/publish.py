@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
     from sqlmodel import Session
 
+    from chatbot.app_services import AppDatabase
     from chatbot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -82,7 +83,7 @@ def server_dir(settings: Any) -> Path:
 
 
 # --- at promotion ---------------------------------------------------------------------------------------------
-def publish_bundle(app: Any, version: str) -> dict[str, Any]:
+def publish_bundle(app: AppDatabase, version: str) -> dict[str, Any]:
     """Publish the bundle ``version`` as settings.llm_publish says and record the outcome in its eval_metrics.
 
     A failed publish does not raise: it is recorded (``{"backend", "name", "error"}``) and logged in one line, and
@@ -126,7 +127,7 @@ def publish_adapter(settings: Any, adapter: Any) -> Published:
     raise PublishError(f"BANKBOT_LLM_PUBLISH={settings.llm_publish}: nothing to publish with")
 
 
-def _record(app: Any, version: str, record: dict[str, Any]) -> None:
+def _record(app: AppDatabase, version: str, record: dict[str, Any]) -> None:
     from chatbot.db import crud
 
     with app.session() as session:
@@ -278,7 +279,7 @@ class RegistryDatabase:
         return Session(self.engine)
 
 
-def main(argv: Sequence[str] | None = None, *, app: Any = None) -> int:
+def main(argv: Sequence[str] | None = None, *, app: AppDatabase | None = None) -> int:
     """Publish the production bundle (or ``--version``) again: the first models.json before the LLM server's first
     start, after a failed publish, or after a vLLM restart (runtime-loaded adapters do not survive one)."""
     from finetune import registry

@@ -16,9 +16,12 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chatbot.errors import BankbotError
+
+if TYPE_CHECKING:
+    from chatbot.app_services import AppDatabase
 
 
 class RegistryError(BankbotError):
@@ -44,7 +47,7 @@ def adapter_ref(settings: Any, row: Any) -> AdapterRef | None:
     return AdapterRef(version=row.version, path=folder) if folder is not None else None
 
 
-def production_adapter(app: Any) -> AdapterRef | None:
+def production_adapter(app: AppDatabase) -> AdapterRef | None:
     """The production bundle's adapter, or None to serve the base model."""
     from chatbot.db import crud
 
@@ -53,7 +56,7 @@ def production_adapter(app: Any) -> AdapterRef | None:
     return adapter_ref(app.settings, row)
 
 
-def production_version(app: Any) -> str | None:
+def production_version(app: AppDatabase) -> str | None:
     """Version string of the production adapter (None: base model). Cheap enough to call on every request:
     the chat pipeline compares it with ``generator.adapter_version`` and calls ``reload()`` when they differ."""
     from sqlmodel import col, select
@@ -71,7 +74,7 @@ def production_version(app: Any) -> str | None:
 
 
 # --- model versions -----------------------------------------------------------------------------------------
-def list_models(app: Any) -> list[Any]:
+def list_models(app: AppDatabase) -> list[Any]:
     from sqlmodel import col, select
 
     from chatbot.db.models import ModelVersion
@@ -83,14 +86,14 @@ def list_models(app: Any) -> list[Any]:
         return list(rows)
 
 
-def get_model(app: Any, version: str) -> Any:
+def get_model(app: AppDatabase, version: str) -> Any:
     with app.session() as session:
         row = _version_row(session, version)
         session.expunge(row)
         return row
 
 
-def get_lineage(app: Any, version: str) -> dict[str, list[str]]:
+def get_lineage(app: AppDatabase, version: str) -> dict[str, list[str]]:
     """role (example | calibration | threshold) -> ids of the reviewed turns the bundle learned from."""
     from chatbot.db import crud
 
@@ -99,7 +102,7 @@ def get_lineage(app: Any, version: str) -> dict[str, list[str]]:
 
 
 def record_candidate(
-    app: Any,
+    app: AppDatabase,
     *,
     version: str,
     adapter_path: Path | None,
@@ -143,7 +146,7 @@ def record_candidate(
 
 
 def record_calibration(
-    app: Any, version: str, *, calibration_id: uuid.UUID, summary: dict[str, Any], turn_ids: Sequence[str]
+    app: AppDatabase, version: str, *, calibration_id: uuid.UUID, summary: dict[str, Any], turn_ids: Sequence[str]
 ) -> None:
     """The candidate's calibration and the reviewed turns it was fitted on."""
     from chatbot.db import crud
@@ -158,7 +161,7 @@ def record_calibration(
         session.commit()
 
 
-def record_gate(app: Any, version: str, *, promote: bool, decision: str, metrics: dict[str, Any]) -> None:
+def record_gate(app: AppDatabase, version: str, *, promote: bool, decision: str, metrics: dict[str, Any]) -> None:
     """Store the gate's metrics and reason, then promote or mark the candidate rejected."""
     from chatbot.db.models import ModelStatus
 
@@ -185,7 +188,7 @@ def _version_row(session: Any, version: str) -> Any:
     return row
 
 
-def promote_version(app: Any, version: str, *, by: str) -> str | None:
+def promote_version(app: AppDatabase, version: str, *, by: str) -> str | None:
     """Make the bundle ``version`` production (the previous production is retired) in one transaction, with its
     abstention threshold refitted on every reviewed turn so far that a model of its kind answered (an adapted
     bundle: turns adapted bundles answered; ``finetune.bundle.fit_threshold``).
@@ -243,7 +246,7 @@ def _checked_target(settings: Any, session: Any, version: str) -> Any:
     return target
 
 
-def rollback(app: Any, *, by: str) -> tuple[str, str | None]:
+def rollback(app: AppDatabase, *, by: str) -> tuple[str, str | None]:
     """Production → retired; the previously promoted version (not itself rolled back) → production.
 
     Returns (retired version, new production version or None for the base model)."""
@@ -283,7 +286,7 @@ def rollback(app: Any, *, by: str) -> tuple[str, str | None]:
         return current.version, previous.version if previous else None
 
 
-def reject_unfinished_candidates(app: Any, run_id: uuid.UUID, *, reason: str) -> None:
+def reject_unfinished_candidates(app: AppDatabase, run_id: uuid.UUID, *, reason: str) -> None:
     """A run that failed after recording its candidate leaves no 'candidate' behind: it becomes rejected."""
     from sqlmodel import select
 

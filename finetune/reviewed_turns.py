@@ -12,7 +12,10 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from chatbot.app_services import AppDatabase, AppServices
 
 LEARNABLE_VERDICTS = ("approve", "correct")
 
@@ -96,7 +99,7 @@ def deduplicate(turns: Sequence[ReviewedTurn]) -> tuple[list[ReviewedTurn], int]
 
 
 # --- the database -------------------------------------------------------------------------------------------
-def load_reviewed_turns(app: Any, passages: ArticlePassages | None = None) -> list[ReviewedTurn]:
+def load_reviewed_turns(app: AppServices, passages: ArticlePassages | None = None) -> list[ReviewedTurn]:
     """Every agreed turn with a learnable verdict so far, oldest first (thin query; everything else is pure).
     ``created_at`` is the time of the turn's newest review, so among turns asking the same question the most
     recently reviewed one wins the dedup.
@@ -125,7 +128,7 @@ def load_reviewed_turns(app: Any, passages: ArticlePassages | None = None) -> li
     ]
 
 
-def _agreed_turns(app: Any) -> list[ReviewedTurn]:
+def _agreed_turns(app: AppDatabase) -> list[ReviewedTurn]:
     """The agreed, learnable turns as logged, dated by their newest review, oldest turn first."""
     from sqlalchemy import func
     from sqlmodel import col, select

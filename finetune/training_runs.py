@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from finetune.registry import RegistryError
 
+if TYPE_CHECKING:
+    from chatbot.app_services import AppDatabase
 
-def start_run(app: Any, *, base_model: str, hyperparameters: dict[str, Any]) -> uuid.UUID:
+
+def start_run(app: AppDatabase, *, base_model: str, hyperparameters: dict[str, Any]) -> uuid.UUID:
     from chatbot.db.models import RunStatus, TrainingRun
 
     run = TrainingRun(status=RunStatus.running, base_model=base_model, hyperparameters=hyperparameters)
@@ -20,7 +23,7 @@ def start_run(app: Any, *, base_model: str, hyperparameters: dict[str, Any]) -> 
         return run.id
 
 
-def update_run(app: Any, run_id: uuid.UUID, **values: Any) -> None:
+def update_run(app: AppDatabase, run_id: uuid.UUID, **values: Any) -> None:
     from chatbot.db.models import TrainingRun, utcnow
 
     with app.session() as session:
@@ -35,7 +38,7 @@ def update_run(app: Any, run_id: uuid.UUID, **values: Any) -> None:
         session.commit()
 
 
-def fail_stale_runs(app: Any) -> list[str]:
+def fail_stale_runs(app: AppDatabase) -> list[str]:
     """Mark runs still 'running' as failed. Only called while holding the nightly lock, so their process is
     gone (killed, crashed, machine rebooted): the lock dies with its holder."""
     from sqlmodel import select
@@ -53,7 +56,7 @@ def fail_stale_runs(app: Any) -> list[str]:
         return [str(r.id) for r in stale]
 
 
-def list_runs(app: Any, limit: int = 20) -> Sequence[Any]:
+def list_runs(app: AppDatabase, limit: int = 20) -> Sequence[Any]:
     from sqlmodel import col, select
 
     from chatbot.db.models import TrainingRun
@@ -65,7 +68,7 @@ def list_runs(app: Any, limit: int = 20) -> Sequence[Any]:
         return list(rows)
 
 
-def last_trained_turn_ids(app: Any) -> set[str]:
+def last_trained_turn_ids(app: AppDatabase) -> set[str]:
     """Turn ids used by the newest run that produced a model: the baseline for 'new reviewed data'."""
     from sqlmodel import col, select
 

@@ -6,6 +6,7 @@
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from chatbot.app_services import AppDatabase
 from chatbot.audit import event_rows
 from chatbot.db import crud
 
@@ -16,12 +17,12 @@ AUDIT_COLUMNS = ["when (UTC)", "who", "role", "action", "target", "detail", "fro
 AUDIT_ROWS = 200
 
 
-def load_audit_rows(app: Any, limit: int = AUDIT_ROWS) -> list[list[Any]]:
+def load_audit_rows(app: AppDatabase, limit: int = AUDIT_ROWS) -> list[list[Any]]:
     with app.session() as session:
         return event_rows(crud.latest_audit_events(session=session, limit=limit))
 
 
-def build_audit_tab(page: "gr.Blocks", app: Any, who: Callable[..., Any]) -> None:
+def build_audit_tab(page: "gr.Blocks", app: AppDatabase, who: Callable[..., Any]) -> None:
     """Add the tab inside ``page`` (call within its ``with`` block); ``who(request)`` refuses non-engineers."""
     import gradio as gr
 

@@ -17,7 +17,7 @@ import logging
 import time
 from collections.abc import Callable, Collection, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chatbot.audit import trusted_proxies
 from chatbot.db import crud
@@ -30,6 +30,9 @@ from chatbot.security import (
 )
 from chatbot.staff_login import LoginPolicy, attempt_login
 from ui.staff_sessions import _REQUEST, RequestContext, SessionStore
+
+if TYPE_CHECKING:
+    from chatbot.app_services import AppDatabase
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +50,7 @@ def role_allowed(role: str | None, allowed: Collection[str]) -> bool:
     return role is not None and role in allowed
 
 
-def login_checker(app: Any, allowed: Collection[str]) -> Callable[[str, str], bool]:
+def login_checker(app: AppDatabase, allowed: Collection[str]) -> Callable[[str, str], bool]:
     """A Gradio ``auth`` callable: True only for a correct password on an enabled, unlocked account with an allowed
     role. Every attempt is counted and audited (chatbot.staff_login)."""
     policy = LoginPolicy.from_settings(app.settings)
@@ -71,7 +74,7 @@ def login_checker(app: Any, allowed: Collection[str]) -> Callable[[str, str], bo
     return check
 
 
-def current_user(app: Any, username: str | None, allowed: Collection[str]) -> User:
+def current_user(app: AppDatabase, username: str | None, allowed: Collection[str]) -> User:
     """The logged-in account for a request, or AccessDenied."""
     if not username:
         raise AccessDenied("please log in")
@@ -84,7 +87,9 @@ def current_user(app: Any, username: str | None, allowed: Collection[str]) -> Us
     return user
 
 
-def account_checker(app: Any, allowed: Collection[str], cache_seconds: float = 1.0) -> Callable[[str, datetime], bool]:
+def account_checker(
+    app: AppDatabase, allowed: Collection[str], cache_seconds: float = 1.0
+) -> Callable[[str, datetime], bool]:
     """``revoked(username, issued)`` for a SessionStore: the account is gone, disabled, no longer has a role the
     page allows, or changed its password after ``issued``. Answers are cached briefly (Gradio asks on every
     request, several per click)."""
@@ -177,7 +182,7 @@ def cookie_id(page: str) -> str:
     return "bankbot-" + page.strip("/").replace("/", "-")
 
 
-def install_staff_auth(server: Any, app: Any, pages: Mapping[str, Collection[str]]) -> None:
+def install_staff_auth(server: Any, app: AppDatabase, pages: Mapping[str, Collection[str]]) -> None:
     """Expiring sessions for the Gradio apps mounted at ``pages`` (path -> allowed roles) and the middleware.
 
     Call after ``gr.mount_gradio_app`` (the apps must be mounted) and before the server starts.

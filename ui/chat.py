@@ -12,13 +12,14 @@ import logging
 import re
 import uuid
 from collections.abc import Generator, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from chatbot import review_store
+from chatbot.app_services import AppDatabase, AppServices
 from chatbot.db import crud
 from chatbot.errors import BankbotError
 from chatbot.passage_answer import ARTICLE_PATH
-from chatbot.protocols import ChatAnswer
+from chatbot.protocols import AnswerPending, ChatAnswer
 from ui.text import answer_markdown, one_line
 
 if TYPE_CHECKING:
@@ -65,7 +66,7 @@ def render_answer(answer: ChatAnswer) -> str:
     return text + render_sources(answer)
 
 
-def stream_reply(app: Any, question: str, state: dict[str, Any]) -> Generator[dict[str, Any], None, None]:
+def stream_reply(app: AppServices, question: str, state: dict[str, Any]) -> Generator[dict[str, Any], None, None]:
     """Run one question through the pipeline, yielding a snapshot of the state: the question with a typing
     indicator, then the checked answer (nothing the model wrote is shown before its checks passed)."""
     state = {**state, "messages": list(state["messages"]), "turns": dict(state["turns"])}
@@ -85,7 +86,11 @@ def stream_reply(app: Any, question: str, state: dict[str, Any]) -> Generator[di
     yield snapshot()
     conversation_id = uuid.UUID(state["conversation_id"]) if state["conversation_id"] else None
     final: ChatAnswer | None = None
-    stream = app.pipeline.stream(question, conversation_id=conversation_id, history=state["history"])
+    # ChatPipeline.stream is a generator: closing it (below) is how the turn of a client who left still gets logged.
+    stream = cast(
+        Generator[AnswerPending | ChatAnswer, None, None],
+        app.pipeline.stream(question, conversation_id=conversation_id, history=state["history"]),
+    )
     try:
         for item in stream:
             if isinstance(item, ChatAnswer):  # the only thing with text: markers just keep the indicator up
@@ -120,7 +125,9 @@ def stream_reply(app: Any, question: str, state: dict[str, Any]) -> Generator[di
     yield snapshot()
 
 
-def record_feedback(app: Any, state: dict[str, Any], index: Any, liked: Any, comment: str | None) -> tuple[dict, str]:
+def record_feedback(
+    app: AppDatabase, state: dict[str, Any], index: Any, liked: Any, comment: str | None
+) -> tuple[dict, str]:
     """Store (or clear) the thumbs for the message at `index`; returns the new state and a status line."""
     key = str(index[0] if isinstance(index, (list, tuple)) else index)
     turn_id = state["turns"].get(key)
@@ -142,7 +149,7 @@ def record_feedback(app: Any, state: dict[str, Any], index: Any, liked: Any, com
     return {**state, "last_rated": None}, "Your rating was removed."
 
 
-def record_comment(app: Any, state: dict[str, Any], comment: str | None) -> str:
+def record_comment(app: AppDatabase, state: dict[str, Any], comment: str | None) -> str:
     comment = (comment or "").strip()
     if not state.get("last_rated"):
         return "Rate an answer with a thumb first, then add your comment."
@@ -154,7 +161,7 @@ def record_comment(app: Any, state: dict[str, Any], comment: str | None) -> str:
     return "Thanks — your comment is saved."
 
 
-def build_chat(app: Any) -> "gr.Blocks":
+def build_chat(app: AppServices) -> "gr.Blocks":
     import gradio as gr
 
     with gr.Blocks(title="Bramblecove Bank — support chat") as page:
@@ -196,7 +203,7 @@ def build_chat(app: Any) -> "gr.Blocks":
         outputs = [question, chatbot, state, status]
         # Gradio runs one event of a kind at a time by default; the generator's batcher is what bounds the model
         # work, so let as many customers in as it batches (twice: one batch runs while the next one gathers).
-        limit = {"concurrency_limit": app.settings.max_concurrent_chats, "concurrency_id": "chat"}
+        limit: dict[str, Any] = {"concurrency_limit": app.settings.max_concurrent_chats, "concurrency_id": "chat"}
         question.submit(respond, [question, state], outputs, **limit)
         send.click(respond, [question, state], outputs, **limit)
         chatbot.like(on_like, [state, comment], [state, status, comment])

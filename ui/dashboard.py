@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from sqlmodel import Session, col, select
 
 from chatbot import audit
+from chatbot.app_services import AppDatabase, AppServices
 from chatbot.db.models import EvalRun, Feedback, ModelVersion, Review, ReviewStatus, Turn, User, Verdict
 from ui import stats
 from ui.audit_view import build_audit_tab
@@ -179,7 +180,7 @@ def per_day_rows(days: list[stats.DayStat]) -> list[list[Any]]:
     return rows
 
 
-def run_registry_action(app: Any, action: str, version: str | None, confirmed: bool, username: str) -> str:
+def run_registry_action(app: AppServices, action: str, version: str | None, confirmed: bool, username: str) -> str:
     """Promote or roll back through finetune.registry, only after the explicit confirmation box is ticked."""
     from finetune import registry
 
@@ -204,7 +205,7 @@ def run_registry_action(app: Any, action: str, version: str | None, confirmed: b
     return done
 
 
-def reload_pipeline(app: Any) -> None:
+def reload_pipeline(app: AppServices) -> None:
     """Make this server pick up the registry change now (ui.server.BundleWatcher also checks every
     ``bundle_check_seconds``): the few-shot and example-index snapshot, then the adapter, calibration and threshold,
     so the bundle switches whole."""
@@ -219,7 +220,7 @@ def reload_pipeline(app: Any) -> None:
         log.exception("could not reload the chat pipeline after a registry change")
 
 
-def dashboard_values(app: Any, username: str) -> tuple[Any, ...]:
+def dashboard_values(app: AppDatabase, username: str) -> tuple[Any, ...]:
     """Everything the page shows, in the order of ui.dashboard_layout.DashboardPage.outputs."""
     import gradio as gr
 
@@ -249,7 +250,7 @@ def dashboard_values(app: Any, username: str) -> tuple[Any, ...]:
     )
 
 
-def build_dashboard(app: Any) -> "gr.Blocks":
+def build_dashboard(app: AppServices) -> "gr.Blocks":
     """The page: components from ui.dashboard_layout, filled by dashboard_values on load and on each refresh."""
     import gradio as gr
 
@@ -277,7 +278,7 @@ def build_dashboard(app: Any) -> "gr.Blocks":
 
 
 def wire_registry_actions(
-    app: Any, parts: "DashboardPage", who: Callable[..., Any], refresh: Callable[..., Any]
+    app: AppServices, parts: "DashboardPage", who: Callable[..., Any], refresh: Callable[..., Any]
 ) -> None:
     """Promote and rollback run through run_registry_action, are audited when confirmed, untick the box, then
     ``refresh`` fills the page again."""

@@ -8,6 +8,7 @@ import html
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from chatbot.app_services import AppServices
 from chatbot.db.models import Turn
 from chatbot.review_queue import QueueFilters, QueueItem
 from ui.text import answer_markdown, one_line
@@ -126,7 +127,7 @@ def article_options(titles: dict[str, str]) -> list[tuple[str, str]]:
     )
 
 
-def build_review(app: Any) -> "gr.Blocks":
+def build_review(app: AppServices) -> "gr.Blocks":
     """The page: components from ui.review_layout, what they do from ui.review_events."""
     import gradio as gr
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from chatbot import audit
+from chatbot.app_services import AppServices
 from chatbot.db import crud
 from chatbot.db.models import Role, Verdict
 from chatbot.review_queue import QueueFilters, QueueItem, ReviewRejected, review_queue, submit_review
@@ -50,7 +51,7 @@ class VerdictEntry:
 class ReviewHandlers:
     """The page's logic for one app; Gradio's event plumbing stays in wire_review_events."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: AppServices) -> None:
         self.app = app
 
     def who(self, request: "gr.Request") -> Any:

@@ -19,6 +19,8 @@ from ui.auth import DASHBOARD_ROLES, REVIEW_ROLES, install_staff_auth, login_che
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
+    from chatbot.app_services import AppServices
+
 log = logging.getLogger(__name__)
 
 
@@ -56,7 +58,7 @@ def _one_line_invalid_unicode(server: FastAPI) -> None:
     server.add_exception_handler(RequestValidationError, handler)
 
 
-def create_server(app: Any) -> FastAPI:
+def create_server(app: AppServices) -> FastAPI:
     from fastapi import FastAPI
 
     server = FastAPI(title="bankbot", docs_url=None, redoc_url=None, openapi_url=None)
@@ -84,7 +86,7 @@ def _add_health_and_redirects(server: FastAPI) -> None:
         server.add_api_route(path, lambda path=path: RedirectResponse(f"{path}/"), include_in_schema=False)
 
 
-def _add_chat_api(server: FastAPI, app: Any) -> None:
+def _add_chat_api(server: FastAPI, app: AppServices) -> None:
     """A JSON endpoint for integrations and the load benchmark: the same pipeline (and batcher) as the web chat,
     logged the same way. Answers run in ChatRunner's worker threads: as many in flight as the web chat runs and
     queues (more: 503 at once), each awaited for chat_deadline_s (then 504; the answer still finishes and is
@@ -120,7 +122,7 @@ def _add_chat_api(server: FastAPI, app: Any) -> None:
     server.add_api_route("/api/chat", api_chat, methods=["POST"], response_model=None)
 
 
-def _add_article_page(server: FastAPI, app: Any) -> None:
+def _add_article_page(server: FastAPI, app: AppServices) -> None:
     """Passage answers link here: the whole article the quoted sentences come from, read-only and open to
     customers."""
     from fastapi.responses import HTMLResponse
@@ -135,7 +137,7 @@ def _add_article_page(server: FastAPI, app: Any) -> None:
         return HTMLResponse(page)
 
 
-def _mount_pages(server: FastAPI, app: Any) -> None:
+def _mount_pages(server: FastAPI, app: AppServices) -> None:
     """The three Gradio apps: review and dashboard behind their own logins, the chat open at "/"."""
     import gradio as gr
 
@@ -190,7 +192,7 @@ class BundleWatcher:
     index at the bundle's snapshot and reloads the pipeline. Nothing is loaded that was not loaded yet; errors are
     logged and the next check tries again."""
 
-    def __init__(self, app: Any, every: float) -> None:
+    def __init__(self, app: AppServices, every: float) -> None:
         self.app, self.every = app, every
         self._served: object = _UNKNOWN
         self._stop = threading.Event()
@@ -241,7 +243,7 @@ class BundleWatcher:
         return bool(self.app.generator_loaded and self.app.pipeline_loaded)
 
 
-def _warm_up(app: Any) -> None:
+def _warm_up(app: AppServices) -> None:
     """Load the model (and build its GGUF on a first start) while the page is already up, not at the first question."""
     try:
         app.pipeline.generator  # noqa: B018  (the property loads and caches it)
@@ -249,7 +251,7 @@ def _warm_up(app: Any) -> None:
         logging.getLogger(__name__).error("model warm-up failed: %s", exc)
 
 
-def serve(app: Any, *, host: str, port: int) -> None:
+def serve(app: AppServices, *, host: str, port: int) -> None:
     import uvicorn
 
     from ui.limits import uvicorn_options

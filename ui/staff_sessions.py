@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator, MutableMapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chatbot.db import crud, staff_session_crud
 from chatbot.db.models import utcnow
@@ -20,6 +20,9 @@ from chatbot.security import (
     session_touch_interval,
     token_hash,
 )
+
+if TYPE_CHECKING:
+    from chatbot.app_services import AppDatabase
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +73,7 @@ class SessionStore(MutableMapping[Any, str]):
     def __init__(
         self,
         *,
-        app: Any,
+        app: AppDatabase,
         page: str,
         idle: timedelta,
         max_age: timedelta,

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from chatbot.app_services import AppServices
 
 HELP = "start the web app: customer chat at /, review queue at /review, engineer dashboard at /dashboard"
 
@@ -14,7 +17,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _knowledge_base_size(app: Any) -> int:
+def _knowledge_base_size(app: AppServices) -> int:
     from retrieval.vector_store import store_collection
 
     return int(store_collection(app.vector_store).count())

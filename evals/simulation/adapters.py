@@ -6,12 +6,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import asdict, is_dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from chatbot.app_services import AppServices
 
 log = logging.getLogger(__name__)
 
 
-def ingest_demo_kb(app: Any) -> None:
+def ingest_demo_kb(app: AppServices) -> None:
     from retrieval.ingest import ingest
 
     report = ingest(app.settings, app.vector_store, None, progress=False)
@@ -33,7 +36,7 @@ def nightly_options(options: Mapping[str, Any]) -> Any:
     return NightlyOptions(hyperparameters=hp, **rest)
 
 
-def run_nightly_job(app: Any, **options: Any) -> dict[str, Any]:
+def run_nightly_job(app: AppServices, **options: Any) -> dict[str, Any]:
     """Run the nightly job in-process; its result as a plain dict with at least ``decision``."""
     import finetune.nightly as nightly
 

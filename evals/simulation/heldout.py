@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from evals import metrics
 from evals.judge import REASONS
@@ -25,6 +25,9 @@ from evals.simulation.answer_metrics import (
 )
 from evals.simulation.customers import DEFAULT_MATCH_THRESHOLD, answer_score, answer_verdict, model_answer
 from evals.simulation.split import LabelledQuestion
+
+if TYPE_CHECKING:
+    from chatbot.app_services import AppServices
 
 LOW_CONFIDENCE_SHARE = 0.2  # "the least confident 20%" of answers
 ANSWER_KINDS = ("generated", "passage", "handoff", "refusal")
@@ -202,7 +205,7 @@ def answer_record(
 
 
 def evaluate_heldout(
-    app: Any,
+    app: AppServices,
     *,
     heldout: Sequence[LabelledQuestion],
     answer_subset: Sequence[LabelledQuestion],

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from chatbot.app_services import AppDatabase, AppServices
 from chatbot.settings import Settings
 from evals.simulation import customers, steps
 from evals.simulation.report import write_report, write_round
@@ -141,7 +142,7 @@ def plan_questions(config: SimulationConfig, gold: dict[str, tuple[str, str]]) -
     return QuestionPlan(gold, len(pool), len(heldout), retrieval_set, answer_set, batches)
 
 
-def served_state(app: Any) -> tuple[Any, ...]:
+def served_state(app: AppDatabase) -> tuple[Any, ...]:
     """What the chat serves (the production bundle: adapter, index snapshot, calibration); the held-out answers are
     a function of it, so while it stays the same they need not be generated again."""
     from finetune.bundle import production_bundle
@@ -151,7 +152,7 @@ def served_state(app: Any) -> tuple[Any, ...]:
 
 
 def run_arm_round(
-    app: Any,
+    app: AppServices,
     arm: str,
     round_no: int,
     batch: Sequence[LabelledQuestion],
@@ -248,7 +249,9 @@ def run_simulation(
     return results
 
 
-def evaluate(app: Any, plan: QuestionPlan, config: SimulationConfig) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def evaluate(
+    app: AppServices, plan: QuestionPlan, config: SimulationConfig
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     from evals.simulation.heldout import evaluate_heldout
 
     return evaluate_heldout(
@@ -320,7 +323,11 @@ def run_arm(
 
 
 def _round_zero(
-    app: Any, plan: QuestionPlan, config: SimulationConfig, results: dict[str, Any], progress: Callable[[str], None]
+    app: AppServices,
+    plan: QuestionPlan,
+    config: SimulationConfig,
+    results: dict[str, Any],
+    progress: Callable[[str], None],
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The starting point on the held-out questions, once for all arms."""
     progress(f"round 0: the starting point on {len(plan.answer_set)} held-out questions")

@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from evals.simulation import customers, reviewers
 from evals.simulation.split import LabelledQuestion
+
+if TYPE_CHECKING:
+    from chatbot.app_services import AppDatabase, AppServices
 
 REVIEWER_NAMES = ("sim-reviewer-a", "sim-reviewer-b")
 ANSWER_KINDS = ("generated", "passage", "handoff", "refusal")
 
 
-def create_reviewers(app: Any) -> list[Any]:
+def create_reviewers(app: AppDatabase) -> list[Any]:
     from chatbot.db import crud
     from chatbot.db.models import UserCreate
 
@@ -45,7 +48,7 @@ def turn_key(turn: Any) -> str:
 
 
 def ask_customers(
-    app: Any,
+    app: AppServices,
     batch: Sequence[LabelledQuestion],
     *,
     round_no: int,
@@ -103,7 +106,7 @@ def ask_customers(
     return counts, logged
 
 
-def pick_turns(app: Any, arm: str, *, reviewer_id: Any, budget: int, rng: random.Random) -> list[Any]:
+def pick_turns(app: AppDatabase, arm: str, *, reviewer_id: Any, budget: int, rng: random.Random) -> list[Any]:
     """The turn ids the review budget goes to: the top of the real priority queue, or a seeded random sample of the
     open turns (taken in the order they were asked, so the sample depends on the seed alone)."""
     from chatbot.db.models import Turn
@@ -151,7 +154,7 @@ def model_vote(turn: Any, *, article_id: str, gold_answer: str, threshold: float
 
 
 def review_turns(
-    app: Any,
+    app: AppDatabase,
     turn_ids: Sequence[Any],
     *,
     reviewer_ids: Sequence[Any],
