@@ -29,8 +29,8 @@ if TYPE_CHECKING:
     from chatbot.guard_classifier import ClassifierGuard
     from chatbot.pipeline import ChatPipeline
     from chatbot.protocols import Generator
+    from chatbot.registry import AdapterRef
     from chatbot.turn_store import TurnStore
-    from finetune.registry import AdapterRef
     from retrieval.example_index import ExampleIndex
 
 T = TypeVar("T")
@@ -192,7 +192,7 @@ class BankBot:
 
     def production_adapter(self) -> AdapterRef | None:
         """The production bundle's adapter, or None for the base model."""
-        from finetune.registry import production_adapter
+        from chatbot.registry import production_adapter
 
         return production_adapter(self)
 

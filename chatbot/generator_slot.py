@@ -18,8 +18,8 @@ from chatbot.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-# The adapter is a ``finetune.registry.AdapterRef`` (or None: the base model). Its class sits above this layer, and
-# the generator builders read only its ``version`` and ``path``.
+# The adapter is a ``chatbot.registry.AdapterRef`` (or None: the base model). The generator builders sit below the
+# services layer and read only its ``version`` and ``path``, so they take it as Any.
 AdapterLookup = Callable[[], Any]
 GeneratorBuilder = Callable[[Settings, Any], Generator]
 _UNKNOWN = object()  # the production adapter could not be read

@@ -3,8 +3,8 @@
 A bundle (a ``model_version`` row) is an adapter (optional), a snapshot of the few-shot store and the example
 index (``retrieval.snapshots``), a confidence calibration, the abstention threshold and its lineage (the reviewed
 turns it learned from, table ``bundle_turn``). The nightly job writes a candidate's snapshot and fits its
-calibration here; ``registry.promote_version`` fits the threshold (``fit_threshold``) and flips production in one
-transaction. With no production bundle the base model serves snapshot 0 with the newest active calibration.
+calibration here; ``finetune.registry.promote_version`` fits the threshold (``fit_threshold``) and flips production
+in one transaction. With no production bundle the base model serves snapshot 0 with the newest active calibration.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chatbot.confidence import ConfidenceParams
+from chatbot.registry import AdapterRef
 from chatbot.risk import RiskThreshold
-from finetune.registry import AdapterRef
 
 if TYPE_CHECKING:
     from chatbot.app_services import AppDatabase, AppServices
@@ -54,7 +54,7 @@ def bundle_of(session: Any, row: Any, *, settings: Any = None) -> BundleRef:
 
 
 def _adapter_of(settings: Any, row: Any) -> AdapterRef | None:
-    from finetune.registry import RegistryError, adapter_ref
+    from chatbot.registry import RegistryError, adapter_ref
 
     if settings is not None:
         return adapter_ref(settings, row)
@@ -73,14 +73,10 @@ def production_bundle(app: AppDatabase) -> BundleRef:
 
 
 def get_bundle(app: AppDatabase, version: str) -> BundleRef:
-    from chatbot.db import crud
-    from finetune.registry import RegistryError
+    from chatbot.registry import version_row
 
     with app.session() as session:
-        row = crud.get_model_version(session=session, version=version)
-        if row is None:
-            raise RegistryError(f"no model version {version!r} (see: bankbot models list)")
-        return bundle_of(session, row, settings=app.settings)
+        return bundle_of(session, version_row(session, version), settings=app.settings)
 
 
 def production_snapshot(app: AppDatabase) -> int:

@@ -94,9 +94,9 @@ def publish_bundle(app: AppDatabase, version: str) -> dict[str, Any]:
         return {}
     name = published_name(version)
     try:
-        from finetune import registry
+        from chatbot.registry import adapter_ref, get_model
 
-        adapter = registry.adapter_ref(settings, registry.get_model(app, version))
+        adapter = adapter_ref(settings, get_model(app, version))
         name = published_name(adapter.version if adapter is not None else None)
         record = publish_adapter(settings, adapter).to_json()
     except Exception as exc:  # recorded and logged: the promotion itself goes on
@@ -119,7 +119,7 @@ def publish_bundle(app: AppDatabase, version: str) -> dict[str, Any]:
 
 
 def publish_adapter(settings: Any, adapter: Any) -> Published:
-    """Publish one adapter (``finetune.registry.AdapterRef``; None: the base model) with settings.llm_publish."""
+    """Publish one adapter (``chatbot.registry.AdapterRef``; None: the base model) with settings.llm_publish."""
     if settings.llm_publish == "llama-cpp":
         return publish_gguf(settings, adapter)
     if settings.llm_publish == "vllm":
@@ -282,7 +282,7 @@ class RegistryDatabase:
 def main(argv: Sequence[str] | None = None, *, app: AppDatabase | None = None) -> int:
     """Publish the production bundle (or ``--version``) again: the first models.json before the LLM server's first
     start, after a failed publish, or after a vLLM restart (runtime-loaded adapters do not survive one)."""
-    from finetune import registry
+    from chatbot.registry import production_version
 
     parser = argparse.ArgumentParser(prog="python -m finetune.publish", description=main.__doc__)
     parser.add_argument("--version", help="bundle version (default: the production bundle, or the base model)")
@@ -293,7 +293,7 @@ def main(argv: Sequence[str] | None = None, *, app: AppDatabase | None = None) -
     if app.settings.llm_publish == "none":
         print("python -m finetune.publish: BANKBOT_LLM_PUBLISH is none: nothing to publish with")
         return 2
-    version = args.version or registry.production_version(app)
+    version = args.version or production_version(app)
     if version is None:
         try:
             print(json.dumps(publish_adapter(app.settings, None).to_json()))

@@ -1,104 +1,23 @@
-"""Model registry: which bundle is in production, candidates, promotion and rollback (training runs:
+"""Writing the model registry: record a candidate bundle and its lineage, promote, roll back (training runs:
 ``finetune.training_runs``).
 
 A model version is a bundle (``finetune.bundle``): adapter, few-shot/example-index snapshot, calibration,
 abstention threshold and lineage, promoted, rejected or rolled back as a whole. The database (``ModelVersion``,
-``BundleTurn``, ``TrainingRun``) is the single source of truth; the running app polls ``production_version`` (one
-indexed query) and reloads when the answer changes.
-
-Adapter folders live under the shared artifact root and rows store their path relative to it
-(``chatbot.artifacts``): ``adapter_dir`` gives the folder on this host; absolute paths of older rows still work.
+``BundleTurn``, ``TrainingRun``) is the single source of truth. Reading it (what is in production, a version, its
+lineage, ``RegistryError``) is ``chatbot.registry``, in the services layer, so serving never imports training code.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from chatbot.errors import BankbotError
+from chatbot.registry import RegistryError, adapter_dir, version_row
 
 if TYPE_CHECKING:
     from chatbot.app_services import AppDatabase
-
-
-class RegistryError(BankbotError):
-    """A model version that does not exist, or a promotion/rollback that cannot be done."""
-
-
-@dataclass(frozen=True)
-class AdapterRef:
-    version: str
-    path: Path
-
-
-def adapter_dir(settings: Any, row: Any) -> Path | None:
-    """The adapter folder of a model_version row on this host (None: the bundle serves the base model)."""
-    from chatbot.artifacts import resolve_artifact
-
-    return resolve_artifact(settings, row.adapter_path) if row is not None and row.adapter_path else None
-
-
-def adapter_ref(settings: Any, row: Any) -> AdapterRef | None:
-    """The AdapterRef of a model_version row (None: the base model)."""
-    folder = adapter_dir(settings, row)
-    return AdapterRef(version=row.version, path=folder) if folder is not None else None
-
-
-def production_adapter(app: AppDatabase) -> AdapterRef | None:
-    """The production bundle's adapter, or None to serve the base model."""
-    from chatbot.db import crud
-
-    with app.session() as session:
-        row = crud.production_model(session=session)
-    return adapter_ref(app.settings, row)
-
-
-def production_version(app: AppDatabase) -> str | None:
-    """Version string of the production adapter (None: base model). Cheap enough to call on every request:
-    the chat pipeline compares it with ``generator.adapter_version`` and calls ``reload()`` when they differ."""
-    from sqlmodel import col, select
-
-    from chatbot.db.models import ModelStatus, ModelVersion
-
-    stmt = (
-        select(ModelVersion.version)
-        .where(ModelVersion.status == ModelStatus.production)
-        .order_by(col(ModelVersion.promoted_at).desc())
-        .limit(1)
-    )
-    with app.session() as session:
-        return session.exec(stmt).first()
-
-
-# --- model versions -----------------------------------------------------------------------------------------
-def list_models(app: AppDatabase) -> list[Any]:
-    from sqlmodel import col, select
-
-    from chatbot.db.models import ModelVersion
-
-    with app.session() as session:
-        rows = session.exec(select(ModelVersion).order_by(col(ModelVersion.created_at).desc())).all()
-        for row in rows:
-            session.expunge(row)
-        return list(rows)
-
-
-def get_model(app: AppDatabase, version: str) -> Any:
-    with app.session() as session:
-        row = _version_row(session, version)
-        session.expunge(row)
-        return row
-
-
-def get_lineage(app: AppDatabase, version: str) -> dict[str, list[str]]:
-    """role (example | calibration | threshold) -> ids of the reviewed turns the bundle learned from."""
-    from chatbot.db import crud
-
-    with app.session() as session:
-        return crud.lineage(session=session, bundle_id=_version_row(session, version).id)
 
 
 def record_candidate(
@@ -153,7 +72,7 @@ def record_calibration(
     from chatbot.db.models import LineageRole
 
     with app.session() as session:
-        row = _version_row(session, version)
+        row = version_row(session, version)
         row.calibration_id = calibration_id
         row.eval_metrics = {**(row.eval_metrics or {}), "calibration_fit": summary}
         session.add(row)
@@ -166,7 +85,7 @@ def record_gate(app: AppDatabase, version: str, *, promote: bool, decision: str,
     from chatbot.db.models import ModelStatus
 
     with app.session() as session:
-        row = _version_row(session, version)
+        row = version_row(session, version)
         row.eval_metrics = {**(row.eval_metrics or {}), **metrics}
         row.decision = decision
         if isinstance(shown := metrics.get("generated_answers"), dict) and "earned" in shown:
@@ -177,15 +96,6 @@ def record_gate(app: AppDatabase, version: str, *, promote: bool, decision: str,
         session.commit()
     if promote:
         promote_version(app, version, by="gate")
-
-
-def _version_row(session: Any, version: str) -> Any:
-    from chatbot.db import crud
-
-    row = crud.get_model_version(session=session, version=version)
-    if row is None:
-        raise RegistryError(f"no model version {version!r} (see: bankbot models list)")
-    return row
 
 
 def promote_version(app: AppDatabase, version: str, *, by: str) -> str | None:
@@ -234,7 +144,7 @@ def _checked_target(settings: Any, session: Any, version: str) -> Any:
     from chatbot.artifacts import ArtifactPathError
     from chatbot.db.models import ModelStatus
 
-    target = _version_row(session, version)
+    target = version_row(session, version)
     if target.status == ModelStatus.production:
         raise RegistryError(f"{version} is already in production")
     try:

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from finetune.registry import RegistryError
+from chatbot.registry import RegistryError
 
 if TYPE_CHECKING:
     from chatbot.app_services import AppDatabase

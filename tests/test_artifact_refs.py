@@ -18,6 +18,7 @@ from chatbot.app import build_app
 from chatbot.artifacts import ArtifactPathError, relative_under, resolve_artifact, to_artifact_ref
 from chatbot.db.engine import make_engine
 from chatbot.db.migrate import current_revision, downgrade, upgrade
+from chatbot.registry import AdapterRef, RegistryError, get_model, list_models, production_adapter
 from chatbot.settings import Settings
 from finetune import registry, training_runs
 from tests.conftest import make_settings
@@ -97,17 +98,17 @@ def test_registry_stores_the_adapter_relative_and_another_mount_serves_the_same_
     folder = _adapter(first_root / "adapters" / "v1")
     run_id = training_runs.start_run(first, base_model="b", hyperparameters={})
     registry.record_candidate(first, version="v1", adapter_path=folder, base_model="b", data_hash="h", run_id=run_id)
-    assert registry.get_model(first, "v1").adapter_path == "adapters/v1"
+    assert get_model(first, "v1").adapter_path == "adapters/v1"
     registry.promote_version(first, "v1", by="test")
-    assert registry.production_adapter(first) == registry.AdapterRef("v1", folder)
+    assert production_adapter(first) == AdapterRef("v1", folder)
 
     # Another replica mounts the same volume elsewhere: copy the tree, point new settings at the copy.
     second_root = tmp_path / "mount-b"
     shutil.copytree(first_root, second_root)
     shutil.rmtree(first_root)
     second = build_app(make_settings(tmp_path / "replica", database_url=database_url, artifact_root=second_root))
-    adapter = registry.production_adapter(second)
-    assert adapter == registry.AdapterRef("v1", second_root / "adapters" / "v1")
+    adapter = production_adapter(second)
+    assert adapter == AdapterRef("v1", second_root / "adapters" / "v1")
     assert adapter is not None and (adapter.path / "adapter_config.json").is_file()
     from finetune.bundle import production_bundle
 
@@ -122,7 +123,7 @@ def test_registry_refuses_an_adapter_outside_the_root_and_records_nothing(tmp_pa
     run_id = training_runs.start_run(app, base_model="b", hyperparameters={})
     with pytest.raises(ArtifactPathError, match="not inside the artifact root"):
         registry.record_candidate(app, version="v1", adapter_path=outside, base_model="b", data_hash="h", run_id=run_id)
-    assert registry.list_models(app) == []
+    assert list_models(app) == []
     app.engine.dispose()
 
 
@@ -133,7 +134,7 @@ def test_promotion_refuses_a_missing_adapter_at_the_resolved_place(tmp_path: Pat
     run_id = training_runs.start_run(app, base_model="b", hyperparameters={})
     registry.record_candidate(app, version="v1", adapter_path=folder, base_model="b", data_hash="h", run_id=run_id)
     moved = build_app(make_settings(tmp_path, database_url=sqlite_url, artifact_root=tmp_path / "empty-mount"))
-    with pytest.raises(registry.RegistryError, match=r"adapter folder .*empty-mount/adapters/v1 is missing"):
+    with pytest.raises(RegistryError, match=r"adapter folder .*empty-mount/adapters/v1 is missing"):
         registry.promote_version(moved, "v1", by="test")
     app.engine.dispose()
 
@@ -146,7 +147,7 @@ def test_an_absolute_adapter_path_of_an_older_row_is_still_served(tmp_path: Path
     with app.session() as session:
         session.add(ModelVersion(version="v0", adapter_path=str(folder), base_model="b", status=ModelStatus.production))
         session.commit()
-    assert registry.production_adapter(app) == registry.AdapterRef("v0", folder)
+    assert production_adapter(app) == AdapterRef("v0", folder)
     app.engine.dispose()
 
 

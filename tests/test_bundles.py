@@ -18,6 +18,7 @@ from chatbot import review_store
 from chatbot.app import build_app
 from chatbot.db import crud
 from chatbot.db.models import ReviewCreate, TurnCreate
+from chatbot.registry import get_lineage, get_model, production_version
 from chatbot.risk import SHOW_NOTHING, in_spot_check
 from finetune import registry, training_runs
 from finetune.bundle import (
@@ -113,7 +114,7 @@ def test_a_rejected_night_changes_nothing_a_promoted_one_switches_everything_and
         example(turns[2], "how do I add money", "Top up in the app [1].", "top_up"),
     ]
     candidate_snapshot = night(app, "b2", second, promote=False)
-    assert candidate_snapshot == 2 and registry.production_version(app) == "b1"
+    assert candidate_snapshot == 2 and production_version(app) == "b1"
     assert served(fresh(app)) == before
     live = app  # a running server re-reads the registry: still bundle b1's entries
     follow_production(live)
@@ -147,11 +148,11 @@ def test_a_rejected_night_changes_nothing_a_promoted_one_switches_everything_and
 
     # Lineage: each bundle lists the reviewed turns it learned from (examples; the threshold, fitted at promotion on
     # the spot check's reviewed turns so far).
-    assert registry.get_lineage(app, "b1") == {
+    assert get_lineage(app, "b1") == {
         "example": sorted(str(t) for t in turns[:2]),
         "threshold": sorted(str(t) for t in turns),
     }
-    assert registry.get_lineage(app, "b3")["example"] == sorted(str(t) for t in (turns[0], turns[3]))
+    assert get_lineage(app, "b3")["example"] == sorted(str(t) for t in (turns[0], turns[3]))
 
 
 def questions(app: Any, count: int, *, spot_check: bool = True) -> list[str]:
@@ -179,11 +180,11 @@ def test_promotion_fits_the_threshold_on_spot_checked_turns_and_the_chat_abstain
                 required=1,
             )
     night(app, "b1", [], promote=True)
-    model = registry.get_model(app, "b1")
+    model = get_model(app, "b1")
     # 0 wrong of the 160 at 0.95: bound 1.85 % <= 2 %; adding the 0.6 turns: 20 wrong of 180
     assert model.abstain_threshold == 0.95
     assert (model.risk["shown"], model.risk["wrong"], model.risk["reviewed"]) == (160, 0, 180)
-    assert len(registry.get_lineage(app, "b1")["threshold"]) == 180
+    assert len(get_lineage(app, "b1")["threshold"]) == 180
     assert production_bundle(app).confidence.abstain_below(app.settings.abstain_confidence) == 0.95
     answer = app.pipeline.answer("When will my card arrive?")
     assert app.pipeline.calibration.abstain_threshold == 0.95

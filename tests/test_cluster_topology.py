@@ -26,10 +26,10 @@ import httpx
 import pytest
 from sqlmodel import select
 
+from chatbot import registry
 from chatbot.app import build_app
 from chatbot.db.models import Review, Turn
 from chatbot.settings import BUILTIN_LLM
-from finetune import registry
 from finetune.publish import BASE_NAME, CONFIG_NAME, SERVER_DIR
 from retrieval.chroma_server import start_chroma_server
 from tests.cluster_support import LlamaConfigServer, Replica, bankbot, deadline, run_module, wait_for

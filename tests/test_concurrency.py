@@ -174,6 +174,7 @@ def test_two_unserialised_promotions_at_once_leave_one_production_and_one_clean_
 def test_concurrent_promotions_through_the_registry_are_serialised(
     tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from chatbot.registry import list_models, production_version
     from finetune import registry
 
     checked = registry._checked_target
@@ -193,8 +194,8 @@ def test_concurrent_promotions_through_the_registry_are_serialised(
         lambda: registry.promote_version(app, "v1", by="eve"), lambda: registry.promote_version(app, "v2", by="gate")
     )
     assert not [r for r in results if isinstance(r, Exception)], results
-    rows = {r.version: r.status for r in registry.list_models(app)}
-    winner = registry.production_version(app)
+    rows = {r.version: r.status for r in list_models(app)}
+    winner = production_version(app)
     assert sorted(rows.values()) == ["production", "retired"]
     # the second promotion replaced the first: one of them reports the other as the version it replaced
     assert sorted(str(r) for r in results) == sorted(["None", "v1" if winner == "v2" else "v2"])
@@ -205,7 +206,7 @@ def test_concurrent_promotions_through_the_registry_are_serialised(
     )
     assert sorted(type(r).__name__ for r in again) == ["RegistryError", "str"]
     assert "already in production" in str(next(r for r in again if isinstance(r, Exception)))
-    assert registry.production_version(app) == loser
+    assert production_version(app) == loser
     app.engine.dispose()
 
 

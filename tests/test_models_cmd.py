@@ -11,6 +11,7 @@ import pytest
 
 from chatbot.app import build_app
 from chatbot.cli import main
+from chatbot.registry import list_models, production_version
 from finetune import registry, training_runs
 from tests.conftest import make_settings
 
@@ -43,7 +44,7 @@ def _run(app: Any) -> uuid.UUID:
 
 
 def statuses(app: Any) -> dict[str, str]:
-    return {m.version: m.status for m in registry.list_models(app)}
+    return {m.version: m.status for m in list_models(app)}
 
 
 def test_promote_retires_the_old_production_and_rollback_goes_back_step_by_step(
@@ -51,19 +52,19 @@ def test_promote_retires_the_old_production_and_rollback_goes_back_step_by_step(
 ) -> None:
     for v in ("v1", "v2", "v3"):
         add_version(app, tmp_path, v)
-    assert registry.production_version(app) is None
+    assert production_version(app) is None
     assert main(["models", "promote", "v1"]) == 0
     assert main(["models", "promote", "v2"]) == 0
     assert main(["models", "promote", "v3"]) == 0
     assert statuses(app) == {"v1": "retired", "v2": "retired", "v3": "production"}
-    assert registry.production_version(app) == "v3"
+    assert production_version(app) == "v3"
     assert main(["models", "rollback"]) == 0
     assert "rolled back v3; production is now v2" in capsys.readouterr().out
     assert statuses(app) == {"v1": "retired", "v2": "production", "v3": "retired"}
     assert main(["models", "rollback"]) == 0  # not back to v3 (rolled back), but further: v1
     assert statuses(app) == {"v1": "production", "v2": "retired", "v3": "retired"}
     assert main(["models", "rollback"]) == 0
-    assert registry.production_version(app) is None  # the base model serves
+    assert production_version(app) is None  # the base model serves
     assert main(["models", "rollback"]) == 2
     assert "nothing to roll back" in capsys.readouterr().err
 
@@ -74,7 +75,7 @@ def test_promote_refuses_unknown_and_incomplete_versions(app: Any, tmp_path: Pat
     assert "no model version 'nope'" in capsys.readouterr().err
     assert main(["models", "promote", "half"]) == 2
     assert "missing or incomplete" in capsys.readouterr().err
-    assert registry.production_version(app) is None
+    assert production_version(app) is None
 
 
 def test_list_and_show_print_status_lineage_and_adapter_files(app: Any, tmp_path: Path, capsys: Any) -> None:
@@ -130,7 +131,7 @@ def test_running_pipeline_sees_a_promotion_through_production_version(app: Any, 
     assert pipeline.generator.adapter_version is None
     registry.promote_version(app, "v1", by="test")
     # The contract with the chat pipeline: poll production_version, reload() when it differs.
-    assert registry.production_version(app) != pipeline.generator.adapter_version
+    assert production_version(app) != pipeline.generator.adapter_version
     pipeline.reload()
     assert pipeline.generator.adapter_version == "v1"
 

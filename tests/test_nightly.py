@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 
+from chatbot import registry
 from chatbot.app import build_app
 from chatbot.cli import main
 from chatbot.db.models import ModelVersion, TrainingRun
-from finetune import registry, training_runs
+from finetune import training_runs
 from finetune.lora import LoraHyperparameters
 from finetune.nightly import NightlyAlreadyRunning, NightlyOptions, nightly_lock, run_nightly
 from tests.conftest import make_settings

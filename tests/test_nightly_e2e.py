@@ -17,11 +17,12 @@ from typing import Any
 
 import pytest
 
+from chatbot import registry
 from chatbot.app import build_app
 from chatbot.cli import main
 from chatbot.db.models import Turn
 from chatbot.settings import Settings
-from finetune import registry, training_runs
+from finetune import training_runs
 from tests.conftest import MODEL_CACHE
 from tests.nightly_support import reviewed_turn, reviewers
 

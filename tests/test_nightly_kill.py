@@ -13,9 +13,10 @@ from typing import Any
 
 import pytest
 
+from chatbot import registry
 from chatbot.app import build_app
 from chatbot.cli import main
-from finetune import registry, training_runs
+from finetune import training_runs
 from tests.conftest import MODEL_CACHE, make_settings
 from tests.nightly_support import QUESTIONS, fake_production, make_tiny_model, reviewed_turn, reviewers
 

@@ -18,6 +18,7 @@ import pytest
 
 from chatbot.app import build_app
 from chatbot.model_loading import SMOLLM2_GGUF, package_dir
+from chatbot.registry import adapter_ref, get_model, production_version
 from finetune import registry, training_runs
 from finetune.publish import BASE_NAME, publish_adapter, publish_bundle, server_dir
 from tests.cluster_support import LlamaConfigServer
@@ -58,7 +59,7 @@ def candidate(app: Any, version: str, adapter: Path | None) -> None:
 
 
 def publish_record(app: Any, version: str) -> Any:
-    return (registry.get_model(app, version).eval_metrics or {}).get("publish")
+    return (get_model(app, version).eval_metrics or {}).get("publish")
 
 
 def gguf_app(tmp_path: Path, tiny_model: Path, **overrides: Any) -> Any:
@@ -104,7 +105,7 @@ def test_llama_cpp_publish_places_immutable_ggufs_and_lists_them(tmp_path: Path,
         "created": True,
         "location": f"llm-server/{v1}.gguf",
     }
-    assert registry.production_version(app) == "lora-20260101-000000-aaaaaa"
+    assert production_version(app) == "lora-20260101-000000-aaaaaa"
     published = folder / f"{v1}.gguf"
     assert oct(published.stat().st_mode & 0o777) == "0o444"
     assert (folder / f"{v1}.gguf").read_bytes() != (folder / "bankbot-base.gguf").read_bytes()
@@ -112,7 +113,7 @@ def test_llama_cpp_publish_places_immutable_ggufs_and_lists_them(tmp_path: Path,
     # Publishing the same version again rewrites nothing and builds nothing: with the base GGUF gone from these
     # settings, any export would fail.
     before = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in folder.iterdir()}
-    adapter = registry.adapter_ref(app.settings, registry.get_model(app, "lora-20260101-000000-aaaaaa"))
+    adapter = adapter_ref(app.settings, get_model(app, "lora-20260101-000000-aaaaaa"))
     no_base = app.settings.model_copy(update={"llm_gguf": tmp_path / "missing.gguf"})
     again = publish_adapter(no_base, adapter)
     assert (again.name, again.created) == (v1, False)
@@ -140,7 +141,7 @@ def test_a_failed_publish_is_recorded_logged_and_the_promotion_goes_on(
     candidate(app, "v1", adapter)
     with caplog.at_level(logging.WARNING, logger="finetune.publish"):
         assert registry.promote_version(app, "v1", by="test") is None
-    assert registry.production_version(app) == "v1"
+    assert production_version(app) == "v1"
     error = (
         "GGUFExportUnsupported: BANKBOT_LLM_MODEL=fake: llama.cpp needs the base model's GGUF (set BANKBOT_LLM_GGUF)"
     )
@@ -230,7 +231,7 @@ def test_vllm_publish_loads_the_adapter_under_its_name(tmp_path: Path, fake_vllm
     assert publish_bundle(app, "v1") == {"backend": "vllm", "name": "bankbot-v1", "created": False, "location": url}
 
     registry.promote_version(app, "v3", by="test")  # the server fails: recorded, and v3 is production anyway
-    assert registry.production_version(app) == "v3"
+    assert production_version(app) == "v3"
     assert publish_record(app, "v3") == {
         "backend": "vllm",
         "name": "bankbot-v3",

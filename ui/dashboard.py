@@ -182,6 +182,7 @@ def per_day_rows(days: list[stats.DayStat]) -> list[list[Any]]:
 
 def run_registry_action(app: AppServices, action: str, version: str | None, confirmed: bool, username: str) -> str:
     """Promote or roll back through finetune.registry, only after the explicit confirmation box is ticked."""
+    from chatbot.registry import RegistryError
     from finetune import registry
 
     if action == "promote" and not version:
@@ -199,7 +200,7 @@ def run_registry_action(app: AppServices, action: str, version: str | None, conf
             done = f"Rolled back {html.escape(retired)}; now serving {html.escape(restored or 'the base model')}."
         else:
             raise ValueError(f"unknown action {action!r}")
-    except registry.RegistryError as exc:
+    except RegistryError as exc:
         return f"Not done: {html.escape(str(exc))}"
     reload_pipeline(app)
     return done

@@ -81,7 +81,7 @@ def run_parity(args: argparse.Namespace) -> dict[str, Any]:
     app = build_app(settings)
     adapter = app.production_adapter()
     if args.model is not None:
-        from finetune.registry import adapter_ref, get_model
+        from chatbot.registry import adapter_ref, get_model
 
         adapter = adapter_ref(settings, get_model(app, args.model))
     reference = build_generator(settings.model_copy(update={"llm_engine": "transformers"}), adapter=adapter)

@@ -53,14 +53,15 @@ def threshold_text(model: Any) -> str:
 def run(args: argparse.Namespace) -> int:
     from chatbot import audit
     from chatbot.app import build_app
-    from finetune import registry
+    from chatbot.registry import adapter_dir, get_lineage, get_model, list_models
     from finetune.bundle import get_bundle
+    from finetune.registry import promote_version, rollback
 
     app = build_app()
     app.upgrade_database()
     who = f"cli:{getpass.getuser()}"
     if args.action == "list":
-        models = registry.list_models(app)
+        models = list_models(app)
         if args.json:
             print(json.dumps([_row(m) for m in models], indent=2))
         elif not models:
@@ -73,22 +74,22 @@ def run(args: argparse.Namespace) -> int:
                 print(f"{m.version}\t{m.status}\tquality={shown}\t{when}\t{threshold_text(m)}\t{m.decision or ''}")
         return 0
     if args.action == "show":
-        model = registry.get_model(app, args.version)
+        model = get_model(app, args.version)
         detail = _row(model)
         confidence = get_bundle(app, args.version).confidence
         detail["calibration"] = {"method": confidence.method or "none", "params": dict(confidence.params)}
-        detail["lineage"] = registry.get_lineage(app, args.version)
+        detail["lineage"] = get_lineage(app, args.version)
         detail["eval_metrics"] = model.eval_metrics
-        folder = registry.adapter_dir(app.settings, model)
+        folder = adapter_dir(app.settings, model)
         detail["adapter_files"] = _adapter_files(folder) if folder is not None else {"exists": False}
         print(json.dumps(detail, indent=2, default=str))
         return 0
     if args.action == "promote":
-        replaced = registry.promote_version(app, args.version, by=who)
+        replaced = promote_version(app, args.version, by=who)
         audit.record(app, actor=who, action=audit.Action.promote, target=args.version, client=audit.CLI_CLIENT)
         print(f"{args.version} is production (replaced {replaced or 'the base model'}); running apps reload it")
         return 0
-    retired, current = registry.rollback(app, by=who)
+    retired, current = rollback(app, by=who)
     audit.record(app, actor=who, action=audit.Action.rollback, target=retired, client=audit.CLI_CLIENT)
     print(f"rolled back {retired}; production is now {current or 'the base model'}")
     return 0

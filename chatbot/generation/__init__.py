@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 
 
 def build_generator(settings: Settings, adapter: Any = None) -> Generator:
-    """The generator for ``settings.llm_model`` with the production adapter (``finetune.registry.AdapterRef``)."""
+    """The generator for ``settings.llm_model`` with the production adapter (``chatbot.registry.AdapterRef``)."""
     if settings.llm_server_url:
         # The model runs on the server; only its tokenizer and chat template (the base GGUF, no weights) load here.
         from chatbot.generation.gguf_export import base_gguf
