@@ -225,7 +225,7 @@ class BankBot:
 
     def index_snapshot(self) -> int:
         """The production bundle's few-shot/example-index snapshot (``retrieval.snapshots``)."""
-        from finetune.bundle import production_snapshot
+        from chatbot.registry import production_snapshot
 
         return production_snapshot(self)
 

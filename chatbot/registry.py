@@ -13,6 +13,7 @@ Adapter folders live under the shared artifact root and rows store their path re
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,9 @@ from chatbot.errors import BankbotError
 
 if TYPE_CHECKING:
     from chatbot.app_services import AppDatabase
+
+
+log = logging.getLogger(__name__)
 
 
 class RegistryError(BankbotError):
@@ -91,6 +95,19 @@ def production_adapter(app: AppDatabase) -> AdapterRef | None:
     with app.session() as session:
         row = crud.production_model(session=session)
     return adapter_ref(app.settings, row)
+
+
+def production_snapshot(app: AppDatabase) -> int:
+    """The snapshot the chat reads; 0 (what existed before the first bundle) when the database cannot say."""
+    from chatbot.db import crud
+
+    try:
+        with app.session() as session:
+            row = crud.production_model(session=session)
+    except Exception as exc:  # the chat must start without the database; the next reload corrects it
+        log.warning("cannot read the production bundle (%s); reading index snapshot 0", exc)
+        return 0
+    return row.index_snapshot if row is not None else 0
 
 
 def production_version(app: AppDatabase) -> str | None:

@@ -9,20 +9,17 @@ in one transaction. With no production bundle the base model serves snapshot 0 w
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chatbot.confidence import ConfidenceParams
-from chatbot.registry import AdapterRef
+from chatbot.registry import AdapterRef, production_snapshot
 from chatbot.risk import RiskThreshold
 
 if TYPE_CHECKING:
     from chatbot.app_services import AppDatabase, AppServices
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -77,19 +74,6 @@ def get_bundle(app: AppDatabase, version: str) -> BundleRef:
 
     with app.session() as session:
         return bundle_of(session, version_row(session, version), settings=app.settings)
-
-
-def production_snapshot(app: AppDatabase) -> int:
-    """The snapshot the chat reads; 0 (what existed before the first bundle) when the database cannot say."""
-    from chatbot.db import crud
-
-    try:
-        with app.session() as session:
-            row = crud.production_model(session=session)
-    except Exception as exc:  # the chat must start without the database; the next reload corrects it
-        log.warning("cannot read the production bundle (%s); reading index snapshot 0", exc)
-        return 0
-    return row.index_snapshot if row is not None else 0
 
 
 def follow_production(app: AppServices) -> int:
