@@ -8,6 +8,7 @@ index snapshot, let the gate's decision promote or reject it (tests/test_nightly
 from __future__ import annotations
 
 import itertools
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -91,9 +92,8 @@ def fresh(app: Any) -> Any:
     return build_app(app.settings, embedder=app.embedder)
 
 
-def test_a_rejected_night_changes_nothing_a_promoted_one_switches_everything_and_rollback_restores(app: Any) -> None:
-    ids = reviewers(app, 1)
-    turns = [reviewed_turn(app, q, "a", "approve", reviewer_ids=ids) for q in questions(app, 4)]
+def promote_the_first_night(app: Any, turns: list[uuid.UUID]) -> dict[str, Any]:
+    """Night b1 promoted: what the chat serves from it, for the later nights to be compared with."""
     first = [
         example(turns[0], "someone took my wallet", "Freeze your card in the app [1].", "lost_card"),
         example(turns[1], "my parcel never came", "Cards take 3 to 5 working days [1].", "card_arrival"),
@@ -106,7 +106,12 @@ def test_a_rejected_night_changes_nothing_a_promoted_one_switches_everything_and
         ("my parcel never came", "card_arrival"),
         ("someone took my wallet", "lost_card"),
     ]
+    return before
 
+
+def reject_a_night_and_check_nothing_changed(
+    app: Any, live: Any, turns: list[uuid.UUID], before: dict[str, Any]
+) -> None:
     # A rejected night that would change an answer, move a question to another article and add one.
     second = [
         example(turns[0], "someone took my wallet", "Call us at once [1].", "lost_card"),
@@ -116,7 +121,6 @@ def test_a_rejected_night_changes_nothing_a_promoted_one_switches_everything_and
     candidate_snapshot = night(app, "b2", second, promote=False)
     assert candidate_snapshot == 2 and production_version(app) == "b1"
     assert served(fresh(app)) == before
-    live = app  # a running server re-reads the registry: still bundle b1's entries
     follow_production(live)
     assert served(live) == before
     # The gate read the candidate's own entries, and nothing else.
@@ -124,6 +128,10 @@ def test_a_rejected_night_changes_nothing_a_promoted_one_switches_everything_and
     assert candidate.fewshot.select("someone took my wallet", 1)[0]["answer"] == "Call us at once [1]."
     assert [h.article_id for h in candidate.example_index.search("my parcel never came", 5)][:1] == ["top_up"]
 
+
+def promote_a_night_and_check_everything_switched(
+    app: Any, live: Any, turns: list[uuid.UUID], before: dict[str, Any]
+) -> None:
     # A promoted night switches few-shot selection and retrieval together.
     third = [
         example(turns[0], "someone took my wallet", "Freeze your card in the app [1].", "lost_card"),
@@ -140,11 +148,23 @@ def test_a_rejected_night_changes_nothing_a_promoted_one_switches_everything_and
     follow_production(live)
     assert served(live) == after
 
+
+def roll_back_and_check_the_first_bundle_is_back(app: Any, live: Any, before: dict[str, Any]) -> None:
     # Rollback brings bundle b1 back as a whole: its examples and example questions again.
     assert registry.rollback(app, by="test") == ("b3", "b1")
     assert served(fresh(app)) == before
     follow_production(live)
     assert served(live) == before
+
+
+def test_a_rejected_night_changes_nothing_a_promoted_one_switches_everything_and_rollback_restores(app: Any) -> None:
+    ids = reviewers(app, 1)
+    turns = [reviewed_turn(app, q, "a", "approve", reviewer_ids=ids) for q in questions(app, 4)]
+    before = promote_the_first_night(app, turns)
+    live = app  # a running server re-reads the registry: still bundle b1's entries after a rejected night
+    reject_a_night_and_check_nothing_changed(app, live, turns, before)
+    promote_a_night_and_check_everything_switched(app, live, turns, before)
+    roll_back_and_check_the_first_bundle_is_back(app, live, before)
 
     # Lineage: each bundle lists the reviewed turns it learned from (examples; the threshold, fitted at promotion on
     # the spot check's reviewed turns so far).

@@ -125,74 +125,93 @@ def _llama_server_can_run(tmp_path: Path) -> bool:
     return not isinstance(local, LlamaCppGenerator) or extra_buffers_usable(local.gguf_path, settings.models_dir)
 
 
+def prepare_shared_state(common: dict[str, str], root: Path) -> None:
+    """What a deployment does once, with the bankbot tool: migrate, ingest, add a reviewer, publish the base model."""
+    tool = {**common, "BANKBOT_DATA_DIR": str(root / "tool" / "data")}
+    bankbot(["db", "upgrade"], tool, seconds=120)  # the one migration step
+    bankbot(["ingest", "--no-progress", str(small_kb(root, *ARTICLES))], tool, seconds=600)
+    bankbot(["users", "add", "rita", "--role", "reviewer", "--password-stdin"], tool, stdin="rita-pass-1\n", seconds=60)
+    # The LLM server's first config: the base model only (no bundle promoted yet).
+    run_module("finetune.publish", [], {**tool, "BANKBOT_LLM_PUBLISH": "llama-cpp"}, seconds=300)
+
+
+def start_replicas(stack: ExitStack, common: dict[str, str], root: Path, llm_url: str) -> tuple[Replica, Replica]:
+    a, b = (Replica(n, replica_env(common, root, n, llm_url), root) for n in ("replica-a", "replica-b"))
+    for replica in (a, b):
+        stack.callback(replica.stop)
+        replica.launch()
+    for replica in (a, b):
+        replica.wait_ready()
+    return a, b
+
+
+def customers_on_both_replicas(a: Replica, b: Replica, app: Any) -> None:
+    # Customers on both replicas: every answer is logged in the one database, from the base model.
+    answered = [chat(replica, q) for replica in (a, b) for q in QUESTIONS[:2]]
+    assert [status for status, _ in answered] == [200] * 4
+    turns = logged(app, [t for _, t in answered if t])
+    assert len(turns) == 4 and {t.adapter_version for t in turns.values()} == {None}
+    assert all((t.meta or {}).get("reason") != "llm_unavailable" for t in turns.values())
+
+
+def promote_a_night(app: Any, common: dict[str, str], root: Path, config: Path) -> str:
+    """Reviewed data, then a nightly run that promotes and publishes its bundle: the bundle's version."""
+    # Reviewed data for the nightly job (through the real review path, in SQL).
+    ids = reviewers(app, 1)
+    for question in QUESTIONS:
+        reviewed_turn(app, question, "See the article [1].", "approve", reviewer_ids=ids)
+    hp = ["--set", "max_steps=2", "--set", "batch_size=2", "--set", "eval_steps=2", "--set", "warmup_steps=0"]
+    out = bankbot(["nightly", "--force", "--no-indexes", *hp], nightly_env(common, root), seconds=1200)
+    assert "promoted" in out, out
+    version = registry.production_version(app)
+    assert version is not None
+    name = f"bankbot-{version}"
+    publish = registry.get_model(app, version).eval_metrics["publish"]
+    assert publish == {
+        "backend": "llama-cpp",
+        "name": name,
+        "created": True,
+        "location": f"{SERVER_DIR}/{name}.gguf",
+    }
+    assert [m["model_alias"] for m in json.loads(config.read_text())["models"]] == [name, BASE_NAME]
+    return version
+
+
+def follow_the_promotion(a: Replica, b: Replica, app: Any, llm: LlamaConfigServer, version: str) -> None:
+    name = f"bankbot-{version}"
+    # Both replicas follow the promotion by themselves (bundle watcher, every BUNDLE_CHECK_S seconds) ...
+    for replica in (a, b):
+        wait_for(partial(serves_version, app, replica, version), f"{replica.name} on {version}", 120)
+    # ... and the LLM server serves the new name once restarted on the new config (it reads it only at start).
+    llm.stop()
+    llm.start()
+    assert llm.models() == [name, BASE_NAME]
+    for replica in (a, b):
+        status, turn_id = chat(replica, QUESTIONS[2])
+        assert status == 200 and turn_id is not None
+        turn = logged(app, [turn_id])[turn_id]
+        assert turn.adapter_version == version and (turn.meta or {}).get("reason") != "llm_unavailable"
+
+
 def test_two_replicas_share_state_switch_bundles_and_survive_a_killed_peer(tmp_path: Path, postgres_url: str) -> None:
     if not _llama_server_can_run(tmp_path):
         pytest.skip("llama.cpp's extra CPU buffers crash on this machine and its server cannot turn them off")
     with ExitStack() as stack:
         chroma = stack.enter_context(start_chroma_server(tmp_path / "chroma", deadline_s=deadline(60)))
         common = common_env(tmp_path, postgres_url, chroma.port)
-        tool = {**common, "BANKBOT_DATA_DIR": str(tmp_path / "tool" / "data")}
-        bankbot(["db", "upgrade"], tool, seconds=120)  # the one migration step
-        bankbot(["ingest", "--no-progress", str(small_kb(tmp_path, *ARTICLES))], tool, seconds=600)
-        bankbot(
-            ["users", "add", "rita", "--role", "reviewer", "--password-stdin"], tool, stdin="rita-pass-1\n", seconds=60
-        )
-        # The LLM server's first config: the base model only (no bundle promoted yet).
-        run_module("finetune.publish", [], {**tool, "BANKBOT_LLM_PUBLISH": "llama-cpp"}, seconds=300)
+        prepare_shared_state(common, tmp_path)
         config = tmp_path / "artifacts" / SERVER_DIR / CONFIG_NAME
         llm = LlamaConfigServer(config, tmp_path / "llm.log")
         stack.callback(llm.stop)
         llm.start()
         assert llm.models() == [BASE_NAME]
-        a, b = (Replica(n, replica_env(common, tmp_path, n, llm.url), tmp_path) for n in ("replica-a", "replica-b"))
-        for replica in (a, b):
-            stack.callback(replica.stop)
-            replica.launch()
-        for replica in (a, b):
-            replica.wait_ready()
+        a, b = start_replicas(stack, common, tmp_path, llm.url)
         app = build_app(make_settings(tmp_path / "tool", database_url=postgres_url))  # reads SQL as a test client
 
-        # Customers on both replicas: every answer is logged in the one database, from the base model.
-        answered = [chat(replica, q) for replica in (a, b) for q in QUESTIONS[:2]]
-        assert [status for status, _ in answered] == [200] * 4
-        turns = logged(app, [t for _, t in answered if t])
-        assert len(turns) == 4 and {t.adapter_version for t in turns.values()} == {None}
-        assert all((t.meta or {}).get("reason") != "llm_unavailable" for t in turns.values())
-
+        customers_on_both_replicas(a, b, app)
         review_on_other_replica(a, b, app)
-
-        # Reviewed data for the nightly job (through the real review path, in SQL).
-        ids = reviewers(app, 1)
-        for question in QUESTIONS:
-            reviewed_turn(app, question, "See the article [1].", "approve", reviewer_ids=ids)
-        hp = ["--set", "max_steps=2", "--set", "batch_size=2", "--set", "eval_steps=2", "--set", "warmup_steps=0"]
-        out = bankbot(["nightly", "--force", "--no-indexes", *hp], nightly_env(common, tmp_path), seconds=1200)
-        assert "promoted" in out, out
-        version = registry.production_version(app)
-        assert version is not None
-        name = f"bankbot-{version}"
-        publish = registry.get_model(app, version).eval_metrics["publish"]
-        assert publish == {
-            "backend": "llama-cpp",
-            "name": name,
-            "created": True,
-            "location": f"{SERVER_DIR}/{name}.gguf",
-        }
-        assert [m["model_alias"] for m in json.loads(config.read_text())["models"]] == [name, BASE_NAME]
-
-        # Both replicas follow the promotion by themselves (bundle watcher, every BUNDLE_CHECK_S seconds) ...
-        for replica in (a, b):
-            wait_for(partial(serves_version, app, replica, version), f"{replica.name} on {version}", 120)
-        # ... and the LLM server serves the new name once restarted on the new config (it reads it only at start).
-        llm.stop()
-        llm.start()
-        assert llm.models() == [name, BASE_NAME]
-        for replica in (a, b):
-            status, turn_id = chat(replica, QUESTIONS[2])
-            assert status == 200 and turn_id is not None
-            turn = logged(app, [turn_id])[turn_id]
-            assert turn.adapter_version == version and (turn.meta or {}).get("reason") != "llm_unavailable"
-
+        version = promote_a_night(app, common, tmp_path, config)
+        follow_the_promotion(a, b, app, llm, version)
         kill_one_under_load(a, b, app)
 
 

@@ -33,9 +33,7 @@ def kb_sources(article_id: str, title: str, text: str) -> list[dict[str, Any]]:
     return [{"id": article_id, "title": title, "score": 0.8, "chunk": 0, "intent": article_id, "text": text}]
 
 
-def test_reviewed_turns_to_promoted_adapter_used_by_the_next_ask(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
-) -> None:
+def set_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     env = {
         "BANKBOT_DATA_DIR": str(tmp_path / "data"),
         "BANKBOT_MODEL_CACHE_DIR": str(MODEL_CACHE),
@@ -49,13 +47,14 @@ def test_reviewed_turns_to_promoted_adapter_used_by_the_next_ask(
     }
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    assert main(["ingest", "--no-progress"]) == 0
-    app = build_app(Settings())
-    app.upgrade_database()
+
+
+def review_four_turns(app: Any) -> list[uuid.UUID]:
+    """Four turns both reviewers agreed on: three approved, one corrected."""
     ids = reviewers(app, 2)
     card = kb_sources("activate_my_card", "Activating my new card", "Open the app and go to Cards > Activate.")
     arrival = kb_sources("card_arrival", "When will my card arrive?", "Cards arrive within 3 to 5 working days.")
-    turns = [
+    return [
         reviewed_turn(
             app,
             "how can I switch on my new card",
@@ -90,11 +89,10 @@ def test_reviewed_turns_to_promoted_adapter_used_by_the_next_ask(
             reviewer_ids=ids,
         ),
     ]
-    capsys.readouterr()
-    question = "How do I activate my card?"
-    base_answer = ask(question, capsys)
-    assert base_answer["adapter_version"] is None
 
+
+def promote_a_night(app: Any, capsys: Any, turns: list[uuid.UUID]) -> str:
+    """`bankbot nightly` trains on the reviewed turns and promotes; the promoted version."""
     # Large steps with no warm-up, so that three of them visibly move the served model.
     hp = ["--set", "max_steps=3", "--set", "batch_size=2", "--set", "eval_steps=2"]
     hp += ["--set", "learning_rate=0.01", "--set", "warmup_steps=0"]
@@ -111,12 +109,10 @@ def test_reviewed_turns_to_promoted_adapter_used_by_the_next_ask(
     assert {"candidate", "production"} <= set(metrics) and models[0].decision
     run = training_runs.list_runs(app)[0]
     assert run.status == "succeeded" and sorted(run.source_turn_ids) == sorted(str(t) for t in turns)
+    return version
 
-    adapted = ask(question, capsys)
-    assert adapted["adapter_version"] == version
-    # The served weights changed: the answer, or at least the model's own token probabilities behind it.
-    assert (adapted["would_be"], adapted["confidence"]) != (base_answer["would_be"], base_answer["confidence"])
 
+def check_engine_parity(app: Any, version: str) -> None:
     # The export itself is exact: an F32 GGUF answers like transformers. The served Q8_0 file drifts by rounding
     # (same top token at ~97 % of positions, so greedy answers part after a few dozen tokens): reported, and held
     # to the same content.
@@ -126,6 +122,29 @@ def test_reviewed_turns_to_promoted_adapter_used_by_the_next_ask(
         print(f"engine parity, 3-step adapter, {name}:", {k: v for k, v in parity.items() if k != "samples"})
     assert exact["token_agreement"] >= 0.9
     assert served["rouge_l"] >= 0.5
+
+
+def test_reviewed_turns_to_promoted_adapter_used_by_the_next_ask(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    set_env(monkeypatch, tmp_path)
+    assert main(["ingest", "--no-progress"]) == 0
+    app = build_app(Settings())
+    app.upgrade_database()
+    turns = review_four_turns(app)
+    capsys.readouterr()
+    question = "How do I activate my card?"
+    base_answer = ask(question, capsys)
+    assert base_answer["adapter_version"] is None
+
+    version = promote_a_night(app, capsys, turns)
+
+    adapted = ask(question, capsys)
+    assert adapted["adapter_version"] == version
+    # The served weights changed: the answer, or at least the model's own token probabilities behind it.
+    assert (adapted["would_be"], adapted["confidence"]) != (base_answer["would_be"], base_answer["confidence"])
+
+    check_engine_parity(app, version)
 
     assert main(["models", "rollback"]) == 0
     capsys.readouterr()

@@ -16,6 +16,7 @@ import pytest
 from chatbot import registry
 from chatbot.app import build_app
 from chatbot.cli import main
+from chatbot.settings import Settings
 from finetune import training_runs
 from tests.conftest import MODEL_CACHE, make_settings
 from tests.nightly_support import QUESTIONS, fake_production, make_tiny_model, reviewed_turn, reviewers
@@ -42,17 +43,8 @@ def wait_for_training(adapters: Path, proc: subprocess.Popen[str], timeout: floa
     raise AssertionError("training did not start in time")
 
 
-def test_sigkill_mid_training_leaves_production_and_the_next_run_marks_it_failed(
-    tmp_path: Path, tiny_model: Path, monkeypatch: Any, capsys: Any
-) -> None:
-    settings = make_settings(tmp_path, llm_model=str(tiny_model), min_new_examples=3)
-    app = build_app(settings)
-    app.upgrade_database()
-    fake_production(app, tmp_path, tiny_model)
-    ids = reviewers(app, 2)
-    for question, answer, verdict, fix in QUESTIONS:
-        reviewed_turn(app, question, answer, verdict, correction=fix, reviewer_ids=ids)
-
+def start_nightly(settings: Settings, tmp_path: Path, tiny_model: Path) -> subprocess.Popen[str]:
+    """A nightly run in its own process, set to train for far longer than the test waits."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("BANKBOT_")}
     env.update(
         {
@@ -63,7 +55,7 @@ def test_sigkill_mid_training_leaves_production_and_the_next_run_marks_it_failed
             "BANKBOT_CONFIG": str(tmp_path / "none.toml"),
         }
     )
-    proc = subprocess.Popen(
+    return subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -82,6 +74,10 @@ def test_sigkill_mid_training_leaves_production_and_the_next_run_marks_it_failed
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def kill_mid_training(settings: Settings, proc: subprocess.Popen[str]) -> Path:
+    """SIGKILL once training is under way; the half-written adapter folder it leaves behind."""
     try:
         partial = wait_for_training(settings.data_dir / "adapters", proc)
         os.kill(proc.pid, signal.SIGKILL)
@@ -90,6 +86,21 @@ def test_sigkill_mid_training_leaves_production_and_the_next_run_marks_it_failed
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == -signal.SIGKILL
+    return partial
+
+
+def test_sigkill_mid_training_leaves_production_and_the_next_run_marks_it_failed(
+    tmp_path: Path, tiny_model: Path, monkeypatch: Any, capsys: Any
+) -> None:
+    settings = make_settings(tmp_path, llm_model=str(tiny_model), min_new_examples=3)
+    app = build_app(settings)
+    app.upgrade_database()
+    fake_production(app, tmp_path, tiny_model)
+    ids = reviewers(app, 2)
+    for question, answer, verdict, fix in QUESTIONS:
+        reviewed_turn(app, question, answer, verdict, correction=fix, reviewer_ids=ids)
+
+    partial = kill_mid_training(settings, start_nightly(settings, tmp_path, tiny_model))
 
     assert registry.production_version(app) == "prod-0"
     killed = training_runs.list_runs(app)[0]

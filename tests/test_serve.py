@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -14,6 +14,9 @@ from chatbot.db import crud
 from chatbot.db.models import UserCreate
 from tests.conftest import make_settings
 from ui.auth import DASHBOARD_ROLES, REVIEW_ROLES, AccessDenied, current_user, login_checker, role_allowed
+
+if TYPE_CHECKING:
+    from ui.dashboard import DashboardData
 
 
 @pytest.fixture
@@ -167,39 +170,37 @@ def test_answer_text_helpers() -> None:
 
 
 # --- the dashboard's data and guarded registry actions ----------------------------------------------------------
-def test_dashboard_data_and_guarded_promotion(bot: Any, tmp_path: Path) -> None:
+def _seed_reviews_and_a_candidate(session: Any, tmp_path: Path) -> None:
+    """Three turns (liked, disliked, unrated), both users' verdicts on each, and a candidate bundle v1."""
     from chatbot.db.models import ModelVersion, ReviewCreate, TurnCreate
-    from ui.dashboard import load_dashboard, run_registry_action, summary_markdown
+
+    users = {
+        u.username: u.id for u in (crud.get_user_by_username(session=session, username=n) for n in ("rita", "eve")) if u
+    }
+    turns = []
+    for n, (confidence, rating) in enumerate([(0.9, 1), (0.3, -1), (0.6, None)]):
+        turn = crud.create_turn(
+            session=session, turn_create=TurnCreate(question=f"q{n}", answer=f"a{n}", confidence=confidence)
+        )
+        if rating is not None:
+            review_store.set_feedback(session=session, turn_id=turn.id, rating=rating)
+        turns.append(turn.id)
+    votes = {turns[0]: ("approve", "approve"), turns[1]: ("kb_gap", "kb_gap"), turns[2]: ("approve", "reject")}
+    for turn_id, (first, second) in votes.items():
+        for reviewer, verdict in zip(users.values(), (first, second), strict=True):
+            review = ReviewCreate(turn_id=turn_id, reviewer_id=reviewer, verdict=verdict)
+            review_store.add_review(session=session, review_create=review, required=2)
+    adapter = tmp_path / "adapter-v1"
+    adapter.mkdir()
+    (adapter / "adapter_config.json").write_text("{}")
+    session.add(ModelVersion(version="v1", adapter_path=str(adapter), base_model="smollm2", eval_metrics={"f1": 0.5}))
+    session.commit()
+
+
+def _check_dashboard_data(data: DashboardData) -> None:
+    from ui.dashboard import summary_markdown
     from ui.serving import serving_markdown
 
-    with bot.session() as session:
-        users = {
-            u.username: u.id
-            for u in (crud.get_user_by_username(session=session, username=n) for n in ("rita", "eve"))
-            if u
-        }
-        turns = []
-        for n, (confidence, rating) in enumerate([(0.9, 1), (0.3, -1), (0.6, None)]):
-            turn = crud.create_turn(
-                session=session, turn_create=TurnCreate(question=f"q{n}", answer=f"a{n}", confidence=confidence)
-            )
-            if rating is not None:
-                review_store.set_feedback(session=session, turn_id=turn.id, rating=rating)
-            turns.append(turn.id)
-        votes = {turns[0]: ("approve", "approve"), turns[1]: ("kb_gap", "kb_gap"), turns[2]: ("approve", "reject")}
-        for turn_id, (first, second) in votes.items():
-            for reviewer, verdict in zip(users.values(), (first, second), strict=True):
-                review = ReviewCreate(turn_id=turn_id, reviewer_id=reviewer, verdict=verdict)
-                review_store.add_review(session=session, review_create=review, required=2)
-        adapter = tmp_path / "adapter-v1"
-        adapter.mkdir()
-        (adapter / "adapter_config.json").write_text("{}")
-        session.add(
-            ModelVersion(version="v1", adapter_path=str(adapter), base_model="smollm2", eval_metrics={"f1": 0.5})
-        )
-        session.commit()
-
-        data = load_dashboard(session, raters=2)
     assert [(d.turns, d.thumbs_up, d.thumbs_down) for d in data.days] == [(3, 1, 1)]
     assert sum(b.count for b in data.histogram) == 3
     # agreed turns: q0 approve (correct) in the 0.8–1.0 bin; q1 kb_gap is not scored; q2 disputed is not agreed
@@ -222,7 +223,13 @@ def test_dashboard_data_and_guarded_promotion(bot: Any, tmp_path: Path) -> None:
         "reviewed answers"
     )
 
+
+def _promote_and_roll_back_only_when_sure(bot: Any) -> None:
     from sqlmodel import select
+
+    from chatbot.db.models import ModelVersion
+    from ui.dashboard import load_dashboard, run_registry_action
+    from ui.serving import serving_markdown
 
     def status() -> str:
         with bot.session() as session:
@@ -244,6 +251,16 @@ def test_dashboard_data_and_guarded_promotion(bot: Any, tmp_path: Path) -> None:
     assert run_registry_action(bot, "rollback", None, False, "eve").startswith("Tick 'I am sure'")
     assert "now serving the base model" in run_registry_action(bot, "rollback", None, True, "eve")
     assert status() == "retired"
+
+
+def test_dashboard_data_and_guarded_promotion(bot: Any, tmp_path: Path) -> None:
+    from ui.dashboard import load_dashboard
+
+    with bot.session() as session:
+        _seed_reviews_and_a_candidate(session, tmp_path)
+        data = load_dashboard(session, raters=2)
+    _check_dashboard_data(data)
+    _promote_and_roll_back_only_when_sure(bot)
 
 
 def test_serve_refuses_a_busy_port(capsys: pytest.CaptureFixture[str]) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import urllib.error
 import urllib.request
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -89,9 +90,9 @@ def test_http_root_answers(server: Server) -> None:
         assert err.value.code == 401
 
 
-def test_chat_thumbs_down_review_and_consensus(server: Server, new_page: Any) -> None:
+def _customer_asks_and_dislikes(chat: Any, server: Server) -> str:
+    """The customer's part; returns the answer as the page showed it."""
     # --- customer: ask, watch the answer stream in, read the sources, give a thumbs-down with a comment --------
-    chat = new_page()
     chat.goto(server.url + "/")
     chat.locator("#chat").wait_for()
     earlier = _ask(chat, OTHER_QUESTION).inner_text().strip()  # an older turn: it must queue behind the thumbs-down one
@@ -111,8 +112,11 @@ def test_chat_thumbs_down_review_and_consensus(server: Server, new_page: Any) ->
     chat.locator("#send-comment").click()
     chat.get_by_text("Thanks — your comment is saved").wait_for()
     screenshot(chat, "chat.png")
+    return answer_text
 
-    bot = _db(server)
+
+def _stored_feedback(bot: Any, answer_text: str) -> tuple[uuid.UUID, str]:
+    """Checks the turn and its feedback in SQL; returns the turn's id and the text the correction box starts from."""
     with bot.session() as session:
         turn = session.exec(select(Turn).where(Turn.question == QUESTION)).one()
         feedback = session.exec(select(Feedback).where(Feedback.turn_id == turn.id)).one()
@@ -121,9 +125,11 @@ def test_chat_thumbs_down_review_and_consensus(server: Server, new_page: Any) ->
         turn_id = turn.id
         # the correction box starts from what the bot said (its draft, when it handed off)
         original = turn.would_be_answer or turn.answer
+    return turn_id, original
 
+
+def _first_reviewer_corrects(rita: Any, server: Server, bot: Any, turn_id: uuid.UUID, original: str) -> None:
     # --- first reviewer: the thumbs-down turn is at the top; correct it ------------------------------------------
-    rita = new_page()
     _login(rita, server.url + "/review/", "rita")
     # The page opens on the top of the queue: the thumbs-down turn, although the other turn is older.
     rita.locator("#turn-question").get_by_text(QUESTION).wait_for()
@@ -143,8 +149,9 @@ def test_chat_thumbs_down_review_and_consensus(server: Server, new_page: Any) ->
     assert QUESTION not in rita.locator("#queue").inner_text()  # she does not get it again
     rita.locator("#turn-question").get_by_text(OTHER_QUESTION).wait_for()  # the next turn loaded by itself
 
+
+def _second_reviewer_agrees_blind(rob: Any, server: Server, bot: Any, turn_id: uuid.UUID, original: str) -> None:
     # --- second reviewer: same turn on top, blind to rita's verdict; agrees -> agreed ----------------------------
-    rob = new_page()
     _login(rob, server.url + "/review/", "rob")
     rob.locator("#turn-question").get_by_text(QUESTION).wait_for()
     # picking a row shows that turn (a cell holds its text twice, one copy hidden)
@@ -168,8 +175,9 @@ def test_chat_thumbs_down_review_and_consensus(server: Server, new_page: Any) ->
         assert turn.consensus_article_id == "card_delivery_estimate"
         assert len(session.exec(select(Review).where(Review.turn_id == turn_id)).all()) == 2
 
+
+def _engineer_sees_the_dashboard(eve: Any, server: Server) -> None:
     # --- engineer: the dashboard counts the turn and the thumbs-down --------------------------------------------
-    eve = new_page()
     _login(eve, server.url + "/dashboard/", "eve")
     summary = eve.locator("#dashboard-summary")
     summary.get_by_text("thumbs-down").wait_for()
@@ -178,6 +186,15 @@ def test_chat_thumbs_down_review_and_consensus(server: Server, new_page: Any) ->
     assert today in eve.locator("#per-day").inner_text()
     eve.wait_for_function("() => document.querySelectorAll('svg.marks').length >= 4")  # the four charts are drawn
     screenshot(eve, "dashboard.png")
+
+
+def test_chat_thumbs_down_review_and_consensus(server: Server, new_page: Any) -> None:
+    answer_text = _customer_asks_and_dislikes(new_page(), server)
+    bot = _db(server)
+    turn_id, original = _stored_feedback(bot, answer_text)
+    _first_reviewer_corrects(new_page(), server, bot, turn_id, original)
+    _second_reviewer_agrees_blind(new_page(), server, bot, turn_id, original)
+    _engineer_sees_the_dashboard(new_page(), server)
 
 
 def test_staff_pages_refuse_anonymous_and_wrong_roles(server: Server, new_page: Any) -> None:
