@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 
 from chatbot.guard_rules import RULES
+from chatbot.guard_rules_cashout import CASHOUT_RULES, RECRUITING
 from chatbot.guard_rules_fraud import FRAUD_RULES
 from chatbot.guard_rules_harm import HARM_RULES
 from chatbot.guard_rules_intent import INTENT_RULES
@@ -34,7 +35,11 @@ from chatbot.guard_rules_pretext import (
     SCAMMER_ASKS,
     own_read_out,
 )
+from chatbot.guard_rules_roles import ROLES_RULES
 from chatbot.guard_rules_setup import SETUP_RULES
+from chatbot.guard_rules_setup_intl import SETUP_INTL_RULES
+from chatbot.guard_rules_takeover import TAKEOVER_RULES
+from chatbot.guard_rules_violence import VIOLENCE_RULES
 from chatbot.guard_views import (
     decoded_blobs,
     deobfuscate,
@@ -49,11 +54,12 @@ from chatbot.text_normalise import normalise_text
 
 __all__ = ["GuardResult", "check", "claims_action", "lexical_view"]
 
-# Fraud help and other people's money worded as ordinary questions run last (chatbot/guard_rules_fraud.py, keyed on
-# who benefits in chatbot/guard_rules_intent.py), after the bot's setup and dictated statements (guard_rules_setup.py),
-# then harmful content and fraud goals (guard_rules_harm.py) and pretexts for others' data (guard_rules_pretext.py).
+# Fraud help and others' money worded as ordinary questions run last (guard_rules_fraud.py, keyed on who benefits in
+# guard_rules_intent.py), after the bot's setup (guard_rules_setup.py). Case-sensitive, on the lower-cased views: harm
+# and fraud goals, pretexts (guard_rules_harm.py, _pretext.py), then 28-language families (_setup_intl to _violence).
 _RULES = RULES + FRAUD_RULES + INTENT_RULES + SETUP_RULES + PRETEXT_RULES
-_LOWER_RULES = HARM_RULES + PRETEXT_LOWER_RULES  # case-sensitive patterns, matched against the lower-cased views
+_LOWER_RULES = HARM_RULES + PRETEXT_LOWER_RULES + SETUP_INTL_RULES + ROLES_RULES + CASHOUT_RULES + TAKEOVER_RULES
+_LOWER_RULES += VIOLENCE_RULES
 _PAYEE_DETAILS = re.compile(
     r"(?i)\b(?:sort\s*codes?|account\s*numbers?|phone\s+numbers?|ibans?)\b|\b(?:his|her|their)\s+account\s+(?:is|:)"
 )
@@ -200,7 +206,7 @@ def _exempt(rule: str, match: re.Match[str], text: str) -> bool:
     if rule == "pii_fishing" and _PAYEE_DETAILS.search(span):
         return bool(_PAYING.search(text)) and not _ASKING_FOR_IT.search(text) and not _BULK.search(text)
     if rule == "fraud_help" and re.search(r"(?i)\b(?:mule|muling|launder)", span) and _AWARENESS.search(text):
-        return True
+        return not RECRUITING.search(text.lower())  # "I want to set one up": the recruiter, not a victim
     if rule == "injection" and re.search(r"(?i)jailbr", span):
         return bool(_DEVICE.search(text[max(0, match.start() - 40) : match.end() + 40]))
     if rule == "pii_fishing" and re.match(r"(?i)(?:his|her|their)\b", span) and _RECOVERY.search(text):
