@@ -8,24 +8,22 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import importlib.util
 import logging
 import sys
 from collections.abc import Sequence
 
-# name -> issue that delivers it (printed while the command is not there yet)
-COMMANDS: dict[str, int] = {
-    "config": 2,
-    "db": 2,
-    "users": 2,
-    "ingest": 3,
-    "ask": 4,
-    "serve": 7,
-    "nightly": 6,
-    "models": 6,
-    "eval": 5,
-    "simulate": 9,
-}
+COMMANDS: tuple[str, ...] = (
+    "config",
+    "db",
+    "users",
+    "ingest",
+    "ask",
+    "serve",
+    "nightly",
+    "models",
+    "eval",
+    "simulate",
+)
 
 
 def _module_name(command: str) -> str:
@@ -38,14 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name, issue in COMMANDS.items():
-        module_name = _module_name(name)
-        if importlib.util.find_spec(module_name) is None:
-            p = sub.add_parser(name, help=f"(not available yet: arrives with issue #{issue})")
-            p.add_argument("rest", nargs=argparse.REMAINDER)
-            p.set_defaults(_issue=issue)
-            continue
-        module = importlib.import_module(module_name)
+    for name in COMMANDS:
+        # A missing command module is a packaging bug: let the ImportError surface.
+        module = importlib.import_module(_module_name(name))
         p = sub.add_parser(name, help=module.HELP, description=module.HELP)
         module.configure(p)
         p.set_defaults(_run=module.run)
@@ -62,12 +55,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    if not hasattr(args, "_run"):
-        print(
-            f"bankbot {args.command}: not available yet; it arrives with issue #{args._issue}.",
-            file=sys.stderr,
-        )
-        return 2
     try:
         return int(args._run(args) or 0)
     except BankbotError as exc:

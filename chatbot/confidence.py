@@ -26,7 +26,8 @@ from typing import Any
 COMPONENTS = ("mean_token_prob", "min_token_prob", "seq_prob_norm", "top_score", "margin", "rank_margin")
 # The retrieval half (0.55) is split by how well each part tells a wrong top article on held-out Banking77 queries
 # (benchmarks/retrieval_confidence.py, docs/retrieval.md): with 600 indexed questions the AUROC of top_score alone
-# is 0.77, margin 0.85, rank_margin 0.87, and this split 0.89 (top_score 0.40 + margin 0.15 before: 0.81).
+# is 0.77, margin 0.85, rank_margin 0.87, and this split 0.89 (top_score 0.40 + margin 0.15 without rank_margin:
+# 0.81).
 DEFAULT_WEIGHTS: dict[str, float] = {
     "mean_token_prob": 0.15,
     "min_token_prob": 0.05,

@@ -111,8 +111,7 @@ def production_snapshot(app: AppDatabase) -> int:
 
 
 def production_version(app: AppDatabase) -> str | None:
-    """Version string of the production adapter (None: base model). Cheap enough to call on every request:
-    the chat pipeline compares it with ``generator.adapter_version`` and calls ``reload()`` when they differ."""
+    """Version string of the production adapter (None: base model), in one query."""
     from sqlmodel import col, select
 
     from chatbot.db.models import ModelStatus, ModelVersion

@@ -83,7 +83,7 @@ def fuse_scores(
         return dict(article_scores)
     # Each article's own best-chunk similarity votes too, as one more neighbour: with thousands of examples
     # close to the question it gets a negligible share, but a handful of distant examples (the first nights
-    # of reviews) can no longer crowd out an article that matches the question better than they do.
+    # of reviews) cannot crowd out an article that matches the question better than they do.
     neighbours = hits + [(a, min(1.0, sim + article_offset)) for a, sim in article_scores.items()]
     best = max(sim for _, sim in neighbours)
     votes = example_votes(neighbours, temperature=temperature)

@@ -201,8 +201,8 @@ def build_chat(app: AppServices) -> "gr.Blocks":
             return fresh, [], "", "", ""
 
         outputs = [question, chatbot, state, status]
-        # Gradio runs one event of a kind at a time by default; the generator's batcher is what bounds the model
-        # work, so let as many customers in as it batches (twice: one batch runs while the next one gathers).
+        # Gradio runs one event of a kind at a time by default; the engine bounds the model work itself (in-process
+        # llama.cpp answers one chat at a time behind its lock), so guard, retrieval and checks run side by side.
         limit: dict[str, Any] = {"concurrency_limit": app.settings.max_concurrent_chats, "concurrency_id": "chat"}
         question.submit(respond, [question, state], outputs, **limit)
         send.click(respond, [question, state], outputs, **limit)

@@ -87,7 +87,7 @@ def _add_health_and_redirects(server: FastAPI) -> None:
 
 
 def _add_chat_api(server: FastAPI, app: AppServices) -> None:
-    """A JSON endpoint for integrations and the load benchmark: the same pipeline (and batcher) as the web chat,
+    """A JSON endpoint for integrations and the load benchmark: the same pipeline as the web chat,
     logged the same way. Answers run in ChatRunner's worker threads: as many in flight as the web chat runs and
     queues (more: 503 at once), each awaited for chat_deadline_s (then 504; the answer still finishes and is
     logged)."""
