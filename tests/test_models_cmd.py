@@ -145,3 +145,16 @@ def test_stale_running_runs_are_marked_failed(app: Any) -> None:
         run = session.get(TrainingRun, run_id)
         assert run is not None and run.status == "failed" and run.finished_at is not None
     assert training_runs.fail_stale_runs(app) == []
+
+
+def test_serving_says_which_bundle_and_embedder_serve(app: Any, tmp_path: Path, capsys: Any) -> None:
+    capsys.readouterr()
+    assert main(["models", "serving"]) == 0
+    before = json.loads(capsys.readouterr().out)
+    assert (before["version"], before["adapter"], before["embedder_version"]) == (None, None, None)
+    add_version(app, tmp_path, "v1")
+    assert main(["models", "promote", "v1"]) == 0
+    capsys.readouterr()
+    assert main(["models", "serving"]) == 0
+    after = json.loads(capsys.readouterr().out)
+    assert (after["version"], after["embedder_version"]) == ("v1", None)

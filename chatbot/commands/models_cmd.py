@@ -3,14 +3,16 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-HELP = "the model registry: list, show, promote or roll back bundles (adapter, examples, calibration, threshold)"
+HELP = "the model registry: what serves, list, show, promote or roll back bundles (adapter, examples, calibration)"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", required=True)
+    sub.add_parser("serving", help="what serves now: the production bundle (adapter, answer mode) and embedder")
     ls = sub.add_parser("list", help="every bundle, newest first, with status, threshold and gate decision")
     ls.add_argument("--json", action="store_true")
     show = sub.add_parser("show", help="one bundle: lineage (reviewed turn ids), calibration, gate metrics")
@@ -53,13 +55,16 @@ def threshold_text(model: Any) -> str:
 def run(args: argparse.Namespace) -> int:
     from chatbot import audit
     from chatbot.app import build_app
-    from chatbot.registry import adapter_dir, get_lineage, get_model, list_models
+    from chatbot.registry import adapter_dir, get_lineage, get_model, in_production, list_models
     from finetune.bundle import get_bundle
     from finetune.registry import promote_version, rollback
 
     app = build_app()
     app.upgrade_database()
     who = f"cli:{getpass.getuser()}"
+    if args.action == "serving":
+        print(json.dumps(asdict(in_production(app)), indent=2, default=str))
+        return 0
     if args.action == "list":
         models = list_models(app)
         if args.json:
