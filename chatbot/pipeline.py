@@ -13,7 +13,8 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Generator as GeneratorOf
 from typing import TYPE_CHECKING, Any, cast
 
 from chatbot import guard
@@ -129,7 +130,7 @@ class ChatPipeline:
         conversation_id: uuid.UUID | None = None,
         history: Sequence[Mapping[str, str]] | None = None,
         meta: Mapping[str, Any] | None = None,
-    ) -> Iterator[AnswerPending | ChatAnswer]:
+    ) -> GeneratorOf[AnswerPending | ChatAnswer, None, None]:
         """``ANSWER_PENDING`` once the question is accepted, then the checked ChatAnswer.
 
         No model text is streamed: the confidence, redaction and refusal checks need the whole answer, and a customer

@@ -12,14 +12,14 @@ import logging
 import re
 import uuid
 from collections.abc import Generator, Iterator
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from chatbot import review_store
 from chatbot.app_services import AppDatabase, AppServices
 from chatbot.db import crud
 from chatbot.errors import BankbotError
 from chatbot.passage_answer import ARTICLE_PATH
-from chatbot.protocols import AnswerPending, ChatAnswer
+from chatbot.protocols import ChatAnswer
 from ui.text import answer_markdown, one_line
 
 if TYPE_CHECKING:
@@ -86,11 +86,7 @@ def stream_reply(app: AppServices, question: str, state: dict[str, Any]) -> Gene
     yield snapshot()
     conversation_id = uuid.UUID(state["conversation_id"]) if state["conversation_id"] else None
     final: ChatAnswer | None = None
-    # ChatPipeline.stream is a generator: closing it (below) is how the turn of a client who left still gets logged.
-    stream = cast(
-        Generator[AnswerPending | ChatAnswer, None, None],
-        app.pipeline.stream(question, conversation_id=conversation_id, history=state["history"]),
-    )
+    stream = app.pipeline.stream(question, conversation_id=conversation_id, history=state["history"])
     try:
         for item in stream:
             if isinstance(item, ChatAnswer):  # the only thing with text: markers just keep the indicator up
