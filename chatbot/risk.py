@@ -37,8 +37,11 @@ SHOW_NOTHING = math.nextafter(1.0, 2.0)
 RIGHT_VERDICTS = frozenset({"approve"})
 JUDGED_VERDICTS = ("approve", "correct", "reject", "kb_gap")
 # Turns whose shown-or-handed-off decision was the confidence threshold: the model answered (``meta["reason"]``
-# None: shown; "low_confidence": withheld) — not out of scope, refused, empty or failing an answer check.
-THRESHOLD_DECIDED_REASONS = (None, "low_confidence")
+# None: shown; "low_confidence": withheld; "answers_not_earned": at or above the threshold, withheld only because
+# the bundle's gate has not let its model's answers through, ``chatbot.turn_outcome.ANSWERS_NOT_EARNED``) — not
+# out of scope, refused, empty or failing an answer check. Leaving the last out would fit the threshold a bundle
+# uses once its answers are earned on low-confidence turns alone.
+THRESHOLD_DECIDED_REASONS = (None, "low_confidence", "answers_not_earned")
 _SPOT_CHECK_SALT = b"bankbot spot check\0"
 
 

@@ -154,6 +154,14 @@ class Settings(BaseSettings):
         "questions whose outcome changed gives p below this; one question lost and none gained (p 0.5) is noise. "
         "0: every drop beyond the tolerance blocks",
     )
+    generated_answers_p: float = Field(
+        0.05,
+        gt=0.0,
+        le=1.0,
+        description="A bundle's model answers are shown only when, on the gate's in-scope questions, they beat the "
+        "articles' own answers question by question with a one-sided sign test p below this, and show no more "
+        "wrong answers (1.0: any net win is enough)",
+    )
     gate_eval_questions: int = Field(60, ge=1, description="Frozen demo-eval questions the nightly gate uses")
 
     # Web app

@@ -165,21 +165,45 @@ def selective_metrics(records: Sequence[Mapping[str, Any]]) -> dict[str, float]:
     }
 
 
-def generated_answers_earned(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+def _served_score(judged: Any) -> int:
+    """+1 a right answer shown, -1 a wrong one, 0 a hand-off (None)."""
+    return 0 if judged is None else (1 if judged is True else -1)
+
+
+def generated_answers_earned(records: Sequence[Mapping[str, Any]], *, significance: float = 0.05) -> dict[str, Any]:
     """Whether customers should see this bundle's model answers: on the gate's in-scope questions, the answers as
     served (the model's where they pass the checks, the fallback elsewhere) against passages only (the approved
     answer or the article's sentences when retrieval is sure, else a hand-off). Each side scores right answers
-    minus wrong ones shown (a wrong answer undoes a right one; a hand-off is neither); the model's answers are
-    earned when they score at least as well. Records need ``shown_right`` and ``fallback_right`` (None: handed
+    minus wrong ones shown (a wrong answer undoes a right one; a hand-off is neither).
+
+    The model's answers are earned only with evidence, question by question: more questions where the served
+    answer scores higher than the passage (wins) than the reverse (losses), a one-sided sign test over the
+    questions that differ giving p below ``significance`` (1.0: any net win), and no more wrong answers shown than
+    with passages only. A near-tie is not evidence: on a few dozen gate questions one question decides it, and a
+    bundle that earned its answers on 15 right and 2 wrong against 14 and 2 then answered held-out questions worse
+    than its passages did (docs/benchmarks.md). Records need ``shown_right`` and ``fallback_right`` (None: handed
     off), as the answers suite writes them. Pure."""
+    in_scope = [r for r in records if r.get("kind") == "in_scope"]
 
     def tally(key: str) -> dict[str, int]:
-        judged = [r.get(key) for r in records if r.get("kind") == "in_scope"]
+        judged = [r.get(key) for r in in_scope]
         right, wrong = sum(1 for v in judged if v is True), sum(1 for v in judged if v is False)
         return {"right": right, "wrong": wrong, "net": right - wrong}
 
     served, passages = tally("shown_right"), tally("fallback_right")
-    return {"earned": served["net"] >= passages["net"], "served": served, "passages_only": passages}
+    differences = [_served_score(r.get("shown_right")) - _served_score(r.get("fallback_right")) for r in in_scope]
+    wins, losses = sum(1 for d in differences if d > 0), sum(1 for d in differences if d < 0)
+    p = sign_test_p(wins, losses)
+    earned = wins > losses and p < significance and served["wrong"] <= passages["wrong"]
+    return {
+        "earned": earned,
+        "served": served,
+        "passages_only": passages,
+        "wins": wins,
+        "losses": losses,
+        "p": round(p, 6),
+        "significance": significance,
+    }
 
 
 def _is_right(record: Mapping[str, Any]) -> bool:
@@ -261,7 +285,7 @@ def run_gate(
     record = {
         "candidate": cand,
         "production": prod,
-        "generated_answers": generated_answers_earned(cand_records),
+        "generated_answers": generated_answers_earned(cand_records, significance=settings.generated_answers_p),
         "production_version": production.version,
         "index_snapshots": {"candidate": candidate.index_snapshot, "production": production.index_snapshot},
         "gate_questions": len(items),

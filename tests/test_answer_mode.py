@@ -73,10 +73,33 @@ def test_the_gate_weighs_answers_as_served_against_passages_only() -> None:
         "earned": False,  # served: 2 right, 1 wrong; passages only: 2 right, 0 wrong (the probe is not counted)
         "served": {"right": 2, "wrong": 1, "net": 1},
         "passages_only": {"right": 2, "wrong": 0, "net": 2},
+        "wins": 1,  # the hand-off the model answered rightly
+        "losses": 1,  # the right passage the model answered wrongly
+        "p": 0.75,
+        "significance": 0.05,
     }
-    assert generated_answers_earned([rec(True, True), rec(True, None)])["earned"] is True  # 2 > 1
-    assert generated_answers_earned([rec(True, True)])["earned"] is True  # a tie goes to the model's answers
-    assert generated_answers_earned([])["earned"] is True
+
+
+def test_model_answers_are_earned_only_with_evidence() -> None:
+    def rec(shown: bool | None, fallback: bool | None) -> dict[str, object]:
+        return {"kind": "in_scope", "shown_right": shown, "fallback_right": fallback}
+
+    same = [rec(True, True)] * 12 + [rec(False, False)] * 2
+    # A near-tie: one more right answer than the passages (15-2 against 14-2) is one win, p 0.5.
+    near_tie = generated_answers_earned([*same, rec(True, None)])
+    assert (near_tie["earned"], near_tie["wins"], near_tie["losses"], near_tie["p"]) == (False, 1, 0, 0.5)
+    assert generated_answers_earned([*same, rec(True, None)], significance=1.0)["earned"] is True  # any net win
+    # Five wins and no loss: p = 1/32 < 0.05.
+    clear = generated_answers_earned([*same] + [rec(True, None)] * 5)
+    assert (clear["earned"], clear["p"]) == (True, 0.03125)
+    # Four wins: p = 1/16, not below 0.05.
+    assert generated_answers_earned([*same] + [rec(True, None)] * 4)["earned"] is False
+    # Many wins but one more wrong answer shown than with passages only: not earned whatever the test says.
+    more_wrong = generated_answers_earned([*same] + [rec(True, None)] * 9 + [rec(False, None)])
+    assert (more_wrong["wins"], more_wrong["losses"], more_wrong["earned"]) == (9, 1, False)
+    # A tie, or nothing to compare, is no evidence.
+    assert generated_answers_earned(same)["earned"] is False
+    assert generated_answers_earned([])["earned"] is False
 
 
 def test_the_gates_decision_is_stored_with_the_bundle(tmp_path: Path, sqlite_url: str) -> None:

@@ -106,6 +106,7 @@ def test_the_spot_check_is_a_fixed_share_of_the_threshold_decided_turns() -> Non
     assert [i for i in range(20) if in_spot_check(f"q{i}", None, 0.25)] == [4, 5, 7, 9, 10, 11, 18]
     assert sum(in_spot_check(f"q{i}", None, 0.25) for i in range(10_000)) == 2541
     assert in_spot_check("q4", "low_confidence", 0.25)  # withheld by the threshold: still in the sample
+    assert in_spot_check("q4", "answers_not_earned", 0.25)  # above the threshold, withheld by the answer mode
     assert not in_spot_check("q4", "out_of_scope", 0.25)  # not decided by the threshold
     assert not in_spot_check("q4", None, 0.0)
 
