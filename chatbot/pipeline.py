@@ -28,20 +28,23 @@ from chatbot.confidence import (
 from chatbot.errors import GeneratorUnavailable, InvalidQuestion
 from chatbot.guard_classifier import ClassifierGuard
 from chatbot.pii import redact
-from chatbot.prompt import MAX_PASSAGES, build_messages
+from chatbot.prompt import MAX_PASSAGES
 from chatbot.protocols import ANSWER_PENDING, AnswerPending, ChatAnswer, Generation, Generator, Source
+from chatbot.suggestions import chosen_first, offered_articles
 from chatbot.text_normalise import normalise_text
 from chatbot.turn_outcome import (
+    CHOSEN_ARTICLE,
     MODEL_FAILURES,
-    FallbackGate,
     TurnInProgress,
     check_generation,
     customer_answer,
+    fallback_gate,
     passages_only,
     redacted_answers,
     set_model_verdict,
     turn_record,
 )
+from chatbot.turn_prompt import TurnPrompt
 from chatbot.turn_text import validate_question
 
 if TYPE_CHECKING:
@@ -83,16 +86,19 @@ class ChatPipeline:
         self._model = generator
         self._retriever = retriever
         self._turn_store = turn_store
-        self._fewshot = fewshot
         self._session = session
         self._active_embedder_path = active_embedder_path
         self._articles = articles  # whole articles for passage answers (None: the retrieved chunk)
         self.classifier_guard = classifier_guard or ClassifierGuard(settings)
+        self._prompt = TurnPrompt(settings, fewshot=fewshot, count_tokens=self._count_tokens)
         self.calibration = calibration if calibration is not None else self._read_calibration()
 
     @property
     def generator(self) -> Generator:
         return self._model.get()
+
+    def _count_tokens(self, text: str) -> int:
+        return self.generator.count_tokens(text)
 
     def reload(self) -> dict[str, Any]:
         """Re-read the calibration and the production adapter; swap the model when the adapter changed."""
@@ -118,6 +124,22 @@ class ChatPipeline:
         turn = self._prepare(question, conversation_id, history, meta)
         generation = self._generate(turn)
         return self._finish(turn, generation)
+
+    def answer_chosen_article(
+        self, question: str, article_id: str, *, conversation_id: uuid.UUID | None = None, log: bool = True
+    ) -> ChatAnswer:
+        """The customer picked ``article_id`` from a hand-off's suggestions: its approved answer, else its sentences
+        (no model). The question is screened again; only an article retrieved for it can be picked."""
+        turn = self._prepare(question, conversation_id, None, {"chosen_article": article_id})
+        if turn.messages is not None:  # neither refused nor out of scope
+            ordered = chosen_first(turn.retrieved, article_id)
+            if ordered is None:
+                raise InvalidQuestion("that article was not suggested for this question")
+            turn.sources = ordered[:MAX_PASSAGES]
+            examples = self._prompt.examples(turn.question, article_id)
+            turn.meta["approved_answer"] = examples[0].get("answer", "") if examples else ""
+            turn.reason = CHOSEN_ARTICLE
+        return self._finish(turn, None, store=log)
 
     def before_model(self, question: str) -> TurnInProgress:
         """The turn as the model would get it (guards, retrieval, prompt), neither generated nor logged."""
@@ -227,7 +249,7 @@ class ChatPipeline:
         if not turn.sources or turn.sources[0].score < self.settings.min_retrieval_score:
             turn.reason = "out_of_scope"
             return turn
-        turn.messages = self._messages(turn, history)
+        turn.messages = self._prompt.messages(turn, history)
         return turn
 
     def _screen_and_retrieve(self, turn: TurnInProgress) -> list[Any] | None:
@@ -259,37 +281,6 @@ class ChatPipeline:
             return None
         return docs
 
-    def _messages(self, turn: TurnInProgress, history: Sequence[Mapping[str, str]] | None) -> list[dict[str, str]]:
-        """The prompt: the redacted recent history (``prompt_history_messages``), the approved answers about the top
-        article and the passages."""
-        clean_history = []
-        keep = self.settings.prompt_history_messages
-        for message in list(history or [])[-keep:] if keep else []:
-            content, changed = redact(str(message.get("content", "")))
-            turn.redacted |= changed
-            clean_history.append({"role": str(message.get("role", "")), "content": content})
-        examples = self._examples(turn.question, turn.sources[0].article_id)
-        turn.meta["few_shot"] = [e.get("article_id", "") for e in examples]
-        turn.meta["approved_answer"] = examples[0].get("answer", "") if examples else ""
-        return build_messages(
-            turn.question,
-            turn.sources,
-            clean_history,
-            examples,
-            count_tokens=self.generator.count_tokens,
-            budget=self.settings.context_window - self.settings.max_new_tokens,
-        )
-
-    def _examples(self, question: str, article_id: str) -> list[dict[str, str]]:
-        """Approved answers to the most similar reviewed questions about the top article."""
-        if self.settings.few_shot_k <= 0:
-            return []
-        try:
-            return list(self._fewshot().select(question, self.settings.few_shot_k, article_id=article_id))
-        except Exception as exc:  # examples improve answers; their store failing must not stop the chat
-            logger.warning("few-shot examples unavailable: %s", exc)
-            return []
-
     def _finish(
         self,
         turn: TurnInProgress,
@@ -317,10 +308,11 @@ class ChatPipeline:
             answers_earned=self.calibration.answers_shown(self.settings.base_model_answers),
         )
         settings = self.settings
-        gate = FallbackGate(
-            settings.passage_min_retrieval_score, certainty, settings.passage_min_retrieval_certainty, self._articles()
-        )
+        gate = fallback_gate(turn, settings, certainty, self._articles())
         kind, shown = customer_answer(turn, would_be or "", gate)
+        limit, floor = settings.handoff_suggestions, settings.min_retrieval_score
+        suggestions = offered_articles(kind, turn.reason, turn.retrieved, limit=limit, min_score=floor)
+        turn.meta["suggested"] = [s.article_id for s in suggestions]
         answer, stored_would_be = redacted_answers(turn, kind, shown, would_be)
         if kind != "generated":
             cited = [turn.sources[0].article_id] if kind == "passage" else []
@@ -344,6 +336,7 @@ class ChatPipeline:
             meta=turn.meta,
             answer_kind=kind,
             fallback=passages_only(turn, gate, kind, answer),
+            suggestions=suggestions,
         )
         if store:
             self._turn_store().log_turn(turn_record(turn, result, self.generator))

@@ -110,6 +110,9 @@ class ChatAnswer:
     pii_redacted: bool = False
     meta: dict[str, Any] = field(default_factory=dict)  # turn meta (reason, citation_fallback…), not for customers
     answer_kind: AnswerKind = "generated"
+    # On a hand-off where retrieval found articles but was not sure which one answers: the articles the customer
+    # can pick from ("Did you mean …?"); picking one answers from it (``ChatPipeline.answer_chosen_article``).
+    suggestions: list[Source] = field(default_factory=list)
     # What the customer would get if the model's answers were not shown, computed only when read (the gate weighs
     # the model's answers against it; the chat never needs it). Not logged.
     fallback: Callable[[], str | None] | None = field(default=None, repr=False, compare=False)
@@ -126,6 +129,7 @@ class ChatAnswer:
             "confidence": round(self.confidence, 4),
             "abstained": self.abstained,
             "answer_kind": self.answer_kind,
+            "suggestions": [{"id": s.article_id, "title": s.title} for s in self.suggestions],
             "turn_id": str(self.turn_id),
             "latency_ms": round(self.latency_ms, 1),
         }

@@ -131,6 +131,13 @@ class Settings(BaseSettings):
         description="A generated answer is shown only when the retrieval certainty is at least this; "
         "below it the turn is handed off (0 turns the check off)",
     )
+    handoff_suggestions: int = Field(
+        3,
+        ge=0,
+        le=5,
+        description="A hand-off for an uncertain article offers up to this many retrieved articles to pick from "
+        "(chatbot.suggestions; 0: none)",
+    )
     # Until a night's gate has shown that the model's answers give customers more right answers than the articles'
     # own (finetune.gate.generated_answers_earned), a customer gets the approved answer or passage, else a hand-off.
     base_model_answers: bool = Field(

@@ -25,6 +25,7 @@ from chatbot.turn_text import attach_citations, strip_answer_frame
 
 if TYPE_CHECKING:
     from chatbot.article_reader import ArticleReader
+    from chatbot.settings import Settings
 
 # Retrieval is not sure of the top article (``Settings.answer_min_retrieval_certainty``): no answer drawn from it
 # is shown, generated or passage.
@@ -32,6 +33,8 @@ UNCERTAIN_ARTICLE = "uncertain_article"
 # The bundle's gate did not find its model's answers better than the articles' own (or no bundle is promoted and
 # ``settings.base_model_answers`` is off): the answer is replaced like a failed one.
 ANSWERS_NOT_EARNED = "answers_not_earned"
+# The customer picked one of a hand-off's suggested articles (``chatbot.suggestions``): the answer comes from it.
+CHOSEN_ARTICLE = "customer_chose_article"
 # Few of the answer's words come from the passages it cites (``chatbot.answer_grounding``).
 UNGROUNDED = "ungrounded"
 # Reasons a generated answer is not shown (the article's own sentences or a hand-off instead).
@@ -123,6 +126,18 @@ class FallbackGate:
     articles: ArticleReader | None = None
 
 
+def fallback_gate(
+    turn: TurnInProgress, settings: Settings, certainty: float, articles: ArticleReader | None
+) -> FallbackGate:
+    """The turn's FallbackGate: the settings' floors, except for an article the customer picked from a hand-off's
+    suggestions (``CHOSEN_ARTICLE``), where their choice stands in for retrieval's certainty."""
+    if turn.reason == CHOSEN_ARTICLE:
+        return FallbackGate(0.0, 1.0, settings.passage_min_retrieval_certainty, articles)
+    return FallbackGate(
+        settings.passage_min_retrieval_score, certainty, settings.passage_min_retrieval_certainty, articles
+    )
+
+
 def fallback_answer(turn: TurnInProgress, gate: FallbackGate) -> tuple[str, str] | None:
     """(text, "approved_answer" | "passage") the customer gets in place of the model's answer, or None (a hand-off).
     A right-sounding answer about the wrong article is as wrong as a made-up one: only when retrieval is sure."""
@@ -164,7 +179,8 @@ def customer_answer(turn: TurnInProgress, generated: str, gate: FallbackGate) ->
         return "generated", generated
     if turn.reason.startswith("guard:"):
         return "refusal", REFUSAL_ANSWER
-    if turn.reason in MODEL_FAILURES and (fallback := fallback_answer(turn, gate)) is not None:
+    answerable = turn.reason in MODEL_FAILURES or turn.reason == CHOSEN_ARTICLE
+    if answerable and (fallback := fallback_answer(turn, gate)) is not None:
         turn.meta["fallback"] = fallback[1]
         return "passage", fallback[0]
     return "handoff", OUT_OF_SCOPE_ANSWER if turn.reason == "out_of_scope" else LOW_CONFIDENCE_ANSWER

@@ -60,7 +60,8 @@ def test_grounded_answer_is_cited_scored_and_logged(tmp_path: Path, database_url
 def test_to_json_has_the_cli_keys(tmp_path: Path, sqlite_url: str) -> None:
     result = make_app(tmp_path, sqlite_url).pipeline.answer("How do I change my PIN?")
     data = result.to_json()
-    assert set(data) == {"answer", "sources", "confidence", "abstained", "answer_kind", "turn_id", "latency_ms"}
+    keys = {"answer", "sources", "confidence", "abstained", "answer_kind", "suggestions", "turn_id", "latency_ms"}
+    assert set(data) == keys
     assert data["answer_kind"] == "generated"
     assert data["sources"] == [{"id": "change_pin", "title": "Changing my PIN", "score": 0.61}]
 

@@ -203,7 +203,16 @@ def test_bankbot_ask_cli(
     monkeypatch.setenv("BANKBOT_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")  # new: ask migrates it first
     assert main(["ask", "How do I activate my new card?", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert set(data) == {"answer", "sources", "confidence", "abstained", "answer_kind", "turn_id", "latency_ms"}
+    assert set(data) == {
+        "answer",
+        "sources",
+        "confidence",
+        "abstained",
+        "answer_kind",
+        "suggestions",
+        "turn_id",
+        "latency_ms",
+    }
     assert data["sources"][0]["id"] == "activate_my_card"
     assert set(data["sources"][0]) == {"id", "title", "score"}
     assert 0.0 <= data["confidence"] <= 1.0

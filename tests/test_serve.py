@@ -291,7 +291,16 @@ def test_chat_api_answers_logs_and_rejects_an_empty_question(tmp_path: Path, emb
         reply = client.post("/api/chat", json={"question": "When will my card arrive?"})
         assert reply.status_code == 200
         body = reply.json()
-        assert set(body) == {"answer", "sources", "confidence", "abstained", "answer_kind", "turn_id", "latency_ms"}
+        assert set(body) == {
+            "answer",
+            "sources",
+            "confidence",
+            "abstained",
+            "answer_kind",
+            "suggestions",
+            "turn_id",
+            "latency_ms",
+        }
         with app.session() as session:
             turn = session.exec(select(Turn)).one()
         assert str(turn.id) == body["turn_id"] and turn.question == "When will my card arrive?"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import uuid
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -261,6 +262,28 @@ def test_summarise_shown_answers_kinds_and_failures() -> None:
     # AUROC of the confidence against the model's answer: right {0.9, 0.2} vs wrong {0.3, 0.6}: 0.9 beats both,
     # 0.2 neither -> 2/4
     assert m["auroc"] == pytest.approx(0.5)
+
+
+def test_a_pick_from_the_suggestions_counts_as_shown_with_its_verdict() -> None:
+    def handoff(suggested: tuple[str, ...], chosen_right: bool | None) -> AnswerRecord:
+        return replace(
+            kind_record("handoff", False, False, 0.2, "over_abstention"), suggested=suggested, chosen_right=chosen_right
+        )
+
+    answers = [
+        kind_record("passage", True, False, 0.9, ""),
+        kind_record("passage", False, False, 0.8, "retrieval_miss"),
+        handoff(("a", "b"), True),  # the question's article offered, the answer from it right
+        handoff(("a", "b"), False),  # offered, but the answer from it missed a key fact
+        handoff(("c",), None),  # the question's article not offered: still a hand-off
+        handoff((), None),
+    ]
+    m = summarise({"n": 6}, answers, seed=1)
+    assert (m["answer_accuracy_shown"], m["coverage"], m["wrong_shown_rate"]) == (1 / 2, 2 / 6, 1 / 6)
+    with_pick = (m["answer_accuracy_shown_with_choice"], m["coverage_with_choice"], m["wrong_shown_rate_with_choice"])
+    assert with_pick == (2 / 4, 4 / 6, 2 / 6)
+    assert m["generated_share_with_choice"] == 0.0
+    assert m["suggestions"] == {"offered": 3, "article_offered": 2, "chosen_right": 1}
 
 
 def test_merge_rescores_answer_metrics_from_the_stored_rounds(tmp_path: Path) -> None:

@@ -39,9 +39,14 @@ WELCOME = (
 )
 
 
+SUGGESTIONS_PROMPT = "Or did you mean one of these? Pick one and I'll answer from that article:"
+NOT_OFFERED = "Please pick one of the articles offered under the last answer, or ask your question again."
+
+
 def new_state() -> dict[str, Any]:
-    """Per-browser-tab chat state: the conversation, the shown messages, and which message is which turn."""
-    return {"conversation_id": None, "messages": [], "history": [], "turns": {}, "last_rated": None}
+    """Per-browser-tab chat state: the conversation, the shown messages, which message is which turn, and the
+    articles the last hand-off offered (``offered``: the question and {article id: title})."""
+    return {"conversation_id": None, "messages": [], "history": [], "turns": {}, "last_rated": None, "offered": None}
 
 
 def render_sources(answer: ChatAnswer) -> str:
@@ -63,6 +68,8 @@ def render_answer(answer: ChatAnswer) -> str:
     text = answer_markdown(answer.answer)
     if answer.answer_kind == "passage":  # the article's address at the end becomes a link to the article page
         text = _ARTICLE_LINK.sub(lambda m: f"[{m.group(0)}]({m.group(0)})", text)
+    if answer.suggestions:  # the articles themselves are the message's options (buttons)
+        text += f"\n\n{SUGGESTIONS_PROMPT}"
     return text + render_sources(answer)
 
 
@@ -78,6 +85,7 @@ def stream_reply(app: AppServices, question: str, state: dict[str, Any]) -> Gene
     if not question:
         yield snapshot()
         return
+    state["offered"] = None  # a new question: the last hand-off's suggestions no longer apply
     messages = state["messages"]
     # A lone surrogate cannot travel back to the browser as JSON; the pipeline refuses the original question below.
     shown = question.encode("utf-8", "replace").decode("utf-8")
@@ -110,7 +118,19 @@ def stream_reply(app: AppServices, question: str, state: dict[str, Any]) -> Gene
         messages[-1] = {"role": "assistant", "content": SOMETHING_WENT_WRONG}
         yield snapshot()
         return
-    messages[-1] = {"role": "assistant", "content": render_answer(final)}
+    _show_answer(state, question, final)
+    yield snapshot()
+
+
+def _show_answer(state: dict[str, Any], question: str, final: ChatAnswer) -> None:
+    """Put the checked answer in place of the typing indicator, with the hand-off's suggested articles as options
+    (the customer clicks one: ``choose_article``)."""
+    messages = state["messages"]
+    message: dict[str, Any] = {"role": "assistant", "content": render_answer(final)}
+    if final.suggestions:
+        message["options"] = [{"label": s.title, "value": s.article_id} for s in final.suggestions]
+        state["offered"] = {"question": question, "articles": {s.article_id: s.title for s in final.suggestions}}
+    messages[-1] = message
     state["turns"][str(len(messages) - 1)] = str(final.turn_id)
     state["conversation_id"] = str(final.conversation_id)
     state["history"] = [
@@ -118,7 +138,35 @@ def stream_reply(app: AppServices, question: str, state: dict[str, Any]) -> Gene
         {"role": "user", "content": question},
         {"role": "assistant", "content": final.answer},
     ]
-    yield snapshot()
+
+
+def choose_article(app: AppServices, article_id: str, state: dict[str, Any]) -> Generator[dict[str, Any], None, None]:
+    """The customer clicked one of the last hand-off's suggested articles: their choice as their message, then the
+    answer from that article (``ChatPipeline.answer_chosen_article`` screens the question again)."""
+    state = {**state, "messages": list(state["messages"]), "turns": dict(state["turns"])}
+    offered = state.get("offered") or {}
+    title = (offered.get("articles") or {}).get(article_id)
+    if title is None:
+        state["messages"].append({"role": "assistant", "content": NOT_OFFERED})
+        yield state
+        return
+    state["messages"].append({"role": "user", "content": title})
+    state["messages"].append({"role": "assistant", "content": TYPING_INDICATOR})
+    yield {**state, "messages": list(state["messages"])}
+    conversation_id = uuid.UUID(state["conversation_id"]) if state["conversation_id"] else None
+    try:
+        final = app.pipeline.answer_chosen_article(offered["question"], article_id, conversation_id=conversation_id)
+    except BankbotError as exc:
+        state["messages"][-1] = {"role": "assistant", "content": f"Sorry — {exc}"}
+        yield state
+        return
+    except Exception:
+        log.exception("answering the chosen article failed")
+        state["messages"][-1] = {"role": "assistant", "content": SOMETHING_WENT_WRONG}
+        yield state
+        return
+    _show_answer(state, title, final)
+    yield state
 
 
 def record_feedback(
@@ -192,6 +240,10 @@ def build_chat(app: AppServices) -> "gr.Blocks":
             message = record_comment(app, current, text)
             return message, "" if message.startswith("Thanks") else gr.update()
 
+        def on_option(current: dict[str, Any], data: gr.SelectData) -> Iterator[tuple[Any, ...]]:
+            for updated in choose_article(app, str(data.value), current):
+                yield "", updated["messages"], updated, ""
+
         def reset() -> tuple[Any, ...]:
             fresh = new_state()
             return fresh, [], "", "", ""
@@ -202,6 +254,7 @@ def build_chat(app: AppServices) -> "gr.Blocks":
         limit: dict[str, Any] = {"concurrency_limit": app.settings.max_concurrent_chats, "concurrency_id": "chat"}
         question.submit(respond, [question, state], outputs, **limit)
         send.click(respond, [question, state], outputs, **limit)
+        chatbot.option_select(on_option, [state], outputs, **limit)
         chatbot.like(on_like, [state, comment], [state, status, comment])
         comment_btn.click(on_comment, [state, comment], [status, comment])
         new.click(reset, None, [state, chatbot, question, comment, status])

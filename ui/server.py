@@ -11,7 +11,7 @@ import threading
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from chatbot.passage_answer import ARTICLE_PATH
 from ui.auth import DASHBOARD_ROLES, REVIEW_ROLES, install_staff_auth, login_checker
@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 class ChatRequest(BaseModel):
     question: str
     conversation_id: uuid.UUID | None = None
+    # The customer picked this article from the previous answer's ``suggestions`` for the same question.
+    article_id: str | None = Field(default=None, max_length=255)
 
 
 REVIEW_PATH = "/review"
@@ -102,9 +104,7 @@ def _add_chat_api(server: FastAPI, app: AppServices) -> None:
         from chatbot.errors import BankbotError, InvalidQuestion
 
         try:
-            answer = await runner.run(
-                lambda: app.pipeline.answer(request.question, conversation_id=request.conversation_id)
-            )
+            answer = await runner.run(lambda: _answer(app, request))
         except Busy:
             busy = {"error": "the chat is busy: too many questions at once; please try again in a few seconds"}
             return JSONResponse(busy, status_code=503, headers={"Retry-After": str(BUSY_RETRY_AFTER_S)})
@@ -120,6 +120,14 @@ def _add_chat_api(server: FastAPI, app: AppServices) -> None:
 
     api_chat.__annotations__["request"] = chat_request_model(settings.max_question_chars)  # what FastAPI validates
     server.add_api_route("/api/chat", api_chat, methods=["POST"], response_model=None)
+
+
+def _answer(app: AppServices, request: ChatRequest) -> Any:
+    if request.article_id:
+        return app.pipeline.answer_chosen_article(
+            request.question, request.article_id, conversation_id=request.conversation_id
+        )
+    return app.pipeline.answer(request.question, conversation_id=request.conversation_id)
 
 
 def _add_article_page(server: FastAPI, app: AppServices) -> None:

@@ -61,6 +61,11 @@ class AnswerRecord:
     model_right: bool | None = None  # the judge's verdict on the model's answer (False: it wrote none)
     model_reason: str = ""  # the judge's reason for it; "no_answer" when the model wrote none
     failure: str = ""  # answer_metrics.failure: why this is not a right shown answer ("" when it is)
+    # A hand-off's suggested articles ("Did you mean …?") and, when the question's own article was among them, the
+    # judge's verdict on the answer from it that the customer gets by picking it (None: nothing to pick).
+    suggested: tuple[str, ...] = ()
+    chosen_right: bool | None = None
+    chosen_answer: str | None = None
 
 
 def is_shown(record: AnswerRecord) -> bool:
@@ -75,6 +80,22 @@ def outcome(record: AnswerRecord) -> Outcome:
     shown = is_shown(record)
     generated = record.answer_kind == "generated" if record.answer_kind else shown
     return Outcome(shown=shown, right=shown and record.right, generated=generated)
+
+
+def outcome_after_choice(record: AnswerRecord) -> Outcome:
+    """The outcome once a customer picks their article from a hand-off's suggestions (when it was offered)."""
+    if record.chosen_right is None:
+        return outcome(record)
+    return Outcome(shown=True, right=record.chosen_right, generated=False)
+
+
+def choice_counts(answers: Sequence[AnswerRecord]) -> dict[str, int]:
+    """Hand-offs that offered articles, how many offered the question's own, and how many of those answered right."""
+    return {
+        "offered": sum(1 for a in answers if a.suggested),
+        "article_offered": sum(1 for a in answers if a.chosen_right is not None),
+        "chosen_right": sum(1 for a in answers if a.chosen_right),
+    }
 
 
 def low_confidence_split(confidences: Sequence[float], right: Sequence[bool], share: float) -> tuple[float, float]:
@@ -115,6 +136,9 @@ def summarise(
         "retrieval_mrr": retrieval.get("mrr"),
         "answers_n": len(answers),
         **shown_metrics(outcomes),
+        # the same rates once customers pick their article from a hand-off's suggestions
+        **{f"{k}_with_choice": v for k, v in shown_metrics([outcome_after_choice(a) for a in answers]).items()},
+        "suggestions": choice_counts(answers),
         "intervals": bootstrap_intervals(outcomes, n_resamples=n_resamples, seed=seed),
         # the model's answer was right but a passage or hand-off was shown instead
         "withheld_right_rate": metrics.fraction(withheld_right),
@@ -155,10 +179,11 @@ def rescore(held: Mapping[str, Any], answers: Sequence[Mapping[str, Any]], *, se
 
 
 def answer_record(
-    question: LabelledQuestion, answer: Any, *, article_id: str, gold: str, threshold: float
+    question: LabelledQuestion, answer: Any, *, article_id: str, gold: str, threshold: float, chosen: Any = None
 ) -> AnswerRecord:
     """Score one ChatAnswer against the article of the question's intent: the shown answer (what the customer
-    read) and the model's own answer (what the confidence is about), and say why it failed if it did."""
+    read) and the model's own answer (what the confidence is about), and say why it failed if it did. ``chosen``:
+    the answer after the customer picked their article from the hand-off's suggestions (None: not offered)."""
     cited = list(answer.cited or [])
     source_ids = [s.article_id for s in answer.sources]
     common: dict[str, Any] = {
@@ -177,6 +202,9 @@ def answer_record(
         source_ids=source_ids,
     )
     model = answer_verdict(answer=written[0], cited=written[1], abstained=False, **common) if written else None
+    after = None
+    if chosen is not None:
+        after = answer_verdict(answer=chosen.answer, cited=list(chosen.cited), abstained=chosen.abstained, **common)
     retrieval_right = bool(source_ids) and source_ids[0] == article_id
     return AnswerRecord(
         question=question.text,
@@ -201,6 +229,9 @@ def answer_record(
         failure=failure(
             answer_kind=answer.answer_kind, right=shown.right, reason=shown.reason, retrieval_right=retrieval_right
         ),
+        suggested=tuple(s.article_id for s in getattr(answer, "suggestions", ())),
+        chosen_right=after.right if after is not None else None,
+        chosen_answer=chosen.answer if chosen is not None else None,
     )
 
 
@@ -219,8 +250,11 @@ def evaluate_heldout(
 
     retrieval = RetrievalEval([LabelledQuery(q.text, q.category) for q in heldout]).run(app)
     answers = app.pipeline.answer_batch([q.text for q in answer_subset], log=False)
-    records = [
-        answer_record(q, a, article_id=gold[q.category][0], gold=gold[q.category][1], threshold=threshold)
-        for q, a in zip(answer_subset, answers, strict=True)
-    ]
+    records = []
+    for q, a in zip(answer_subset, answers, strict=True):
+        article_id, gold_answer = gold[q.category]
+        # The customer knows what they asked about: offered their article, they pick it.
+        offered = any(s.article_id == article_id for s in a.suggestions)
+        chosen = app.pipeline.answer_chosen_article(q.text, article_id, log=False) if offered else None
+        records.append(answer_record(q, a, article_id=article_id, gold=gold_answer, threshold=threshold, chosen=chosen))
     return summarise(retrieval, records, seed=seed), [asdict(r) for r in records]

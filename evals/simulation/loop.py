@@ -344,5 +344,7 @@ def _line(label: str, held: dict[str, Any], seconds: float) -> str:
     return (
         f"{label}: shown right {held['answer_accuracy_shown']:.3f}  coverage {held['coverage']:.3f}  "
         f"wrong shown {held['wrong_shown_rate']:.3f}  generated {held['generated_share']:.3f}  "
+        f"with a pick: right {held.get('answer_accuracy_shown_with_choice', float('nan')):.3f} coverage "
+        f"{held.get('coverage_with_choice', float('nan')):.3f}  "
         f"retrieval@1 {held['retrieval_accuracy_at_1']:.3f}  AUROC {held['auroc']:.3f}  ({seconds:.0f} s)"
     )

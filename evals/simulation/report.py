@@ -39,6 +39,9 @@ _COMPARE: dict[str, Callable[[float, float], bool]] = {">=": operator.ge, "<=": 
 # Secondary held-out numbers: (key, title).
 DETAILS: tuple[tuple[str, str], ...] = (
     ("answer_accuracy", "right shown / all"),
+    ("answer_accuracy_shown_with_choice", "right / shown, with a pick from the suggestions"),
+    ("coverage_with_choice", "coverage, with a pick"),
+    ("wrong_shown_rate_with_choice", "wrong shown / all, with a pick"),
     ("model_answer_accuracy", "model right / all"),
     ("withheld_right_rate", "right but withheld / all"),
     ("rouge_l", "ROUGE-L"),
