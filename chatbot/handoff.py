@@ -9,6 +9,11 @@ HANDOFF_CONTACT = (
     "+44 1632 960 999 at any time."
 )
 LOW_CONFIDENCE_ANSWER = f"I'm not certain about this, so I'd rather not guess. {HANDOFF_CONTACT}"
+# The same hand-off when it offers the articles retrieval found (``ChatAnswer.suggestions``, shown under it).
+SUGGESTIONS_ANSWER = (
+    "I'm not sure which of our help articles answers this, so I'd rather not guess. Did you mean one of the "
+    f"articles below? Pick one and I'll answer from it. {HANDOFF_CONTACT}"
+)
 OUT_OF_SCOPE_ANSWER = (
     "Sorry, I can only help with questions about Bramblecove accounts, cards and payments, and I couldn't find "
     f"anything about that in our help articles. {HANDOFF_CONTACT}"

@@ -27,6 +27,7 @@ from chatbot.confidence import (
 )
 from chatbot.errors import GeneratorUnavailable, InvalidQuestion
 from chatbot.guard_classifier import ClassifierGuard
+from chatbot.handoff import SUGGESTIONS_ANSWER
 from chatbot.pii import redact
 from chatbot.prompt import MAX_PASSAGES
 from chatbot.protocols import ANSWER_PENDING, AnswerPending, ChatAnswer, Generation, Generator, Source
@@ -310,9 +311,9 @@ class ChatPipeline:
         settings = self.settings
         gate = fallback_gate(turn, settings, certainty, self._articles())
         kind, shown = customer_answer(turn, would_be or "", gate)
-        limit, floor = settings.handoff_suggestions, settings.min_retrieval_score
-        suggestions = offered_articles(kind, turn.reason, turn.retrieved, limit=limit, min_score=floor)
+        suggestions = offered_articles(kind, turn.reason, turn.retrieved, settings)
         turn.meta["suggested"] = [s.article_id for s in suggestions]
+        shown = SUGGESTIONS_ANSWER if suggestions else shown
         answer, stored_would_be = redacted_answers(turn, kind, shown, would_be)
         if kind != "generated":
             cited = [turn.sources[0].article_id] if kind == "passage" else []

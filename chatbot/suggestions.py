@@ -11,8 +11,12 @@ sentences; ``ChatPipeline.answer_chosen_article``). The customer can still ask f
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from chatbot.protocols import Source
+
+if TYPE_CHECKING:
+    from chatbot.settings import Settings
 
 # Hand-offs whose articles are not worth offering: nothing relevant was found, the guard refused the question, or
 # retrieval itself failed.
@@ -24,13 +28,12 @@ def suggests_articles(reason: str | None) -> bool:
     return reason is not None and reason not in NOT_SUGGESTED and not reason.startswith("guard:")
 
 
-def offered_articles(
-    kind: str, reason: str | None, retrieved: Sequence[Source], *, limit: int, min_score: float
-) -> list[Source]:
-    """The articles a turn that ended as ``kind`` for ``reason`` offers: none unless it is a suggesting hand-off."""
+def offered_articles(kind: str, reason: str | None, retrieved: Sequence[Source], settings: Settings) -> list[Source]:
+    """The articles a turn that ended as ``kind`` for ``reason`` offers: none unless it is a suggesting hand-off;
+    else up to ``settings.handoff_suggestions``, each at least ``settings.min_retrieval_score``."""
     if kind != "handoff" or not suggests_articles(reason):
         return []
-    return suggested_articles(retrieved, limit=limit, min_score=min_score)
+    return suggested_articles(retrieved, limit=settings.handoff_suggestions, min_score=settings.min_retrieval_score)
 
 
 def suggested_articles(retrieved: Sequence[Source], *, limit: int, min_score: float) -> list[Source]:

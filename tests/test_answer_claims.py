@@ -10,7 +10,7 @@ import pytest
 from chatbot import guard
 from chatbot.app import build_app
 from chatbot.generation.fake import FakeGenerator
-from chatbot.handoff import LOW_CONFIDENCE_ANSWER
+from chatbot.handoff import SUGGESTIONS_ANSWER
 from tests.conftest import make_settings
 from tests.pipeline_support import KeywordRetriever, rows
 
@@ -64,7 +64,7 @@ def test_an_answer_claiming_an_action_is_handed_off_and_kept_for_review(tmp_path
     app = build_app(settings, retriever=KeywordRetriever(), generator=ClaimingGenerator(settings))
     app.upgrade_database()
     result = app.pipeline.answer("When will my card arrive?")
-    assert (result.answer_kind, result.answer, result.abstained) == ("handoff", LOW_CONFIDENCE_ANSWER, True)
+    assert (result.answer_kind, result.answer, result.abstained) == ("handoff", SUGGESTIONS_ANSWER, True)
     assert result.would_be_answer == "I have blocked your card [1]."
     (row,) = rows(app)
     assert (row.meta["reason"], row.meta["claimed_action"]) == ("claims_action", "I have blocked")

@@ -7,7 +7,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from chatbot.confidence import ConfidenceParams, read_bundle_calibration
-from chatbot.handoff import LOW_CONFIDENCE_ANSWER
+from chatbot.handoff import SUGGESTIONS_ANSWER
 from finetune import registry, training_runs
 from finetune.gate import generated_answers_earned
 from tests.pipeline_support import make_app, rows
@@ -34,7 +34,7 @@ def test_not_sure_of_the_article_is_a_hand_off_even_without_the_models_answers(t
         tmp_path, sqlite_url, base_model_answers=False, abstain_confidence=0.0, passage_min_retrieval_score=0.9
     )
     result = app.pipeline.answer("When will my card arrive?")  # top score 0.82 < 0.9: no passage either
-    assert (result.answer_kind, result.answer, result.fallback_answer) == ("handoff", LOW_CONFIDENCE_ANSWER, None)
+    assert (result.answer_kind, result.answer, result.fallback_answer) == ("handoff", SUGGESTIONS_ANSWER, None)
 
 
 def test_a_bundle_that_earned_it_shows_its_answers_and_says_what_passages_would_have_given(

@@ -11,7 +11,7 @@ import pytest
 from chatbot.confidence import combine, retrieval_certainty
 from chatbot.errors import InvalidQuestion
 from chatbot.generation.fake import FakeGenerator
-from chatbot.handoff import LOW_CONFIDENCE_ANSWER, OUT_OF_SCOPE_ANSWER, REFUSAL_ANSWER
+from chatbot.handoff import OUT_OF_SCOPE_ANSWER, REFUSAL_ANSWER, SUGGESTIONS_ANSWER
 from chatbot.pii import CARD
 from chatbot.prompt import PROMPT_VERSION
 from chatbot.protocols import ANSWER_PENDING, ChatAnswer
@@ -131,7 +131,8 @@ def test_low_confidence_with_unsure_retrieval_hands_off(tmp_path: Path, database
     app = make_app(tmp_path, database_url, abstain_confidence=0.99, passage_min_retrieval_score=0.85)
     result = app.pipeline.answer("When will my card arrive?")  # 0.82 < 0.85: not sure enough to quote
     assert result.abstained
-    assert result.answer == LOW_CONFIDENCE_ANSWER
+    assert result.answer == SUGGESTIONS_ANSWER  # a hand-off that offers the article it was unsure of
+    assert [s.article_id for s in result.suggestions] == ["card_arrival"]
     assert result.answer_kind == "handoff"
     assert result.would_be_answer == "Cards arrive within 5–7 working days. [1]"
     assert result.cited == []
@@ -144,7 +145,7 @@ def test_low_confidence_with_unsure_retrieval_hands_off(tmp_path: Path, database
 def test_low_confidence_with_a_close_runner_up_article_hands_off(tmp_path: Path, database_url: str) -> None:
     app = make_app(tmp_path, database_url, abstain_confidence=0.99, passage_min_retrieval_certainty=0.99)
     result = app.pipeline.answer("When will my card arrive?")  # score 0.82 passes, the retrieval certainty does not
-    assert (result.answer, result.answer_kind) == (LOW_CONFIDENCE_ANSWER, "handoff")
+    assert (result.answer, result.answer_kind) == (SUGGESTIONS_ANSWER, "handoff")
     (row,) = rows(app)
     certainty = row.meta["retrieval_certainty"]
     assert 0.0 < certainty < 0.99
@@ -154,7 +155,7 @@ def test_low_confidence_with_a_close_runner_up_article_hands_off(tmp_path: Path,
 def test_a_confident_answer_about_an_uncertain_article_is_handed_off(tmp_path: Path, database_url: str) -> None:
     app = make_app(tmp_path, database_url, abstain_confidence=0.0, answer_min_retrieval_certainty=0.99)
     result = app.pipeline.answer("When will my card arrive?")
-    assert (result.answer, result.answer_kind, result.abstained) == (LOW_CONFIDENCE_ANSWER, "handoff", True)
+    assert (result.answer, result.answer_kind, result.abstained) == (SUGGESTIONS_ANSWER, "handoff", True)
     assert result.would_be_answer == "Cards arrive within 5–7 working days. [1]"
     (row,) = rows(app)
     assert row.meta["reason"] == "uncertain_article"

@@ -4,13 +4,14 @@ choice of articles, then the pipeline with the fake LLM, the fixed retriever and
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from chatbot.app import BankBot, build_app
 from chatbot.errors import InvalidQuestion
 from chatbot.generation.fake import FakeGenerator
-from chatbot.handoff import LOW_CONFIDENCE_ANSWER, OUT_OF_SCOPE_ANSWER, REFUSAL_ANSWER
+from chatbot.handoff import OUT_OF_SCOPE_ANSWER, REFUSAL_ANSWER, SUGGESTIONS_ANSWER
 from chatbot.protocols import Source
 from chatbot.suggestions import chosen_first, offered_articles, suggested_articles, suggests_articles
 from tests.conftest import make_settings
@@ -26,9 +27,10 @@ def test_suggested_articles_are_distinct_relevant_and_in_retrieval_order() -> No
     assert [s.article_id for s in suggested_articles(retrieved, limit=3, min_score=0.3)] == ["a", "b", "d"]
     assert [s.article_id for s in suggested_articles(retrieved, limit=5, min_score=0.3)] == ["a", "b", "d", "e"]
     assert suggested_articles(retrieved, limit=0, min_score=0.3) == []
-    offered = offered_articles("handoff", "uncertain_article", retrieved, limit=2, min_score=0)
+    two = SimpleNamespace(handoff_suggestions=2, min_retrieval_score=0.0)
+    offered = offered_articles("handoff", "uncertain_article", retrieved, two)  # type: ignore[arg-type]
     assert [s.article_id for s in offered] == ["a", "b"]
-    assert offered_articles("passage", "low_confidence", retrieved, limit=2, min_score=0) == []
+    assert offered_articles("passage", "low_confidence", retrieved, two) == []  # type: ignore[arg-type]
 
 
 def test_only_an_unsure_hand_off_suggests() -> None:
@@ -49,7 +51,7 @@ def test_the_chosen_article_goes_first_and_only_a_retrieved_one_can_be_chosen() 
 def test_an_uncertain_article_hand_off_offers_the_retrieved_articles(tmp_path: Path, database_url: str) -> None:
     app = make_app(tmp_path, database_url, abstain_confidence=0.0, answer_min_retrieval_certainty=0.99)
     result = app.pipeline.answer("My card PIN does not work")  # card_arrival 0.82, change_pin 0.61
-    assert (result.answer, result.answer_kind) == (LOW_CONFIDENCE_ANSWER, "handoff")
+    assert (result.answer, result.answer_kind) == (SUGGESTIONS_ANSWER, "handoff")
     assert [(s.article_id, s.title) for s in result.suggestions] == [
         ("card_arrival", "When will my card arrive?"),
         ("change_pin", "Changing my PIN"),
@@ -135,13 +137,12 @@ def test_the_chat_api_offers_suggestions_and_answers_the_pick(tmp_path: Path, sq
 
 
 def test_the_web_chat_shows_suggestions_as_options_and_answers_the_click(tmp_path: Path, sqlite_url: str) -> None:
-    from ui.chat import NOT_OFFERED, SUGGESTIONS_PROMPT, TYPING_INDICATOR, choose_article, new_state, stream_reply
+    from ui.chat import NOT_OFFERED, TYPING_INDICATOR, choose_article, new_state, stream_reply
 
     app = make_app(tmp_path, sqlite_url, abstain_confidence=0.0, answer_min_retrieval_certainty=0.99)
     *_, state = stream_reply(app, "My card PIN does not work", new_state())
     offer = state["messages"][-1]
-    assert offer["content"].startswith("I'm not certain about this")
-    assert f"at any time.\n\n{SUGGESTIONS_PROMPT}" in offer["content"]  # before the sources block
+    assert offer["content"].startswith("I'm not sure which of our help articles answers this")
     assert offer["options"] == [
         {"label": "When will my card arrive?", "value": "card_arrival"},
         {"label": "Changing my PIN", "value": "change_pin"},

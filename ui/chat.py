@@ -39,7 +39,6 @@ WELCOME = (
 )
 
 
-SUGGESTIONS_PROMPT = "Or did you mean one of these? Pick one and I'll answer from that article:"
 NOT_OFFERED = "Please pick one of the articles offered under the last answer, or ask your question again."
 
 
@@ -68,8 +67,6 @@ def render_answer(answer: ChatAnswer) -> str:
     text = answer_markdown(answer.answer)
     if answer.answer_kind == "passage":  # the article's address at the end becomes a link to the article page
         text = _ARTICLE_LINK.sub(lambda m: f"[{m.group(0)}]({m.group(0)})", text)
-    if answer.suggestions:  # the articles themselves are the message's options (buttons)
-        text += f"\n\n{SUGGESTIONS_PROMPT}"
     return text + render_sources(answer)
 
 
@@ -123,8 +120,8 @@ def stream_reply(app: AppServices, question: str, state: dict[str, Any]) -> Gene
 
 
 def _show_answer(state: dict[str, Any], question: str, final: ChatAnswer) -> None:
-    """Put the checked answer in place of the typing indicator, with the hand-off's suggested articles as options
-    (the customer clicks one: ``choose_article``)."""
+    """Put the checked answer in place of the typing indicator, with the hand-off's suggested articles as the
+    message's options, buttons under it (the customer clicks one: ``choose_article``)."""
     messages = state["messages"]
     message: dict[str, Any] = {"role": "assistant", "content": render_answer(final)}
     if final.suggestions:

@@ -17,7 +17,7 @@ from sqlmodel import select
 from chatbot.app import build_app
 from chatbot.db import crud
 from chatbot.db.models import Feedback, Review, Turn, User
-from chatbot.handoff import LOW_CONFIDENCE_ANSWER
+from chatbot.handoff import SUGGESTIONS_ANSWER
 from chatbot.settings import Settings
 from tests.browser.conftest import ACCOUNTS, Server, screenshot
 from ui.chat import TYPING_INDICATOR
@@ -79,6 +79,12 @@ def _ask(page: Any, question: str) -> Any:
         arg=before,
     )
     return bots.last
+
+
+def _without(text: str, parts: list[str]) -> str:
+    for part in parts:
+        text = text.replace(part, " ")
+    return text
 
 
 def test_http_root_answers(server: Server) -> None:
@@ -236,7 +242,8 @@ def test_an_answer_that_fails_its_checks_is_never_visible(cautious_server: Serve
     # the checked answers did show...
     assert finals[0].startswith("From our help article “Activating my new card”:")
     assert _words(passage.answer) in _words(finals[0])
-    assert finals[1].startswith(LOW_CONFIDENCE_ANSWER.split(".")[0])
+    assert handoff.meta["suggested"]  # the hand-off offers the articles retrieval found
+    assert finals[1].startswith(SUGGESTIONS_ANSWER.split(".")[0])
     assert any(INDICATOR_TEXT in text for text in seen_chat)
     # ...and the model's low-confidence answers never did, not even for one DOM update
     for turn in (passage, handoff):
@@ -244,8 +251,26 @@ def test_an_answer_that_fails_its_checks_is_never_visible(cautious_server: Serve
         assert not any(turn.would_be_answer in text for text in seen_chat)
     assert not any("[1]" in text for text in seen_chat)
     opening = " ".join(_words(handoff.would_be_answer).split()[:4])  # the first words of the withheld answer
-    assert not any(opening in _words(text) for text in seen_chat), opening
+    # (the suggested articles' titles, shown as buttons, may start as the article and so the fake answer does)
+    titles = [str(source["title"]) for source in handoff.sources]
+    assert not any(opening in _words(_without(text, titles)) for text in seen_chat), opening
     _only_checked_text_shown(bot_states, finals)
+
+    # the customer picks the first suggested article: the answer comes from it, in the same conversation
+    title = next(s["title"] for s in handoff.sources if s["id"] == handoff.meta["suggested"][0])
+    before = chat.locator("#chat .message.bot").count()
+    chat.locator("#chat").get_by_role("button", name=title, exact=True).click()
+    chat.wait_for_function(
+        "n => document.querySelectorAll('#chat .message.bot').length > n && "
+        "[...document.querySelectorAll('#chat .message.bot')].pop().querySelector('details')",
+        arg=before,
+    )
+    assert chat.locator("#chat .message.bot").last.inner_text().startswith(f"From our help article “{title}”")
+    with _db(cautious_server).session() as session:
+        logged = session.exec(select(Turn)).all()
+    (picked,) = [t for t in logged if t.meta.get("reason") == "customer_chose_article"]
+    assert picked.conversation_id == handoff.conversation_id
+    assert picked.meta["chosen_article"] == handoff.meta["suggested"][0]
 
     # the passage answer links to the whole article
     link = chat.locator("#chat .message.bot").first.get_by_role("link", name="/articles/activate_my_card")
