@@ -13,7 +13,7 @@ start together, each POSTs ``--questions`` in-scope demo questions to ``/api/cha
 round robin, no load balancer: customer w's r-th question goes to replica (w + r) mod n, so at every moment the
 customers are spread over the replicas. Reported per setup: requests, errors, answers/s, p50/p95 latency,
 requests per replica, and the turns the database gained during the run (must equal the requests: no turn lost),
-with the answered turn ids found there and those whose LLM call failed (``llm_unavailable``: a hand-off).
+with the answered turn ids found there and those whose LLM call failed (``llm_unavailable``: a passage or a hand-off).
 
 Every replica asks the one LLM server, which answers one request at a time: on 2 cores a second replica adds no
 speed-up; the run shows the replicas share the load without errors or lost turns. Developer BANKBOT_* variables

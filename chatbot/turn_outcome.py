@@ -37,8 +37,10 @@ ANSWERS_NOT_EARNED = "answers_not_earned"
 CHOSEN_ARTICLE = "customer_chose_article"
 # Few of the answer's words come from the passages it cites (``chatbot.answer_grounding``).
 UNGROUNDED = "ungrounded"
-# Reasons a generated answer is not shown (the article's own sentences or a hand-off instead).
+# Reasons a generated answer is not shown (the article's own sentences or a hand-off instead). The LLM being down
+# (``llm_unavailable``) is one: an article retrieval is sure of needs no model to be quoted.
 MODEL_FAILURES = (
+    "llm_unavailable",
     "low_confidence",
     "empty_answer",
     "unsupported_number",

@@ -214,16 +214,26 @@ def test_a_down_server_hands_off_and_the_turn_is_logged(tmp_path: Path, sqlite_u
     generator = generator_for(tmp_path, settings.llm_server_url or "", llm_server_retries=1)
     app = build_app(settings, retriever=KeywordRetriever(), generator=generator)
     app.upgrade_database()
+    # Retrieval is sure of the article: its sentences need no model.
     answer = app.pipeline.answer("How do I change my PIN?")
-    assert (answer.answer_kind, answer.answer, answer.meta["reason"]) == (
+    assert (answer.answer_kind, answer.meta["reason"], answer.meta["fallback"]) == (
+        "passage",
+        "llm_unavailable",
+        "passage",
+    )
+    assert answer.answer.startswith("From our help article “Changing my PIN”:")
+    # Not sure of it: a hand-off that offers the articles found, to answer from if the customer picks one.
+    unsure = app.pipeline.answer("My card PIN does not work")  # card_arrival 0.82, change_pin 0.61
+    assert (unsure.answer_kind, unsure.answer, unsure.meta["reason"]) == (
         "handoff",
-        SUGGESTIONS_ANSWER,  # with the article retrieval found, to answer from if the customer picks it
+        SUGGESTIONS_ANSWER,
         "llm_unavailable",
     )
     streamed = list(app.pipeline.stream("How do I change my PIN?"))[-1]
     assert streamed.meta["reason"] == "llm_unavailable"
     logged = {t.id: t for t in rows(app)}
-    assert logged[answer.turn_id].abstained and logged[answer.turn_id].meta["reason"] == "llm_unavailable"
+    assert logged[unsure.turn_id].abstained and logged[unsure.turn_id].meta["reason"] == "llm_unavailable"
+    assert logged[answer.turn_id].meta["reason"] == "llm_unavailable"
     assert streamed.turn_id in logged
 
 
