@@ -14,6 +14,9 @@ from chatbot.app import BankBot, build_app
 from chatbot.db.models import Turn
 from tests.conftest import make_settings
 
+# The keys of ``ChatAnswer.to_json``: what the CLI's --json and the chat API return.
+CHAT_JSON_KEYS = {"answer", "sources", "confidence", "abstained", "answer_kind", "suggestions", "turn_id", "latency_ms"}
+
 ARTICLES = {
     # article id: (title, text, words that make the fixed retriever return it, score)
     "card_arrival": (

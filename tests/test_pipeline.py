@@ -16,7 +16,7 @@ from chatbot.pii import CARD
 from chatbot.prompt import PROMPT_VERSION
 from chatbot.protocols import ANSWER_PENDING, ChatAnswer
 from chatbot.review_queue import TIER_LOW_CONFIDENCE, review_queue
-from tests.pipeline_support import make_app, rows
+from tests.pipeline_support import CHAT_JSON_KEYS, make_app, rows
 from ui.chat import TYPING_INDICATOR, new_state, stream_reply
 from ui.review import render_turn, starting_edit
 
@@ -60,8 +60,7 @@ def test_grounded_answer_is_cited_scored_and_logged(tmp_path: Path, database_url
 def test_to_json_has_the_cli_keys(tmp_path: Path, sqlite_url: str) -> None:
     result = make_app(tmp_path, sqlite_url).pipeline.answer("How do I change my PIN?")
     data = result.to_json()
-    keys = {"answer", "sources", "confidence", "abstained", "answer_kind", "suggestions", "turn_id", "latency_ms"}
-    assert set(data) == keys
+    assert set(data) == CHAT_JSON_KEYS
     assert data["answer_kind"] == "generated"
     assert data["sources"] == [{"id": "change_pin", "title": "Changing my PIN", "score": 0.61}]
 

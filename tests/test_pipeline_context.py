@@ -18,7 +18,7 @@ from chatbot.generation.fake import FakeGenerator
 from chatbot.protocols import Source
 from chatbot.turn_text import attach_citations
 from tests.conftest import make_settings
-from tests.pipeline_support import KeywordRetriever, make_app, rows
+from tests.pipeline_support import CHAT_JSON_KEYS, KeywordRetriever, make_app, rows
 
 
 def test_conversation_history_reaches_the_prompt(tmp_path: Path, sqlite_url: str) -> None:
@@ -203,16 +203,7 @@ def test_bankbot_ask_cli(
     monkeypatch.setenv("BANKBOT_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")  # new: ask migrates it first
     assert main(["ask", "How do I activate my new card?", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert set(data) == {
-        "answer",
-        "sources",
-        "confidence",
-        "abstained",
-        "answer_kind",
-        "suggestions",
-        "turn_id",
-        "latency_ms",
-    }
+    assert set(data) == CHAT_JSON_KEYS
     assert data["sources"][0]["id"] == "activate_my_card"
     assert set(data["sources"][0]) == {"id", "title", "score"}
     assert 0.0 <= data["confidence"] <= 1.0

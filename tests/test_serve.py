@@ -13,6 +13,7 @@ from chatbot.app import build_app
 from chatbot.db import crud
 from chatbot.db.models import UserCreate
 from tests.conftest import make_settings
+from tests.pipeline_support import CHAT_JSON_KEYS
 from ui.auth import DASHBOARD_ROLES, REVIEW_ROLES, AccessDenied, current_user, login_checker, role_allowed
 
 if TYPE_CHECKING:
@@ -291,16 +292,7 @@ def test_chat_api_answers_logs_and_rejects_an_empty_question(tmp_path: Path, emb
         reply = client.post("/api/chat", json={"question": "When will my card arrive?"})
         assert reply.status_code == 200
         body = reply.json()
-        assert set(body) == {
-            "answer",
-            "sources",
-            "confidence",
-            "abstained",
-            "answer_kind",
-            "suggestions",
-            "turn_id",
-            "latency_ms",
-        }
+        assert set(body) == CHAT_JSON_KEYS
         with app.session() as session:
             turn = session.exec(select(Turn)).one()
         assert str(turn.id) == body["turn_id"] and turn.question == "When will my card arrive?"
