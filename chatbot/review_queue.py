@@ -22,6 +22,7 @@ from chatbot.db import crud
 from chatbot.db.models import Feedback, Review, ReviewCreate, ReviewStatus, Turn, Verdict
 from chatbot.errors import BankbotError
 from chatbot.risk import in_spot_check, spot_checks_due
+from chatbot.turn_outcome import CHOSEN_ARTICLE
 
 # Answered turns under this confidence are reviewed right after thumbs-down ones. Higher than the abstain
 # threshold on purpose: the answers just above it are the ones most likely to be wrong but still shown.
@@ -98,7 +99,8 @@ def priority(
     then abstentions, then everything else, then spot checks not yet due (SPOT_LATER). Inside the other tiers
     the least confident first, then the oldest (first come, first served). `turn` needs ``confidence``,
     ``abstained`` and ``created_at``; a ``passage_shown`` attribute (the model's answer failed its checks and the
-    customer got the article's passage) ranks it with the low-confidence answers whatever its confidence.
+    customer got the article's passage) ranks it with the low-confidence answers whatever its confidence, and so
+    does a turn answered from an article the customer picked from a hand-off's suggestions (``meta["reason"]``).
     """
     confidence = float(turn.confidence)
     if spot is not None:
@@ -107,6 +109,9 @@ def priority(
         return (tier, 0.0, _timestamp(turn.created_at)), reason
     if feedback_rating is not None and feedback_rating < 0:
         tier, reason = TIER_THUMBS_DOWN, f"customer gave thumbs-down (confidence {confidence:.2f})"
+    elif (getattr(turn, "meta", None) or {}).get("reason") == CHOSEN_ARTICLE:
+        tier = TIER_LOW_CONFIDENCE  # retrieval was unsure: the reviewers' verdict teaches it the question
+        reason = "the customer picked this article from the bot's suggestions: does it answer the question?"
     elif getattr(turn, "passage_shown", False):
         tier = TIER_LOW_CONFIDENCE
         reason = f"the model's answer failed its checks; the customer got the passage (confidence {confidence:.2f})"

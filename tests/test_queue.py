@@ -45,6 +45,10 @@ def test_priority_tiers_and_reasons() -> None:
     key, reason = priority(_turn(0.8), 1)
     assert key[0] == TIER_REST and reason == "routine check after thumbs-up (confidence 0.80)"
     assert priority(_turn(0.8), None)[1] == "routine check (confidence 0.80)"
+    picked = SimpleNamespace(confidence=0.9, abstained=False, created_at=T0, meta={"reason": "customer_chose_article"})
+    key, reason = priority(picked, None)
+    assert key == (TIER_LOW_CONFIDENCE, 0.9, T0.timestamp())
+    assert reason == "the customer picked this article from the bot's suggestions: does it answer the question?"
     # the threshold is a parameter
     assert priority(_turn(0.42), None, low_confidence=0.4)[0][0] == TIER_REST
 
