@@ -179,10 +179,9 @@ def generated_answers_earned(records: Sequence[Mapping[str, Any]], *, significan
     The model's answers are earned only with evidence, question by question: more questions where the served
     answer scores higher than the passage (wins) than the reverse (losses), a one-sided sign test over the
     questions that differ giving p below ``significance`` (1.0: any net win), and no more wrong answers shown than
-    with passages only. A near-tie is not evidence: on a few dozen gate questions one question decides it, and a
-    bundle that earned its answers on 15 right and 2 wrong against 14 and 2 then answered held-out questions worse
-    than its passages did (docs/benchmarks.md). Records need ``shown_right`` and ``fallback_right`` (None: handed
-    off), as the answers suite writes them. Pure."""
+    with passages only. A near-tie is not evidence: on a few dozen gate questions one question decides it (a bundle
+    once earned its answers on 15 right and 2 wrong against 14 and 2). Records need ``shown_right`` and
+    ``fallback_right`` (None: handed off), as the answers suite writes them. Pure."""
     in_scope = [r for r in records if r.get("kind") == "in_scope"]
 
     def tally(key: str) -> dict[str, int]:
