@@ -36,7 +36,10 @@ from tests.scripted_server_support import Reply, ScriptedServer, ScriptedServers
 QUESTION = [{"role": "user", "content": "How do I change my PIN?"}]
 
 
-LOGPROB_TOLERANCE = 0.1
+# The same tokens' log-probabilities from two llama.cpp runs with different kernels: up to 0.08 apart on an AVX-512
+# EPYC, 0.16 on an Intel Xeon whose in-process engine turned llama.cpp's extra buffer types off while the server
+# kept them. Far below what a different model or prompt gives (several nats on these tokens).
+LOGPROB_TOLERANCE = 0.25
 
 
 def completion(text: str, logprobs: list[float], tokens: list[str] | None = None, finish: str = "stop") -> Any:
@@ -263,7 +266,7 @@ def test_llama_cpp_server_answers_like_in_process_llama_cpp(tmp_path: Path) -> N
     assert got.text == expected.text and got.text
     assert got.finished == expected.finished
     # Same text token for token; the log-probabilities differ by float rounding between the server's and the
-    # in-process batch layout: up to 0.08 seen with llama-cpp-python 0.3.35 built on an AVX-512 EPYC.
+    # in-process batch layout and kernels (LOGPROB_TOLERANCE).
     assert got.token_logprobs == pytest.approx(expected.token_logprobs, abs=LOGPROB_TOLERANCE)
     final = streamed[-1]
     assert isinstance(final, Generation)
