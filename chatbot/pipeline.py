@@ -131,8 +131,8 @@ class ChatPipeline:
     ) -> ChatAnswer:
         """The customer picked ``article_id`` from a hand-off's suggestions: its approved answer, else its sentences
         (no model). The question is screened again; only an article retrieved for it can be picked."""
-        turn = self._prepare(question, conversation_id, None, {"chosen_article": article_id})
-        if turn.messages is not None:  # neither refused nor out of scope
+        turn = self._prepare(question, conversation_id, None, {"chosen_article": article_id}, prompt=False)
+        if turn.reason is None:  # neither refused nor out of scope
             ordered = chosen_first(turn.retrieved, article_id)
             if ordered is None:
                 raise InvalidQuestion("that article was not suggested for this question")
@@ -236,7 +236,11 @@ class ChatPipeline:
         conversation_id: uuid.UUID | None,
         history: Sequence[Mapping[str, str]] | None,
         meta: Mapping[str, Any] | None,
+        *,
+        prompt: bool = True,
     ) -> TurnInProgress:
+        """The screened, retrieved turn; with ``prompt``, also the model's messages (None when refused or out of
+        scope, as ``turn.reason`` then says)."""
         started = time.perf_counter()
         # Look-alike and invisible characters folded first, so the redaction and the guard see plain text.
         text = normalise_text(validate_question(question, self.settings.max_question_chars))
@@ -250,7 +254,8 @@ class ChatPipeline:
         if not turn.sources or turn.sources[0].score < self.settings.min_retrieval_score:
             turn.reason = "out_of_scope"
             return turn
-        turn.messages = self._prompt.messages(turn, history)
+        if prompt:
+            turn.messages = self._prompt.messages(turn, history)
         return turn
 
     def _screen_and_retrieve(self, turn: TurnInProgress) -> list[Any] | None:

@@ -100,13 +100,8 @@ def stream_reply(app: AppServices, question: str, state: dict[str, Any]) -> Gene
                 # The question is accepted. A client that leaves now closes this generator, which closes the
                 # stream (below), and the pipeline still answers and logs the turn.
                 yield snapshot()
-    except BankbotError as exc:
-        messages[-1] = {"role": "assistant", "content": f"Sorry — {exc}"}
-        yield snapshot()
-        return
-    except Exception:
-        log.exception("chat pipeline failed")
-        messages[-1] = {"role": "assistant", "content": SOMETHING_WENT_WRONG}
+    except Exception as exc:
+        messages[-1] = {"role": "assistant", "content": _apology(exc)}
         yield snapshot()
         return
     finally:
@@ -117,6 +112,15 @@ def stream_reply(app: AppServices, question: str, state: dict[str, Any]) -> Gene
         return
     _show_answer(state, question, final)
     yield snapshot()
+
+
+def _apology(exc: Exception) -> str:
+    """What the customer reads when their question could not be answered: the reason when it is theirs to act on
+    (a BankbotError: invalid question, busy), else a generic line (the error is logged)."""
+    if isinstance(exc, BankbotError):
+        return f"Sorry — {exc}"
+    log.error("chat pipeline failed", exc_info=exc)
+    return SOMETHING_WENT_WRONG
 
 
 def _show_answer(state: dict[str, Any], question: str, final: ChatAnswer) -> None:
@@ -153,13 +157,8 @@ def choose_article(app: AppServices, article_id: str, state: dict[str, Any]) -> 
     conversation_id = uuid.UUID(state["conversation_id"]) if state["conversation_id"] else None
     try:
         final = app.pipeline.answer_chosen_article(offered["question"], article_id, conversation_id=conversation_id)
-    except BankbotError as exc:
-        state["messages"][-1] = {"role": "assistant", "content": f"Sorry — {exc}"}
-        yield state
-        return
-    except Exception:
-        log.exception("answering the chosen article failed")
-        state["messages"][-1] = {"role": "assistant", "content": SOMETHING_WENT_WRONG}
+    except Exception as exc:
+        state["messages"][-1] = {"role": "assistant", "content": _apology(exc)}
         yield state
         return
     _show_answer(state, title, final)

@@ -229,7 +229,7 @@ def answer_record(
         failure=failure(
             answer_kind=answer.answer_kind, right=shown.right, reason=shown.reason, retrieval_right=retrieval_right
         ),
-        suggested=tuple(s.article_id for s in getattr(answer, "suggestions", ())),
+        suggested=tuple(s.article_id for s in answer.suggestions),
         chosen_right=after.right if after is not None else None,
         chosen_answer=chosen.answer if chosen is not None else None,
     )
