@@ -59,6 +59,9 @@ class ConfidenceParams:
     # Whether the bundle's model answers are shown (its gate's decision); None: no bundle decided it (the base
     # model: ``settings.base_model_answers``).
     generated_answers: bool | None = None
+    # The retrieval certainty an answer drawn from the top article needs, fitted at promotion
+    # (``chatbot.risk.article_threshold``); None: the configured floors alone (see ``certainty_needed``).
+    article_threshold: float | None = None
 
     @classmethod
     def from_calibration(
@@ -81,6 +84,11 @@ class ConfidenceParams:
     def abstain_below(self, configured: float) -> float:
         """The confidence below which the chat hands off: the bundle's fitted threshold, else ``configured``."""
         return configured if self.abstain_threshold is None else self.abstain_threshold
+
+    def certainty_needed(self, configured: float) -> float:
+        """The retrieval certainty an answer drawn from the top article needs: the configured floor, raised to the
+        bundle's fitted article threshold when that is higher."""
+        return configured if self.article_threshold is None else max(configured, self.article_threshold)
 
 
 def confidence_components(
@@ -176,6 +184,7 @@ def read_bundle_calibration(session: Any, bundle: Any) -> ConfidenceParams:
     from chatbot.db.models import Calibration
 
     threshold = None if bundle is None else bundle.abstain_threshold
+    article = None if bundle is None else bundle.article_threshold
     # A bundle recorded before the gate decided it keeps showing its model's answers, as it did.
     shown = None if bundle is None else (True if bundle.generated_answers is None else bool(bundle.generated_answers))
     row = None
@@ -185,10 +194,11 @@ def read_bundle_calibration(session: Any, bundle: Any) -> ConfidenceParams:
         stmt = select(Calibration).where(col(Calibration.active).is_(True)).order_by(col(Calibration.created_at).desc())
         row = session.exec(stmt).first()
     if row is None:
-        return ConfidenceParams(abstain_threshold=threshold, generated_answers=shown)
+        return ConfidenceParams(abstain_threshold=threshold, generated_answers=shown, article_threshold=article)
     return replace(
         ConfidenceParams.from_calibration(row.method, row.params or {}, abstain_threshold=threshold),
         generated_answers=shown,
+        article_threshold=article,
     )
 
 

@@ -304,17 +304,19 @@ class ChatPipeline:
         confidence = combine(components, self.calibration)
         certainty = retrieval_certainty(components, self.calibration.weights)
         turn.meta["retrieval_certainty"] = certainty
+        needs = self.calibration.certainty_needed  # the configured floor, or the bundle's fitted article threshold
         set_model_verdict(
             turn,
             generated=generation is not None,
             confidence=confidence,
             abstain_below=self.calibration.abstain_below(self.settings.abstain_confidence),
             certainty=certainty,
-            min_certainty=self.settings.answer_min_retrieval_certainty,
+            min_certainty=needs(self.settings.answer_min_retrieval_certainty),
             answers_earned=self.calibration.answers_shown(self.settings.base_model_answers),
         )
         settings = self.settings
-        gate = fallback_gate(turn, settings, certainty, self._articles())
+        passage_needs = needs(settings.passage_min_retrieval_certainty)
+        gate = fallback_gate(turn, settings, certainty, self._articles(), min_certainty=passage_needs)
         kind, shown = customer_answer(turn, would_be or "", gate)
         suggestions = offered_articles(kind, turn.reason, turn.retrieved, settings)
         turn.meta["suggested"] = [s.article_id for s in suggestions]

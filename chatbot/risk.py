@@ -171,6 +171,42 @@ def threshold_for_risk(
     return RiskThreshold(threshold, target_wrong_rate, level, total, n_shown, n_wrong, bound, reason)
 
 
+def article_threshold(
+    certainties: Sequence[float],
+    right: Sequence[bool],
+    target_wrong_rate: float,
+    *,
+    floor: float,
+    level: float = CONFIDENCE_LEVEL,
+) -> RiskThreshold:
+    """The retrieval certainty a fallback (approved answer or article sentences) or a model answer needs, fitted
+    like the abstention threshold (``threshold_for_risk``) on reviewed turns labelled "the top article was the right
+    one" (``article_was_right``). Never below ``floor`` (``settings.passage_min_retrieval_certainty``): the spot
+    check only holds turns at or above the configured certainty (the others were handed off as uncertain), so it
+    says nothing about lower ones. None: too few reviewed turns, keep the floor."""
+    fit = threshold_for_risk(certainties, right, target_wrong_rate, level=level)
+    if fit.threshold is None or fit.threshold >= floor:
+        return fit
+    estimate = risk_at(certainties, right, floor, level=level)
+    reason = f"{fit.reason}; raised to the configured {floor:.2f}"
+    return RiskThreshold(
+        floor, target_wrong_rate, level, fit.reviewed, estimate.shown, estimate.wrong, estimate.upper_bound, reason
+    )
+
+
+def article_was_right(verdict: str, corrected_article_id: str | None, top_article_id: str | None) -> bool | None:
+    """Whether a reviewed turn's top retrieved article was the one that answers it: approved (the answer stood on
+    it), or corrected without pointing at another article; wrong when corrected onto another article or when the
+    knowledge base has no answer (``kb_gap``). None: a rejection, which says nothing about the article."""
+    if verdict == "approve":
+        return True
+    if verdict == "correct":
+        return corrected_article_id is None or corrected_article_id == top_article_id
+    if verdict == "kb_gap":
+        return False
+    return None
+
+
 def risk_at(
     confidences: Sequence[float], right: Sequence[bool], threshold: float, *, level: float = CONFIDENCE_LEVEL
 ) -> RiskEstimate:

@@ -111,6 +111,16 @@ class Settings(BaseSettings):
         description="Share of reviews given to a random spot check of answered turns, whatever their confidence: "
         "the unbiased sample the abstention threshold and the estimated risk come from. Keep it fixed once set",
     )
+    # benchmarks/article_threshold_fit.py: with the spot check's 150-200 reviews at 600-800 reviews in all, a 95 %
+    # bound on a 2 % target handed every article answer off on nearly every draw; at 50 % the fit halved the wrong
+    # articles among the answers drawn from them (5 % -> 2.7 %) and kept 80 % of those answers at 800 reviews.
+    article_threshold_level: float = Field(
+        0.5,
+        gt=0.0,
+        lt=1.0,
+        description="Confidence level of the wrong-article rate's upper bound when the retrieval certainty that "
+        "answers drawn from the top article need is fitted at promotion (target: target_wrong_rate)",
+    )
     passage_min_retrieval_score: float = Field(
         0.55, ge=0.0, le=1.0, description="A failed generated answer becomes the article's passage at or above this"
     )

@@ -129,15 +129,21 @@ class FallbackGate:
 
 
 def fallback_gate(
-    turn: TurnInProgress, settings: Settings, certainty: float, articles: ArticleReader | None
+    turn: TurnInProgress,
+    settings: Settings,
+    certainty: float,
+    articles: ArticleReader | None,
+    *,
+    min_certainty: float | None = None,
 ) -> FallbackGate:
-    """The turn's FallbackGate: the settings' floors, except for an article the customer picked from a hand-off's
-    suggestions (``CHOSEN_ARTICLE``), where their choice stands in for retrieval's certainty."""
+    """The turn's FallbackGate: the settings' score floor and ``min_certainty`` (the bundle's fitted article
+    threshold, ``ConfidenceParams.certainty_needed``; None: ``settings.passage_min_retrieval_certainty``), except
+    for an article the customer picked from a hand-off's suggestions (``CHOSEN_ARTICLE``), where their choice
+    stands in for retrieval's certainty."""
+    needed = settings.passage_min_retrieval_certainty if min_certainty is None else min_certainty
     if turn.reason == CHOSEN_ARTICLE:
-        return FallbackGate(0.0, 1.0, settings.passage_min_retrieval_certainty, articles)
-    return FallbackGate(
-        settings.passage_min_retrieval_score, certainty, settings.passage_min_retrieval_certainty, articles
-    )
+        return FallbackGate(0.0, 1.0, needed, articles)
+    return FallbackGate(settings.passage_min_retrieval_score, certainty, needed, articles)
 
 
 def fallback_answer(turn: TurnInProgress, gate: FallbackGate) -> tuple[str, str] | None:

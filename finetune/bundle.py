@@ -248,3 +248,59 @@ def fit_threshold(
             session, confidence, adapted_only=adapted_only, spot_check_share=share
         )
     return threshold_for_risk(confidences, right, app.settings.target_wrong_rate), turn_ids
+
+
+def reviewed_article_outcomes(session: Any, *, spot_check_share: float) -> tuple[list[float], list[bool], list[str]]:
+    """The spot check's agreed reviewed turns (``chatbot.risk.in_spot_check``; every threshold-decided turn when
+    ``spot_check_share`` is 0) as (logged retrieval certainty, whether the top retrieved article was the right one
+    (``chatbot.risk.article_was_right``), turn ids). Rejections and turns logged without a certainty are left out."""
+    from sqlalchemy import select
+    from sqlmodel import col
+
+    from chatbot.db.models import ReviewStatus, Turn
+    from chatbot.risk import JUDGED_VERDICTS, THRESHOLD_DECIDED_REASONS, article_was_right, in_spot_check
+
+    stmt = (
+        select(col(Turn.id), col(Turn.meta), col(Turn.sources), col(Turn.consensus_verdict))
+        .add_columns(col(Turn.consensus_article_id), col(Turn.question))
+        .where(col(Turn.review_status) == ReviewStatus.agreed)
+        .where(col(Turn.consensus_verdict).in_(JUDGED_VERDICTS))
+        .order_by(col(Turn.created_at), col(Turn.id))
+    )
+    certainties: list[float] = []
+    right: list[bool] = []
+    turn_ids: list[str] = []
+    for turn_id, meta, sources, verdict, corrected_article, question in session.execute(stmt).all():
+        meta = meta or {}
+        reason, certainty = meta.get("reason"), meta.get("retrieval_certainty")
+        if reason not in THRESHOLD_DECIDED_REASONS or not isinstance(certainty, int | float):
+            continue
+        if spot_check_share > 0.0 and not in_spot_check(question, reason, spot_check_share):
+            continue
+        top = str(sources[0].get("id")) if sources else None
+        label = article_was_right(str(verdict), corrected_article, top)
+        if label is None:
+            continue
+        certainties.append(float(certainty))
+        right.append(label)
+        turn_ids.append(str(turn_id))
+    return certainties, right, turn_ids
+
+
+def fit_article_threshold(app: AppDatabase) -> tuple[RiskThreshold, list[str]]:
+    """The retrieval certainty answers drawn from the top article need for ``settings.target_wrong_rate`` at
+    ``settings.article_threshold_level`` (``chatbot.risk.article_threshold``), fitted on the spot check's reviewed
+    turns, never below ``settings.passage_min_retrieval_certainty``."""
+    from chatbot.risk import article_threshold
+
+    settings = app.settings
+    with app.session() as session:
+        certainties, right, turn_ids = reviewed_article_outcomes(session, spot_check_share=settings.spot_check_share)
+    fit = article_threshold(
+        certainties,
+        right,
+        settings.target_wrong_rate,
+        floor=settings.passage_min_retrieval_certainty,
+        level=settings.article_threshold_level,
+    )
+    return fit, turn_ids

@@ -101,7 +101,8 @@ def record_gate(app: AppDatabase, version: str, *, promote: bool, decision: str,
 def promote_version(app: AppDatabase, version: str, *, by: str) -> str | None:
     """Make the bundle ``version`` production (the previous production is retired) in one transaction, with its
     abstention threshold refitted on every reviewed turn so far that a model of its kind answered (an adapted
-    bundle: turns adapted bundles answered; ``finetune.bundle.fit_threshold``).
+    bundle: turns adapted bundles answered; ``finetune.bundle.fit_threshold``) and the retrieval certainty its
+    answers from the top article need refitted on the spot check (``finetune.bundle.fit_article_threshold``).
 
     Returns the version it replaced (None: the base model)."""
     from sqlmodel import select
@@ -110,7 +111,7 @@ def promote_version(app: AppDatabase, version: str, *, by: str) -> str | None:
     from chatbot.db import crud
     from chatbot.db.locks import lock_registry
     from chatbot.db.models import LineageRole, ModelStatus, ModelVersion, utcnow
-    from finetune.bundle import fit_threshold
+    from finetune.bundle import fit_article_threshold, fit_threshold
     from finetune.publish import publish_bundle
 
     with app.session() as session:
@@ -119,6 +120,7 @@ def promote_version(app: AppDatabase, version: str, *, by: str) -> str | None:
         adapted = bool(target.adapter_path)
     publish_bundle(app, version)  # the LLM server gets the bundle's name before replicas ask for it; never raises
     risk, turn_ids = fit_threshold(app, confidence, adapted_only=adapted)
+    article, article_turn_ids = fit_article_threshold(app)
     with app.session() as session:
         # Serialised with other promotions and rollbacks: a concurrent one either finished (and what is read
         # below is its result) or waits for this one. The database's unique index is the backstop.
@@ -133,9 +135,11 @@ def promote_version(app: AppDatabase, version: str, *, by: str) -> str | None:
         target.promoted_at = utcnow()
         target.promoted_by = by
         target.abstain_threshold = risk.threshold
-        target.risk = risk.to_json()
+        target.article_threshold = article.threshold
+        target.risk = {**risk.to_json(), "article": article.to_json()}
         session.add(target)
-        crud.set_lineage(session=session, bundle_id=target.id, role=LineageRole.threshold, turn_ids=turn_ids)
+        fitted_on = list(dict.fromkeys([*turn_ids, *article_turn_ids]))
+        crud.set_lineage(session=session, bundle_id=target.id, role=LineageRole.threshold, turn_ids=fitted_on)
         session.commit()
         return current[0].version if current else None
 

@@ -51,7 +51,9 @@ def test_a_bundle_that_earned_it_shows_its_answers_and_says_what_passages_would_
 
 def test_the_bundle_row_says_it_and_older_bundles_keep_their_answers() -> None:
     def row(shown: bool | None) -> SimpleNamespace:
-        return SimpleNamespace(abstain_threshold=None, calibration_id=None, generated_answers=shown)
+        return SimpleNamespace(
+            abstain_threshold=None, calibration_id=None, generated_answers=shown, article_threshold=None
+        )
 
     class NoCalibration:
         def exec(self, statement: object) -> SimpleNamespace:

@@ -213,6 +213,40 @@ def test_promotion_fits_the_threshold_on_spot_checked_turns_and_the_chat_abstain
     assert answer.meta["reason"] == "low_confidence"
 
 
+def test_promotion_fits_the_article_threshold_on_the_spot_check_and_answers_from_articles_need_it(app: Any) -> None:
+    ids = reviewers(app, 1)
+    # (retrieval certainty, verdict, the article the reviewers pointed at): 160 right top articles at 0.9, 20
+    # corrected onto another article at 0.6, and rejections, which say nothing about the article.
+    outcomes = [(0.9, "approve", None)] * 160 + [(0.6, "correct", "top_up")] * 20 + [(0.6, "reject", None)] * 30
+    with app.session() as session:
+        for text, (certainty, verdict, article) in zip(questions(app, len(outcomes)), outcomes, strict=True):
+            create = TurnCreate(
+                question=text,
+                answer="a",
+                confidence=0.95 if verdict == "approve" else 0.3,
+                sources=[{"id": "card_arrival", "title": "When will my card arrive?", "score": 0.8}],
+                meta={"reason": None, "retrieval_certainty": certainty},
+            )
+            turn = crud.create_turn(session=session, turn_create=create)
+            review = ReviewCreate(
+                turn_id=turn.id, reviewer_id=ids[0], verdict=verdict, corrected_answer="b", article_id=article
+            )
+            review_store.add_review(session=session, review_create=review, required=1)
+    night(app, "b1", [], promote=True)
+    model = get_model(app, "b1")
+    # 0 wrong of the 160 at 0.9: bound 1.85 % <= 2 %; with the 0.6 turns 20 wrong of 180
+    assert model.article_threshold == 0.9
+    fit = model.risk["article"]
+    assert (fit["shown"], fit["wrong"], fit["reviewed"]) == (160, 0, 180)
+    assert len(get_lineage(app, "b1")["threshold"]) == 210  # the abstention fit read every one of them
+    assert app.pipeline.calibration.certainty_needed(app.settings.passage_min_retrieval_certainty) == 0.9
+    answer = app.pipeline.answer("When will my card arrive?")
+    # Sure enough for the configured floor, below the fitted certainty: no answer is drawn from the article,
+    # neither the model's nor its sentences.
+    assert app.settings.passage_min_retrieval_certainty <= answer.meta["retrieval_certainty"] < 0.9
+    assert answer.answer_kind == "handoff"
+
+
 def test_an_adapted_bundle_fits_its_threshold_only_on_turns_adapted_bundles_answered(app: Any) -> None:
     ids = reviewers(app, 1)
     # 200 base-model turns, all wrong at high confidence, and 160 right ones an adapted bundle answered.

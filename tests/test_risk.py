@@ -9,6 +9,8 @@ import pytest
 from chatbot.confidence import ConfidenceParams
 from chatbot.risk import (
     SHOW_NOTHING,
+    article_threshold,
+    article_was_right,
     binomial_cdf,
     in_spot_check,
     meets_target,
@@ -122,3 +124,34 @@ def test_spot_checks_due_keep_their_share_of_the_reviews() -> None:
     assert spot_checks_due(share=0.25, reviewed_turns=0, reviewed_spot_checks=9, taking=4) == 0
     assert spot_checks_due(share=1.0, reviewed_turns=0, reviewed_spot_checks=0, taking=5) == 5
     assert spot_checks_due(share=0.0, reviewed_turns=0, reviewed_spot_checks=0, taking=5) == 0
+
+
+def test_the_article_threshold_is_fitted_like_the_abstention_threshold_and_never_below_the_floor() -> None:
+    # Retrieval certainties: 160 right articles at 0.8, 9 right + 1 wrong at 0.65, 20 + 20 at 0.6.
+    certainties, right = reviewed((0.8, 160, 0), (0.65, 9, 1), (0.6, 20, 20))
+    fit = article_threshold(certainties, right, 0.02, floor=0.55)
+    assert (fit.threshold, fit.shown, fit.wrong) == (0.8, 160, 0)
+    # all at or above the floor: the fit stands; below it, the floor (with its own estimate)
+    certainties, right = reviewed((0.8, 160, 0), (0.5, 10, 0))
+    low = article_threshold(certainties, right, 0.02, floor=0.55)
+    assert (low.threshold, low.shown, low.wrong, low.reviewed) == (0.55, 160, 0, 170)
+    assert low.upper_bound == pytest.approx(1 - 0.05 ** (1 / 160), abs=1e-15)
+    assert low.reason.endswith("raised to the configured 0.55")
+    # too few reviews: nothing fitted, the configured floors stay (ConfidenceParams.certainty_needed)
+    few = article_threshold([0.9] * 10, [True] * 10, 0.02, floor=0.55)
+    assert few.threshold is None
+    assert ConfidenceParams(article_threshold=few.threshold).certainty_needed(0.55) == 0.55
+    assert ConfidenceParams(article_threshold=0.7).certainty_needed(0.55) == 0.7
+    assert ConfidenceParams(article_threshold=0.5).certainty_needed(0.55) == 0.55
+    # wrong everywhere: no article answer at all
+    nothing = article_threshold([0.9] * 200, [False] * 200, 0.02, floor=0.55)
+    assert nothing.threshold == SHOW_NOTHING
+
+
+def test_whether_the_reviewed_turn_s_top_article_was_right() -> None:
+    assert article_was_right("approve", None, "a1") is True
+    assert article_was_right("correct", None, "a1") is True  # corrected, but on the same article
+    assert article_was_right("correct", "a1", "a1") is True
+    assert article_was_right("correct", "a2", "a1") is False  # the reviewers pointed at another article
+    assert article_was_right("kb_gap", None, "a1") is False  # nothing in the knowledge base answers it
+    assert article_was_right("reject", None, "a1") is None  # says nothing about the article

@@ -220,8 +220,8 @@ def _check_dashboard_data(data: DashboardData) -> None:
     assert (data.serving.risk.shown, data.serving.risk.wrong) == (1, 0)
     assert serving_markdown(data.serving) == (
         "Serving **the base model** (no bundle) · abstains below **0.350** (configured: no bundle promoted) · "
-        "coverage **100%** of the last 3 turns · estimated risk **0.0%** wrong (95% upper bound 95.0%) over 1 shown "
-        "reviewed answers"
+        "article certainty: the configured floor (no bundle promoted) · coverage **100%** of the last 3 turns · "
+        "estimated risk **0.0%** wrong (95% upper bound 95.0%) over 1 shown reviewed answers"
     )
 
 
@@ -246,6 +246,7 @@ def _promote_and_roll_back_only_when_sure(bot: Any) -> None:
     assert serving.version == "v1" and not serving.fitted
     assert serving_markdown(serving).startswith(
         "Serving bundle **v1** · abstains below **0.350** (configured: 0 reviewed turns, fewer than the 149 a 2.0% "
+        "target needs) · article certainty: the configured floor (0 reviewed turns, fewer than the 35 a 2.0% "
         "target needs)"
     )
     assert run_registry_action(bot, "promote", "v1", True, "eve").startswith("Not done: v1 is already in production")

@@ -26,6 +26,8 @@ class ServingSummary:
     recent_turns: int
     risk: RiskEstimate  # wrong rate among the reviewed turns the threshold shows
     spot_checked: bool = False  # the risk is estimated on the random spot check only
+    # Retrieval certainty an answer drawn from the top article needs (None: the configured floors) and its fit.
+    article_threshold: float | None = None
 
 
 def threshold_cell(version: ModelVersion) -> str:
@@ -59,6 +61,7 @@ def load_serving(
         recent_turns=len(recent),
         risk=risk_at(confidences, right, threshold),
         spot_checked=spot_check_share > 0.0,
+        article_threshold=confidence.article_threshold,
     )
 
 
@@ -85,7 +88,19 @@ def serving_markdown(serving: ServingSummary) -> str:
             f"estimated risk **{risk.wrong_rate:.1%}** wrong (95% upper bound {risk.upper_bound:.1%}) "
             f"over {risk.shown} shown {sample} answers"
         )
-    return f"Serving {bundle} · {threshold} · {coverage} · {estimate}"
+    return f"Serving {bundle} · {threshold} · {article_line(serving)} · {coverage} · {estimate}"
+
+
+def article_line(serving: ServingSummary) -> str:
+    """What answers drawn from the top article (the model's, approved answers, the article's sentences) need."""
+    fitted = serving.article_threshold
+    article_fit = serving.fit.get("article") if isinstance(serving.fit.get("article"), dict) else {}
+    if fitted is None:
+        why = html.escape(str(article_fit.get("reason") or "no bundle promoted"))
+        return f"article certainty: the configured floor ({why})"
+    if fitted > 1.0:
+        return "**no article answer shown** (no retrieval certainty meets the target)"
+    return f"article answers need retrieval certainty **≥ {fitted:.3f}** (fitted on the spot check)"
 
 
 def _configured(threshold: float | None) -> float:

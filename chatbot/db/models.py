@@ -221,6 +221,9 @@ class ModelVersionBase(SQLModel):
     index_snapshot: int = 0
     # Below: hand off. None: settings.abstain_confidence (too few reviewed turns to fit one).
     abstain_threshold: float | None = None
+    # The retrieval certainty an answer drawn from the top article needs, fitted at promotion on the spot check
+    # (chatbot.risk.article_threshold). None: the configured floors (too few reviewed turns to fit one).
+    article_threshold: float | None = None
     # Whether customers see the model's answers (else the articles' approved answers or passages only): the gate
     # decides it per bundle (finetune.gate.generated_answers_earned). None: recorded before the gate decided it.
     generated_answers: bool | None = None

@@ -1,0 +1,215 @@
+"""Does fitting the article-certainty threshold on the spot check keep wrong articles out of the fallback answers?
+
+    python benchmarks/article_threshold_fit.py --questions ../shared/data/banking77/train.csv --json -
+
+A failed or withheld model answer becomes the top article's approved answer or sentences only when retrieval is
+sure of the article (``chatbot.turn_outcome.fallback_gate``). The certainty needed is fitted at promotion on the
+spot check's reviewed turns (``chatbot.risk.article_threshold``), else the configured
+``passage_min_retrieval_certainty``. This measures that rule where the loop's runs failed: a grown example index
+makes some wrong articles look certain.
+
+Same split as ``bankbot simulate`` (770 held-out Banking77 queries, seed 77), demo knowledge base, base embedder,
+the product's ranking (vote fused with the head from ``example_head_min_examples`` on). For each index size s
+(random pool questions, labelled with their intent's article, plus the articles' own examples): a spot check of
+a quarter of s pool questions that are not indexed, scored under the previous night's index (s - 200, as the chat
+logged them before their review) and answered there (certainty at least the configured one: the others were
+handed off), labelled "the top article is the right one"; the threshold fitted on it is applied to the held-out
+queries scored under the index of size s. ``--draws`` random spot checks per size.
+
+Reported per size and rule: the share of held-out queries whose fallback shows an article (score and certainty
+gates both passed), the share of those whose article is wrong (the fallback's wrong-article rate), and, for the
+fitted rules, how many draws fitted a threshold, kept the configured one (too few reviews) or showed nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from json_output import emit_json  # benchmarks/json_output.py (the script's folder is on sys.path)
+
+ROOT = Path(__file__).resolve().parents[1]
+NIGHT = 200  # reviews a night: the spot check was logged under the index one night smaller
+TARGETS = (0.02, 0.04)
+# Confidence levels of the wrong rate's upper bound: the abstention threshold's 95 %, and 50 % (about the plain
+# rate, a bound that does not demand hundreds of reviews to show a small rate).
+LEVELS = (0.95, 0.5)
+
+
+def per_query(
+    queries: Any, examples: Any, example_labels: list[str], article_scores: list[dict[str, float]], labels: list[str]
+) -> tuple[list[float], list[float], list[bool]]:
+    """(retrieval certainty, top article's evidence score, top article right) of each query under one index."""
+    import numpy as np
+    from retrieval_confidence import FALLBACK_SIGNAL, signals_for  # benchmarks/retrieval_confidence.py
+
+    from chatbot.settings import Settings
+    from retrieval.example_head import fit_head
+    from retrieval.retriever import EXAMPLE_K
+
+    min_head = Settings().example_head_min_examples
+    sims = queries @ examples.T
+    head = fit_head(examples.tolist(), example_labels, min_examples=1)
+    certainty: list[float] = []
+    top_score: list[float] = []
+    right: list[bool] = []
+    for i, label in enumerate(labels):
+        nearest = np.argsort(-sims[i])[:EXAMPLE_K]
+        hits = [(example_labels[j], float(sims[i, j])) for j in nearest]
+        head_scores = head.predict(queries[i]) if head is not None else {}
+        tops, signals = signals_for(article_scores[i], hits, head_scores, use_head=len(example_labels) >= min_head)
+        certainty.append(signals[FALLBACK_SIGNAL])
+        top_score.append(signals["evidence top (top_score today)"])
+        right.append(tops["product"] == label)
+    return certainty, top_score, right
+
+
+def shown_and_wrong(
+    certainty: list[float], top_score: list[float], right: list[bool], threshold: float, min_score: float
+) -> tuple[float, float | None]:
+    """(share of queries whose fallback shows the top article, wrong-article rate among them)."""
+    shown = [ok for c, s, ok in zip(certainty, top_score, right, strict=True) if c >= threshold and s >= min_score]
+    wrong = (sum(1 for ok in shown if not ok) / len(shown)) if shown else None
+    return len(shown) / len(right), wrong
+
+
+def _summary(values: list[tuple[float, float | None]]) -> dict[str, Any]:
+    wrong = [w for _, w in values if w is not None]
+    return {
+        "shown_share": round(statistics.fmean(s for s, _ in values), 4),
+        "wrong_article_rate": round(statistics.fmean(wrong), 4) if wrong else None,
+        "wrong_article_rate_worst_draw": round(max(wrong), 4) if wrong else None,
+    }
+
+
+def fitted_rule(
+    logged: tuple[list[float], list[float], list[bool]],
+    held: tuple[list[float], list[float], list[bool]],
+    eligible: list[int],
+    spot_size: int,
+    target: float,
+    level: float,
+    configured: float,
+    min_score: float,
+    size: int,
+    draws: int,
+) -> dict[str, Any]:
+    """The held-out outcome of the threshold fitted on ``draws`` random spot checks of the logged turns."""
+    from chatbot.risk import SHOW_NOTHING, article_threshold
+
+    outcomes: list[tuple[float, float | None]] = []
+    kinds = {"fitted": 0, "configured": 0, "show_nothing": 0}
+    thresholds: list[float] = []
+    for draw in range(draws):
+        picked = random.Random(f"{size}:{draw}").sample(eligible, spot_size)
+        fit = article_threshold(
+            [logged[0][i] for i in picked], [logged[2][i] for i in picked], target, floor=configured, level=level
+        )
+        threshold = configured if fit.threshold is None else fit.threshold
+        if fit.threshold is None:
+            kinds["configured"] += 1
+        elif threshold >= SHOW_NOTHING:
+            kinds["show_nothing"] += 1
+        else:
+            kinds["fitted"] += 1
+            thresholds.append(threshold)
+        outcomes.append(shown_and_wrong(*held, threshold, min_score))
+    return {
+        **_summary(outcomes),
+        "draws_by_outcome": kinds,
+        "median_fitted_threshold": round(statistics.median(thresholds), 4) if thresholds else None,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--questions", type=Path, required=True, help="labelled CSV (text,category), e.g. Banking77")
+    parser.add_argument("--sizes", default="400,600,800", help="indexed pool questions (a night is 200 reviews)")
+    parser.add_argument("--draws", type=int, default=20, help="random spot checks per size")
+    parser.add_argument("--json", metavar="PATH", help="write the JSON report here ('-' for stdout)")
+    args = parser.parse_args(argv)
+
+    import numpy as np
+    from fusion_offsets import simulation_split  # benchmarks/fusion_offsets.py
+    from retrieval_confidence import kb_examples  # benchmarks/retrieval_confidence.py
+
+    from chatbot.app import build_app
+    from chatbot.settings import Settings
+    from retrieval.embeddings import as_embeddings
+    from retrieval.ingest import ingest
+    from retrieval.retriever import similarity
+
+    settings = Settings()
+    gold, pool, heldout, labels = simulation_split(args.questions)
+    shuffled = pool[:]
+    random.Random(1).shuffle(shuffled)
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    indexed = shuffled[: max(sizes)]
+    spares = shuffled[max(sizes) :]  # never indexed: the spot checks are drawn from these
+    with tempfile.TemporaryDirectory(prefix="bankbot-article-threshold-") as tmp:
+        app = build_app(Settings(data_dir=Path(tmp)))
+        ingest(app.settings, app.vector_store, None, progress=False)
+        kb_vectors, kb_labels = kb_examples(app)
+        embed = as_embeddings(app.embedder).embed_documents
+        held_vectors = np.asarray(embed([q.text for q in heldout]), dtype=np.float32)
+        spare_vectors = np.asarray(embed([q.text for q in spares]), dtype=np.float32)
+        examples = np.asarray(embed([q.text for q in indexed]), dtype=np.float32)
+
+        def article_scores(vectors: Any) -> list[dict[str, float]]:
+            found: list[dict[str, float]] = []
+            for vector in vectors.tolist():
+                best: dict[str, float] = {}
+                for doc, distance in app.vector_store.similarity_search_by_vector_with_relevance_scores(vector, k=24):
+                    article = str(doc.metadata["article_id"])
+                    best[article] = max(best.get(article, 0.0), similarity(distance))
+                found.append(best)
+            return found
+
+        held_scores = article_scores(held_vectors)
+        spare_scores = article_scores(spare_vectors)
+    spare_labels = [gold[q.category][0] for q in spares]
+    dim = held_vectors.shape[1]
+
+    def index(size: int) -> tuple[Any, list[str]]:
+        vectors = np.concatenate([kb_vectors.reshape(-1, dim), examples[:size].reshape(size, dim)])
+        return vectors, kb_labels + [gold[q.category][0] for q in indexed[:size]]
+
+    configured = settings.passage_min_retrieval_certainty
+    min_score = settings.passage_min_retrieval_score
+    report: dict[str, Any] = {
+        "heldout_queries": len(labels),
+        "spot_check_pool": len(spares),
+        "draws": args.draws,
+        "configured_threshold": configured,
+        "sizes": {},
+    }
+    for size in sizes:
+        held = per_query(held_vectors, *index(size), held_scores, labels)
+        logged = per_query(spare_vectors, *index(max(0, size - NIGHT)), spare_scores, spare_labels)
+        # The spot check holds answered turns only: below the configured certainty the chat handed off.
+        eligible = [i for i, c in enumerate(logged[0]) if c >= configured]
+        spot_size = min(len(eligible), round(settings.spot_check_share * size))
+        row: dict[str, Any] = {
+            "spot_check_size": spot_size,
+            "spot_check_eligible": len(eligible),
+            "configured": _summary([shown_and_wrong(*held, configured, min_score)]),
+        }
+        for target in TARGETS:
+            for level in LEVELS:
+                row[f"fitted_target_{target}_level_{level}"] = fitted_rule(
+                    logged, held, eligible, spot_size, target, level, configured, min_score, size, args.draws
+                )
+        report["sizes"][str(size)] = row
+    emit_json(report, args.json)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    raise SystemExit(main())
