@@ -33,8 +33,8 @@ from chatbot.settings import BUILTIN_EMBEDDER
 from tests.conftest import make_settings
 from tests.pipeline_support import KeywordRetriever, rows
 
-BOTH_BLOCKED_ALL = 1994  # of 2,001 (batches 1-11), measured by benchmarks/guard_classifier_rates.py
-BOTH_FALSE_REFUSALS_ALL = 9  # of 1,712: 8 from batch 6 (rules), 1 held-out batch-1 test row (classifier)
+BOTH_BLOCKED_ALL = 2666  # of 2,721 (batches 1-14), measured by benchmarks/guard_classifier_rates.py
+BOTH_FALSE_REFUSALS_ALL = 15  # of 2,282: 8 from batch 6, 5 from batch 14, 1 from batch 13, 1 held-out batch-1 row
 
 
 # --- pure scoring ---------------------------------------------------------------------------------------------------
@@ -97,8 +97,8 @@ def test_the_committed_file_is_small_and_for_the_builtin_embedder() -> None:
     assert MODEL_PATH.stat().st_size < 300_000
     assert (model.embedder, len(model.coef), len(model.fingerprint)) == (BUILTIN_EMBEDDER, 384, 16)
     assert 0.5 < model.threshold < 1.0 and len(model.lexical) > 1000
-    assert data["training_data"]["counts"] == {"attack": 2174, "legit": 1803, "in_scope": 240, "banking77": 399}
-    assert data["training_data"]["batches"] == list(range(1, 13))
+    assert data["training_data"]["counts"] == {"attack": 2654, "legit": 2183, "in_scope": 240, "banking77": 399}
+    assert data["training_data"]["batches"] == list(range(1, 15))
 
 
 def test_the_committed_file_was_trained_on_todays_dev_data() -> None:
@@ -106,8 +106,8 @@ def test_the_committed_file_was_trained_on_todays_dev_data() -> None:
     if not BANKING77.is_file():
         pytest.skip(f"{BANKING77} absent: the Banking77 part of the training data cannot be hashed")
     data = training_data()
-    assert len(data.texts) == len(data.labels) == len(data.batches) == 4616  # batches 1-12
-    assert set(data.batches) == set(range(13))  # 0: the ordinary questions; never a blind batch
+    assert len(data.texts) == len(data.labels) == len(data.batches) == 5476  # batches 1-14
+    assert set(data.batches) == set(range(15))  # 0: the ordinary questions; never a blind batch
     assert data_hash(data.texts, data.labels) == json.loads(MODEL_PATH.read_text())["training_data"]["sha256"]
 
 

@@ -94,7 +94,8 @@ def serving_markdown(serving: ServingSummary) -> str:
 def article_line(serving: ServingSummary) -> str:
     """What answers drawn from the top article (the model's, approved answers, the article's sentences) need."""
     fitted = serving.article_threshold
-    article_fit = serving.fit.get("article") if isinstance(serving.fit.get("article"), dict) else {}
+    found = serving.fit.get("article")
+    article_fit: dict[str, Any] = found if isinstance(found, dict) else {}
     if fitted is None:
         why = html.escape(str(article_fit.get("reason") or "no bundle promoted"))
         return f"article certainty: the configured floor ({why})"
