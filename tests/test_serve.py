@@ -220,8 +220,9 @@ def _check_dashboard_data(data: DashboardData) -> None:
     assert (data.serving.risk.shown, data.serving.risk.wrong) == (1, 0)
     assert serving_markdown(data.serving) == (
         "Serving **the base model** (no bundle) · abstains below **0.350** (configured: no bundle promoted) · "
-        "article certainty: the configured floor (no bundle promoted) · coverage **100%** of the last 3 turns · "
-        "estimated risk **0.0%** wrong (95% upper bound 95.0%) over 1 shown reviewed answers"
+        "answers from an article need retrieval certainty **≥ 0.550** (configured: no bundle promoted) · "
+        "coverage **100%** of the last 3 turns · estimated risk **0.0%** wrong (95% upper bound 95.0%) over 1 shown "
+        "reviewed answers"
     )
 
 
@@ -246,8 +247,8 @@ def _promote_and_roll_back_only_when_sure(bot: Any) -> None:
     assert serving.version == "v1" and not serving.fitted
     assert serving_markdown(serving).startswith(
         "Serving bundle **v1** · abstains below **0.350** (configured: 0 reviewed turns, fewer than the 149 a 2.0% "
-        "target needs) · article certainty: the configured floor (0 reviewed turns, fewer than the 35 a 2.0% "
-        "target needs)"
+        "target needs) · answers from an article need retrieval certainty **≥ 0.550** (configured: 0 reviewed turns, "
+        "fewer than the 35 a 2.0% target needs)"
     )
     assert run_registry_action(bot, "promote", "v1", True, "eve").startswith("Not done: v1 is already in production")
     assert run_registry_action(bot, "rollback", None, False, "eve").startswith("Tick 'I am sure'")
@@ -300,3 +301,27 @@ def test_chat_api_answers_logs_and_rejects_an_empty_question(tmp_path: Path, emb
         empty = client.post("/api/chat", json={"question": "   "})
         assert empty.status_code == 422 and "empty" in empty.json()["error"]
         assert client.post("/api/chat", json={}).status_code == 422  # no question field at all
+
+
+def test_the_serving_line_names_the_article_certainty_in_force() -> None:
+    from chatbot.risk import SHOW_NOTHING, RiskEstimate
+    from ui.serving import ServingSummary, article_line
+
+    def summary(fitted: float | None, reason: str = "") -> ServingSummary:
+        fit = {"article": {"reason": reason}} if reason else {}
+        return ServingSummary("v1", 0.35, False, fit, 1.0, 3, RiskEstimate(0, 0, None, None), True, fitted, 0.6)
+
+    assert article_line(summary(0.712)) == (
+        "answers from an article need retrieval certainty **≥ 0.712** (fitted on the spot check)"
+    )
+    assert article_line(summary(SHOW_NOTHING)) == (
+        "**no answer from an article** (no retrieval certainty meets the target)"
+    )
+    # at or below the configured floor (0.6 here) the floor is what is in force
+    assert article_line(summary(0.58, "fitted below the floor")) == (
+        "answers from an article need retrieval certainty **≥ 0.600** (configured: fitted below the floor)"
+    )
+    assert article_line(summary(None, "9 reviewed turns, fewer than the 35 a 2.0% target needs")) == (
+        "answers from an article need retrieval certainty **≥ 0.600** (configured: 9 reviewed turns, fewer than the "
+        "35 a 2.0% target needs)"
+    )

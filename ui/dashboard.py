@@ -66,7 +66,12 @@ def _threshold_cell(version: ModelVersion) -> str:
 
 
 def load_dashboard(
-    session: Session, *, raters: int, configured_threshold: float | None = None, spot_check_share: float = 0.0
+    session: Session,
+    *,
+    raters: int,
+    configured_threshold: float | None = None,
+    spot_check_share: float = 0.0,
+    article_floor: float | None = None,
 ) -> DashboardData:
     turn_rows = session.exec(
         select(Turn.created_at, Turn.confidence, Feedback.rating).join(
@@ -100,7 +105,12 @@ def load_dashboard(
         models=models,
         evals=evals,
         versions=[v.version for v in versions],
-        serving=load_serving(session, configured_threshold=configured_threshold, spot_check_share=spot_check_share),
+        serving=load_serving(
+            session,
+            configured_threshold=configured_threshold,
+            spot_check_share=spot_check_share,
+            article_floor=article_floor,
+        ),
     )
 
 
@@ -231,6 +241,7 @@ def dashboard_values(app: AppDatabase, username: str) -> tuple[Any, ...]:
             raters=app.settings.review_consensus,
             configured_threshold=app.settings.abstain_confidence,
             spot_check_share=app.settings.spot_check_share,
+            article_floor=app.settings.passage_min_retrieval_certainty,
         )
     f = frames(data)
     header = f"Logged in as **{html.escape(username)}** (engineer) · [log out](/dashboard/logout)"

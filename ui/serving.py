@@ -26,8 +26,9 @@ class ServingSummary:
     recent_turns: int
     risk: RiskEstimate  # wrong rate among the reviewed turns the threshold shows
     spot_checked: bool = False  # the risk is estimated on the random spot check only
-    # Retrieval certainty an answer drawn from the top article needs (None: the configured floors) and its fit.
+    # Retrieval certainty an answer drawn from the top article needs: the bundle's fitted one (None: the floor).
     article_threshold: float | None = None
+    article_floor: float = 0.55  # settings.passage_min_retrieval_certainty
 
 
 def threshold_cell(version: ModelVersion) -> str:
@@ -37,11 +38,16 @@ def threshold_cell(version: ModelVersion) -> str:
 
 
 def load_serving(
-    session: Session, *, configured_threshold: float | None = None, spot_check_share: float = 0.0
+    session: Session,
+    *,
+    configured_threshold: float | None = None,
+    spot_check_share: float = 0.0,
+    article_floor: float | None = None,
 ) -> ServingSummary:
     """The production bundle's threshold in force, coverage of the recent turns and the estimated risk: the wrong
     rate among reviewed turns (the spot check's, when ``spot_check_share`` > 0) whose confidence (under the
-    bundle's calibration) the threshold would show."""
+    bundle's calibration) the threshold would show. ``article_floor``: ``settings.passage_min_retrieval_certainty``
+    (None: its default)."""
     from chatbot.confidence import read_bundle_calibration
     from chatbot.db import crud
     from chatbot.risk import risk_at
@@ -62,6 +68,7 @@ def load_serving(
         risk=risk_at(confidences, right, threshold),
         spot_checked=spot_check_share > 0.0,
         article_threshold=confidence.article_threshold,
+        article_floor=_configured(article_floor, "passage_min_retrieval_certainty"),
     )
 
 
@@ -96,15 +103,15 @@ def article_line(serving: ServingSummary) -> str:
     fitted = serving.article_threshold
     found = serving.fit.get("article")
     article_fit: dict[str, Any] = found if isinstance(found, dict) else {}
-    if fitted is None:
+    if fitted is None or fitted <= serving.article_floor:
         why = html.escape(str(article_fit.get("reason") or "no bundle promoted"))
-        return f"article certainty: the configured floor ({why})"
+        return f"answers from an article need retrieval certainty **≥ {serving.article_floor:.3f}** (configured: {why})"
     if fitted > 1.0:
-        return "**no article answer shown** (no retrieval certainty meets the target)"
-    return f"article answers need retrieval certainty **≥ {fitted:.3f}** (fitted on the spot check)"
+        return "**no answer from an article** (no retrieval certainty meets the target)"
+    return f"answers from an article need retrieval certainty **≥ {fitted:.3f}** (fitted on the spot check)"
 
 
-def _configured(threshold: float | None) -> float:
+def _configured(value: float | None, setting: str = "abstain_confidence") -> float:
     from chatbot.settings import Settings
 
-    return float(Settings.model_fields["abstain_confidence"].default) if threshold is None else threshold
+    return float(Settings.model_fields[setting].default) if value is None else value
