@@ -18,7 +18,8 @@ queries scored under the index of size s. ``--draws`` random spot checks per siz
 
 Reported per size and rule: the share of held-out queries whose fallback shows an article (score and certainty
 gates both passed), the share of those whose article is wrong (the fallback's wrong-article rate), and, for the
-fitted rules, how many draws fitted a threshold, kept the configured one (too few reviews) or showed nothing.
+fitted rules, how many draws met the target, fell back to the certainty above the most certain wrong article (no
+level met the target with enough turns), kept the configured one (too few reviews) or showed nothing.
 """
 
 from __future__ import annotations
@@ -103,7 +104,7 @@ def fitted_rule(
     from chatbot.risk import SHOW_NOTHING, article_threshold
 
     outcomes: list[tuple[float, float | None]] = []
-    kinds = {"fitted": 0, "configured": 0, "show_nothing": 0}
+    kinds = {"fitted": 0, "above_most_certain_wrong": 0, "configured": 0, "show_nothing": 0}
     thresholds: list[float] = []
     for draw in range(draws):
         picked = random.Random(f"{size}:{draw}").sample(eligible, spot_size)
@@ -116,7 +117,7 @@ def fitted_rule(
         elif threshold >= SHOW_NOTHING:
             kinds["show_nothing"] += 1
         else:
-            kinds["fitted"] += 1
+            kinds["above_most_certain_wrong" if fit.reason.startswith("no certainty") else "fitted"] += 1
             thresholds.append(threshold)
         outcomes.append(shown_and_wrong(*held, threshold, min_score))
     return {

@@ -183,8 +183,26 @@ def article_threshold(
     like the abstention threshold (``threshold_for_risk``) on reviewed turns labelled "the top article was the right
     one" (``article_was_right``). Never below ``floor`` (``settings.passage_min_retrieval_certainty``): the spot
     check only holds turns at or above the configured certainty (the others were handed off as uncertain), so it
-    says nothing about lower ones. None: too few reviewed turns, keep the floor."""
+    says nothing about lower ones. None: too few reviewed turns, keep the floor.
+
+    When no certainty meets the target only because too few turns lie above the most certain wrong one, the
+    certainty above it (``clean_top_threshold``: no reviewed wrong article shown) rather than none at all; a small
+    spot check would otherwise hand off every answer drawn from an article (the loop's second night: 29 right
+    above the first wrong one of 49). Its bound is recorded, so the dashboard shows the target was not certified.
+    Only when the most certain reviewed turn was wrong is nothing shown (``SHOW_NOTHING``)."""
     fit = threshold_for_risk(certainties, right, target_wrong_rate, level=level)
+    if (
+        fit.threshold is not None
+        and fit.threshold >= SHOW_NOTHING
+        and (clean := clean_top_threshold(certainties, right))
+    ):
+        threshold, shown = clean
+        bound = wrong_rate_upper_bound(0, shown, level)
+        reason = (
+            f"no certainty keeps wrong articles under {target_wrong_rate:.1%} with enough turns; above the most "
+            f"certain wrong one: 0/{shown} wrong, upper bound {bound:.2%}"
+        )
+        fit = RiskThreshold(threshold, target_wrong_rate, level, fit.reviewed, shown, 0, bound, reason)
     if fit.threshold is None or fit.threshold >= floor:
         return fit
     estimate = risk_at(certainties, right, floor, level=level)
@@ -192,6 +210,16 @@ def article_threshold(
     return RiskThreshold(
         floor, target_wrong_rate, level, fit.reviewed, estimate.shown, estimate.wrong, estimate.upper_bound, reason
     )
+
+
+def clean_top_threshold(scores: Sequence[float], right: Sequence[bool]) -> tuple[float, int] | None:
+    """(threshold, shown) of the lowest logged score at or above which every reviewed turn was right; None when the
+    highest-scoring turn was wrong (or there is none)."""
+    if len(scores) != len(right):
+        raise ValueError(f"{len(scores)} scores but {len(right)} verdicts")
+    most_certain_wrong = max((score for score, ok in zip(scores, right, strict=True) if not ok), default=None)
+    above = [score for score in scores if most_certain_wrong is None or score > most_certain_wrong]
+    return (min(above), len(above)) if above else None
 
 
 def article_was_right(verdict: str, corrected_article_id: str | None, top_article_id: str | None) -> bool | None:

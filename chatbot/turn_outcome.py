@@ -140,9 +140,9 @@ def fallback_gate(
     threshold, ``ConfidenceParams.certainty_needed``; None: ``settings.passage_min_retrieval_certainty``), except
     for an article the customer picked from a hand-off's suggestions (``CHOSEN_ARTICLE``), where their choice
     stands in for retrieval's certainty."""
+    if turn.reason == CHOSEN_ARTICLE:  # the customer's choice, not retrieval's certainty: no fitted bar applies
+        return FallbackGate(0.0, 1.0, 0.0, articles)
     needed = settings.passage_min_retrieval_certainty if min_certainty is None else min_certainty
-    if turn.reason == CHOSEN_ARTICLE:
-        return FallbackGate(0.0, 1.0, needed, articles)
     return FallbackGate(settings.passage_min_retrieval_score, certainty, needed, articles)
 
 

@@ -12,6 +12,7 @@ from chatbot.risk import (
     article_threshold,
     article_was_right,
     binomial_cdf,
+    clean_top_threshold,
     in_spot_check,
     meets_target,
     reviewed_needed,
@@ -143,9 +144,24 @@ def test_the_article_threshold_is_fitted_like_the_abstention_threshold_and_never
     assert ConfidenceParams(article_threshold=few.threshold).certainty_needed(0.55) == 0.55
     assert ConfidenceParams(article_threshold=0.7).certainty_needed(0.55) == 0.7
     assert ConfidenceParams(article_threshold=0.5).certainty_needed(0.55) == 0.55
-    # wrong everywhere: no article answer at all
-    nothing = article_threshold([0.9] * 200, [False] * 200, 0.02, floor=0.55)
-    assert nothing.threshold == SHOW_NOTHING
+    # wrong everywhere, or the most certain turn wrong: no article answer at all
+    assert article_threshold([0.9] * 200, [False] * 200, 0.02, floor=0.55).threshold == SHOW_NOTHING
+    certainties, right = reviewed((0.95, 0, 1), (0.9, 200, 0))
+    assert article_threshold(certainties, right, 0.02, floor=0.55).threshold == SHOW_NOTHING
+
+
+def test_too_few_turns_above_the_most_certain_wrong_article_show_only_those() -> None:
+    # The loop's second night at 50 %: 29 right above the first wrong article, 49 in all. 0 of 29 has a 50 % bound
+    # of 1 - 0.5^(1/29) = 2.36 % > 2 %, so nothing meets the target; rather than hand every answer off, show only
+    # the certainties above the most certain wrong one.
+    certainties, right = reviewed((0.8, 20, 0), (0.7, 9, 0), (0.664, 0, 1), (0.6, 15, 4))
+    fit = article_threshold(certainties, right, 0.02, floor=0.55, level=0.5)
+    assert (fit.threshold, fit.shown, fit.wrong, fit.reviewed) == (0.7, 29, 0, 49)
+    assert fit.upper_bound == pytest.approx(1 - 0.5 ** (1 / 29), abs=1e-15)
+    assert fit.reason.startswith("no certainty keeps wrong articles under 2.0% with enough turns")
+    assert clean_top_threshold([0.9, 0.8, 0.7], [True, False, True]) == (0.9, 1)
+    assert clean_top_threshold([0.9, 0.8], [True, True]) == (0.8, 2)
+    assert clean_top_threshold([0.9, 0.8], [False, True]) is None
 
 
 def test_whether_the_reviewed_turn_s_top_article_was_right() -> None:

@@ -98,6 +98,22 @@ def test_picking_a_suggestion_answers_from_that_article_without_the_model(tmp_pa
     assert chosen.answer == picked.answer
 
 
+def test_a_pick_answers_even_when_the_bundle_shows_no_answer_from_an_article(tmp_path: Path, database_url: str) -> None:
+    """The fitted article threshold gates retrieval's certainty; a customer's own pick stands in for it."""
+    from dataclasses import replace
+
+    from chatbot.risk import SHOW_NOTHING
+
+    settings = make_settings(tmp_path, database_url=database_url, few_shot_k=0, abstain_confidence=0.0)
+    app = build_app(settings, retriever=KeywordRetriever(), generator=CountingGenerator(settings))
+    app.upgrade_database()
+    app.pipeline.calibration = replace(app.pipeline.calibration, article_threshold=SHOW_NOTHING)
+    first = app.pipeline.answer("My card PIN does not work")
+    assert (first.answer_kind, first.meta["reason"]) == ("handoff", "uncertain_article")
+    picked = app.pipeline.answer_chosen_article("My card PIN does not work", "change_pin")
+    assert (picked.answer_kind, picked.cited) == ("passage", ["change_pin"])
+
+
 def test_a_customer_cannot_pick_an_article_that_was_not_offered(tmp_path: Path, database_url: str) -> None:
     app = make_app(tmp_path, database_url, answer_min_retrieval_certainty=0.99)
     with pytest.raises(InvalidQuestion, match="not suggested"):
