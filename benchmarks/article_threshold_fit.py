@@ -136,14 +136,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     import numpy as np
-    from fusion_offsets import simulation_split  # benchmarks/fusion_offsets.py
+    from fusion_offsets import article_scores, simulation_split  # benchmarks/fusion_offsets.py
     from retrieval_confidence import kb_examples  # benchmarks/retrieval_confidence.py
 
     from chatbot.app import build_app
     from chatbot.settings import Settings
     from retrieval.embeddings import as_embeddings
     from retrieval.ingest import ingest
-    from retrieval.retriever import similarity
 
     settings = Settings()
     gold, pool, heldout, labels = simulation_split(args.questions)
@@ -161,18 +160,8 @@ def main(argv: list[str] | None = None) -> int:
         spare_vectors = np.asarray(embed([q.text for q in spares]), dtype=np.float32)
         examples = np.asarray(embed([q.text for q in indexed]), dtype=np.float32)
 
-        def article_scores(vectors: Any) -> list[dict[str, float]]:
-            found: list[dict[str, float]] = []
-            for vector in vectors.tolist():
-                best: dict[str, float] = {}
-                for doc, distance in app.vector_store.similarity_search_by_vector_with_relevance_scores(vector, k=24):
-                    article = str(doc.metadata["article_id"])
-                    best[article] = max(best.get(article, 0.0), similarity(distance))
-                found.append(best)
-            return found
-
-        held_scores = article_scores(held_vectors)
-        spare_scores = article_scores(spare_vectors)
+        held_scores = article_scores(app, held_vectors.tolist())
+        spare_scores = article_scores(app, spare_vectors.tolist())
     spare_labels = [gold[q.category][0] for q in spares]
     dim = held_vectors.shape[1]
 

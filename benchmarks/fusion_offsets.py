@@ -68,7 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _article_scores(app: BankBot, vectors: list[list[float]]) -> list[dict[str, float]]:
+def article_scores(app: BankBot, vectors: list[list[float]]) -> list[dict[str, float]]:
     """Per query: each neighbouring article's best chunk similarity."""
     from retrieval.retriever import similarity
 
@@ -145,9 +145,9 @@ def main(argv: list[str] | None = None) -> int:
         app = build_app(Settings(data_dir=Path(tmp)))
         ingest(app.settings, app.vector_store, None, progress=False)
         vectors = as_embeddings(app.embedder).embed_documents([q.text for q in heldout])
-        article_scores = _article_scores(app, vectors)
+        scores = article_scores(app, vectors)
         indexes = _example_hits(app, vectors, pool, gold, args.sizes, args.index_from)
-        table = _accuracy_table(article_scores, indexes, labels)
+        table = _accuracy_table(scores, indexes, labels)
     report: dict[str, Any] = {"heldout_queries": len(labels), "accuracy_at_1": table}
     emit_json(report, args.json)
     return 0

@@ -182,13 +182,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     import numpy as np
-    from fusion_offsets import simulation_split  # benchmarks/fusion_offsets.py
+    from fusion_offsets import article_scores, simulation_split  # benchmarks/fusion_offsets.py
 
     from chatbot.app import build_app
     from chatbot.settings import Settings
     from retrieval.embeddings import as_embeddings
     from retrieval.ingest import ingest
-    from retrieval.retriever import similarity
 
     gold, pool, heldout, labels = simulation_split(args.questions)
     shuffled = pool[:]
@@ -201,13 +200,7 @@ def main(argv: list[str] | None = None) -> int:
         embed = as_embeddings(app.embedder).embed_documents
         queries = np.asarray(embed([q.text for q in heldout]), dtype=np.float32)
         examples = np.asarray(embed([q.text for q in shuffled[: max(sizes)]]), dtype=np.float32)
-        article_scores: list[dict[str, float]] = []
-        for vector in queries.tolist():
-            best: dict[str, float] = {}
-            for doc, distance in app.vector_store.similarity_search_by_vector_with_relevance_scores(vector, k=24):
-                article = str(doc.metadata["article_id"])
-                best[article] = max(best.get(article, 0.0), similarity(distance))
-            article_scores.append(best)
+        scores = article_scores(app, queries.tolist())
     min_head = Settings().example_head_min_examples
     report: dict[str, Any] = {
         "heldout_queries": len(labels),
@@ -220,12 +213,10 @@ def main(argv: list[str] | None = None) -> int:
         pool_labels = [gold[q.category][0] for q in shuffled[:size]]
         pool_vectors = examples[:size].reshape(size, dim)
         with_kb = np.concatenate([kb_vectors.reshape(-1, dim), pool_vectors])
-        report["sizes"][str(size)] = score_index(
-            queries, with_kb, kb_labels + pool_labels, article_scores, labels, min_head
-        )
+        report["sizes"][str(size)] = score_index(queries, with_kb, kb_labels + pool_labels, scores, labels, min_head)
         if kb_labels:  # the same index without the articles' examples, as before they were listed
             report["sizes_without_kb_examples"][str(size)] = score_index(
-                queries, pool_vectors, pool_labels, article_scores, labels, min_head
+                queries, pool_vectors, pool_labels, scores, labels, min_head
             )
     emit_json(report, args.json)
     return 0
