@@ -304,17 +304,16 @@ class ChatPipeline:
         confidence = combine(components, self.calibration)
         certainty = retrieval_certainty(components, self.calibration.weights)
         turn.meta["retrieval_certainty"] = certainty
-        needs = self.calibration.certainty_needed  # the configured floor, or the bundle's fitted article threshold
+        settings, needs = self.settings, self.calibration.certainty_needed  # needs: the floor or the bundle's fit
         set_model_verdict(
             turn,
             generated=generation is not None,
             confidence=confidence,
-            abstain_below=self.calibration.abstain_below(self.settings.abstain_confidence),
+            abstain_below=self.calibration.abstain_below(settings.abstain_confidence),
             certainty=certainty,
-            min_certainty=needs(self.settings.answer_min_retrieval_certainty),
-            answers_earned=self.calibration.answers_shown(self.settings.base_model_answers),
+            min_certainty=needs(settings.answer_min_retrieval_certainty),
+            answers_earned=self.calibration.answers_shown(settings.base_model_answers),
         )
-        settings = self.settings
         passage_needs = needs(settings.passage_min_retrieval_certainty)
         gate = fallback_gate(turn, settings, certainty, self._articles(), min_certainty=passage_needs)
         kind, shown = customer_answer(turn, would_be or "", gate)
