@@ -127,14 +127,9 @@ def fitted_rule(
     }
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--questions", type=Path, required=True, help="labelled CSV (text,category), e.g. Banking77")
-    parser.add_argument("--sizes", default="400,600,800", help="indexed pool questions (a night is 200 reviews)")
-    parser.add_argument("--draws", type=int, default=20, help="random spot checks per size")
-    parser.add_argument("--json", metavar="PATH", help="write the JSON report here ('-' for stdout)")
-    args = parser.parse_args(argv)
-
+def embedded_split(questions: Path, max_size: int) -> dict[str, Any]:
+    """The simulation's split embedded once: held-out queries, the pool questions indexed in order and the spare
+    ones the spot checks come from, the articles' own examples, and every query's article scores."""
     import numpy as np
     from fusion_offsets import article_scores, simulation_split  # benchmarks/fusion_offsets.py
     from retrieval_confidence import kb_examples  # benchmarks/retrieval_confidence.py
@@ -144,43 +139,63 @@ def main(argv: list[str] | None = None) -> int:
     from retrieval.embeddings import as_embeddings
     from retrieval.ingest import ingest
 
-    settings = Settings()
-    gold, pool, heldout, labels = simulation_split(args.questions)
+    gold, pool, heldout, labels = simulation_split(questions)
     shuffled = pool[:]
     random.Random(1).shuffle(shuffled)
-    sizes = [int(s) for s in args.sizes.split(",") if s]
-    indexed = shuffled[: max(sizes)]
-    spares = shuffled[max(sizes) :]  # never indexed: the spot checks are drawn from these
+    indexed, spares = shuffled[:max_size], shuffled[max_size:]  # spares: never indexed
     with tempfile.TemporaryDirectory(prefix="bankbot-article-threshold-") as tmp:
         app = build_app(Settings(data_dir=Path(tmp)))
         ingest(app.settings, app.vector_store, None, progress=False)
         kb_vectors, kb_labels = kb_examples(app)
         embed = as_embeddings(app.embedder).embed_documents
-        held_vectors = np.asarray(embed([q.text for q in heldout]), dtype=np.float32)
-        spare_vectors = np.asarray(embed([q.text for q in spares]), dtype=np.float32)
-        examples = np.asarray(embed([q.text for q in indexed]), dtype=np.float32)
+        held = np.asarray(embed([q.text for q in heldout]), dtype=np.float32)
+        spare = np.asarray(embed([q.text for q in spares]), dtype=np.float32)
+        return {
+            "labels": labels,
+            "indexed_labels": [gold[q.category][0] for q in indexed],
+            "spare_labels": [gold[q.category][0] for q in spares],
+            "kb_vectors": kb_vectors.reshape(len(kb_labels), held.shape[1]),
+            "kb_labels": kb_labels,
+            "held": held,
+            "spare": spare,
+            "examples": np.asarray(embed([q.text for q in indexed]), dtype=np.float32),
+            "held_scores": article_scores(app, held.tolist()),
+            "spare_scores": article_scores(app, spare.tolist()),
+        }
 
-        held_scores = article_scores(app, held_vectors.tolist())
-        spare_scores = article_scores(app, spare_vectors.tolist())
-    spare_labels = [gold[q.category][0] for q in spares]
-    dim = held_vectors.shape[1]
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--questions", type=Path, required=True, help="labelled CSV (text,category), e.g. Banking77")
+    parser.add_argument("--sizes", default="400,600,800", help="indexed pool questions (a night is 200 reviews)")
+    parser.add_argument("--draws", type=int, default=20, help="random spot checks per size")
+    parser.add_argument("--json", metavar="PATH", help="write the JSON report here ('-' for stdout)")
+    args = parser.parse_args(argv)
+
+    import numpy as np
+
+    from chatbot.settings import Settings
+
+    settings = Settings()
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    data = embedded_split(args.questions, max(sizes))
 
     def index(size: int) -> tuple[Any, list[str]]:
-        vectors = np.concatenate([kb_vectors.reshape(-1, dim), examples[:size].reshape(size, dim)])
-        return vectors, kb_labels + [gold[q.category][0] for q in indexed[:size]]
+        vectors = np.concatenate([data["kb_vectors"], data["examples"][:size]])
+        return vectors, data["kb_labels"] + data["indexed_labels"][:size]
 
     configured = settings.passage_min_retrieval_certainty
     min_score = settings.passage_min_retrieval_score
     report: dict[str, Any] = {
-        "heldout_queries": len(labels),
-        "spot_check_pool": len(spares),
+        "heldout_queries": len(data["labels"]),
+        "spot_check_pool": len(data["spare_labels"]),
         "draws": args.draws,
         "configured_threshold": configured,
         "sizes": {},
     }
     for size in sizes:
-        held = per_query(held_vectors, *index(size), held_scores, labels)
-        logged = per_query(spare_vectors, *index(max(0, size - NIGHT)), spare_scores, spare_labels)
+        held = per_query(data["held"], *index(size), data["held_scores"], data["labels"])
+        logged = per_query(data["spare"], *index(max(0, size - NIGHT)), data["spare_scores"], data["spare_labels"])
         # The spot check holds answered turns only: below the configured certainty the chat handed off.
         eligible = [i for i, c in enumerate(logged[0]) if c >= configured]
         spot_size = min(len(eligible), round(settings.spot_check_share * size))

@@ -314,8 +314,7 @@ class ChatPipeline:
             min_certainty=needs(settings.answer_min_retrieval_certainty),
             answers_earned=self.calibration.answers_shown(settings.base_model_answers),
         )
-        passage_needs = needs(settings.passage_min_retrieval_certainty)
-        gate = fallback_gate(turn, settings, certainty, self._articles(), min_certainty=passage_needs)
+        gate = fallback_gate(turn, settings, certainty, self._articles(), needs=needs)
         kind, shown = customer_answer(turn, would_be or "", gate)
         suggestions = offered_articles(kind, turn.reason, turn.retrieved, settings)
         turn.meta["suggested"] = [s.article_id for s in suggestions]

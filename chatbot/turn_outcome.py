@@ -134,16 +134,16 @@ def fallback_gate(
     certainty: float,
     articles: ArticleReader | None,
     *,
-    min_certainty: float | None = None,
+    needs: Callable[[float], float] | None = None,
 ) -> FallbackGate:
-    """The turn's FallbackGate: the settings' score floor and ``min_certainty`` (the bundle's fitted article
-    threshold, ``ConfidenceParams.certainty_needed``; None: ``settings.passage_min_retrieval_certainty``), except
-    for an article the customer picked from a hand-off's suggestions (``CHOSEN_ARTICLE``), where their choice
-    stands in for retrieval's certainty."""
+    """The turn's FallbackGate: the settings' score floor and the certainty ``needs`` makes of
+    ``settings.passage_min_retrieval_certainty`` (the bundle's ``ConfidenceParams.certainty_needed``: the floor or
+    its fitted article threshold; None: the floor), except for an article the customer picked from a hand-off's
+    suggestions (``CHOSEN_ARTICLE``), where their choice stands in for retrieval's certainty."""
     if turn.reason == CHOSEN_ARTICLE:  # the customer's choice, not retrieval's certainty: no fitted bar applies
         return FallbackGate(0.0, 1.0, 0.0, articles)
-    needed = settings.passage_min_retrieval_certainty if min_certainty is None else min_certainty
-    return FallbackGate(settings.passage_min_retrieval_score, certainty, needed, articles)
+    floor = settings.passage_min_retrieval_certainty
+    return FallbackGate(settings.passage_min_retrieval_score, certainty, needs(floor) if needs else floor, articles)
 
 
 def fallback_answer(turn: TurnInProgress, gate: FallbackGate) -> tuple[str, str] | None:
