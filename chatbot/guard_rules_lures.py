@@ -75,6 +75,10 @@ _UNCONNECTED = (
     r"\bsenza\s+(?:essere\s+)?segnala(?:zioni|t\w*)\b|\bzonder\s+(?:dat\s+het\s+)?(?:gemeld|gesignaleerd)\b",
     r"拆成[^\n]{0,30}(?:小额|小額)|(?:不会|不會)触发[^\n]{0,20}(?:反洗钱|审查)",
     r"حد\s+سے\s+کم|تاکہ\s+بینک",
+    # The thresholds above which the bank's monitoring reviews a transfer by hand.
+    r"\b(?:thresholds?|progi|soglie|umbrales|seuils)\s*,?\s+(?:above|over|powy(?:z|ż)ej|oltre|por\s+encima\s+de|"
+    r"au-dessus)\s+(?:which|kt(?:o|ó)rych|le\s+quali|los\s+cuales|desquels)\b[^\n]{0,80}\b(?:manual|r(?:e|ę)czn\w*|"
+    r"manuale|review|weryfikac\w*)",
     r"\bпересылать\s+дальше\b[^\n]{0,80}\bчтобы\s+банк\s+не\s+(?:заблокировал|заметил|спросил)",
 )
 # A claim for a payment the asker made, or a refund kept with the goods.
