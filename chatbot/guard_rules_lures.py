@@ -59,15 +59,18 @@ _NOT_MY_CARD = (
     r"\bcash\s+out\s+of\s+a\s+card\s+that'?s\s+(?:already\s+)?been\s+reported\s+stolen\b",
     r"\b(?:usar|use|utiliser|usare|pakai|menggunakan)\s+(?:\w+\s+)?(?:cartoe?s|cartas?|cartes?|cards?|kartu)\s+"
     r"(?:de\s+credito\s+|kredit\s+)?(?:clonad\w*|clone\w*|curian|roubad\w*|robad\w*|volee?s?|stolen|cloned|rubat\w*)",
+    r"\b(?:how|where)\s+(?:do|can|could|should)\s+i\s+(?:use|spend\s+on|shop\s+with)\s+(?:a\s+|the\s+)?(?:stolen|"
+    r"cloned|found)\s+(?:credit\s+|debit\s+)?cards?\b",
     r"\bcarta\s+di\s+credito\s+per\s+strada\b[^\n]{0,120}\bla\s+uso\b",
     r"অন্যের\s+কার্ডের",
     r"\b(?:copy|clone|cloning|copying)\s+the\s+chip\b|\breaders?\s+work\s+best\s+for\s+skimming\b",
     r"\b(?:cheque|check)\s+kiting\b",
 )
-# Cash paid in, or money passed on, so the bank does not connect, question or report it.
+# Cash paid in, or money passed on, so the bank does not connect, question or report it (split under a daily limit
+# alone is a house buyer's question).
 _UNCONNECTED = (
     r"\b(?:split|spread|break\s+up)\s+(?:it|the\s+(?:cash|deposits?|money|payments?)|my\s+(?:payments?|deposits?))\s+"
-    r"(?:across|over|under|below|between|in\s+a\s+way)\b[^\n]{0,120}\b(?:connect|notice|flag|won'?t|limit|report)\w*",
+    r"(?:across|over|under|below|between|in\s+a\s+way)\b[^\n]{0,120}\b(?:connect|notice|flag|spot|detect)\w*",
     r"\b(?:so|so\s+that)\s+(?:the\s+bank|the\s+system|it|they|monitoring)\s+(?:doesn'?t|does\s+not|won'?t|will\s+not)"
     r"\s+(?:flag|notice|connect|question|spot|report)\b",
     r"\bwill\s+anyone\s+connect\s+the\s+deposits\b|\bcash\s+(?:from\s+my\s+business\s+)?that\s+i'?d\s+rather\s+not\s+"

@@ -17,6 +17,8 @@ from chatbot.guard_rules_lures import LURES_RULES
 from chatbot.guard_rules_overrides import OVERRIDES_RULES
 from chatbot.guard_rules_setup_intl import anywhere, near, whole
 
+# A relative's account named by a victim ("scammers got my wife to log in: can they see her transactions?").
+_NOT_A_VICTIM = r"^(?![\s\S]*\b(?:scam\w*|fraudsters?|hackers?|someone|somebody|stolen|stole)\b)[\s\S]*?"
 # Someone else, by a tie to the asker or a title, in the corpora's languages.
 _KIN = whole(
     r"(?:my\s+(?:ex|wife|husband|tenant|neighbou?r|sister|brother|client'?s\s+\w+)|our\s+staff\s+member|"
@@ -33,7 +35,7 @@ _KIN = whole(
 )
 # What their account shows ("my partner ... my transactions" is the asker's own).
 _SHOWS = whole(
-    r"(?:balance|statements?|transactions|large\s+payments|missed\s+(?:loan\s+)?payments|personal\s+account|"
+    r"(?:balance|statements?|large\s+payments|missed\s+(?:loan\s+)?payments|personal\s+account|"
     r"wie\s+viel\s+geld|quanto\s+ha\s+speso|saldo|solde|derniers\s+mouvements|ile\s+pieni(?:e|ę)dzy|"
     r"транзакці\w*|транзакци\w*|κινησεις|havale\s+gecmis\w*|para\s+yatirilmis|hypotheekbetaling|cont\s+activ|"
     r"adresa\s+lui)|کتنے\s+پیسے|بیلنس|पैसे\s+भेजे|דפי\s+החשבון"
@@ -64,7 +66,7 @@ OTHERS_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "other_customer",
         lower_of(
-            near(_KIN, r"(?<!my\s)(?<!our\s)" + _SHOWS, r"[^\n]{0,80}?"),
+            _NOT_A_VICTIM + near(_KIN, r"(?<!my\s)(?<!our\s)" + _SHOWS, r"[^\n]{0,80}?"),
             *_CHECK_THEM,
             anywhere(r"\d{4}", near(_OWNER, _CONTACT, r"[^\n]{0,40}?")),
             *_LIST_OF_THEM,
