@@ -21,6 +21,7 @@ from chatbot.guard_rules_cashout import CASHOUT_RULES, RECRUITING
 from chatbot.guard_rules_fraud import FRAUD_RULES
 from chatbot.guard_rules_harm import HARM_RULES
 from chatbot.guard_rules_intent import INTENT_RULES
+from chatbot.guard_rules_others import LURES_OVERRIDES_OTHERS_RULES
 from chatbot.guard_rules_pretext import (
     CARER,
     ESTATE,
@@ -56,10 +57,10 @@ __all__ = ["GuardResult", "check", "claims_action", "lexical_view"]
 
 # Fraud help and others' money worded as ordinary questions run last (guard_rules_fraud.py, keyed on who benefits in
 # guard_rules_intent.py), after the bot's setup (guard_rules_setup.py). Case-sensitive, on the lower-cased views: harm
-# and fraud goals, pretexts (guard_rules_harm.py, _pretext.py), then 28-language families (_setup_intl to _violence).
+# and fraud goals, pretexts (guard_rules_harm.py, _pretext.py), then 28-language families (_setup_intl to _others).
 _RULES = RULES + FRAUD_RULES + INTENT_RULES + SETUP_RULES + PRETEXT_RULES
 _LOWER_RULES = HARM_RULES + PRETEXT_LOWER_RULES + SETUP_INTL_RULES + ROLES_RULES + CASHOUT_RULES + TAKEOVER_RULES
-_LOWER_RULES += VIOLENCE_RULES
+_LOWER_RULES += VIOLENCE_RULES + LURES_OVERRIDES_OTHERS_RULES
 _PAYEE_DETAILS = re.compile(
     r"(?i)\b(?:sort\s*codes?|account\s*numbers?|phone\s+numbers?|ibans?)\b|\b(?:his|her|their)\s+account\s+(?:is|:)"
 )
