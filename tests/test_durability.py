@@ -6,6 +6,7 @@ from __future__ import annotations
 import fcntl
 import json
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -112,9 +113,16 @@ def test_spool_replay_runs_in_the_background_not_on_the_request_path(tmp_path: P
     with open(store.spool.directory / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         store.replayer.wake()
-        started = time.monotonic()
-        newer = store.log_turn(TurnCreate(question="newer", answer="b"))
-        assert time.monotonic() - started < 1.0  # the customer's request did not wait for the replay
+        # The replay cannot finish while the lock is held, so a request that waited for it would never return:
+        # answered at all (within a deadline generous enough for a loaded machine) means it did not wait.
+        logged: list[uuid.UUID] = []
+        request = threading.Thread(
+            target=lambda: logged.append(store.log_turn(TurnCreate(question="newer", answer="b")))
+        )
+        request.start()
+        request.join(timeout=60)
+        assert not request.is_alive() and len(logged) == 1  # the customer's request did not wait for the replay
+        newer = logged[0]
         assert store.pending() == 2  # queued behind the older turn, not written ahead of it
         assert store.replayer.running
     # closing the file released the lock
