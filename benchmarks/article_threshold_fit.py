@@ -46,24 +46,16 @@ def per_query(
     queries: Any, examples: Any, example_labels: list[str], article_scores: list[dict[str, float]], labels: list[str]
 ) -> tuple[list[float], list[float], list[bool]]:
     """(retrieval certainty, top article's evidence score, top article right) of each query under one index."""
-    import numpy as np
-    from retrieval_confidence import FALLBACK_SIGNAL, signals_for  # benchmarks/retrieval_confidence.py
+    from retrieval_confidence import FALLBACK_SIGNAL, query_signals  # benchmarks/retrieval_confidence.py
 
     from chatbot.settings import Settings
-    from retrieval.example_head import fit_head
-    from retrieval.retriever import EXAMPLE_K
 
     min_head = Settings().example_head_min_examples
-    sims = queries @ examples.T
-    head = fit_head(examples.tolist(), example_labels, min_examples=1)
     certainty: list[float] = []
     top_score: list[float] = []
     right: list[bool] = []
-    for i, label in enumerate(labels):
-        nearest = np.argsort(-sims[i])[:EXAMPLE_K]
-        hits = [(example_labels[j], float(sims[i, j])) for j in nearest]
-        head_scores = head.predict(queries[i]) if head is not None else {}
-        tops, signals = signals_for(article_scores[i], hits, head_scores, use_head=len(example_labels) >= min_head)
+    signals_of = query_signals(queries, examples, example_labels, article_scores, min_head)
+    for label, (tops, signals) in zip(labels, signals_of, strict=True):
         certainty.append(signals[FALLBACK_SIGNAL])
         top_score.append(signals["evidence top (top_score today)"])
         right.append(tops["product"] == label)

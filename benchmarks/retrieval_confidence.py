@@ -28,6 +28,7 @@ import argparse
 import random
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -117,6 +118,25 @@ def fallback_gate(certainty: list[float], top_score: list[float], right: list[bo
     return rows
 
 
+def query_signals(
+    queries: Any, examples: Any, example_labels: list[str], article_scores: list[dict[str, float]], min_head: int
+) -> Iterator[tuple[dict[str, str], dict[str, float]]]:
+    """``signals_for`` of each query against one example index (unit vectors, numpy): the nearest examples' vote
+    and the product's head fitted on the index (used from ``min_head`` examples on, as the product does)."""
+    import numpy as np
+
+    from retrieval.example_head import fit_head
+    from retrieval.retriever import EXAMPLE_K
+
+    sims = queries @ examples.T
+    head = fit_head(examples.tolist(), example_labels, min_examples=1)  # the product's head, at every size
+    for i in range(len(article_scores)):
+        nearest = np.argsort(-sims[i])[:EXAMPLE_K]
+        hits = [(example_labels[j], float(sims[i, j])) for j in nearest]
+        head_scores = head.predict(queries[i]) if head is not None else {}
+        yield signals_for(article_scores[i], hits, head_scores, use_head=len(example_labels) >= min_head)
+
+
 def score_index(
     queries: Any,
     examples: Any,
@@ -126,22 +146,13 @@ def score_index(
     min_head: int,
 ) -> dict[str, Any]:
     """Accuracy of each ranking and AUROC of each signal with one example index (unit vectors, numpy)."""
-    import numpy as np
-
     from chatbot.settings import Settings
-    from retrieval.example_head import fit_head
-    from retrieval.retriever import EXAMPLE_K
 
-    sims = queries @ examples.T
-    head = fit_head(examples.tolist(), example_labels, min_examples=1)  # the product's head, at every size
     tops_right: dict[str, list[bool]] = {}
     signal_values: dict[str, list[float]] = {}
     product_right: list[bool] = []
-    for i, label in enumerate(labels):
-        nearest = np.argsort(-sims[i])[:EXAMPLE_K]
-        hits = [(example_labels[j], float(sims[i, j])) for j in nearest]
-        head_scores = head.predict(queries[i]) if head is not None else {}
-        tops, signals = signals_for(article_scores[i], hits, head_scores, use_head=len(example_labels) >= min_head)
+    signals_of = query_signals(queries, examples, example_labels, article_scores, min_head)
+    for label, (tops, signals) in zip(labels, signals_of, strict=True):
         for name, top in tops.items():
             tops_right.setdefault(name, []).append(top == label)
         for name, value in signals.items():
