@@ -185,25 +185,17 @@ def fit_calibration(
         return row.id, summary, turn_ids
 
 
-def reviewed_outcomes(
-    session: Any, confidence: ConfidenceParams, *, adapted_only: bool = False, spot_check_share: float = 0.0
-) -> tuple[list[float], list[bool], list[str]]:
-    """Every agreed reviewed turn whose shown-or-handed-off decision was the confidence threshold (the model
-    answered; not out of scope, refused or empty): its confidence under ``confidence`` (recomputed from the logged
-    components, else the logged score) and whether reviewers approved it. Returns (confidences, right, turn ids).
-
-    ``spot_check_share`` > 0: only the spot check's turns (``chatbot.risk.in_spot_check``), an unbiased sample of
-    the answers; the others were reviewed because their confidence was low. 0: every reviewed turn.
-
-    ``adapted_only``: only turns an adapted bundle answered. The base model's answers say nothing about how often an
-    adapter that reuses approved answers is wrong at a given confidence: fitted on them, the first adapter's
-    threshold withheld every answer it wrote (docs/simulation.md)."""
+def threshold_decided_reviews(session: Any, *, spot_check_share: float) -> list[Any]:
+    """Agreed reviewed turns whose shown-or-handed-off decision was the confidence threshold (the model answered;
+    not out of scope, refused or empty), oldest first, as rows (id, confidence, confidence_components, meta,
+    consensus_verdict, consensus_article_id, adapter_version, sources). ``spot_check_share`` > 0: only the spot
+    check's turns (``chatbot.risk.in_spot_check``), an unbiased sample of the answers; the others were reviewed
+    because their confidence was low. 0: every such turn."""
     from sqlalchemy import select
     from sqlmodel import col
 
-    from chatbot.confidence import combine
     from chatbot.db.models import ReviewStatus, Turn
-    from chatbot.risk import JUDGED_VERDICTS, THRESHOLD_DECIDED_REASONS, in_spot_check, verdict_is_right
+    from chatbot.risk import JUDGED_VERDICTS, THRESHOLD_DECIDED_REASONS, in_spot_check
 
     stmt = (
         # plain SQLAlchemy select: SQLModel's typed overloads stop at four columns
@@ -213,25 +205,49 @@ def reviewed_outcomes(
             col(Turn.confidence_components),
             col(Turn.meta),
             col(Turn.consensus_verdict),
+            col(Turn.consensus_article_id),
             col(Turn.adapter_version),
+            col(Turn.sources),
             col(Turn.question),
         )
         .where(col(Turn.review_status) == ReviewStatus.agreed)
         .where(col(Turn.consensus_verdict).in_(JUDGED_VERDICTS))
         .order_by(col(Turn.created_at), col(Turn.id))
     )
+    rows = []
+    for row in session.execute(stmt).all():
+        reason = (row.meta or {}).get("reason")
+        if reason not in THRESHOLD_DECIDED_REASONS:
+            continue
+        if spot_check_share > 0.0 and not in_spot_check(row.question, reason, spot_check_share):
+            continue
+        rows.append(row)
+    return rows
+
+
+def reviewed_outcomes(
+    session: Any, confidence: ConfidenceParams, *, adapted_only: bool = False, spot_check_share: float = 0.0
+) -> tuple[list[float], list[bool], list[str]]:
+    """The threshold-decided reviewed turns (``threshold_decided_reviews``): each one's confidence under
+    ``confidence`` (recomputed from the logged components, else the logged score) and whether reviewers approved
+    it. Returns (confidences, right, turn ids).
+
+    ``adapted_only``: only turns an adapted bundle answered. The base model's answers say nothing about how often an
+    adapter that reuses approved answers is wrong at a given confidence: fitted on them, the first adapter's
+    threshold withheld every answer it wrote (docs/simulation.md)."""
+    from chatbot.confidence import combine
+    from chatbot.risk import verdict_is_right
+
     confidences: list[float] = []
     right: list[bool] = []
     turn_ids: list[str] = []
-    for turn_id, logged, components, meta, verdict, adapter_version, question in session.execute(stmt).all():
-        reason = (meta or {}).get("reason")
-        if reason not in THRESHOLD_DECIDED_REASONS or (adapted_only and adapter_version is None):
+    for row in threshold_decided_reviews(session, spot_check_share=spot_check_share):
+        if adapted_only and row.adapter_version is None:
             continue
-        if spot_check_share > 0.0 and not in_spot_check(question, reason, spot_check_share):
-            continue
-        confidences.append(combine(components, confidence) if components else float(logged))
-        right.append(verdict_is_right(str(verdict)))
-        turn_ids.append(str(turn_id))
+        components = row.confidence_components
+        confidences.append(combine(components, confidence) if components else float(row.confidence))
+        right.append(verdict_is_right(str(row.consensus_verdict)))
+        turn_ids.append(str(row.id))
     return confidences, right, turn_ids
 
 
@@ -251,39 +267,23 @@ def fit_threshold(
 
 
 def reviewed_article_outcomes(session: Any, *, spot_check_share: float) -> tuple[list[float], list[bool], list[str]]:
-    """The spot check's agreed reviewed turns (``chatbot.risk.in_spot_check``; every threshold-decided turn when
-    ``spot_check_share`` is 0) as (logged retrieval certainty, whether the top retrieved article was the right one
-    (``chatbot.risk.article_was_right``), turn ids). Rejections and turns logged without a certainty are left out."""
-    from sqlalchemy import select
-    from sqlmodel import col
+    """The threshold-decided reviewed turns (``threshold_decided_reviews``) as (logged retrieval certainty, whether
+    the top retrieved article was the right one (``chatbot.risk.article_was_right``), turn ids). Rejections and turns
+    logged without a certainty are left out."""
+    from chatbot.risk import article_was_right
 
-    from chatbot.db.models import ReviewStatus, Turn
-    from chatbot.risk import JUDGED_VERDICTS, THRESHOLD_DECIDED_REASONS, article_was_right, in_spot_check
-
-    stmt = (
-        select(col(Turn.id), col(Turn.meta), col(Turn.sources), col(Turn.consensus_verdict))
-        .add_columns(col(Turn.consensus_article_id), col(Turn.question))
-        .where(col(Turn.review_status) == ReviewStatus.agreed)
-        .where(col(Turn.consensus_verdict).in_(JUDGED_VERDICTS))
-        .order_by(col(Turn.created_at), col(Turn.id))
-    )
     certainties: list[float] = []
     right: list[bool] = []
     turn_ids: list[str] = []
-    for turn_id, meta, sources, verdict, corrected_article, question in session.execute(stmt).all():
-        meta = meta or {}
-        reason, certainty = meta.get("reason"), meta.get("retrieval_certainty")
-        if reason not in THRESHOLD_DECIDED_REASONS or not isinstance(certainty, int | float):
-            continue
-        if spot_check_share > 0.0 and not in_spot_check(question, reason, spot_check_share):
-            continue
-        top = str(sources[0].get("id")) if sources else None
-        label = article_was_right(str(verdict), corrected_article, top)
-        if label is None:
+    for row in threshold_decided_reviews(session, spot_check_share=spot_check_share):
+        certainty = (row.meta or {}).get("retrieval_certainty")
+        top = str(row.sources[0].get("id")) if row.sources else None
+        label = article_was_right(str(row.consensus_verdict), row.consensus_article_id, top)
+        if label is None or not isinstance(certainty, int | float):
             continue
         certainties.append(float(certainty))
         right.append(label)
-        turn_ids.append(str(turn_id))
+        turn_ids.append(str(row.id))
     return certainties, right, turn_ids
 
 
