@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chatbot.errors import BankbotError
-from retrieval.example_index import read_labelled_csv
 from retrieval.kb import article_id_for_intent
 
 if TYPE_CHECKING:
@@ -182,10 +181,6 @@ class RetrievalEval:
         self.embedder_dir = embedder_dir
         self.train_options = train_options or {}
         self.out_of_scope = list(out_of_scope)
-
-    @classmethod
-    def from_files(cls, queries: Path, examples: Path | None = None, **kwargs: Any) -> RetrievalEval:
-        return cls(read_queries(queries), read_labelled_csv(examples) if examples else None, **kwargs)
 
     def run(self, app: AppServices) -> dict[str, Any]:
         if app.vector_store._collection.count() == 0:

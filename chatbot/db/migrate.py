@@ -53,10 +53,6 @@ def head_revision(engine: Engine) -> str | None:
     return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
 
 
-def is_up_to_date(engine: Engine) -> bool:
-    return current_revision(engine) == head_revision(engine)
-
-
 def require_head(engine: Engine) -> None:
     """Raise SchemaNotAtHead (one line naming both revisions and the fix) unless the database is at head."""
     current, head = current_revision(engine), head_revision(engine)
