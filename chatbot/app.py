@@ -3,16 +3,18 @@
 The CLI, the web app, the nightly job and the tests all go through ``build_app``. Nothing heavy is loaded
 until a component is first used, so ``bankbot config`` or ``bankbot db upgrade`` stay instant. A caller may give
 ready-made parts (``build_app(settings, retriever=..., generator=...)``): tests, tools, one bundle's app
-(``BankBot.with_parts``); every part not given is built from the settings on first use.
+(``BankBot.with_parts``, ``BankBot.with_embedder``); every part not given is built from the settings on first use.
+The parts that embed (the embedder, the knowledge base, the example index, the few-shot store, the retriever) are
+one set per embedder, replaced as one when the production embedder changes (``BankBot.follow_production_embedder``).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from functools import cached_property
-from typing import TYPE_CHECKING, Generic, TypedDict, TypeVar, Unpack
+from typing import TYPE_CHECKING, TypedDict, Unpack
 
+from chatbot.app_parts import Part, RetrievalParts, Served
 from chatbot.generator_slot import GeneratorSlot
 from chatbot.settings import Settings
 
@@ -33,8 +35,6 @@ if TYPE_CHECKING:
     from chatbot.turn_store import TurnStore
     from retrieval.example_index import ExampleIndex
 
-T = TypeVar("T")
-
 
 class AppParts(TypedDict, total=False):
     """The parts a caller may give ``build_app`` ready-made, by name; each is built from the settings otherwise."""
@@ -49,29 +49,6 @@ class AppParts(TypedDict, total=False):
     generator: Generator
     classifier_guard: ClassifierGuard
     calibration: ConfidenceParams
-
-
-class _Part(Generic[T]):
-    """One part of the app: given by the caller, or built on first use (once, even when two threads ask)."""
-
-    def __init__(self, build: Callable[[], T], given: T | None) -> None:
-        self._build = build
-        self._value = given
-        self.given = given is not None
-        self._lock = threading.RLock()
-
-    @property
-    def loaded(self) -> bool:
-        return self._value is not None
-
-    def get(self) -> T:
-        with self._lock:
-            if self._value is None:
-                self._value = self._build()
-            return self._value
-
-    def if_given(self) -> T | None:
-        return self._value if self.given else None
 
 
 class BankBot:
@@ -94,14 +71,19 @@ class BankBot:
         calibration: ConfidenceParams | None = None,
     ) -> None:
         self.settings = settings
-        self._engine = _Part(self._make_engine, engine)
-        self._embedder = _Part(self._load_embedder, embedder)
-        self._vector_store = _Part(self._open_vector_store, vector_store)
-        self._example_index = _Part(self._open_example_index, example_index)
-        self._retriever = _Part(self._build_retriever, retriever)
-        self._turn_store = _Part(self._open_turn_store, turn_store)
-        self._fewshot = _Part(self._open_fewshot, fewshot)
-        self._articles: _Part[ArticleReader] = _Part(self._make_article_reader, None)
+        self._engine = Part(self._make_engine, engine)
+        self._retrieval = RetrievalParts(
+            settings,
+            self._production_embedder,
+            self.index_snapshot,
+            embedder=embedder,
+            vector_store=vector_store,
+            example_index=example_index,
+            fewshot=fewshot,
+            retriever=retriever,
+        )
+        self._switching = threading.Lock()  # one embedder switch at a time (the watcher, a dashboard promotion)
+        self._turn_store = Part(self._open_turn_store, turn_store)
         # One model per process: the pipeline, the warm-up and ``generator`` below all use this slot.
         self._generator = GeneratorSlot(settings, self.production_adapter, given=generator)
         self._classifier_guard = classifier_guard  # None: the pipeline makes the default one
@@ -123,18 +105,55 @@ class BankBot:
         other = BankBot(
             self.settings,
             generator=generator,
-            example_index=example_index if example_index is not None else self._example_index.if_given(),
-            fewshot=fewshot if fewshot is not None else self._fewshot.if_given(),
-            retriever=retriever if retriever is not None else self._retriever.if_given(),
             classifier_guard=self._classifier_guard,
             calibration=calibration if calibration is not None else self._calibration,
         )
-        other._engine, other._embedder, other._vector_store = self._engine, self._embedder, self._vector_store
-        other._articles = self._articles
-        other._turn_store = self._turn_store
+        mine = self._retrieval
+        other._retrieval = mine.shared(
+            example_index=example_index if example_index is not None else mine.example_index.if_given(),
+            fewshot=fewshot if fewshot is not None else mine.fewshot.if_given(),
+            retriever=retriever if retriever is not None else mine.retriever.if_given(),
+        )
+        other._engine, other._turn_store = self._engine, self._turn_store
         if generator is None:
             other._generator = self._generator
         return other
+
+    def with_embedder(self, version: str | None) -> BankBot:
+        """The same app retrieving with the embedder ``version`` (None: the configured one), as a bundle naming it
+        would (``finetune.bundle.bundle_app``): that embedder's model and its knowledge-base, example-index and
+        few-shot collections (named after the version); the database, model and turn store shared. This app itself
+        when it already uses that embedder. BankbotError when the version is unknown or its folder is not here."""
+        from retrieval.embedder_registry import embedder_of_version
+
+        if version == self.embedder_version:
+            return self
+        other = self.with_parts()
+        served = embedder_of_version(self.settings, version, engine=self.engine)
+        other._retrieval = self._retrieval.for_embedder((served,))
+        return other
+
+    def follow_production_embedder(self) -> bool:
+        """Switch retrieval to the production embedder when the loaded parts use another one: the new embedder's
+        parts are built first, then replace the old set as one, so each turn uses one set or the other. Nothing to
+        do before retrieval is first used (it reads the registry then), nor with a vector store or retriever the
+        caller gave. True when switched."""
+        from retrieval.embedder_registry import current_embedder, forget_cached
+
+        with self._switching:
+            current = self._retrieval
+            if not current.served.loaded or current.vector_store.given or current.retriever.given:
+                return False
+            forget_cached()  # the promotion may be another process's: read the row now, not a cached answer
+            served = current_embedder(self.settings, engine=self.engine)
+            if (served.version if served is not None else None) == current.version:
+                return False
+            fresh = current.for_embedder((served,))
+            fresh.retriever.get()  # the model, the collections and the retriever are ready before the swap
+            if current.fewshot.loaded:
+                fresh.fewshot.get()
+            self._retrieval = fresh
+            return True
 
     # --- SQL -------------------------------------------------------------------------------------------
     @property
@@ -163,22 +182,25 @@ class BankBot:
     # --- models ----------------------------------------------------------------------------------------
     @property
     def embedder(self) -> SentenceTransformer:
-        """The sentence-transformers model shared by the vector store and the example index."""
-        return self._embedder.get()
+        """The sentence-transformers model shared by the vector store, the example index and the few-shot store."""
+        return self._retrieval.embedder.get()
 
-    def _load_embedder(self) -> SentenceTransformer:
-        from chatbot.model_loading import load_embedder
-
-        embedder: SentenceTransformer = load_embedder(self.settings, self.active_embedder_path)
-        return embedder
+    @property
+    def embedder_version(self) -> str | None:
+        """The embedder version this app retrieves with (None: the configured embedder)."""
+        return self._retrieval.version
 
     @property
     def active_embedder_path(self) -> str | None:
-        """A fine-tuned embedder promoted by the nightly job, if any (None: the configured one); read from this
-        app's database, cached for a few seconds."""
-        from retrieval.embedder_registry import active_embedder
+        """The folder of the fine-tuned embedder this app retrieves with (None: the configured one): the production
+        embedder when retrieval was first used or last switched (``follow_production_embedder``)."""
+        return self._retrieval.path
 
-        return active_embedder(self.settings, engine=self.engine)
+    def _production_embedder(self) -> Served:
+        from retrieval.embedder_registry import current_embedder
+
+        # The app's database once it is open; before that, the settings' (a read that never creates a database).
+        return (current_embedder(self.settings, engine=self.engine if self._engine.loaded else None),)
 
     @property
     def generator(self) -> Generator:
@@ -199,29 +221,12 @@ class BankBot:
     # --- retrieval ---------------------------------------------------------------------------------------
     @property
     def vector_store(self) -> Chroma:
-        return self._vector_store.get()
-
-    def _open_vector_store(self) -> Chroma:
-        from retrieval.vector_store import open_vector_store
-
-        return open_vector_store(self.settings, self.embedder)
+        return self._retrieval.vector_store.get()
 
     @property
     def example_index(self) -> ExampleIndex:
         """Example questions with a known article (reviewed turns, labelled CSVs), next to the KB collection."""
-        return self._example_index.get()
-
-    def _open_example_index(self) -> ExampleIndex:
-        from retrieval.example_index import ExampleIndex
-        from retrieval.vector_store import store_client
-
-        return ExampleIndex.open(
-            self.settings,
-            self.embedder,
-            client=store_client(self.vector_store),
-            kb_collection=self.vector_store._collection.name,
-            snapshot=self.index_snapshot(),
-        )
+        return self._retrieval.example_index.get()
 
     def index_snapshot(self) -> int:
         """The production bundle's few-shot/example-index snapshot (``retrieval.snapshots``)."""
@@ -231,21 +236,17 @@ class BankBot:
 
     def loaded_snapshot_stores(self) -> list[ExampleIndex | FewShotStore]:
         """The example index and the few-shot store, those loaded so far: what a promotion points at its snapshot."""
+        parts = self._retrieval
         stores: list[ExampleIndex | FewShotStore] = []
-        if self._example_index.loaded:
-            stores.append(self._example_index.get())
-        if self._fewshot.loaded:
-            stores.append(self._fewshot.get())
+        if parts.example_index.loaded:
+            stores.append(parts.example_index.get())
+        if parts.fewshot.loaded:
+            stores.append(parts.fewshot.get())
         return stores
 
     @property
     def retriever(self) -> BaseRetriever:
-        return self._retriever.get()
-
-    def _build_retriever(self) -> BaseRetriever:
-        from retrieval.retriever import build_retriever
-
-        return build_retriever(self.settings, self.vector_store, self.example_index)
+        return self._retrieval.retriever.get()
 
     # --- chat ------------------------------------------------------------------------------------------------
     @property
@@ -260,12 +261,7 @@ class BankBot:
     @property
     def fewshot(self) -> FewShotStore:
         """Reviewed turns used as dynamic few-shot examples."""
-        return self._fewshot.get()
-
-    def _open_fewshot(self) -> FewShotStore:
-        from chatbot.fewshot import FewShotStore
-
-        return FewShotStore.open(self.settings, lambda: self.embedder, snapshot=self.index_snapshot())
+        return self._retrieval.fewshot.get()
 
     @cached_property
     def pipeline(self) -> ChatPipeline:
@@ -274,9 +270,10 @@ class BankBot:
         return ChatPipeline(
             self.settings,
             generator=self._generator,
-            retriever=self._retriever.get,
+            # Read per turn: a switch of embedder (follow_production_embedder) reaches the next turn.
+            retriever=lambda: self.retriever,
             turn_store=self._turn_store.get,
-            fewshot=self._fewshot.get,
+            fewshot=lambda: self.fewshot,
             session=self.session,
             active_embedder_path=lambda: self.active_embedder_path,
             classifier_guard=self._classifier_guard,
@@ -287,12 +284,8 @@ class BankBot:
     def _article_reader(self) -> ArticleReader | None:
         """Whole articles for passage answers, from the knowledge base the retriever reads; None when a retriever
         was given (tests, tools), which the retrieved chunk stands for."""
-        return None if self._retriever.given else self._articles.get()
-
-    def _make_article_reader(self) -> ArticleReader:
-        from chatbot.article_reader import ArticleReader
-
-        return ArticleReader(lambda: self.vector_store)
+        parts = self._retrieval
+        return None if parts.retriever.given else parts.articles.get()
 
     @property
     def pipeline_loaded(self) -> bool:

@@ -22,10 +22,9 @@ from langchain_core.embeddings import Embeddings
 from chatbot.pii import redact
 from chatbot.settings import Settings
 from retrieval import snapshots
+from retrieval.chroma_collections import FEWSHOT_SUFFIX
 
 log = logging.getLogger(__name__)
-
-FEWSHOT_SUFFIX = "_fewshot"
 
 
 @dataclass(frozen=True)
@@ -60,10 +59,11 @@ class _LazyEmbeddings(Embeddings):
         return self._inner().embed_query(text)
 
 
-def fewshot_collection_name(settings: Settings) -> str:
+def fewshot_collection_name(settings: Settings, kb_collection: str | None = None) -> str:
+    """The few-shot collection next to ``kb_collection`` (default: the production embedder's KB collection)."""
     from retrieval.vector_store import kb_collection_name
 
-    return f"{kb_collection_name(settings)}{FEWSHOT_SUFFIX}"
+    return f"{kb_collection or kb_collection_name(settings)}{FEWSHOT_SUFFIX}"
 
 
 class FewShotStore:
@@ -73,14 +73,22 @@ class FewShotStore:
 
     @classmethod
     def open(
-        cls, settings: Settings, get_embedder: Callable[[], Any], *, client: Any = None, snapshot: int = 0
+        cls,
+        settings: Settings,
+        get_embedder: Callable[[], Any],
+        *,
+        client: Any = None,
+        snapshot: int = 0,
+        kb_collection: str | None = None,
     ) -> FewShotStore:
+        """The store next to ``kb_collection`` (default: the production embedder's), embedding with
+        ``get_embedder``'s model, which must be the one that collection's entries were embedded with."""
         from langchain_chroma import Chroma
 
         from retrieval.vector_store import COSINE, chroma_client
 
         store = Chroma(
-            collection_name=fewshot_collection_name(settings),
+            collection_name=fewshot_collection_name(settings, kb_collection),
             embedding_function=_LazyEmbeddings(get_embedder),
             client=client if client is not None else chroma_client(settings),
             collection_configuration=COSINE,  # type: ignore[arg-type]

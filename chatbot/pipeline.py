@@ -266,13 +266,13 @@ class ChatPipeline:
         docs: list[Any] = []
         try:
             if not verdict.refused:
+                retriever = self._retriever()  # once a turn: the guard's vector and the search share one embedder
                 verdict, vector = self.classifier_guard.check(
-                    turn.question, retriever=self._retriever(), active_embedder_path=self._active_embedder_path
+                    turn.question, retriever=retriever, active_embedder_path=self._active_embedder_path
                 )
             if not verdict.refused:
                 # Kept in the retriever's order (its fused ranking); ``score`` is each article's evidence, which can
                 # order differently (retrieval/retriever.py).
-                retriever = self._retriever()
                 if vector is not None:  # only the knowledge-base retriever's embeddings give the guard a vector
                     docs = cast("KnowledgeBaseRetriever", retriever).rank_by_vector(vector)
                 else:

@@ -1,11 +1,12 @@
-"""What is in production, read in one place: the promoted bundle (table ``model_version``) and the promoted
-embedder (table ``embedder_version``, through ``retrieval.embedder_registry``).
+"""What is in production, read in one place: the promoted bundle (table ``model_version``) and the production
+embedder (table ``embedder_version``, through ``retrieval.embedder_registry``), which is the embedder the bundle
+names: promotion and rollback set both in one transaction (``finetune.registry``).
 
 Serving, the commands, the dashboard and training all read the registry here; only writing it (recording a
 candidate and its lineage, promotion, rollback) is training's, in ``finetune.registry``. A model version is a bundle
-(``finetune.bundle``): adapter, few-shot/example-index snapshot, calibration, abstention threshold, answer mode and
-lineage. The database is the single source of truth; the running app polls ``production_version`` (one indexed
-query) and reloads when the answer changes.
+(``finetune.bundle``): adapter, embedder, few-shot/example-index snapshot, calibration, abstention threshold, answer
+mode and lineage. The database is the single source of truth; the running app polls the production bundle and
+embedder (``ui.server.BundleWatcher``) and switches when they change.
 
 Adapter folders live under the shared artifact root and rows store their path relative to it
 (``chatbot.artifacts``): ``adapter_dir`` gives the folder on this host; absolute paths of older rows still work.
@@ -48,7 +49,7 @@ class Production:
     # Whether customers see the model's answers, as the bundle's gate decided (None: no bundle, so
     # ``settings.base_model_answers``).
     generated_answers: bool | None
-    embedder_version: str | None  # the promoted fine-tuned embedder (None: the configured one)
+    embedder_version: str | None  # the production fine-tuned embedder, the bundle's (None: the configured one)
     embedder_path: Path | None  # its folder on this host
 
 

@@ -75,8 +75,9 @@ class BundleSource(Protocol):
 def build_models(
     base_app: AppServices, resolved: Sequence[tuple[str, Any]], bundles: BundleSource, *, served: bool
 ) -> list[_Model]:
-    """One app per model, each answering as its bundle (adapter, index snapshot, calibration, threshold); they
-    share the database, embedder and knowledge base. ``served``: use ``base_app`` as it is."""
+    """One app per model, each answering as its bundle (adapter, embedder, index snapshot, calibration, threshold);
+    they share the database, and the embedder and knowledge base when their bundles name the same embedder.
+    ``served``: use ``base_app`` as it is."""
     if served:
         label, bundle = resolved[0]
         return [_Model(label, base_app, bundle)]

@@ -1,10 +1,12 @@
 """Bundles: everything one promotion changes, read as a unit by the chat, the gate and the evals.
 
-A bundle (a ``model_version`` row) is an adapter (optional), a snapshot of the few-shot store and the example
+A bundle (a ``model_version`` row) is an adapter (optional), the embedder it retrieves with (``embedder_version``:
+a fine-tuned one's version, or None for the configured one), a snapshot of the few-shot store and the example
 index (``retrieval.snapshots``), a confidence calibration, the abstention threshold and its lineage (the reviewed
 turns it learned from, table ``bundle_turn``). The nightly job writes a candidate's snapshot and fits its
-calibration here; ``finetune.registry.promote_version`` fits the threshold (``fit_threshold``) and flips production
-in one transaction. With no production bundle the base model serves snapshot 0 with the newest active calibration.
+calibration here; ``finetune.registry.promote_version`` fits the threshold (``fit_threshold``) and flips production,
+embedder included, in one transaction. With no production bundle the base model serves snapshot 0 with the newest
+active calibration.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ class BundleRef:
     index_snapshot: int
     confidence: ConfidenceParams  # calibration and abstention threshold
     calibration_id: Any = None  # the calibration row the bundle names (None: the active one)
+    embedder_version: str | None = None  # the embedder it retrieves with (None: the configured one)
 
     def at_configured_threshold(self) -> BundleRef:
         """The same bundle abstaining at ``settings.abstain_confidence`` and showing its model's answers: the gate
@@ -43,11 +46,14 @@ def bundle_of(session: Any, row: Any, *, settings: Any = None) -> BundleRef:
     ``settings`` locate the adapter: the row stores its folder relative to the artifact root. Without them only an
     absolute path (a row written by an older release) can be located; a relative one raises RegistryError."""
     from chatbot.confidence import read_bundle_calibration
+    from chatbot.db import crud
 
     confidence = read_bundle_calibration(session, row)
-    if row is None:
-        return BundleRef(None, None, 0, confidence)
-    return BundleRef(row.version, _adapter_of(settings, row), row.index_snapshot, confidence, row.calibration_id)
+    if row is None:  # the base model serves with whatever embedder is in production (promoted on its own, if any)
+        embedder = crud.production_embedder(session=session)
+        return BundleRef(None, None, 0, confidence, embedder_version=embedder.version if embedder else None)
+    adapter = _adapter_of(settings, row)
+    return BundleRef(row.version, adapter, row.index_snapshot, confidence, row.calibration_id, row.embedder_version)
 
 
 def _adapter_of(settings: Any, row: Any) -> AdapterRef | None:
@@ -77,8 +83,10 @@ def get_bundle(app: AppDatabase, version: str) -> BundleRef:
 
 
 def follow_production(app: AppServices) -> int:
-    """Point the app's loaded few-shot store and example index at the production bundle's snapshot (with the
-    pipeline's ``reload``, which re-reads the adapter, calibration and threshold, the whole bundle switches)."""
+    """Switch the app's retrieval to the production embedder when it changed (``follow_production_embedder``), and
+    point its loaded few-shot store and example index at the production bundle's snapshot (with the pipeline's
+    ``reload``, which re-reads the adapter, calibration and threshold, the whole bundle switches)."""
+    app.follow_production_embedder()
     snapshot = production_snapshot(app)
     for store in app.loaded_snapshot_stores():  # a store not loaded yet reads the snapshot when it opens
         if hasattr(store, "snapshot"):
@@ -87,11 +95,15 @@ def follow_production(app: AppServices) -> int:
 
 
 def bundle_app(app: AppServices, bundle: BundleRef) -> AppServices:
-    """An app that answers exactly as ``bundle`` would: its adapter, its few-shot and example-index snapshot, its
-    calibration and threshold. Everything else (database, embedder, knowledge base) is shared with ``app``; a
-    retriever given to ``app`` (tests, tools) is used as it is, else one is built over the bundle's example index."""
+    """An app that answers exactly as ``bundle`` would: its adapter, its embedder, its few-shot and example-index
+    snapshot, its calibration and threshold. A bundle naming another embedder than ``app``'s gets that embedder's
+    model and collections (``with_embedder``: the knowledge base, example index and few-shot store it re-embedded);
+    else the embedder and knowledge base are shared with ``app``, and a retriever given to ``app`` (tests, tools) is
+    used as it is. The database is always shared; a retriever not given is built over the bundle's example index."""
     from chatbot.generation import build_generator
 
+    if bundle.embedder_version != app.embedder_version:
+        app = app.with_embedder(bundle.embedder_version)
     example_index = _view(app.example_index, bundle.index_snapshot)
     fewshot = _view(app.fewshot, bundle.index_snapshot)
     generator = build_generator(app.settings, adapter=bundle.adapter)

@@ -7,8 +7,9 @@ example index (a new question is compared with known questions); on the Banking7
 article title pairs (docs/retrieval.md).
 
 The result is a versioned folder ``<artifact root>/embedders/<version>/`` with ``embedder.json`` metadata (the
-artifact root is shared by every replica, default the data dir); it is only used once promoted
-(``retrieval.embedder_registry.promote_embedder``), which the caller does when the retrieval eval improves.
+artifact root is shared by every replica, default the data dir). The nightly job keeps it only when the retrieval
+eval improves (``train_candidate_embedder``): the candidate bundle then names it, and it serves once that bundle is
+promoted (``finetune.registry.promote_version``).
 """
 
 from __future__ import annotations
@@ -241,7 +242,7 @@ def read_metadata(model_dir: Path) -> dict[str, Any]:
     return json.loads(path.read_text()) if path.is_file() else {}
 
 
-def train_and_maybe_promote(
+def train_candidate_embedder(
     app: AppServices,
     questions: Sequence[str],
     article_ids: Sequence[str],
@@ -250,14 +251,17 @@ def train_and_maybe_promote(
     margin: float | None = None,
     **train_options: Any,
 ) -> dict[str, Any]:
-    """Nightly step: fine-tune on labelled questions, and promote the new embedder only if accuracy@1 on
-    ``eval_queries`` (``evals.retrieval.LabelledQuery``) beats the live retriever by more than ``margin``.
+    """Nightly step: fine-tune on labelled questions, and keep the new embedder as a candidate only if accuracy@1 on
+    ``eval_queries`` (``evals.retrieval.LabelledQuery``) beats the live retriever by more than ``margin``. A winner's
+    knowledge base, example index and few-shot store are re-embedded from ``app``'s collections (every snapshot, so
+    write the candidate bundle's snapshot first) and it is recorded as a 'candidate' embedder_version row
+    (``retrieval.embedder_registry.prepare_embedder``); nothing serving changes: the candidate bundle names it and
+    is promoted with it, or not. A loser's folder is deleted.
 
-    A rejected candidate's folder is deleted. Returns both metric dicts, the version and whether it was promoted.
-    """
+    Returns both metric dicts, the version and whether it won."""
     from evals.retrieval import RetrievalEval
-    from retrieval.embedder_registry import promote_embedder
-    from retrieval.vector_store import article_texts_from_store
+    from retrieval.embedder_registry import prepare_embedder
+    from retrieval.vector_store import article_texts_from_store, store_client
 
     margin = app.settings.promotion_margin if margin is None else margin
     baseline = RetrievalEval(eval_queries).run(app)
@@ -268,10 +272,17 @@ def train_and_maybe_promote(
         article_texts=article_texts_from_store(app.vector_store),
         **train_options,
     )
-    candidate = RetrievalEval(eval_queries, embedder_dir=model_dir).run(app)
-    promoted = candidate["accuracy_at_1"] > baseline["accuracy_at_1"] + margin
-    if promoted:
-        promote_embedder(app.settings, model_dir, metrics=candidate, engine=app.engine)
-    else:
-        shutil.rmtree(model_dir, ignore_errors=True)
-    return {"version": model_dir.name, "promoted": promoted, "baseline": baseline, "candidate": candidate}
+    won = False
+    try:
+        candidate = RetrievalEval(eval_queries, embedder_dir=model_dir).run(app)
+        if candidate["accuracy_at_1"] > baseline["accuracy_at_1"] + margin:
+            client = store_client(app.vector_store)
+            source = app.embedder_version
+            prepare_embedder(
+                app.settings, model_dir, source_version=source, metrics=candidate, engine=app.engine, client=client
+            )
+            won = True
+    finally:
+        if not won:  # lost, or failed before it was recorded: nothing will ever name the folder
+            shutil.rmtree(model_dir, ignore_errors=True)
+    return {"version": model_dir.name, "won": won, "baseline": baseline, "candidate": candidate}

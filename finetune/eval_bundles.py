@@ -32,7 +32,8 @@ class RegistryBundles:
         return [(name, _base_bundle(app) if name == BASE else _bundle_for(app, name)) for name in names]
 
     def app_for(self, app: AppServices, bundle: Any) -> AppServices:
-        """An app answering as ``bundle`` (adapter, index snapshot, calibration, threshold), sharing the rest."""
+        """An app answering as ``bundle`` (adapter, embedder, index snapshot, calibration, threshold), sharing the
+        rest."""
         from finetune.bundle import bundle_app
 
         return bundle_app(app, bundle)

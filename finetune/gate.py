@@ -3,10 +3,11 @@
 Candidate and production bundles (production: the base model when nothing is promoted) answer the same frozen
 gate set — a fixed, proportional subset of the demo eval set (in-scope, out-of-scope and probe questions) — plus
 the questions reviewers corrected, through the real chat pipeline without logging. Each bundle answers as a whole:
-its adapter, its few-shot and example-index snapshot and its calibration (``finetune.bundle.bundle_app``), both
-abstaining at ``settings.abstain_confidence`` so that the risk policy (the threshold fitted at promotion) does not
-decide which bundle is better. The candidate is promoted only when its quality score beats production by
-``promotion_margin`` and no guarded metric is worse by more than ``regression_tolerance``.
+its adapter, its embedder, its few-shot and example-index snapshot and its calibration
+(``finetune.bundle.bundle_app``), both abstaining at ``settings.abstain_confidence`` so that the risk policy (the
+threshold fitted at promotion) does not decide which bundle is better. The candidate is promoted only when its
+quality score beats production by ``promotion_margin`` and no guarded metric is worse by more than
+``regression_tolerance``.
 """
 
 from __future__ import annotations
@@ -287,6 +288,7 @@ def run_gate(
         "generated_answers": generated_answers_earned(cand_records, significance=settings.generated_answers_p),
         "production_version": production.version,
         "index_snapshots": {"candidate": candidate.index_snapshot, "production": production.index_snapshot},
+        "embedders": {"candidate": candidate.embedder_version, "production": production.embedder_version},
         "gate_questions": len(items),
         "corrected_questions": len(corrections),
         "margin": settings.promotion_margin,

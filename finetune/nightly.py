@@ -1,11 +1,13 @@
 """The nightly learning job: every reviewed turn so far → SFT dataset → a candidate bundle (LoRA adapter, few-shot
-and example-index snapshot, calibration) → eval gate → promote or reject the bundle as a whole, with lineage.
+and example-index snapshot, calibration, and optionally a fine-tuned embedder) → eval gate → promote or reject the
+bundle as a whole, with lineage.
 
 Safety: one run at a time (an fcntl lock in data_dir, and on PostgreSQL a database advisory lock too, so machines
 sharing the database cannot overlap; both are released when the holder dies); every run is a
 ``TrainingRun`` row that ends succeeded, skipped or failed — a run still 'running' when the next one gets the lock
 was killed, and is marked failed then. The candidate's few-shot examples and example questions are written under
-its own index snapshot, which nothing serving reads (``retrieval.snapshots``). Production changes only in
+its own index snapshot, which nothing serving reads (``retrieval.snapshots``); a candidate embedder's collections
+are named after it, which nothing serving reads either. Production changes only in
 ``registry.promote_version``'s single transaction, after the whole bundle exists and the gate said yes, so a crash
 anywhere, or a rejection, leaves production exactly as it was.
 """
@@ -48,7 +50,9 @@ class NightlyOptions:
     # Newest corrected questions the gate re-asks with both models (non-regression); each costs two generations.
     gate_corrections: int = GATE_CORRECTIONS
     update_indexes: bool = True  # False: the candidate keeps production's few-shot and example-index snapshot
-    train_embedder: bool = False  # also fine-tune the embedder; promoted only if the retrieval eval improves
+    # Also fine-tune the embedder: the candidate bundle retrieves with it only if it beats the live retriever.
+    train_embedder: bool = False
+    embedder_margin: float | None = None  # accuracy@1 it must gain (None: settings.promotion_margin)
     callbacks: Sequence[Any] = ()  # extra TrainerCallbacks (tests inject crashes)
 
 
@@ -218,9 +222,8 @@ def _train_and_gate(
         new_index_snapshot=options.update_indexes,
         lineage=manifest["source_turn_ids"],
     )
-    decision, gate_metrics, indexed = _complete_and_gate(app, options, dataset, version, snapshot)
+    decision, gate_metrics, indexed, embedder = _complete_and_gate(app, options, dataset, version, snapshot)
     gate_metrics["training"] = trained.metrics
-    embedder = embedder_step(app, dataset.examples) if options.train_embedder else None
     registry.record_gate(app, version, promote=decision.promote, decision=decision.reason, metrics=gate_metrics)
     status = "promoted" if decision.promote else "rejected"
     gate_summary = {"promote": decision.promote, "reason": decision.reason, "quality": decision.quality}
@@ -260,14 +263,22 @@ def _write_dataset(
 
 def _complete_and_gate(
     app: AppServices, options: NightlyOptions, dataset: BuiltDataset, version: str, snapshot: int
-) -> tuple[Any, dict[str, Any], dict[str, int]]:
-    """The rest of the candidate bundle (few-shot and example-index snapshot, calibration), then the gate of the
-    candidate bundle against the production bundle. Returns (decision, gate metrics, index counts)."""
+) -> tuple[Any, dict[str, Any], dict[str, int], dict[str, Any] | None]:
+    """The rest of the candidate bundle (few-shot and example-index snapshot, its embedder when asked, calibration),
+    then the gate of the candidate bundle, with its embedder, against the production bundle. Returns (decision,
+    gate metrics, index counts, the embedder step's summary or None)."""
     from finetune import bundle
     from finetune.gate import Correction, gate_items, run_gate
 
+    # A process that lives through nights (the simulation) may have opened its collections before a promotion: the
+    # candidate's entries go to production's embedder's collections, and the embedder is compared with production's.
+    bundle.follow_production(app)
     production = bundle.production_bundle(app)
     indexed = bundle.write_index_snapshot(app, snapshot, dataset.examples) if options.update_indexes else {}
+    # After the snapshot: a winning embedder's collections are re-embedded with the candidate's entries in them.
+    embedder = None
+    if options.train_embedder:
+        embedder = embedder_step(app, version, dataset.examples, margin=options.embedder_margin)
     # the candidate is always an adapter: its calibration is fitted on adapted answers only
     calibration_id, fitted, fitted_on = bundle.fit_calibration(app, production, adapted_only=True)
     registry.record_calibration(app, version, calibration_id=calibration_id, summary=fitted, turn_ids=fitted_on)
@@ -276,21 +287,32 @@ def _complete_and_gate(
     items = gate_items(options.gate_questions or app.settings.gate_eval_questions)
     candidate = bundle.get_bundle(app, version)
     decision, gate_metrics = run_gate(app, candidate, production, items=items, corrections=corrections)
-    return decision, gate_metrics, indexed
+    return decision, gate_metrics, indexed, embedder
 
 
-def embedder_step(app: AppServices, examples: Sequence[SFTExample]) -> dict[str, Any]:
-    """Fine-tune the embedder on reviewer-confirmed question → article pairs; the retrieval helper's
-    ``train_and_maybe_promote`` promotes it only when accuracy@1 on the frozen eval questions improves.
-    Independent of the LoRA decision, so a failure here is recorded, not raised."""
+def embedder_step(
+    app: AppServices, version: str, examples: Sequence[SFTExample], *, margin: float | None = None
+) -> dict[str, Any]:
+    """Fine-tune a candidate embedder on reviewer-confirmed question → article pairs
+    (``finetune.embedder.train_candidate_embedder``); when it beats the live retriever's accuracy@1 on the frozen
+    eval questions, its collections are re-embedded and the candidate bundle ``version`` names it, so the gate
+    judges the bundle with it and only the bundle's promotion serves it. Nothing here changes production. A
+    failure is recorded (in the run's metrics), not raised: the bundle keeps production's embedder."""
     from evals.retrieval import demo_eval_queries
-    from finetune.embedder import train_and_maybe_promote
+    from finetune.embedder import train_candidate_embedder
 
     confirmed = [e for e in examples if e.article_confirmed and e.article_id]
     try:
-        return train_and_maybe_promote(
-            app, [e.question for e in confirmed], [str(e.article_id) for e in confirmed], demo_eval_queries()
+        result = train_candidate_embedder(
+            app,
+            [e.question for e in confirmed],
+            [str(e.article_id) for e in confirmed],
+            demo_eval_queries(),
+            margin=margin,
         )
+        if result["won"]:
+            registry.record_embedder(app, version, embedder_version=result["version"], summary=result)
+        return result
     except Exception as exc:  # recorded in the run's metrics and logged
         log.warning("embedder fine-tuning failed: %s", exc)
         return {"error": f"{type(exc).__name__}: {exc}"}

@@ -1,9 +1,11 @@
 """Writing the model registry: record a candidate bundle and its lineage, promote, roll back (training runs:
 ``finetune.training_runs``).
 
-A model version is a bundle (``finetune.bundle``): adapter, few-shot/example-index snapshot, calibration,
-abstention threshold and lineage, promoted, rejected or rolled back as a whole. The database (``ModelVersion``,
-``BundleTurn``, ``TrainingRun``) is the single source of truth. Reading it (what is in production, a version, its
+A model version is a bundle (``finetune.bundle``): adapter, embedder, few-shot/example-index snapshot,
+calibration, abstention threshold and lineage, promoted, rejected or rolled back as a whole: promotion and rollback
+set the production embedder (table ``embedder_version``) to the bundle's in the transaction that flips the bundle.
+The database (``ModelVersion``, ``EmbedderVersion``, ``BundleTurn``, ``TrainingRun``) is the single source of
+truth. Reading it (what is in production, a version, its
 lineage, ``RegistryError``) is ``chatbot.registry``, in the services layer, so serving never imports training code.
 """
 
@@ -32,7 +34,8 @@ def record_candidate(
     lineage: Sequence[str] = (),
 ) -> int:
     """Record a candidate bundle with the turns it learned from; returns the index snapshot it reads: a new,
-    never used number to write its entries under, or (``new_index_snapshot`` False) production's.
+    never used number to write its entries under, or (``new_index_snapshot`` False) production's. It names the
+    production embedder until the night gives it its own (``record_embedder``).
 
     ``adapter_path`` must lie under the artifact root (``chatbot.artifacts.ArtifactPathError`` otherwise): the row
     stores it relative to the root, so every replica finds it wherever it mounts the root."""
@@ -43,6 +46,7 @@ def record_candidate(
     ref = to_artifact_ref(app.settings, adapter_path) if adapter_path is not None else None
     with app.session() as session:
         production = crud.production_model(session=session)
+        embedder = crud.production_embedder(session=session)
         if new_index_snapshot:
             snapshot = crud.next_index_snapshot(session=session)
         else:
@@ -56,6 +60,7 @@ def record_candidate(
                 training_data_hash=data_hash,
                 training_run_id=run_id,
                 index_snapshot=snapshot,
+                embedder_version=embedder.version if embedder is not None else None,
             ),
             status=ModelStatus.candidate,
         )
@@ -80,6 +85,17 @@ def record_calibration(
         session.commit()
 
 
+def record_embedder(app: AppDatabase, version: str, *, embedder_version: str, summary: dict[str, Any]) -> None:
+    """The candidate bundle retrieves with the candidate embedder ``embedder_version`` (a row the night prepared:
+    ``retrieval.embedder_registry.prepare_embedder``), and keeps the retrieval comparison that chose it."""
+    with app.session() as session:
+        row = version_row(session, version)
+        row.embedder_version = embedder_version
+        row.eval_metrics = {**(row.eval_metrics or {}), "embedder": summary}
+        session.add(row)
+        session.commit()
+
+
 def record_gate(app: AppDatabase, version: str, *, promote: bool, decision: str, metrics: dict[str, Any]) -> None:
     """Store the gate's metrics and reason, then promote or mark the candidate rejected."""
     from chatbot.db.models import ModelStatus
@@ -99,10 +115,11 @@ def record_gate(app: AppDatabase, version: str, *, promote: bool, decision: str,
 
 
 def promote_version(app: AppDatabase, version: str, *, by: str) -> str | None:
-    """Make the bundle ``version`` production (the previous production is retired) in one transaction, with its
-    abstention threshold refitted on every reviewed turn so far that a model of its kind answered (an adapted
-    bundle: turns adapted bundles answered; ``finetune.bundle.fit_threshold``) and the retrieval certainty its
-    answers from the top article need refitted on the spot check (``finetune.bundle.fit_article_threshold``).
+    """Make the bundle ``version`` production (the previous production is retired) and the embedder it names the
+    production embedder (None: the configured one) in one transaction, with its abstention threshold refitted on
+    every reviewed turn so far that a model of its kind answered (an adapted bundle: turns adapted bundles answered;
+    ``finetune.bundle.fit_threshold``) and the retrieval certainty its answers from the top article need refitted on
+    the spot check (``finetune.bundle.fit_article_threshold``).
 
     Returns the version it replaced (None: the base model)."""
     from sqlmodel import select
@@ -113,6 +130,7 @@ def promote_version(app: AppDatabase, version: str, *, by: str) -> str | None:
     from chatbot.db.models import LineageRole, ModelStatus, ModelVersion, utcnow
     from finetune.bundle import fit_article_threshold, fit_threshold
     from finetune.publish import publish_bundle
+    from retrieval.embedder_registry import forget_cached
 
     with app.session() as session:
         target = _checked_target(app.settings, session, version)
@@ -140,34 +158,57 @@ def promote_version(app: AppDatabase, version: str, *, by: str) -> str | None:
         session.add(target)
         fitted_on = list(dict.fromkeys([*turn_ids, *article_turn_ids]))
         crud.set_lineage(session=session, bundle_id=target.id, role=LineageRole.threshold, turn_ids=fitted_on)
+        _serve_embedder(session, target.embedder_version)
         session.commit()
-        return current[0].version if current else None
+        replaced = current[0].version if current else None
+    forget_cached()  # this process reads the new embedder at once; other processes within the cache time
+    return replaced
 
 
 def _checked_target(settings: Any, session: Any, version: str) -> Any:
-    from chatbot.artifacts import ArtifactPathError
+    from chatbot.artifacts import ArtifactPathError, resolve_artifact
+    from chatbot.db import crud
     from chatbot.db.models import ModelStatus
 
     target = version_row(session, version)
     if target.status == ModelStatus.production:
         raise RegistryError(f"{version} is already in production")
+    embedder = crud.get_embedder_version(session=session, version=target.embedder_version or "")
+    if target.embedder_version is not None and embedder is None:
+        raise RegistryError(f"{version}: its embedder {target.embedder_version} is not in the registry")
     try:
         folder = adapter_dir(settings, target)
+        embedder_folder = resolve_artifact(settings, embedder.path) if embedder is not None else None
     except ArtifactPathError as exc:
         raise RegistryError(f"{version}: {exc}") from exc
     if folder is not None and not (folder / "adapter_config.json").is_file():
         raise RegistryError(f"{version}: adapter folder {folder} is missing or incomplete")
+    if embedder_folder is not None and not embedder_folder.is_dir():
+        raise RegistryError(f"{version}: embedder folder {embedder_folder} is missing")
     return target
 
 
+def _serve_embedder(session: Any, embedder_version: str | None) -> None:
+    """Make the embedder a bundle names the production one, inside the caller's transaction (None: retire the
+    production row, so the configured embedder serves)."""
+    from chatbot.db import crud
+
+    if embedder_version is None:
+        crud.retire_production_embedder(session=session)
+    else:
+        crud.set_production_embedder(session=session, version=embedder_version)
+
+
 def rollback(app: AppDatabase, *, by: str) -> tuple[str, str | None]:
-    """Production → retired; the previously promoted version (not itself rolled back) → production.
+    """Production → retired; the previously promoted version (not itself rolled back) → production, with the
+    embedder it names (no previous version: the base model with the configured embedder).
 
     Returns (retired version, new production version or None for the base model)."""
     from sqlmodel import col, select
 
     from chatbot.db.locks import lock_registry
     from chatbot.db.models import ModelStatus, ModelVersion, utcnow
+    from retrieval.embedder_registry import forget_cached
 
     with app.session() as session:
         lock_registry(session)  # not interleaved with a promotion or another rollback
@@ -196,8 +237,12 @@ def rollback(app: AppDatabase, *, by: str) -> tuple[str, str | None]:
             previous.promoted_at = now
             previous.promoted_by = by
             session.add(previous)
+        # The restored bundle's embedder (none restored: the configured one), in the same transaction.
+        _serve_embedder(session, previous.embedder_version if previous is not None else None)
         session.commit()
-        return current.version, previous.version if previous else None
+        result = current.version, previous.version if previous else None
+    forget_cached()
+    return result
 
 
 def reject_unfinished_candidates(app: AppDatabase, run_id: uuid.UUID, *, reason: str) -> None:

@@ -16,6 +16,7 @@ from retrieval.embeddings import as_embeddings
 
 COSINE = {"hnsw": {"space": "cosine"}}
 EXAMPLES_SUFFIX = "_examples"
+FEWSHOT_SUFFIX = "_fewshot"  # chatbot.fewshot's collection, next to the KB collection like the example index
 
 
 def chroma_client(settings: Settings) -> Any:
@@ -72,6 +73,12 @@ def versioned_collection_name(settings: Settings, embedder_version: str | None) 
 
 def examples_collection_name(kb_collection: str) -> str:
     return f"{kb_collection}{EXAMPLES_SUFFIX}"
+
+
+def embedder_collections(kb_collection: str) -> tuple[str, str, str]:
+    """Every collection embedded by the embedder of ``kb_collection``: the knowledge base, the example index and
+    the few-shot store. A new embedder needs all three re-embedded."""
+    return kb_collection, examples_collection_name(kb_collection), f"{kb_collection}{FEWSHOT_SUFFIX}"
 
 
 def copy_collection(

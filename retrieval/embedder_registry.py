@@ -1,10 +1,13 @@
-"""Which embedder is active: a fine-tuned one promoted by the nightly job, or the configured model.
+"""Which embedder serves: a fine-tuned one named by the production bundle, or the configured model.
 
 The database says: the ``embedder_version`` row with status 'production' (at most one, a partial unique index)
 names the version and its folder relative to the artifact root (``chatbot.artifacts``), so every replica, whatever
-path it mounts the shared root at, and the nightly job on any host agree. Promotion first re-embeds the knowledge
-base and the example index into collections named after the new version, and only then flips the row in one
-transaction, so no process pairs the new embedder with old vectors.
+path it mounts the shared root at, and the nightly job on any host agree. The nightly job re-embeds the knowledge
+base, the example index and the few-shot store into collections named after its candidate embedder and records the
+row as a 'candidate' (``prepare_embedder``); the candidate bundle names it, and the bundle's promotion
+(``finetune.registry.promote_version``) flips the row to production in the transaction that flips the bundle, so
+no process pairs the new embedder with old vectors and a rollback brings the previous bundle's embedder back.
+``promote_embedder`` still promotes an embedder on its own, for tools.
 
 Reads are cached for ``CACHE_SECONDS`` per database and artifact root: retrieval does not query the database on
 every call, and a promotion made by another process is seen within that time (at once in the promoting process).
@@ -213,35 +216,96 @@ def import_legacy_pointer(settings: Settings, engine: Engine) -> str | None:
     return imported
 
 
-def promote_embedder(
-    settings: Settings, model_dir: Path, *, metrics: dict[str, Any] | None = None, engine: Engine | None = None
-) -> str:
-    """Re-embed the active KB and example collections with ``model_dir`` and make it the active embedder.
-
-    ``model_dir`` must lie under the artifact root (checked before anything is re-embedded). Returns the new version.
-    Call it only after the retrieval eval showed the new embedder is better."""
+def embedder_of_version(settings: Settings, version: str | None, *, engine: Engine) -> ActiveEmbedder | None:
+    """The embedder ``version`` (an ``embedder_version`` row) with its folder on this host; None for None (the
+    configured embedder). BankbotError when there is no such row or its folder is not here."""
     from sqlmodel import Session
 
-    from chatbot.artifacts import to_artifact_ref
+    from chatbot.artifacts import resolve_artifact
     from chatbot.db import crud
-    from chatbot.db.engine import make_engine
-    from chatbot.db.locks import lock_registry
+    from chatbot.errors import BankbotError
+
+    if version is None:
+        return None
+    with Session(engine) as session:
+        row = crud.get_embedder_version(session=session, version=version)
+        ref = row.path if row is not None else None
+    if ref is None:
+        raise BankbotError(f"no embedder version {version!r}")
+    found = ActiveEmbedder(version=version, ref=ref, path=resolve_artifact(settings, ref))
+    if not found.path.is_dir():
+        raise BankbotError(f"embedder {version}: folder {found.path} is missing on this host")
+    return found
+
+
+def embed_collections(
+    settings: Settings, model_dir: Path, *, source_version: str | None, client: Any = None
+) -> tuple[str, str]:
+    """Re-embed with ``model_dir`` every entry of the knowledge base, example index and few-shot collections of the
+    embedder ``source_version`` (None: the configured one) into the collections named after ``model_dir``'s
+    version, every snapshot's entries included, so each bundle reads the same entries with the new vectors.
+
+    ``model_dir`` must lie under the artifact root (checked before anything is re-embedded). Returns (version, its
+    folder as stored: relative to the artifact root)."""
+    from chatbot.artifacts import to_artifact_ref
     from chatbot.model_loading import load_embedder
     from retrieval.chroma_collections import (
         chroma_client,
         copy_collection,
-        examples_collection_name,
+        embedder_collections,
         versioned_collection_name,
     )
 
     ref = to_artifact_ref(settings, model_dir)
     version = model_dir.name
-    client = chroma_client(settings)
+    client = client if client is not None else chroma_client(settings)
     new_model = load_embedder(settings, str(model_dir))
-    old_kb = versioned_collection_name(settings, active_embedder_version(settings))
-    new_kb = versioned_collection_name(settings, version)
-    copy_collection(client, old_kb, new_kb, new_model)
-    copy_collection(client, examples_collection_name(old_kb), examples_collection_name(new_kb), new_model)
+    old = embedder_collections(versioned_collection_name(settings, source_version))
+    new = embedder_collections(versioned_collection_name(settings, version))
+    for source, target in zip(old, new, strict=True):
+        copy_collection(client, source, target, new_model)
+    return version, ref
+
+
+def prepare_embedder(
+    settings: Settings,
+    model_dir: Path,
+    *,
+    source_version: str | None,
+    metrics: dict[str, Any] | None = None,
+    engine: Engine,
+    client: Any = None,
+) -> str:
+    """Re-embed the collections of ``source_version`` for ``model_dir`` (``embed_collections``) and record it as a
+    'candidate' embedder_version row: a candidate bundle may name it, and its promotion
+    (``finetune.registry.promote_version``) makes it production. Nothing serving changes. Returns the version."""
+    from sqlmodel import Session
+
+    from chatbot.db import crud
+
+    version, ref = embed_collections(settings, model_dir, source_version=source_version, client=client)
+    with Session(engine) as session:
+        crud.add_candidate_embedder(session=session, version=version, path=ref, metrics=metrics or {})
+        session.commit()
+    return version
+
+
+def promote_embedder(
+    settings: Settings, model_dir: Path, *, metrics: dict[str, Any] | None = None, engine: Engine | None = None
+) -> str:
+    """Re-embed the active collections with ``model_dir`` and make it the production embedder on its own, for tools
+    and tests: the production bundle keeps naming its own embedder, so its rollback or the next promotion sets the
+    embedder again. The nightly job does not call this: its embedder is part of the bundle (``prepare_embedder``).
+
+    ``model_dir`` must lie under the artifact root (checked before anything is re-embedded). Returns the new version.
+    Call it only after the retrieval eval showed the new embedder is better."""
+    from sqlmodel import Session
+
+    from chatbot.db import crud
+    from chatbot.db.engine import make_engine
+    from chatbot.db.locks import lock_registry
+
+    version, ref = embed_collections(settings, model_dir, source_version=active_embedder_version(settings))
     bound = engine if engine is not None else make_engine(settings.effective_database_url)
     try:
         with Session(bound) as session:

@@ -2,9 +2,9 @@
 
 Embedded Chroma at ``settings.effective_chroma_path`` by default, a Chroma server when ``settings.chroma_host``
 is set. Chroma is always given our embeddings (its default embedding function would download an ONNX model).
-Vectors from different embedders are not comparable, so a promoted fine-tuned embedder gets its own collections
-(``<collection>-<version>``, the version of the production ``embedder_version`` row); see
-``retrieval.embedder_registry.promote_embedder``.
+Vectors from different embedders are not comparable, so a fine-tuned embedder gets its own collections
+(``<collection>-<version>``; served: the version of the production ``embedder_version`` row, the one the production
+bundle names); see ``retrieval.embedder_registry``.
 """
 
 from __future__ import annotations

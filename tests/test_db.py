@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import pytest
 from sqlalchemy import inspect
@@ -88,6 +89,52 @@ def test_bundle_migration_keeps_versions_and_derives_their_lineage_then_downgrad
     assert not columns & {"index_snapshot", "calibration_id", "abstain_threshold", "risk"}
     with engine.connect() as conn:
         assert conn.execute(text("SELECT version, adapter_path FROM model_version")).all() == [("v1", "/a")]
+    engine.dispose()
+
+
+# The columns a row needs in each table, as the schema of revision 0002 (model_version) and 0007 (embedder_version)
+# takes them.
+_COLUMNS = {
+    "model_version": (
+        "version, adapter_path, base_model, training_data_hash, eval_metrics",
+        ":v, '/a', 'b', 'h', '{}'",
+    ),
+    "embedder_version": ("version, path, metrics", ":v, :v, '{}'"),
+}
+
+
+def _insert(engine: Any, table: str, rows: dict[str, str]) -> None:
+    """Rows of version -> status in ``table``."""
+    from sqlalchemy import text
+
+    columns, values = _COLUMNS[table]
+    sql = f"INSERT INTO {table} (id, {columns}, status, created_at) VALUES (:id, {values}, :s, CURRENT_TIMESTAMP)"
+    with engine.begin() as conn:
+        for version, status in rows.items():
+            conn.execute(text(sql), {"id": _uuid_value(engine, uuid.uuid4()), "v": version, "s": status})
+
+
+def _bundle_embedders(engine: Any) -> dict[str, str | None]:
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        return dict(conn.execute(text("SELECT version, embedder_version FROM model_version")).all())
+
+
+def test_bundle_embedder_migration_names_the_embedder_serving_then_and_downgrades(database_url: str) -> None:
+    """0010: the bundles that exist name the embedder that served them, the production one when the revision runs
+    (none: NULL, the configured one), so rolling back to one of them keeps that embedder; downgrade drops the
+    column and keeps the rows."""
+    engine = make_engine(database_url)
+    upgrade(engine, "0002")
+    _insert(engine, "model_version", {"v1": "retired", "v2": "production"})
+    upgrade(engine)
+    assert _bundle_embedders(engine) == {"v1": None, "v2": None}  # nothing promoted: the configured embedder
+    downgrade(engine, "0009")
+    assert "embedder_version" not in {c["name"] for c in inspect(engine).get_columns("model_version")}
+    _insert(engine, "embedder_version", {"emb-0": "retired", "emb-1": "production"})
+    upgrade(engine)
+    assert _bundle_embedders(engine) == {"v1": "emb-1", "v2": "emb-1"}
     engine.dispose()
 
 

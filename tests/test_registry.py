@@ -1,15 +1,20 @@
 """What is in production (chatbot.registry.in_production): the production bundle and the production embedder, read
-in one place, on a real SQLite database with the real registry writes (finetune.registry, promote_embedder)."""
+in one place, on a real SQLite database with the real registry writes (finetune.registry, promote_embedder); the
+embedder a bundle names is promoted and rolled back with it."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlmodel import select
 
 from chatbot.app import build_app
-from chatbot.registry import AdapterRef, Production, get_model, in_production
+from chatbot.db import crud
+from chatbot.db.models import EmbedderVersion
+from chatbot.registry import AdapterRef, Production, RegistryError, get_model, in_production
 from finetune import registry, training_runs
 from retrieval import embedder_registry
 from retrieval.embedder_registry import promote_embedder
@@ -91,18 +96,93 @@ def test_a_promoted_bundle_and_embedder_are_what_is_in_production(app: Any, monk
     app.engine.dispose()
 
 
-def test_rolling_back_the_only_bundle_leaves_the_base_model_and_keeps_the_embedder(
+def test_rolling_back_the_only_bundle_serves_the_base_model_with_the_configured_embedder(
     app: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # v1 was recorded while the configured embedder served; an embedder promoted on its own later is not v1's.
     promote_bundle(app, "v1", adapter_folder(app, "v1"), {"generated_answers": {"earned": True}})
-    embedder = promote_fine_tuned_embedder(app, "emb-1", monkeypatch)
+    promote_fine_tuned_embedder(app, "emb-1", monkeypatch)
+    assert in_production(app).embedder_version == "emb-1"
     assert registry.rollback(app, by="test") == ("v1", None)
-    assert in_production(app) == Production(
-        version=None,
-        bundle_id=None,
-        adapter=None,
-        generated_answers=None,
-        embedder_version="emb-1",
-        embedder_path=embedder,
-    )
+    assert in_production(app) == BASE
+    app.engine.dispose()
+
+
+def candidate_embedder(app: Any, version: str) -> Path:
+    """A candidate embedder as a night leaves it: its folder under the artifact root and its 'candidate' row."""
+    folder = app.settings.effective_artifact_root / "embedders" / version
+    folder.mkdir(parents=True)
+    with app.session() as session:
+        crud.add_candidate_embedder(session=session, version=version, path=f"embedders/{version}", metrics={})
+        session.commit()
+    return folder
+
+
+def record_bundle(app: Any, version: str, embedder: str | None) -> None:
+    """A candidate bundle naming ``embedder`` (None: whatever production serves when it is recorded)."""
+    run_id = training_runs.start_run(app, base_model="base", hyperparameters={})
+    registry.record_candidate(app, version=version, adapter_path=None, base_model="base", data_hash="h", run_id=run_id)
+    if embedder is not None:
+        registry.record_embedder(app, version, embedder_version=embedder, summary={"won": True})
+
+
+def serving(app: Any) -> tuple[str | None, str | None, dict[str, str]]:
+    """(production bundle, production embedder, status of every embedder row)."""
+    production = in_production(app)
+    with app.session() as session:
+        statuses = {row.version: row.status for row in session.exec(select(EmbedderVersion)).all()}
+    return production.version, production.embedder_version, statuses
+
+
+def test_a_rejected_bundle_leaves_its_embedder_a_candidate_and_a_promotion_flips_both_in_one_transaction(
+    app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    embedder = candidate_embedder(app, "emb-1")
+    record_bundle(app, "v1", "emb-1")
+    registry.record_gate(app, "v1", promote=False, decision="rejected by the test", metrics={})
+    assert serving(app) == (None, None, {"emb-1": "candidate"})
+
+    # The embedder flip fails inside the promotion's transaction: the bundle does not flip either.
+    def broken(**kwargs: Any) -> None:
+        raise RuntimeError("the embedder flip failed")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(crud, "set_production_embedder", broken)
+        with pytest.raises(RuntimeError, match="embedder flip failed"):
+            registry.promote_version(app, "v1", by="test")
+    assert serving(app) == (None, None, {"emb-1": "candidate"})
+
+    assert registry.promote_version(app, "v1", by="test") is None
+    assert serving(app) == ("v1", "emb-1", {"emb-1": "production"})
+    assert in_production(app).embedder_path == embedder
+    # A bundle recorded now names the embedder that serves.
+    record_bundle(app, "v2", None)
+    assert get_model(app, "v2").embedder_version == "emb-1"
+    app.engine.dispose()
+
+
+def test_rollback_restores_the_previous_bundles_embedder(app: Any) -> None:
+    for version, embedder in (("v1", "emb-1"), ("v2", "emb-2")):
+        candidate_embedder(app, embedder)
+        record_bundle(app, version, embedder)
+        registry.promote_version(app, version, by="test")
+    record_bundle(app, "v3", None)  # no embedder of its own: it keeps emb-2
+    registry.promote_version(app, "v3", by="test")
+    assert serving(app) == ("v3", "emb-2", {"emb-1": "retired", "emb-2": "production"})
+
+    assert registry.rollback(app, by="test") == ("v3", "v2")
+    assert serving(app) == ("v2", "emb-2", {"emb-1": "retired", "emb-2": "production"})
+    assert registry.rollback(app, by="test") == ("v2", "v1")
+    assert serving(app) == ("v1", "emb-1", {"emb-1": "production", "emb-2": "retired"})
+    assert registry.rollback(app, by="test") == ("v1", None)
+    assert serving(app) == (None, None, {"emb-1": "retired", "emb-2": "retired"})
+    app.engine.dispose()
+
+
+def test_a_bundle_whose_embedder_folder_is_missing_is_not_promoted(app: Any) -> None:
+    shutil.rmtree(candidate_embedder(app, "emb-1"))
+    record_bundle(app, "v1", "emb-1")
+    with pytest.raises(RegistryError, match=r"embedder folder .* is missing"):
+        registry.promote_version(app, "v1", by="test")
+    assert serving(app) == (None, None, {"emb-1": "candidate"})
     app.engine.dispose()

@@ -59,12 +59,6 @@ def _top_source(turn: Turn) -> str:
     return str((turn.sources or [{}])[0].get("id", "")) if turn.sources else ""
 
 
-def _threshold_cell(version: ModelVersion) -> str:
-    if version.abstain_threshold is None:
-        return "configured"
-    return "hand off all" if version.abstain_threshold > 1.0 else f"{version.abstain_threshold:.3f}"
-
-
 def load_dashboard(
     session: Session,
     *,
@@ -144,6 +138,7 @@ def _model_row(v: ModelVersion) -> list[str]:
         v.decision or "",
         v.promoted_by or "",
         threshold_cell(v),
+        v.embedder_version or "configured",
     ]
 
 

@@ -16,6 +16,7 @@ MODEL_COLUMNS = [
     "decision",
     "promoted by",
     "abstain below",
+    "embedder",
 ]
 
 

@@ -196,9 +196,10 @@ _UNKNOWN = object()  # no bundle switched to yet: the first check after the mode
 class BundleWatcher:
     """Switches this server to a bundle another process promoted or rolled back (the nightly job, `bankbot models`,
     another replica's dashboard): every ``every`` seconds it reads the production bundle's version and promotion
-    time from SQL and, only when they differ from what it last switched to, points the few-shot store and example
-    index at the bundle's snapshot and reloads the pipeline. Nothing is loaded that was not loaded yet; errors are
-    logged and the next check tries again."""
+    time and the production embedder from SQL and, only when they differ from what it last switched to, switches
+    retrieval to the embedder (its model and collections together), points the few-shot store and example index at
+    the bundle's snapshot and reloads the pipeline (``finetune.bundle.follow_production``). Nothing is loaded that
+    was not loaded yet; errors are logged and the next check tries again."""
 
     def __init__(self, app: AppServices, every: float) -> None:
         self.app, self.every = app, every
@@ -228,8 +229,11 @@ class BundleWatcher:
         try:
             with self.app.session() as session:
                 row = crud.production_model(session=session)
-                # With the promotion time, a version promoted again (its threshold refitted) counts as a change too.
-                production = None if row is None else (row.version, row.promoted_at)
+                embedder = crud.production_embedder(session=session)
+                # With the promotion time, a version promoted again (its threshold refitted) counts as a change too;
+                # with the embedder, one promoted on its own (retrieval.embedder_registry.promote_embedder).
+                bundle = None if row is None else (row.version, row.promoted_at)
+                production = (bundle, embedder.version if embedder is not None else None)
         except Exception as exc:  # the database is down: keep serving what is loaded
             reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             log.warning("cannot read the production bundle (%s); checking again in %g s", reason, self.every)
@@ -240,7 +244,7 @@ class BundleWatcher:
             follow_production(self.app)
             self.app.pipeline.reload()
         except Exception:
-            shown = production[0] if production is not None else "(base model)"
+            shown = bundle[0] if bundle is not None else "(base model)"
             log.exception("could not switch to the production bundle %s; trying again in %g s", shown, self.every)
             return False
         self._served = production

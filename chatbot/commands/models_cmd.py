@@ -7,13 +7,13 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-HELP = "the model registry: what serves, list, show, promote or roll back bundles (adapter, examples, calibration)"
+HELP = "the model registry: what serves, list, show, promote or roll back bundles (adapter, embedder, examples, ...)"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", required=True)
     sub.add_parser("serving", help="what serves now: the production bundle (adapter, answer mode) and embedder")
-    ls = sub.add_parser("list", help="every bundle, newest first, with status, threshold and gate decision")
+    ls = sub.add_parser("list", help="every bundle, newest first, with status, threshold, embedder and gate decision")
     ls.add_argument("--json", action="store_true")
     show = sub.add_parser("show", help="one bundle: lineage (reviewed turn ids), calibration, gate metrics")
     show.add_argument("version")
@@ -36,6 +36,7 @@ def _row(model: Any) -> dict[str, Any]:
         "training_run_id": str(model.training_run_id) if model.training_run_id else None,
         "adapter_path": model.adapter_path,
         "index_snapshot": model.index_snapshot,
+        "embedder_version": model.embedder_version,  # None: the configured embedder
         "calibration_id": str(model.calibration_id) if model.calibration_id else None,
         "abstain_threshold": model.abstain_threshold,
         "risk": model.risk,
@@ -76,7 +77,9 @@ def run(args: argparse.Namespace) -> int:
                 quality = (m.eval_metrics or {}).get("candidate", {}).get("quality")
                 shown = f"{quality:.4f}" if isinstance(quality, float) else "-"
                 when = f"{m.created_at:%Y-%m-%d %H:%M}"
-                print(f"{m.version}\t{m.status}\tquality={shown}\t{when}\t{threshold_text(m)}\t{m.decision or ''}")
+                embedder = f"embedder={m.embedder_version or 'configured'}"
+                cells = [m.version, m.status, f"quality={shown}", when, embedder, threshold_text(m), m.decision or ""]
+                print("\t".join(cells))
         return 0
     if args.action == "show":
         model = get_model(app, args.version)

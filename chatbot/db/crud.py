@@ -237,21 +237,54 @@ def get_embedder_version(*, session: Session, version: str) -> EmbedderVersion |
 
 
 def set_production_embedder(
-    *, session: Session, version: str, path: str, metrics: dict[str, Any], now: datetime | None = None
+    *,
+    session: Session,
+    version: str,
+    path: str | None = None,
+    metrics: dict[str, Any] | None = None,
+    now: datetime | None = None,
 ) -> str | None:
     """Make ``version`` (folder ``path``, relative to the artifact root) the production embedder, inserting its row
-    or flipping an existing one; the previous production row is retired first. No commit: the caller's transaction
-    makes both changes visible at once. Returns the version it replaced (None: the configured embedder)."""
+    or flipping an existing one (``path``/``metrics`` None: the row's own); the previous production row is retired
+    first. No commit: the caller's transaction makes both changes visible at once. Returns the version it replaced
+    (None: the configured embedder)."""
     now = now or utcnow()
     current = production_embedder(session=session)
     replaced = current.version if current is not None else None
     if current is not None and current.version != version:
-        current.status = EmbedderStatus.retired
-        session.add(current)
-        session.flush()  # retired first: the unique index allows one production row at every statement
-    row = get_embedder_version(session=session, version=version) or EmbedderVersion(version=version, path=path)
-    row.path, row.metrics = path, dict(metrics)
+        retire_production_embedder(session=session)
+    row = get_embedder_version(session=session, version=version)
+    if row is None:
+        if path is None:
+            raise NotFound(f"no embedder version {version!r}")
+        row = EmbedderVersion(version=version, path=path)
+    row.path = path if path is not None else row.path
+    row.metrics = dict(metrics) if metrics is not None else row.metrics
     row.status, row.promoted_at = EmbedderStatus.production, now
     session.add(row)
     session.flush()
     return replaced if replaced != version else None
+
+
+def retire_production_embedder(*, session: Session) -> str | None:
+    """Retire the production embedder, so the configured one serves (no commit). Returns the retired version."""
+    current = production_embedder(session=session)
+    if current is None:
+        return None
+    current.status = EmbedderStatus.retired
+    session.add(current)
+    session.flush()  # retired first: the unique index allows one production row at every statement
+    return current.version
+
+
+def add_candidate_embedder(*, session: Session, version: str, path: str, metrics: dict[str, Any]) -> EmbedderVersion:
+    """Record a fine-tuned embedder a candidate bundle names; nothing serves it until that bundle is promoted (no
+    commit)."""
+    row = get_embedder_version(session=session, version=version)
+    if row is not None and row.status == EmbedderStatus.production:
+        raise ValueError(f"embedder {version} is already in production")
+    row = row or EmbedderVersion(version=version, path=path)
+    row.path, row.metrics, row.status = path, dict(metrics), EmbedderStatus.candidate
+    session.add(row)
+    session.flush()
+    return row

@@ -27,6 +27,12 @@ def _json(default: Any = None) -> Any:
     return Field(default_factory=factory, sa_column=Column(JSON, nullable=default is None))
 
 
+def _one_production(name: str) -> Index:
+    """At most one 'production' row, whatever two concurrent promotions do: a partial unique index."""
+    where = text("status = 'production'")
+    return Index(name, "status", unique=True, postgresql_where=where, sqlite_where=where)
+
+
 class Role(StrEnum):
     reviewer = "reviewer"
     engineer = "engineer"
@@ -227,20 +233,14 @@ class ModelVersionBase(SQLModel):
     # Whether customers see the model's answers (else the articles' approved answers or passages only): the gate
     # decides it per bundle (finetune.gate.generated_answers_earned). None: recorded before the gate decided it.
     generated_answers: bool | None = None
+    # The embedder the bundle retrieves with (an ``embedder_version`` row's version; its Chroma collections are
+    # named after it), flipped with the bundle at promotion and rollback. None: the configured embedder.
+    embedder_version: str | None = Field(default=None, max_length=64)
 
 
 class ModelVersion(ModelVersionBase, table=True):
     __tablename__ = "model_version"
-    # At most one production bundle, whatever two concurrent promotions do (migration 0005).
-    __table_args__ = (
-        Index(
-            "uq_model_version_one_production",
-            "status",
-            unique=True,
-            postgresql_where=text("status = 'production'"),
-            sqlite_where=text("status = 'production'"),
-        ),
-    )
+    __table_args__ = (_one_production("uq_model_version_one_production"),)  # migration 0005
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     training_run_id: uuid.UUID | None = Field(default=None, foreign_key="training_run.id")
     # None: the newest active calibration row (bundles recorded before calibrations were part of them).
@@ -321,28 +321,22 @@ class Calibration(SQLModel, table=True):
 
 # --- the active embedder (retrieval.embedder_registry) ------------------------------------------------------
 class EmbedderStatus(StrEnum):
+    candidate = "candidate"  # named by a candidate bundle; its collections exist, nothing serves it yet
     production = "production"
     retired = "retired"
 
 
 class EmbedderVersion(SQLModel, table=True):
-    """A fine-tuned embedder promoted by the nightly job; the 'production' row is the one every replica uses."""
+    """A fine-tuned embedder: a night's candidate named by its bundle, production while a bundle naming it is (or
+    when promoted on its own, ``retrieval.embedder_registry.promote_embedder``); the 'production' row is the one
+    every replica uses."""
 
     __tablename__ = "embedder_version"
-    # At most one production embedder, whatever two concurrent promotions do (migration 0007).
-    __table_args__ = (
-        Index(
-            "uq_embedder_version_one_production",
-            "status",
-            unique=True,
-            postgresql_where=text("status = 'production'"),
-            sqlite_where=text("status = 'production'"),
-        ),
-    )
+    __table_args__ = (_one_production("uq_embedder_version_one_production"),)  # migration 0007
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     version: str = Field(max_length=64, unique=True, index=True)  # also names its Chroma collections
     path: str  # the model folder relative to the artifact root (chatbot.artifacts)
     status: str = Field(default=EmbedderStatus.production, max_length=16)
-    metrics: dict[str, Any] = _json({})  # the retrieval eval that justified the promotion
+    metrics: dict[str, Any] = _json({})  # the retrieval comparison that made it a candidate (or promoted it)
     promoted_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     created_at: datetime = _ts()
