@@ -42,6 +42,22 @@ JUDGED_VERDICTS = ("approve", "correct", "reject", "kb_gap")
 # out of scope, refused, empty or failing an answer check. Leaving the last out would fit the threshold a bundle
 # uses once its answers are earned on low-confidence turns alone.
 THRESHOLD_DECIDED_REASONS = (None, "low_confidence", "answers_not_earned")
+# Turns whose shown-or-handed-off decision was the retrieval certainty the top article needs (``article_threshold``):
+# every turn the model answered from an article — shown, withheld at the confidence threshold, failing an answer
+# check (then the article's own answer or a hand-off: ``chatbot.turn_outcome.MODEL_FAILURES``) or handed off because
+# retrieval was not sure of the article (``chatbot.turn_outcome.UNCERTAIN_ARTICLE``). The spot check draws from all
+# of them. Without the last, the fitted certainty was a ratchet: once raised, the spot check held no turn below it,
+# so no later fit could lower it (the loop's coverage fell from 0.58 to 0.36 over two nights, docs/benchmarks.md).
+ARTICLE_DECIDED_REASONS = (
+    *THRESHOLD_DECIDED_REASONS,
+    "uncertain_article",
+    "llm_unavailable",
+    "empty_answer",
+    "unsupported_number",
+    "unsupported_figure",
+    "repeated_text",
+    "ungrounded",
+)
 _SPOT_CHECK_SALT = b"bankbot spot check\0"
 
 
@@ -77,8 +93,9 @@ def spot_check_draw(question: str) -> float:
 
 
 def in_spot_check(question: str, reason: str | None, share: float) -> bool:
-    """Whether an answered turn belongs to the random spot check (``share`` of the threshold-decided turns)."""
-    return share > 0.0 and reason in THRESHOLD_DECIDED_REASONS and spot_check_draw(question) < share
+    """Whether an answered turn belongs to the random spot check (``share`` of the turns answered from an article,
+    ``ARTICLE_DECIDED_REASONS``)."""
+    return share > 0.0 and reason in ARTICLE_DECIDED_REASONS and spot_check_draw(question) < share
 
 
 def spot_checks_due(*, share: float, reviewed_turns: int, reviewed_spot_checks: int, taking: int) -> int:
@@ -181,9 +198,10 @@ def article_threshold(
 ) -> RiskThreshold:
     """The retrieval certainty a fallback (approved answer or article sentences) or a model answer needs, fitted
     like the abstention threshold (``threshold_for_risk``) on reviewed turns labelled "the top article was the right
-    one" (``article_was_right``). Never below ``floor`` (``settings.passage_min_retrieval_certainty``): the spot
-    check only holds turns at or above the configured certainty (the others were handed off as uncertain), so it
-    says nothing about lower ones. None: too few reviewed turns, keep the floor.
+    one" (``article_was_right``), the turns handed off as uncertain included (``ARTICLE_DECIDED_REASONS``), so a
+    later fit can lower the certainty an earlier one raised. Never below ``floor``
+    (``settings.passage_min_retrieval_certainty``, the least the bank accepts). None: too few reviewed turns, keep
+    the floor.
 
     When no certainty meets the target only because too few turns lie above the most certain wrong one, the
     certainty above it (``clean_top_threshold``: no reviewed wrong article shown) rather than none at all; a small

@@ -197,12 +197,15 @@ def fit_calibration(
         return row.id, summary, turn_ids
 
 
-def threshold_decided_reviews(session: Any, *, spot_check_share: float) -> list[Any]:
-    """Agreed reviewed turns whose shown-or-handed-off decision was the confidence threshold (the model answered;
-    not out of scope, refused or empty), oldest first, as rows (id, confidence, confidence_components, meta,
-    consensus_verdict, consensus_article_id, adapter_version, sources). ``spot_check_share`` > 0: only the spot
-    check's turns (``chatbot.risk.in_spot_check``), an unbiased sample of the answers; the others were reviewed
-    because their confidence was low. 0: every such turn."""
+def threshold_decided_reviews(
+    session: Any, *, spot_check_share: float, reasons: Sequence[str | None] | None = None
+) -> list[Any]:
+    """Agreed reviewed turns whose shown-or-handed-off decision was a threshold — ``reasons``, by default
+    ``chatbot.risk.THRESHOLD_DECIDED_REASONS`` (the confidence threshold: the model answered; not out of scope,
+    refused or empty) — oldest first, as rows (id, confidence, confidence_components, meta, consensus_verdict,
+    consensus_article_id, adapter_version, sources). ``spot_check_share`` > 0: only the spot check's turns
+    (``chatbot.risk.in_spot_check``), an unbiased sample of the answers; the others were reviewed because their
+    confidence was low. 0: every such turn."""
     from sqlalchemy import select
     from sqlmodel import col
 
@@ -226,10 +229,11 @@ def threshold_decided_reviews(session: Any, *, spot_check_share: float) -> list[
         .where(col(Turn.consensus_verdict).in_(JUDGED_VERDICTS))
         .order_by(col(Turn.created_at), col(Turn.id))
     )
+    wanted = THRESHOLD_DECIDED_REASONS if reasons is None else tuple(reasons)
     rows = []
     for row in session.execute(stmt).all():
         reason = (row.meta or {}).get("reason")
-        if reason not in THRESHOLD_DECIDED_REASONS:
+        if reason not in wanted:
             continue
         if spot_check_share > 0.0 and not in_spot_check(row.question, reason, spot_check_share):
             continue
@@ -279,15 +283,17 @@ def fit_threshold(
 
 
 def reviewed_article_outcomes(session: Any, *, spot_check_share: float) -> tuple[list[float], list[bool], list[str]]:
-    """The threshold-decided reviewed turns (``threshold_decided_reviews``) as (logged retrieval certainty, whether
-    the top retrieved article was the right one (``chatbot.risk.article_was_right``), turn ids). Rejections and turns
-    logged without a certainty are left out."""
-    from chatbot.risk import article_was_right
+    """The reviewed turns the article certainty decided (``threshold_decided_reviews`` with
+    ``chatbot.risk.ARTICLE_DECIDED_REASONS``: hand-offs of uncertain articles included) as (logged retrieval
+    certainty, whether the top retrieved article was the right one (``chatbot.risk.article_was_right``), turn ids).
+    Rejections and turns logged without a certainty are left out."""
+    from chatbot.risk import ARTICLE_DECIDED_REASONS, article_was_right
 
     certainties: list[float] = []
     right: list[bool] = []
     turn_ids: list[str] = []
-    for row in threshold_decided_reviews(session, spot_check_share=spot_check_share):
+    decided = threshold_decided_reviews(session, spot_check_share=spot_check_share, reasons=ARTICLE_DECIDED_REASONS)
+    for row in decided:
         certainty = (row.meta or {}).get("retrieval_certainty")
         top = str(row.sources[0].get("id")) if row.sources else None
         label = article_was_right(str(row.consensus_verdict), row.consensus_article_id, top)

@@ -247,6 +247,45 @@ def test_promotion_fits_the_article_threshold_on_the_spot_check_and_answers_from
     assert answer.answer_kind == "handoff"
 
 
+def spot_checked_article_turns(
+    app: Any, outcomes: list[tuple[float, str, str | None, str | None]], *, skip: int = 0
+) -> None:
+    """Reviewed spot-check turns from (retrieval certainty, verdict, corrected-to article, logged reason), on the
+    spot check's questions after the first ``skip``."""
+    ids = reviewers(app, 1)
+    texts = questions(app, skip + len(outcomes))[skip:]
+    with app.session() as session:
+        for text, (certainty, verdict, article, reason) in zip(texts, outcomes, strict=True):
+            create = TurnCreate(
+                question=text,
+                answer="a",
+                confidence=0.95,
+                sources=[{"id": "card_arrival", "title": "When will my card arrive?", "score": 0.8}],
+                meta={"reason": reason, "retrieval_certainty": certainty},
+            )
+            turn = crud.create_turn(session=session, turn_create=create)
+            review = ReviewCreate(
+                turn_id=turn.id, reviewer_id=ids[0], verdict=verdict, corrected_answer="b", article_id=article
+            )
+            review_store.add_review(session=session, review_create=review, required=1)
+
+
+def test_a_later_night_lowers_the_article_certainty_an_earlier_one_raised(app: Any) -> None:
+    # Night 1: right top articles at 0.9, wrong ones at 0.6: answers from articles need 0.9.
+    spot_checked_article_turns(app, [(0.9, "approve", None, None)] * 160 + [(0.6, "correct", "top_up", None)] * 20)
+    night(app, "b1", [], promote=True)
+    assert get_model(app, "b1").article_threshold == 0.9
+    # Since then, turns at 0.75 were handed off as uncertain; the spot check still sampled them and reviewers found
+    # the top article right (corrected answers pointed at the same article).
+    handed_off = [(0.75, "correct", "card_arrival", "uncertain_article")] * 100
+    failed_checks = [(0.75, "approve", None, "ungrounded")] * 100
+    spot_checked_article_turns(app, handed_off + failed_checks, skip=180)
+    night(app, "b2", [], promote=True)
+    fit = get_model(app, "b2").risk["article"]
+    # 0 wrong of 360 at 0.75; at 0.6: 20 of 380, over 2 %
+    assert (get_model(app, "b2").article_threshold, fit["shown"], fit["wrong"]) == (0.75, 360, 0)
+
+
 def test_an_adapted_bundle_fits_its_threshold_only_on_turns_adapted_bundles_answered(app: Any) -> None:
     ids = reviewers(app, 1)
     # 200 base-model turns, all wrong at high confidence, and 160 right ones an adapted bundle answered.

@@ -111,6 +111,10 @@ def test_the_spot_check_is_a_fixed_share_of_the_threshold_decided_turns() -> Non
     assert in_spot_check("q4", "low_confidence", 0.25)  # withheld by the threshold: still in the sample
     assert in_spot_check("q4", "answers_not_earned", 0.25)  # above the threshold, withheld by the answer mode
     assert not in_spot_check("q4", "out_of_scope", 0.25)  # not decided by the threshold
+    # Handed off because retrieval was unsure of the article, or failing an answer check: the article certainty
+    # decided what the customer got, so the spot check samples them too (else a raised certainty never falls).
+    assert in_spot_check("q4", "uncertain_article", 0.25) and in_spot_check("q4", "ungrounded", 0.25)
+    assert not in_spot_check("q4", "guard:prompt_injection", 0.25)
     assert not in_spot_check("q4", None, 0.0)
 
 
@@ -171,3 +175,11 @@ def test_whether_the_reviewed_turn_s_top_article_was_right() -> None:
     assert article_was_right("correct", "a2", "a1") is False  # the reviewers pointed at another article
     assert article_was_right("kb_gap", None, "a1") is False  # nothing in the knowledge base answers it
     assert article_was_right("reject", None, "a1") is None  # says nothing about the article
+
+
+def test_the_spot_check_draws_from_every_turn_answered_from_an_article() -> None:
+    from chatbot.risk import ARTICLE_DECIDED_REASONS, THRESHOLD_DECIDED_REASONS
+    from chatbot.turn_outcome import MODEL_FAILURES, UNCERTAIN_ARTICLE
+
+    assert set(ARTICLE_DECIDED_REASONS) == {None, UNCERTAIN_ARTICLE, *MODEL_FAILURES}
+    assert set(THRESHOLD_DECIDED_REASONS) < set(ARTICLE_DECIDED_REASONS)
