@@ -49,7 +49,7 @@ def bundle_of(session: Any, row: Any, *, settings: Any = None) -> BundleRef:
     from chatbot.db import crud
 
     confidence = read_bundle_calibration(session, row)
-    if row is None:  # the base model serves with whatever embedder is in production (promoted on its own, if any)
+    if row is None:  # no bundle: an older release's imported embedder if any, else the configured one
         embedder = crud.production_embedder(session=session)
         return BundleRef(None, None, 0, confidence, embedder_version=embedder.version if embedder else None)
     adapter = _adapter_of(settings, row)

@@ -7,7 +7,7 @@ base, the example index and the few-shot store into collections named after its 
 row as a 'candidate' (``prepare_embedder``); the candidate bundle names it, and the bundle's promotion
 (``finetune.registry.promote_version``) flips the row to production in the transaction that flips the bundle, so
 no process pairs the new embedder with old vectors and a rollback brings the previous bundle's embedder back.
-``promote_embedder`` still promotes an embedder on its own, for tools.
+That promotion is the only way an embedder comes to serve (besides importing an older release's pointer, below).
 
 Reads are cached for ``CACHE_SECONDS`` per database and artifact root: retrieval does not query the database on
 every call, and a promotion made by another process is seen within that time (at once in the promoting process).
@@ -287,33 +287,4 @@ def prepare_embedder(
     with Session(engine) as session:
         crud.add_candidate_embedder(session=session, version=version, path=ref, metrics=metrics or {})
         session.commit()
-    return version
-
-
-def promote_embedder(
-    settings: Settings, model_dir: Path, *, metrics: dict[str, Any] | None = None, engine: Engine | None = None
-) -> str:
-    """Re-embed the active collections with ``model_dir`` and make it the production embedder on its own, for tools
-    and tests: the production bundle keeps naming its own embedder, so its rollback or the next promotion sets the
-    embedder again. The nightly job does not call this: its embedder is part of the bundle (``prepare_embedder``).
-
-    ``model_dir`` must lie under the artifact root (checked before anything is re-embedded). Returns the new version.
-    Call it only after the retrieval eval showed the new embedder is better."""
-    from sqlmodel import Session
-
-    from chatbot.db import crud
-    from chatbot.db.engine import make_engine
-    from chatbot.db.locks import lock_registry
-
-    version, ref = embed_collections(settings, model_dir, source_version=active_embedder_version(settings))
-    bound = engine if engine is not None else make_engine(settings.effective_database_url)
-    try:
-        with Session(bound) as session:
-            lock_registry(session)  # serialised with other promotions; the unique index is the backstop
-            crud.set_production_embedder(session=session, version=version, path=ref, metrics=metrics or {})
-            session.commit()
-    finally:
-        if engine is None:
-            bound.dispose()
-    forget_cached()
     return version

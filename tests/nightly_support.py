@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -12,6 +13,9 @@ from chatbot import review_store
 from chatbot.db import crud
 from chatbot.db.models import ReviewCreate, TurnCreate, UserCreate
 from finetune import registry, training_runs
+
+if TYPE_CHECKING:
+    from finetune.dataset import SFTExample
 
 SOURCES: list[dict[str, Any]] = [
     {
@@ -85,6 +89,29 @@ def reviewed_turn(
                 required=required or len(reviewer_ids),
             )
         return turn.id
+
+
+def record_night(app: Any, version: str, examples: Sequence[SFTExample] = ()) -> int:
+    """A night's candidate bundle as the nightly job records it, without the LoRA training (no adapter): a training
+    run, the candidate with a new index snapshot and the examples' turns as its lineage, and the examples written
+    under that snapshot (none: nothing is written, so no collection is opened). Nothing is decided: the caller gates,
+    promotes or names an embedder. Returns the snapshot."""
+    from finetune.bundle import write_index_snapshot
+
+    run_id = training_runs.start_run(app, base_model="fake", hyperparameters={})
+    snapshot = registry.record_candidate(
+        app,
+        version=version,
+        adapter_path=None,
+        base_model="fake",
+        data_hash=version,
+        run_id=run_id,
+        new_index_snapshot=True,
+        lineage=[e.turn_id for e in examples],
+    )
+    if examples:
+        write_index_snapshot(app, snapshot, list(examples))
+    return snapshot
 
 
 def tiny_llm(folder: Path, source_dir: str) -> Path:

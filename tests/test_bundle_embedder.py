@@ -18,15 +18,15 @@ import pytest
 from langchain_core.documents import Document
 
 from chatbot.app import build_app
-from chatbot.model_loading import embedder_source
-from finetune import registry, training_runs
-from finetune.bundle import bundle_app, get_bundle, production_bundle, write_index_snapshot
+from finetune import registry
+from finetune.bundle import bundle_app, get_bundle, production_bundle
 from finetune.dataset import SFTExample
-from retrieval.embedder_registry import prepare_embedder
 from retrieval.ingest import ingest
 from retrieval.kb import demo_kb_dir
 from retrieval.vector_store import open_vector_store
 from tests.conftest import make_settings
+from tests.embedder_support import name_fine_tuned_embedder
+from tests.nightly_support import record_night
 from ui.server import BundleWatcher
 
 MARKER = ("quokka_crossings", "Quokka crossings", "Quokkas cross the road at the zebra crossing by the branch.")
@@ -50,24 +50,11 @@ def candidate_night(app: Any, version: str, embedder_version: str) -> Path:
     """A night's candidate bundle as the nightly job leaves it when its embedder won: one learned example written
     under its snapshot, then the knowledge base, example index and few-shot store re-embedded into the embedder's
     collections, the embedder recorded as a candidate and named by the bundle. Returns the embedder's folder."""
-    run_id = training_runs.start_run(app, base_model="fake", hyperparameters={})
-    snapshot = registry.record_candidate(
-        app,
-        version=version,
-        adapter_path=None,
-        base_model="fake",
-        data_hash=version,
-        run_id=run_id,
-        new_index_snapshot=True,
-    )
     question, answer, article = LEARNED
     messages = [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
     learned = SFTExample(str(uuid.uuid4()), question, messages, "approve", article, "", False, article_confirmed=True)
-    write_index_snapshot(app, snapshot, [learned])
-    folder = app.settings.effective_artifact_root / "embedders" / embedder_version
-    shutil.copytree(embedder_source(app.settings), folder)
-    prepare_embedder(app.settings, folder, source_version=app.embedder_version, engine=app.engine)
-    registry.record_embedder(app, version, embedder_version=embedder_version, summary={"won": True})
+    record_night(app, version, [learned])
+    folder = name_fine_tuned_embedder(app, version, embedder_version)
     own_kb = open_vector_store(app.settings, app.embedder, collection_name=f"bankbot_kb-{embedder_version}")
     marker = Document(MARKER[2], metadata={"article_id": MARKER[0], "title": MARKER[1], "chunk": 0})
     own_kb.add_documents([marker], ids=[MARKER[0]])

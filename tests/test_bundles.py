@@ -21,18 +21,17 @@ from chatbot.db import crud
 from chatbot.db.models import ReviewCreate, TurnCreate
 from chatbot.registry import get_lineage, get_model, production_version
 from chatbot.risk import SHOW_NOTHING, in_spot_check
-from finetune import registry, training_runs
+from finetune import registry
 from finetune.bundle import (
     bundle_app,
     fit_threshold,
     follow_production,
     get_bundle,
     production_bundle,
-    write_index_snapshot,
 )
 from finetune.dataset import SFTExample
 from tests.conftest import make_settings
-from tests.nightly_support import reviewed_turn, reviewers
+from tests.nightly_support import record_night, reviewed_turn, reviewers
 from ui.dashboard import reload_pipeline
 
 KB = [
@@ -58,18 +57,7 @@ def app(tmp_path: Path, sqlite_url: str, embedder: Any) -> Any:
 
 
 def night(app: Any, version: str, examples: list[SFTExample], *, promote: bool) -> int:
-    run_id = training_runs.start_run(app, base_model="fake", hyperparameters={})
-    snapshot = registry.record_candidate(
-        app,
-        version=version,
-        adapter_path=None,
-        base_model="fake",
-        data_hash=version,
-        run_id=run_id,
-        new_index_snapshot=True,
-        lineage=[e.turn_id for e in examples],
-    )
-    write_index_snapshot(app, snapshot, examples)
+    snapshot = record_night(app, version, examples)
     registry.record_gate(app, version, promote=promote, decision="decided by the test", metrics={})
     return snapshot
 

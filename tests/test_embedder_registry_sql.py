@@ -1,6 +1,7 @@
-"""The active embedder in SQL (retrieval.embedder_registry): a promotion stored relative to the artifact root, read
-by another replica mounting the root elsewhere and by another process within the cache time, one production row
-under concurrent promotions, and the import of an older release's active.json."""
+"""The active embedder in SQL (retrieval.embedder_registry): an embedder served through the promotion of a bundle
+naming it, stored relative to the artifact root, read by another replica mounting the root elsewhere and by another
+process within the cache time, one production row (the production bundle's) under concurrent bundle promotions, a
+folder outside the root refused before anything is re-embedded, and the import of an older release's active.json."""
 
 from __future__ import annotations
 
@@ -23,18 +24,16 @@ from chatbot.db import crud
 from chatbot.db.engine import make_engine
 from chatbot.db.migrate import upgrade
 from chatbot.db.models import EmbedderStatus, EmbedderVersion
-from chatbot.model_loading import embedder_source
+from chatbot.registry import in_production
 from chatbot.settings import Settings
+from finetune import registry
 from retrieval import embedder_registry
-from retrieval.embedder_registry import (
-    active_embedder,
-    active_embedder_version,
-    legacy_pointer_file,
-    promote_embedder,
-)
+from retrieval.embedder_registry import active_embedder, active_embedder_version, legacy_pointer_file, prepare_embedder
 from retrieval.kb import demo_kb_dir
 from retrieval.vector_store import kb_collection_name
 from tests.conftest import make_settings
+from tests.embedder_support import fine_tuned_folder, name_fine_tuned_embedder, serve_fine_tuned_embedder
+from tests.nightly_support import record_night
 from tests.waiting import at_once
 
 DEADLINE_S = 60.0
@@ -44,15 +43,6 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> None:
     embedder_registry.forget_cached()
-
-
-def fine_tuned_folder(root: Path, version: str) -> Path:
-    """Stands in for a fine-tuned embedder: the packaged model's files, linked (not copied: 88 MB) into the root."""
-    folder = root / "embedders" / version
-    source = embedder_source(Settings(data_dir=Path("/nonexistent")))
-    shutil.copytree(source, folder, copy_function=os.symlink)
-    (folder / "embedder.json").write_text(json.dumps({"version": version}))
-    return folder
 
 
 def migrated(settings: Settings) -> Any:
@@ -76,15 +66,16 @@ def test_a_promotion_is_stored_relative_and_a_root_mounted_elsewhere_serves_the_
     shared = {"database_url": sqlite_url, "chroma_path": tmp_path / "chroma"}  # one database, one Chroma
     first_root = tmp_path / "mount-a"
     first = make_settings(tmp_path / "host-a", artifact_root=first_root, **shared)
-    engine = migrated(first)
+    nightly = build_app(first, embedder=embedder)  # host a runs the nightly job
+    nightly.upgrade_database()
+    engine = nightly.engine
     kb = tmp_path / "kb"
     kb.mkdir()
     shutil.copy(demo_kb_dir() / "activate_my_card.md", kb)
     store = open_vector_store(first, embedder)
     ingest(first, store, [kb], progress=False)
-    model_dir = fine_tuned_folder(first_root, "emb-t")
 
-    assert promote_embedder(first, model_dir, metrics={"accuracy_at_1": 1.0}) == "emb-t"
+    model_dir = serve_fine_tuned_embedder(nightly, "emb-t")
     assert production_rows(engine) == [("emb-t", "embedders/emb-t", "production")]
     assert (active_embedder(first), active_embedder_version(first)) == (str(model_dir), "emb-t")
 
@@ -141,8 +132,10 @@ def test_a_promotion_is_seen_by_another_process_within_the_cache_time(
 
     monkeypatch.setattr(chatbot.model_loading, "load_embedder", lambda settings, source=None: embedder)
     settings = make_settings(tmp_path, database_url=database_url)
-    engine = migrated(settings)
-    model_dir = fine_tuned_folder(settings.effective_artifact_root, "emb-p")
+    nightly = build_app(settings, embedder=embedder)
+    nightly.upgrade_database()
+    record_night(nightly, "b1")
+    name_fine_tuned_embedder(nightly, "b1", "emb-p")  # a candidate: the watcher must not see it yet
     env = {k: v for k, v in os.environ.items() if not k.startswith("BANKBOT_")}
     env.update(
         BANKBOT_DATA_DIR=str(settings.data_dir), BANKBOT_DATABASE_URL=database_url, BANKBOT_CONFIG="/nonexistent"
@@ -157,14 +150,14 @@ def test_a_promotion_is_seen_by_another_process_within_the_cache_time(
     )
     try:
         assert _line(watcher, deadline_s=DEADLINE_S * 3) == "ready None"  # imports are slow on a busy machine
-        promote_embedder(settings, model_dir)
+        registry.promote_version(nightly, "b1", by="test")
         promoted_at = time.monotonic()
         assert _line(watcher, deadline_s=DEADLINE_S) == "seen emb-p"
         assert time.monotonic() - promoted_at <= embedder_registry.CACHE_SECONDS + 2.0
     finally:
         watcher.kill()
         watcher.communicate(timeout=DEADLINE_S)
-    engine.dispose()
+    nightly.engine.dispose()
 
 
 def _line(process: subprocess.Popen[str], *, deadline_s: float) -> str:
@@ -182,38 +175,66 @@ def _line(process: subprocess.Popen[str], *, deadline_s: float) -> str:
     return line
 
 
-def test_two_promotions_at_once_leave_exactly_one_production_embedder(
+def test_two_bundle_promotions_at_once_leave_one_production_embedder_the_production_bundles(
     tmp_path: Path, database_url: str, embedder: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import chatbot.model_loading
 
     monkeypatch.setattr(chatbot.model_loading, "load_embedder", lambda settings, source=None: embedder)
     settings = make_settings(tmp_path, database_url=database_url)
-    engine = migrated(settings)
-    folders = [fine_tuned_folder(settings.effective_artifact_root, v) for v in ("emb-a", "emb-b")]
-    from retrieval.vector_store import chroma_client
+    app = build_app(settings, embedder=embedder)
+    app.upgrade_database()
+    embedder_of = {"b-a": "emb-a", "b-b": "emb-b"}  # each night's bundle names the embedder prepared for it
+    for bundle, embedder_version in embedder_of.items():
+        record_night(app, bundle)
+        name_fine_tuned_embedder(app, bundle, embedder_version)
+    checked = registry._checked_target
 
-    chroma_client(settings)  # chromadb cannot open one embedded folder from two threads at once the first time
-    results = at_once(*(lambda f=f: promote_embedder(settings, f) for f in folders), timeout=DEADLINE_S * 2)
-    assert sorted(results) == ["emb-a", "emb-b"], results
-    rows = production_rows(engine)
-    assert sorted(status for _, _, status in rows) == ["production", "retired"]
-    winner = next(version for version, _, status in rows if status == "production")
-    assert active_embedder_version(settings) == winner
+    def slow_check(settings: Any, session: Any, version: str) -> Any:
+        # Widens the window between reading production and changing it, where unserialised promotions interleave.
+        row = checked(settings, session, version)
+        time.sleep(0.2)
+        return row
+
+    monkeypatch.setattr(registry, "_checked_target", slow_check)
+    calls = [lambda b=b: registry.promote_version(app, b, by="test") for b in embedder_of]
+    results = dict(zip(embedder_of, at_once(*calls, timeout=DEADLINE_S * 2), strict=True))
+    winner = in_production(app).version
+    assert winner in embedder_of, results
+    loser = next(bundle for bundle in embedder_of if bundle != winner)
+    # Serialised: the later promotion replaced the earlier one, which replaced the base model.
+    assert results == {winner: loser, loser: None}
+    rows = production_rows(app.engine)
+    assert sorted((v, s) for v, _, s in rows) == sorted(
+        [(embedder_of[winner], "production"), (embedder_of[loser], "retired")]
+    )
+    assert in_production(app).embedder_version == active_embedder_version(settings) == embedder_of[winner]
     assert {path for _, path, _ in rows} == {"embedders/emb-a", "embedders/emb-b"}
-    # promoting the retired one again flips the same row back: still one production row
-    loser = "emb-a" if winner == "emb-b" else "emb-b"
-    assert promote_embedder(settings, settings.effective_artifact_root / "embedders" / loser) == loser
-    assert sorted((v, s) for v, _, s in production_rows(engine)) == sorted([(loser, "production"), (winner, "retired")])
-    engine.dispose()
+    # promoting the retired bundle again flips its embedder's row back: still one production row
+    assert registry.promote_version(app, loser, by="test") == winner
+    assert sorted((v, s) for v, _, s in production_rows(app.engine)) == sorted(
+        [(embedder_of[loser], "production"), (embedder_of[winner], "retired")]
+    )
+    assert active_embedder_version(settings) == embedder_of[loser]
+    app.engine.dispose()
 
 
-def test_a_folder_outside_the_root_is_refused_before_anything_is_re_embedded(tmp_path: Path) -> None:
-    settings = make_settings(tmp_path, artifact_root=tmp_path / "root")
+def test_a_folder_outside_the_root_is_refused_before_anything_is_re_embedded(
+    tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import chatbot.model_loading
+
+    loaded: list[str | None] = []
+    monkeypatch.setattr(chatbot.model_loading, "load_embedder", lambda settings, source=None: loaded.append(source))
+    settings = make_settings(tmp_path, database_url=sqlite_url, artifact_root=tmp_path / "root")
+    engine = migrated(settings)
     outside = fine_tuned_folder(tmp_path / "elsewhere", "emb-x")
     with pytest.raises(ArtifactPathError, match="not inside the artifact root"):
-        promote_embedder(settings, outside)
-    assert not settings.effective_chroma_path.exists() and not (settings.data_dir / "bankbot.db").exists()
+        prepare_embedder(settings, outside, source_version=None, engine=engine)
+    # no model loaded, no collection written (not even Chroma's folder), no candidate recorded
+    assert loaded == [] and not settings.effective_chroma_path.exists()
+    assert production_rows(engine) == []
+    engine.dispose()
 
 
 def _write_legacy_pointer(settings: Settings, folder: Path, version: str) -> Path:

@@ -181,15 +181,15 @@ def test_prune_removes_the_examples_of_articles_that_are_gone(tmp_path: Path, kb
 
 def test_examples_go_to_the_promoted_embedders_index(tmp_path: Path, kb: Path, embedder: Any) -> None:
     from chatbot.app import build_app
-    from chatbot.model_loading import embedder_source
-    from retrieval.embedder_registry import forget_cached, promote_embedder
+    from retrieval.embedder_registry import forget_cached
+    from tests.embedder_support import serve_fine_tuned_embedder
 
     forget_cached()
     settings = make_settings(tmp_path)
-    build_app(settings).upgrade_database()
-    model_dir = settings.data_dir / "embedders" / "emb-test"
-    shutil.copytree(embedder_source(settings), model_dir)  # stands in for a fine-tuned folder
-    promote_embedder(settings, model_dir, metrics={"accuracy_at_1": 1.0})
+    nightly = build_app(settings, embedder=embedder)  # the nightly job, whose bundle names the embedder
+    nightly.upgrade_database()
+    model_dir = serve_fine_tuned_embedder(nightly, "emb-test")
+    nightly.engine.dispose()
     app = build_app(settings)
     assert ingest(app.settings, app.vector_store, [kb], progress=False).examples == 4
     assert app.active_embedder_path == str(model_dir)

@@ -1,6 +1,7 @@
 """What is in production (chatbot.registry.in_production): the production bundle and the production embedder, read
-in one place, on a real SQLite database with the real registry writes (finetune.registry, promote_embedder); the
-embedder a bundle names is promoted and rolled back with it."""
+in one place, on a real SQLite database with the real registry writes (finetune.registry, and
+retrieval.embedder_registry.prepare_embedder for a night's embedder); the embedder a bundle names is promoted and
+rolled back with it."""
 
 from __future__ import annotations
 
@@ -17,8 +18,8 @@ from chatbot.db.models import EmbedderVersion
 from chatbot.registry import AdapterRef, Production, RegistryError, get_model, in_production
 from finetune import registry, training_runs
 from retrieval import embedder_registry
-from retrieval.embedder_registry import promote_embedder
 from tests.conftest import make_settings
+from tests.embedder_support import name_fine_tuned_embedder
 
 BASE = Production(
     version=None, bundle_id=None, adapter=None, generated_answers=None, embedder_version=None, embedder_path=None
@@ -44,24 +45,25 @@ def adapter_folder(app: Any, version: str) -> Path:
     return folder
 
 
-def promote_bundle(app: Any, version: str, adapter: Path | None, metrics: dict[str, Any]) -> None:
-    """Record ``version`` as the nightly job does, and let its gate promote it."""
+@pytest.fixture
+def no_model_load(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No collection exists in these tests, so preparing an embedder re-embeds nothing: its model is never used."""
+    import chatbot.model_loading
+
+    monkeypatch.setattr(chatbot.model_loading, "load_embedder", lambda settings, source=None: object())
+
+
+def promote_bundle(
+    app: Any, version: str, adapter: Path | None, metrics: dict[str, Any], *, embedder: str | None = None
+) -> Path | None:
+    """Record ``version`` as the nightly job does (naming its own fine-tuned ``embedder``, prepared for it, when
+    given: ``tests.embedder_support``), and let its gate promote it. Returns the embedder's folder."""
     run_id = training_runs.start_run(app, base_model="base", hyperparameters={})
     registry.record_candidate(
         app, version=version, adapter_path=adapter, base_model="base", data_hash="h", run_id=run_id
     )
+    folder = name_fine_tuned_embedder(app, version, embedder) if embedder is not None else None
     registry.record_gate(app, version, promote=True, decision="decided by the test", metrics=metrics)
-
-
-def promote_fine_tuned_embedder(app: Any, version: str, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Promote an embedder folder under the artifact root; no collection exists yet, so nothing is re-embedded and
-    the model itself is never loaded."""
-    import chatbot.model_loading
-
-    monkeypatch.setattr(chatbot.model_loading, "load_embedder", lambda settings, source=None: object())
-    folder = app.settings.effective_artifact_root / "embedders" / version
-    folder.mkdir(parents=True)
-    assert promote_embedder(app.settings, folder, engine=app.engine) == version
     return folder
 
 
@@ -70,10 +72,10 @@ def test_nothing_promoted_is_the_base_model_and_the_configured_embedder(app: Any
     app.engine.dispose()
 
 
-def test_a_promoted_bundle_and_embedder_are_what_is_in_production(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.usefixtures("no_model_load")
+def test_a_promoted_bundle_and_embedder_are_what_is_in_production(app: Any) -> None:
     adapter = adapter_folder(app, "v1")
-    promote_bundle(app, "v1", adapter, {"generated_answers": {"earned": False}})
-    embedder = promote_fine_tuned_embedder(app, "emb-1", monkeypatch)
+    embedder = promote_bundle(app, "v1", adapter, {"generated_answers": {"earned": False}}, embedder="emb-1")
     assert in_production(app) == Production(
         version="v1",
         bundle_id=get_model(app, "v1").id,
@@ -84,6 +86,7 @@ def test_a_promoted_bundle_and_embedder_are_what_is_in_production(app: Any, monk
     )
 
     # A bundle without an adapter serves the base model; its gate did not decide the answer mode, so it shows them.
+    # Without an embedder of its own it names the one that served when it was recorded.
     promote_bundle(app, "v2", None, {})
     assert in_production(app) == Production(
         version="v2",
@@ -96,15 +99,14 @@ def test_a_promoted_bundle_and_embedder_are_what_is_in_production(app: Any, monk
     app.engine.dispose()
 
 
-def test_rolling_back_the_only_bundle_serves_the_base_model_with_the_configured_embedder(
-    app: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # v1 was recorded while the configured embedder served; an embedder promoted on its own later is not v1's.
-    promote_bundle(app, "v1", adapter_folder(app, "v1"), {"generated_answers": {"earned": True}})
-    promote_fine_tuned_embedder(app, "emb-1", monkeypatch)
-    assert in_production(app).embedder_version == "emb-1"
+@pytest.mark.usefixtures("no_model_load")
+def test_rolling_back_the_only_bundle_serves_the_base_model_with_the_configured_embedder(app: Any) -> None:
+    # v1 names its own fine-tuned embedder; before it, the base model served with the configured one.
+    promote_bundle(app, "v1", adapter_folder(app, "v1"), {"generated_answers": {"earned": True}}, embedder="emb-1")
+    assert serving(app) == ("v1", "emb-1", {"emb-1": "production"})
     assert registry.rollback(app, by="test") == ("v1", None)
     assert in_production(app) == BASE
+    assert serving(app) == (None, None, {"emb-1": "retired"})
     app.engine.dispose()
 
 

@@ -174,22 +174,22 @@ def test_a_few_examples_do_not_lower_the_score_confidence_reads(tmp_path: Path, 
 
 def test_promoted_embedder_gets_its_own_reembedded_collections(tmp_path: Path, embedder: Any) -> None:
     from chatbot.app import build_app
-    from chatbot.model_loading import embedder_source
-    from retrieval.embedder_registry import active_embedder, promote_embedder
+    from retrieval.embedder_registry import active_embedder
     from retrieval.vector_store import kb_collection_name
+    from tests.embedder_support import serve_fine_tuned_embedder
 
     settings = make_settings(tmp_path)
-    build_app(settings).upgrade_database()  # the active embedder is a row of the embedder_version table
+    nightly = build_app(settings, embedder=embedder)  # the nightly job, whose bundle names the embedder
+    nightly.upgrade_database()  # the active embedder is a row of the embedder_version table
     kb = tmp_path / "kb"
     kb.mkdir()
     shutil.copy(demo_kb_dir() / "activate_my_card.md", kb)
     store = open_vector_store(settings, embedder)
     ingest(settings, store, [kb], progress=False)
     ExampleIndex.open(settings, embedder).add(["how to switch on my card"], ["activate_my_card"], source="t")
-    model_dir = settings.data_dir / "embedders" / "emb-test"
-    shutil.copytree(embedder_source(settings), model_dir)  # stands in for a fine-tuned folder
 
-    assert promote_embedder(settings, model_dir, metrics={"accuracy_at_1": 1.0}) == "emb-test"
+    model_dir = serve_fine_tuned_embedder(nightly, "emb-test")
+    nightly.engine.dispose()
     assert active_embedder(settings) == str(model_dir)
     assert kb_collection_name(settings) == "bankbot_kb-emb-test"
     app = build_app(settings, embedder=embedder)

@@ -231,7 +231,8 @@ class BundleWatcher:
                 row = crud.production_model(session=session)
                 embedder = crud.production_embedder(session=session)
                 # With the promotion time, a version promoted again (its threshold refitted) counts as a change too;
-                # with the embedder, one promoted on its own (retrieval.embedder_registry.promote_embedder).
+                # with the embedder, one that changed without the bundle (an older release's pointer imported:
+                # retrieval.embedder_registry.import_legacy_pointer).
                 bundle = None if row is None else (row.version, row.promoted_at)
                 production = (bundle, embedder.version if embedder is not None else None)
         except Exception as exc:  # the database is down: keep serving what is loaded

@@ -328,8 +328,8 @@ class EmbedderStatus(StrEnum):
 
 class EmbedderVersion(SQLModel, table=True):
     """A fine-tuned embedder: a night's candidate named by its bundle, production while a bundle naming it is (or
-    when promoted on its own, ``retrieval.embedder_registry.promote_embedder``); the 'production' row is the one
-    every replica uses."""
+    when imported from an older release's pointer, ``retrieval.embedder_registry.import_legacy_pointer``); the
+    'production' row is the one every replica uses."""
 
     __tablename__ = "embedder_version"
     __table_args__ = (_one_production("uq_embedder_version_one_production"),)  # migration 0007
