@@ -23,17 +23,20 @@ if TYPE_CHECKING:
 # The quality score the candidate must improve: the mean of these answers-suite metrics (all in [0, 1]); the answer
 # judge's accuracy is the headline.
 QUALITY_PARTS = ("answers.answer_accuracy", "answers.accuracy", "answers.rouge_l", "answers.groundedness")
-# Metrics that may not regress beyond the tolerance; True means higher is better. Only what a bank cannot trade away:
-# right answers, refusing probes, declining out-of-scope questions, and keeping to the reviewers' corrections.
-# Secondary metrics (citation accuracy, groundedness, Brier) are recorded but not guarded: on a gate set of a few
-# dozen questions one question moves them by more than any tolerance, and a simulation night whose judged accuracy
-# rose from 0.13 to 0.50 was rejected for one citation of eight (docs/simulation.md).
+# Metrics that may not regress beyond the tolerance (True: higher is better): only what a bank cannot trade away.
+# Citation accuracy, groundedness, Brier are recorded, not guarded: on a few dozen gate questions one question moves
+# them beyond any tolerance (a night whose accuracy rose from 0.13 to 0.50 was rejected for one citation of eight).
 GUARDED: dict[str, bool] = {
     "answers.answer_accuracy": True,
     "answers.probe_refusal_rate": True,
     "answers.abstain_recall": True,
     "corrections.rouge_l": True,  # closeness to the reviewers' corrections
 }
+# What customers get from a bundle (right answers shown on the in-scope gate questions: ``customer_outcome_key``) is
+# always guarded; the model's own accuracy only when the candidate's model answers will be shown. A simulation night
+# whose model lost 2 of 31 questions while customers got 13 right instead of 7 was rejected on the model's accuracy.
+CUSTOMER_RIGHT = "answers.customer_served_right"
+MODEL_ACCURACY = "answers.answer_accuracy"
 # Guarded metrics that are a share of yes/no outcomes per gate question: (question kind, record field). For these
 # the gate compares the two bundles question by question, so that a drop a one-question swing explains is noise.
 PAIRED_OUTCOMES: dict[str, tuple[str, str]] = {
@@ -152,10 +155,8 @@ def decide(
 
 
 def selective_metrics(records: Sequence[Mapping[str, Any]]) -> dict[str, float]:
-    """coverage: share of questions answered (not handed off); risk: share of the answered ones that were wrong
-    (NaN when nothing was answered). Right is the record's ``right`` when the answers suite scored one (the
-    correctness judge), else its ``correct``. Recorded with the gate metrics, not guarded: a gate set of a few dozen
-    questions says little about a 2 % risk (the threshold is fitted on reviewed turns instead)."""
+    """coverage: share answered (not handed off); risk: share of those wrong (the judge's ``right``, else
+    ``correct``; NaN: none answered). Recorded, not guarded: a few dozen questions say little about a 2 % risk."""
     if not records:
         return {"selective.coverage": float("nan"), "selective.risk": float("nan")}
     shown = [r for r in records if not r.get("abstained")]
@@ -164,6 +165,43 @@ def selective_metrics(records: Sequence[Mapping[str, Any]]) -> dict[str, float]:
         "selective.coverage": len(shown) / len(records),
         "selective.risk": wrong / len(shown) if shown else float("nan"),
     }
+
+
+def customer_outcome_key(model_answers_shown: bool) -> str:
+    """The per-question record field saying whether the customer got a right answer from a bundle: its answer as
+    served when its model's answers are shown, else the passage-only answer."""
+    return "shown_right" if model_answers_shown else "fallback_right"
+
+
+def customer_right(records: Sequence[Mapping[str, Any]], key: str) -> float:
+    """Share of the in-scope questions whose customer got a right answer (``key``: ``customer_outcome_key``)."""
+    in_scope = [r for r in records if r.get("kind") == "in_scope"]
+    return sum(1 for r in in_scope if r.get(key) is True) / len(in_scope) if in_scope else float("nan")
+
+
+def paired_customer_changes(
+    candidate: Sequence[Mapping[str, Any]], production: Sequence[Mapping[str, Any]], keys: tuple[str, str]
+) -> tuple[int, int]:
+    """(lost, gained) in-scope questions, matched by ``id``, whose customer got a right answer from production and
+    not from the candidate, and the reverse; ``keys``: (candidate's, production's) ``customer_outcome_key``."""
+    prod_by_id = {r["id"]: r for r in production}
+    lost = gained = 0
+    for cand in candidate:
+        prod = prod_by_id.get(cand["id"])
+        if cand.get("kind") != "in_scope" or prod is None:
+            continue
+        was, now = prod.get(keys[1]) is True, cand.get(keys[0]) is True
+        lost, gained = lost + int(was and not now), gained + int(now and not was)
+    return lost, gained
+
+
+def guarded_for(model_answers_shown: bool) -> dict[str, bool]:
+    """The guarded metrics for a candidate: ``GUARDED`` and what customers get, without the model's own accuracy
+    when its answers will not be shown."""
+    guarded = {**GUARDED, CUSTOMER_RIGHT: True}
+    if not model_answers_shown:
+        del guarded[MODEL_ACCURACY]
+    return guarded
 
 
 def _served_score(judged: Any) -> int:
@@ -177,12 +215,10 @@ def generated_answers_earned(records: Sequence[Mapping[str, Any]], *, significan
     answer or the article's sentences when retrieval is sure, else a hand-off). Each side scores right answers
     minus wrong ones shown (a wrong answer undoes a right one; a hand-off is neither).
 
-    The model's answers are earned only with evidence, question by question: more questions where the served
-    answer scores higher than the passage (wins) than the reverse (losses), a one-sided sign test over the
-    questions that differ giving p below ``significance`` (1.0: any net win), and no more wrong answers shown than
-    with passages only. A near-tie is not evidence: on a few dozen gate questions one question decides it (a bundle
-    once earned its answers on 15 right and 2 wrong against 14 and 2). Records need ``shown_right`` and
-    ``fallback_right`` (None: handed off), as the answers suite writes them. Pure."""
+    Earned only with evidence, question by question: more wins (the served answer scores higher than the passage)
+    than losses, a one-sided sign test over the questions that differ giving p below ``significance`` (1.0: any
+    net win), and no more wrong answers shown than with passages only; a near-tie is not evidence. Records need
+    ``shown_right`` and ``fallback_right`` (None: handed off), as the answers suite writes them. Pure."""
     in_scope = [r for r in records if r.get("kind") == "in_scope"]
 
     def tally(key: str) -> dict[str, int]:
@@ -273,19 +309,32 @@ def run_gate(
     settings = app.settings
     cand, cand_records = evaluate_bundle(app, candidate, items, corrections, label="candidate")
     prod, prod_records = evaluate_bundle(app, production, items, corrections, label="production")
-    changes = paired_changes(cand_records, prod_records)
+    earned = generated_answers_earned(cand_records, significance=settings.generated_answers_p)
+    keys = (
+        customer_outcome_key(bool(earned["earned"])),
+        customer_outcome_key(production.confidence.answers_shown(settings.base_model_answers)),
+    )
+    cand[CUSTOMER_RIGHT], prod[CUSTOMER_RIGHT] = (
+        customer_right(cand_records, keys[0]),
+        customer_right(prod_records, keys[1]),
+    )
+    changes = {
+        **paired_changes(cand_records, prod_records),
+        CUSTOMER_RIGHT: paired_customer_changes(cand_records, prod_records, keys),
+    }
     decision = decide(
         cand,
         prod,
         margin=settings.promotion_margin,
         tolerance=settings.regression_tolerance,
+        guarded=guarded_for(bool(earned["earned"])),
         changes=changes,
         noise_p=settings.gate_noise_p,
     )
     record = {
         "candidate": cand,
         "production": prod,
-        "generated_answers": generated_answers_earned(cand_records, significance=settings.generated_answers_p),
+        "generated_answers": earned,
         "production_version": production.version,
         "index_snapshots": {"candidate": candidate.index_snapshot, "production": production.index_snapshot},
         "embedders": {"candidate": candidate.embedder_version, "production": production.embedder_version},

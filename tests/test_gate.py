@@ -3,10 +3,24 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pytest
 
-from finetune.gate import decide, flatten, paired_changes, quality_score, selective_metrics, sign_test_p
+from finetune.gate import (
+    CUSTOMER_RIGHT,
+    MODEL_ACCURACY,
+    customer_outcome_key,
+    customer_right,
+    decide,
+    flatten,
+    guarded_for,
+    paired_changes,
+    paired_customer_changes,
+    quality_score,
+    selective_metrics,
+    sign_test_p,
+)
 
 PROD = {
     "answers.answer_accuracy": 0.50,
@@ -153,3 +167,46 @@ def test_a_drop_one_question_explains_is_noise_a_consistent_one_blocks() -> None
     # corrections.rouge_l has no paired outcome: the tolerance alone decides
     worse_corrections = better(**{"answers.accuracy": 0.70, "corrections.rouge_l": 0.20})
     assert not decide(worse_corrections, PROD, margin=0.0, tolerance=0.02, changes=one_lost, noise_p=0.3).promote
+
+
+def gate_records(outcomes: str, key: str) -> list[dict[str, Any]]:
+    """In-scope gate records q0, q1, ... with ``key`` True ("r"), False ("w") or None ("-": handed off)."""
+    value = {"r": True, "w": False, "-": None}
+    return [{"id": f"q{i}", "kind": "in_scope", key: value[c]} for i, c in enumerate(outcomes)]
+
+
+def test_what_customers_get_is_the_served_answer_once_earned_else_the_passage() -> None:
+    assert (customer_outcome_key(True), customer_outcome_key(False)) == ("shown_right", "fallback_right")
+    records = [*gate_records("rrw-", "fallback_right"), {"id": "p", "kind": "probe", "fallback_right": True}]
+    assert customer_right(records, "fallback_right") == 0.5  # 2 of the 4 in-scope questions; the probe is not one
+    assert math.isnan(customer_right([], "shown_right"))
+    candidate = gate_records("rrw-r", "fallback_right")
+    production = gate_records("r-rrw", "shown_right")
+    # q1 and q4 gained, q2 and q3 lost, q0 right on both sides
+    assert paired_customer_changes(candidate, production, ("fallback_right", "shown_right")) == (2, 2)
+
+
+def test_the_models_own_accuracy_guards_only_a_bundle_whose_model_answers_customers_will_see() -> None:
+    assert MODEL_ACCURACY in guarded_for(True) and CUSTOMER_RIGHT in guarded_for(True)
+    assert MODEL_ACCURACY not in guarded_for(False) and CUSTOMER_RIGHT in guarded_for(False)
+    # A simulation night: the model lost 2 of 31 gate questions (p 0.25), its answers not earned, while customers got
+    # 13 of 31 right from its passages instead of 7 from production's.
+    cand = {**PROD, MODEL_ACCURACY: 23 / 31, CUSTOMER_RIGHT: 13 / 31, "answers.accuracy": 0.9}
+    prod = {**PROD, MODEL_ACCURACY: 25 / 31, CUSTOMER_RIGHT: 7 / 31}
+    changes = {MODEL_ACCURACY: (2, 0), CUSTOMER_RIGHT: (0, 6)}
+    rejected = decide(cand, prod, margin=0.0, tolerance=0.02, changes=changes, noise_p=0.3)
+    assert rejected.regressions == {MODEL_ACCURACY: round(2 / 31, 6)}
+    kept_out = decide(cand, prod, margin=0.0, tolerance=0.02, guarded=guarded_for(False), changes=changes, noise_p=0.3)
+    assert kept_out.promote and kept_out.regressions == {}
+    # What customers get still guards: 7 right instead of 13 blocks the night.
+    worse = {**cand, CUSTOMER_RIGHT: 7 / 31}
+    blocked = decide(
+        worse,
+        {**prod, CUSTOMER_RIGHT: 13 / 31},
+        margin=0.0,
+        tolerance=0.02,
+        guarded=guarded_for(False),
+        changes={CUSTOMER_RIGHT: (6, 0)},
+        noise_p=0.3,
+    )
+    assert blocked.regressions == {CUSTOMER_RIGHT: round(6 / 31, 6)}
