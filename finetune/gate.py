@@ -32,9 +32,8 @@ GUARDED: dict[str, bool] = {
     "answers.abstain_recall": True,
     "corrections.rouge_l": True,  # closeness to the reviewers' corrections
 }
-# What customers get from a bundle (right answers shown on the in-scope gate questions: ``customer_outcome_key``) is
-# always guarded; the model's own accuracy only when the candidate's model answers will be shown. A simulation night
-# whose model lost 2 of 31 questions while customers got 13 right instead of 7 was rejected on the model's accuracy.
+# What customers get (``customer_outcome_key``) is always guarded, the model's own accuracy only when its answers
+# will be shown: a night whose model lost 2 of 31 while customers got 13 right instead of 7 was rejected for it.
 CUSTOMER_RIGHT = "answers.customer_served_right"
 MODEL_ACCURACY = "answers.answer_accuracy"
 # Guarded metrics that are a share of yes/no outcomes per gate question: (question kind, record field). For these

@@ -1,4 +1,4 @@
-"""The chromadb client and its raw collections: client, collection names, copies.
+"""The chromadb client and its raw collections: client, collection names, copies, deletion.
 
 Kept apart from ``retrieval.vector_store`` because ``retrieval.embedder_registry`` re-embeds collections when it
 promotes an embedder, while ``retrieval.vector_store`` asks the registry which embedder's collection to open; with
@@ -8,6 +8,7 @@ from a version the caller passes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from chatbot.errors import BankbotError
@@ -106,6 +107,17 @@ def copy_collection(
             embeddings=embeddings.embed_documents(page["documents"]),
         )
         copied += len(page["ids"])
+
+
+def delete_collections(client: Any, names: Sequence[str]) -> list[str]:
+    """Delete those of ``names`` that exist on ``client``; returns the ones deleted."""
+    existing = _names(client)
+    deleted = []
+    for name in names:
+        if name in existing:
+            client.delete_collection(name)
+            deleted.append(name)
+    return deleted
 
 
 def _names(client: Any) -> set[str]:

@@ -8,6 +8,7 @@ row as a 'candidate' (``prepare_embedder``); the candidate bundle names it, and 
 (``finetune.registry.promote_version``) flips the row to production in the transaction that flips the bundle, so
 no process pairs the new embedder with old vectors and a rollback brings the previous bundle's embedder back.
 That promotion is the only way an embedder comes to serve (besides importing an older release's pointer, below).
+When its bundle is rejected instead, its collections and folder are removed (``discard_embedder``).
 
 Reads are cached for ``CACHE_SECONDS`` per database and artifact root: retrieval does not query the database on
 every call, and a promotion made by another process is seen within that time (at once in the promoting process).
@@ -20,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -288,3 +290,45 @@ def prepare_embedder(
         crud.add_candidate_embedder(session=session, version=version, path=ref, metrics=metrics or {})
         session.commit()
     return version
+
+
+def discard_embedder(settings: Settings, version: str, ref: str, *, client: Any = None) -> list[str]:
+    """Remove what ``prepare_embedder`` made for the embedder ``version`` once nothing may serve it (its row is the
+    caller's: ``finetune.registry`` retires it in the transaction that rejects the last bundle naming it): its
+    knowledge base, example index and few-shot collections, and its folder ``ref`` when that lies under the artifact
+    root and is named after the version (anything else is left in place). A failure is logged in one line and the
+    rest goes on: the row's status is what counts. Returns what was removed (collections, then the folder)."""
+    from chatbot.artifacts import artifact_root, relative_under, resolve_artifact
+    from retrieval.chroma_collections import (
+        chroma_client,
+        delete_collections,
+        embedder_collections,
+        versioned_collection_name,
+    )
+
+    if not version:
+        raise ValueError("no embedder version: the configured embedder's collections are never discarded")
+    removed: list[str] = []
+    try:
+        client = client if client is not None else chroma_client(settings)
+        removed += delete_collections(client, embedder_collections(versioned_collection_name(settings, version)))
+    except Exception as exc:  # chromadb raises plain ValueError/ConnectError variants; the night goes on
+        log.warning("embedder %s: could not delete its collections, left behind: %s", version, _one_line(exc))
+    try:
+        folder = resolve_artifact(settings, ref)
+        if folder.name != version or relative_under(artifact_root(settings), folder) is None:
+            log.warning("embedder %s: folder %s is not its own under the artifact root; left in place", version, folder)
+        elif folder.is_symlink() or folder.is_file():
+            folder.unlink()
+            removed.append(str(folder))
+        elif folder.is_dir():
+            shutil.rmtree(folder)
+            removed.append(str(folder))
+    except Exception as exc:  # permissions, a busy network volume, a bad reference: logged, not raised
+        log.warning("embedder %s: could not remove its folder %s: %s", version, ref, _one_line(exc))
+    return removed
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__

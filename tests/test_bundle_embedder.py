@@ -1,6 +1,7 @@
 """A bundle names its embedder: the app of a bundle (what the gate answers with) retrieves with that embedder's model
 and collections, and a running server switches embedder and collections together when the production bundle's
-embedder changes, and back on a rollback.
+embedder changes, and back on a rollback. A rejected bundle's embedder, named by no other bundle but rejected ones,
+is discarded: row retired, collections and folder removed, the bundle no longer promotable.
 
 Real SQLite and Chroma in a temp dir, the real packaged embedder, the fake LLM. A copy of the packaged embedder's
 folder stands in for a fine-tuned one (same vectors, its own collections); an article added only to its knowledge
@@ -16,16 +17,20 @@ from typing import Any
 
 import pytest
 from langchain_core.documents import Document
+from sqlmodel import select
 
 from chatbot.app import build_app
+from chatbot.db.models import EmbedderVersion
+from chatbot.registry import RegistryError, get_model, in_production
 from finetune import registry
-from finetune.bundle import bundle_app, get_bundle, production_bundle
+from finetune.bundle import bundle_app, follow_production, get_bundle, production_bundle
 from finetune.dataset import SFTExample
+from retrieval.chroma_collections import chroma_client, embedder_collections
 from retrieval.ingest import ingest
 from retrieval.kb import demo_kb_dir
 from retrieval.vector_store import open_vector_store
 from tests.conftest import make_settings
-from tests.embedder_support import name_fine_tuned_embedder
+from tests.embedder_support import name_fine_tuned_embedder, serve_fine_tuned_embedder
 from tests.nightly_support import record_night
 from ui.server import BundleWatcher
 
@@ -123,4 +128,90 @@ def test_a_running_server_switches_embedder_and_collections_together_and_back_on
     assert live.embedder_version is None and live.vector_store._collection.name == "bankbot_kb" and one_embedder(live)
     assert MARKER[0] not in [s.article_id for s in live.pipeline.answer(QUESTION).sources]
     live.engine.dispose()
+    app.engine.dispose()
+
+
+def embedder_rows(app: Any) -> dict[str, str]:
+    with app.session() as session:
+        return {row.version: row.status for row in session.exec(select(EmbedderVersion)).all()}
+
+
+def collections_of(app: Any, embedder_version: str) -> set[str]:
+    """Which of the embedder's three collections (knowledge base, example index, few-shot store) exist."""
+    existing = {c.name for c in chroma_client(app.settings).list_collections()}
+    return set(embedder_collections(f"bankbot_kb-{embedder_version}")) & existing
+
+
+def answered_from(bot: Any) -> list[str]:
+    return [source.article_id for source in bot.pipeline.answer("my card has not arrived yet").sources]
+
+
+def assert_discarded(app: Any, bundle: str, embedder_version: str, folder: Path) -> None:
+    """The bundle is rejected; its embedder's row is retired, its collections and folder gone, and a promotion of
+    the bundle by hand is refused with one line."""
+    assert get_model(app, bundle).status == "rejected"
+    assert embedder_rows(app)[embedder_version] == "retired"
+    assert collections_of(app, embedder_version) == set() and not folder.exists()
+    with pytest.raises(RegistryError) as refused:
+        registry.promote_version(app, bundle, by="test")
+    line = f"{bundle} cannot be promoted: its embedder {embedder_version} was discarded"
+    assert str(refused.value).startswith(line) and "\n" not in str(refused.value)
+
+
+def test_a_rejected_bundles_embedder_is_discarded_and_production_keeps_serving(app: Any) -> None:
+    kept = serve_fine_tuned_embedder(app, "emb-a", bundle="b0")
+    follow_production(app)  # as the night does before writing its candidate
+    live = build_app(app.settings, embedder=app.embedder)  # a server process; `app` plays the nightly job's
+    before = answered_from(live)
+    assert before and before[0] == "card_arrival" and live.embedder_version == "emb-a"
+    watcher = BundleWatcher(live, every=0)
+    assert watcher.check()  # the first check once the model is loaded learns what serves
+
+    folder = candidate_night(app, "b1", "emb-b")
+    assert collections_of(app, "emb-b") == set(embedder_collections("bankbot_kb-emb-b")) and folder.is_dir()
+    registry.record_gate(app, "b1", promote=False, decision="rejected by the test", metrics={})
+
+    assert_discarded(app, "b1", "emb-b", folder)
+    assert embedder_rows(app) == {"emb-a": "production", "emb-b": "retired"}
+    # Production as it was: its bundle, its embedder's folder and collections, and a server still answering.
+    assert (in_production(app).version, in_production(app).embedder_version) == ("b0", "emb-a")
+    assert kept.is_dir() and collections_of(app, "emb-a") == set(embedder_collections("bankbot_kb-emb-a"))
+    assert not watcher.check() and live.embedder_version == "emb-a"
+    assert answered_from(live) == before
+    started_now = build_app(app.settings, embedder=app.embedder)
+    assert started_now.embedder_version == "emb-a" and answered_from(started_now) == before
+    started_now.engine.dispose()
+    live.engine.dispose()
+    app.engine.dispose()
+
+
+def test_an_embedder_a_retired_bundle_names_survives_the_rejection_of_another_bundle_naming_it(app: Any) -> None:
+    folder = candidate_night(app, "b1", "emb-b")
+    registry.promote_version(app, "b1", by="test")
+    record_night(app, "b3")  # a night starts while b1 serves: its candidate names b1's embedder
+    assert get_model(app, "b3").embedder_version == "emb-b"
+    serve_fine_tuned_embedder(app, "emb-c", bundle="b2")  # meanwhile b2 is promoted: b1 and emb-b are retired
+    registry.record_gate(app, "b3", promote=False, decision="rejected by the test", metrics={})
+
+    assert embedder_rows(app) == {"emb-b": "retired", "emb-c": "production"}
+    assert folder.is_dir() and collections_of(app, "emb-b") == set(embedder_collections("bankbot_kb-emb-b"))
+    # The rollback brings b1 back with its embedder, which still answers from its own collections.
+    assert registry.rollback(app, by="test") == ("b2", "b1")
+    assert embedder_rows(app) == {"emb-b": "production", "emb-c": "retired"}
+    live = build_app(app.settings, embedder=app.embedder)
+    assert live.embedder_version == "emb-b" and top_article(live, QUESTION) == MARKER[0]
+    live.engine.dispose()
+    app.engine.dispose()
+
+
+def test_a_crashed_nights_unfinished_candidate_has_its_embedder_discarded_too(app: Any) -> None:
+    folder = candidate_night(app, "b1", "emb-b")
+    before = answered_from(app)
+    run_id = get_model(app, "b1").training_run_id
+    registry.reject_unfinished_candidates(app, run_id, reason="run failed: killed by the test")
+
+    assert get_model(app, "b1").decision == "run failed: killed by the test"
+    assert_discarded(app, "b1", "emb-b", folder)
+    assert embedder_rows(app) == {"emb-b": "retired"}
+    assert in_production(app).embedder_version is None and answered_from(app) == before
     app.engine.dispose()

@@ -1,8 +1,8 @@
 """The nightly job with ``train_embedder``: the candidate embedder is trained and compared with the live retriever
 before the gate; when it wins, its collections are re-embedded and the candidate bundle names it, and only that
-bundle's promotion makes it serve. A rejected night leaves production's embedder as it was though its embedder won;
-a promoted one flips bundle and embedder together; a losing embedder is deleted and the bundle keeps production's,
-as it does when the embedder step fails.
+bundle's promotion makes it serve. A rejected night leaves production's embedder as it was though its embedder won,
+and discards that embedder (row retired, collections and folder removed); a promoted one flips bundle and embedder
+together; a losing embedder is deleted and the bundle keeps production's, as it does when the embedder step fails.
 
 The tiny random Llama of tests/nightly_support.py, the real packaged embedder fine-tuned for real, real SQLite and
 Chroma. Four demo articles are ingested, and the retrieval comparison runs on the demo eval questions about them.
@@ -92,19 +92,22 @@ def test_a_nights_embedder_serves_only_with_its_promoted_bundle(app: Any) -> Non
     assert won["won"] and rejected.embedder_version == won["version"] == rejected.eval_metrics["embedder"]["version"]
     # The gate judged the bundle with its embedder.
     assert rejected.eval_metrics["embedders"] == {"candidate": won["version"], "production": None}
-    assert embedder_rows(app) == {won["version"]: "candidate"}
     assert serving(app) == (None, None)
-    # Its folder and re-embedded collections wait for a promotion of its bundle; nothing serving reads them.
-    assert (embedders_dir(app.settings) / won["version"]).is_dir()
+    # No other bundle names it: its row is retired, its folder and re-embedded collections are removed, and the
+    # configured embedder's collections, which production reads, are all there.
+    assert embedder_rows(app) == {won["version"]: "retired"}
+    assert not (embedders_dir(app.settings) / won["version"]).exists()
     collections = {c.name for c in chroma_client(app.settings).list_collections()}
-    assert set(embedder_collections(f"bankbot_kb-{won['version']}")) <= collections
+    assert not set(embedder_collections(f"bankbot_kb-{won['version']}")) & collections
+    assert set(embedder_collections("bankbot_kb")) <= collections
+    assert app.retriever.invoke("How do I activate my new card?")[0].metadata["article_id"] == "activate_my_card"
 
     # Night 2: both pass; the promotion flips the bundle and its embedder together.
     second, promoted = night(app, gate_margin=-1.0, embedder_margin=-1.0)
     assert second.status == "promoted", second.message
     assert promoted.embedder_version not in (None, won["version"])
     assert serving(app) == (second.version, promoted.embedder_version)
-    assert embedder_rows(app) == {won["version"]: "candidate", promoted.embedder_version: "production"}
+    assert embedder_rows(app) == {won["version"]: "retired", promoted.embedder_version: "production"}
 
     # Night 3: the embedder loses; its folder goes and the bundle names production's embedder.
     third, kept = night(app, gate_margin=-1.0, embedder_margin=5.0)

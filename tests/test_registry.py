@@ -136,12 +136,11 @@ def serving(app: Any) -> tuple[str | None, str | None, dict[str, str]]:
     return production.version, production.embedder_version, statuses
 
 
-def test_a_rejected_bundle_leaves_its_embedder_a_candidate_and_a_promotion_flips_both_in_one_transaction(
+def test_a_candidates_embedder_waits_for_its_bundle_and_a_promotion_flips_both_in_one_transaction(
     app: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     embedder = candidate_embedder(app, "emb-1")
     record_bundle(app, "v1", "emb-1")
-    registry.record_gate(app, "v1", promote=False, decision="rejected by the test", metrics={})
     assert serving(app) == (None, None, {"emb-1": "candidate"})
 
     # The embedder flip fails inside the promotion's transaction: the bundle does not flip either.
@@ -187,4 +186,46 @@ def test_a_bundle_whose_embedder_folder_is_missing_is_not_promoted(app: Any) -> 
     with pytest.raises(RegistryError, match=r"embedder folder .* is missing"):
         registry.promote_version(app, "v1", by="test")
     assert serving(app) == (None, None, {"emb-1": "candidate"})
+    app.engine.dispose()
+
+
+def test_a_rejected_bundles_embedder_is_discarded_only_when_no_other_live_bundle_names_it(app: Any) -> None:
+    folder = candidate_embedder(app, "emb-1")
+    record_bundle(app, "v1", "emb-1")
+    record_bundle(app, "v2", "emb-1")  # two candidates name it: v1's night is still in progress
+    registry.record_gate(app, "v2", promote=False, decision="rejected by the test", metrics={})
+    assert serving(app) == (None, None, {"emb-1": "candidate"}) and folder.is_dir()
+
+    registry.reject_unfinished_candidates(app, get_model(app, "v1").training_run_id, reason="run failed: test")
+    assert serving(app) == (None, None, {"emb-1": "retired"}) and not folder.exists()
+    with app.session() as session:
+        row = crud.get_embedder_version(session=session, version="emb-1")
+        assert row is not None and row.metrics["discarded"]["why"] == "bundle v1 rejected unfinished"
+    for version in ("v1", "v2"):
+        with pytest.raises(RegistryError, match=f"^{version} cannot be promoted: its embedder emb-1 was discarded"):
+            registry.promote_version(app, version, by="test")
+    assert serving(app) == (None, None, {"emb-1": "retired"})
+    app.engine.dispose()
+
+
+def test_a_failure_to_remove_a_discarded_embedders_files_is_logged_and_the_rejection_stands(
+    app: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import retrieval.chroma_collections
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise PermissionError("read-only volume\nsecond line")
+
+    folder = candidate_embedder(app, "emb-1")
+    record_bundle(app, "v1", "emb-1")
+    monkeypatch.setattr(retrieval.chroma_collections, "delete_collections", broken)
+    monkeypatch.setattr(embedder_registry.shutil, "rmtree", broken)
+    with caplog.at_level("WARNING", logger="retrieval.embedder_registry"):
+        registry.record_gate(app, "v1", promote=False, decision="rejected by the test", metrics={})
+    assert get_model(app, "v1").status == "rejected" and folder.is_dir()  # left behind, and nothing reads it
+    assert serving(app) == (None, None, {"emb-1": "retired"})
+    assert [record.getMessage() for record in caplog.records] == [
+        "embedder emb-1: could not delete its collections, left behind: PermissionError: read-only volume",
+        "embedder emb-1: could not remove its folder embedders/emb-1: PermissionError: read-only volume",
+    ]
     app.engine.dispose()
