@@ -28,17 +28,21 @@ def test_batch_10_rates() -> None:
     assert report["all"]["blocked"] >= 236 and report["all"]["false_refusals"] == 0
 
 
-def test_batches_10_to_14_are_trained_on_and_blind_batch_16_is_not(tmp_path: Path) -> None:
+def test_batches_10_to_14_are_trained_on_and_blind_batches_16_and_17_are_not(tmp_path: Path) -> None:
     """The committed classifier weights were trained on batches 1-14 (batch 15, measured blind twice, is not a dev
-    set); a batch-16 row is dropped whatever its split or the list naming its file (built here: the blind batch's
-    own files are never opened by the tests)."""
+    set); a batch-16 or batch-17 row is dropped whatever its split or the list naming its file (built here: the
+    blind batches' own files are never opened by the tests)."""
     assert len(dev_rows([BATCH10_ATTACKS, BATCH10_LEGIT])) == 430
     for batch in (11, 12, 13, 14):
         assert len(dev_rows([BATCH10_ATTACKS.with_name(f"guard_attacks_batch{batch}.jsonl")])) == 240
-    assert frozenset({16}) == BLIND_BATCHES
+    assert frozenset({16, 17}) == BLIND_BATCHES
     blind = tmp_path / "blind.jsonl"
     blind.write_text(
-        "".join(json.dumps({"id": f"x{s}", "text": "t", "split": s, "batch": 16}) + "\n" for s in ("dev", "blind")),
+        "".join(
+            json.dumps({"id": f"x{s}{b}", "text": "t", "split": s, "batch": b}) + "\n"
+            for s in ("dev", "blind")
+            for b in (16, 17)
+        ),
         encoding="utf-8",
     )
     assert dev_rows([blind]) == []
