@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
@@ -112,6 +113,19 @@ def record_night(app: Any, version: str, examples: Sequence[SFTExample] = ()) ->
     if examples:
         write_index_snapshot(app, snapshot, list(examples))
     return snapshot
+
+
+def slow_promotion_checks(monkeypatch: pytest.MonkeyPatch, seconds: float = 0.2) -> None:
+    """Widens the window between a promotion reading production and changing it (``registry._checked_target``),
+    where unserialised promotions would interleave."""
+    checked = registry._checked_target
+
+    def slow_check(settings: Any, session: Any, version: str) -> Any:
+        row = checked(settings, session, version)
+        time.sleep(seconds)
+        return row
+
+    monkeypatch.setattr(registry, "_checked_target", slow_check)
 
 
 def tiny_llm(folder: Path, source_dir: str) -> Path:

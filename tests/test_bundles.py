@@ -201,25 +201,34 @@ def test_promotion_fits_the_threshold_on_spot_checked_turns_and_the_chat_abstain
     assert answer.meta["reason"] == "low_confidence"
 
 
-def test_promotion_fits_the_article_threshold_on_the_spot_check_and_answers_from_articles_need_it(app: Any) -> None:
+def spot_checked_article_turns(
+    app: Any, outcomes: list[tuple[float, str, str | None, str | None]], *, skip: int = 0
+) -> None:
+    """Reviewed spot-check turns from (retrieval certainty, verdict, corrected-to article, logged reason), on the
+    spot check's questions after the first ``skip``; approved ones answered with confidence 0.95, the others 0.3."""
     ids = reviewers(app, 1)
-    # (retrieval certainty, verdict, the article the reviewers pointed at): 160 right top articles at 0.9, 20
-    # corrected onto another article at 0.6, and rejections, which say nothing about the article.
-    outcomes = [(0.9, "approve", None)] * 160 + [(0.6, "correct", "top_up")] * 20 + [(0.6, "reject", None)] * 30
+    texts = questions(app, skip + len(outcomes))[skip:]
     with app.session() as session:
-        for text, (certainty, verdict, article) in zip(questions(app, len(outcomes)), outcomes, strict=True):
+        for text, (certainty, verdict, article, reason) in zip(texts, outcomes, strict=True):
             create = TurnCreate(
                 question=text,
                 answer="a",
                 confidence=0.95 if verdict == "approve" else 0.3,
                 sources=[{"id": "card_arrival", "title": "When will my card arrive?", "score": 0.8}],
-                meta={"reason": None, "retrieval_certainty": certainty},
+                meta={"reason": reason, "retrieval_certainty": certainty},
             )
             turn = crud.create_turn(session=session, turn_create=create)
             review = ReviewCreate(
                 turn_id=turn.id, reviewer_id=ids[0], verdict=verdict, corrected_answer="b", article_id=article
             )
             review_store.add_review(session=session, review_create=review, required=1)
+
+
+def test_promotion_fits_the_article_threshold_on_the_spot_check_and_answers_from_articles_need_it(app: Any) -> None:
+    # (retrieval certainty, verdict, the article the reviewers pointed at): 160 right top articles at 0.9, 20
+    # corrected onto another article at 0.6, and rejections, which say nothing about the article.
+    outcomes = [(0.9, "approve", None)] * 160 + [(0.6, "correct", "top_up")] * 20 + [(0.6, "reject", None)] * 30
+    spot_checked_article_turns(app, [(*outcome, None) for outcome in outcomes])
     night(app, "b1", [], promote=True)
     model = get_model(app, "b1")
     # 0 wrong of the 160 at 0.9: bound 1.85 % <= 2 %; with the 0.6 turns 20 wrong of 180
@@ -233,29 +242,6 @@ def test_promotion_fits_the_article_threshold_on_the_spot_check_and_answers_from
     # neither the model's nor its sentences.
     assert app.settings.passage_min_retrieval_certainty <= answer.meta["retrieval_certainty"] < 0.9
     assert answer.answer_kind == "handoff"
-
-
-def spot_checked_article_turns(
-    app: Any, outcomes: list[tuple[float, str, str | None, str | None]], *, skip: int = 0
-) -> None:
-    """Reviewed spot-check turns from (retrieval certainty, verdict, corrected-to article, logged reason), on the
-    spot check's questions after the first ``skip``."""
-    ids = reviewers(app, 1)
-    texts = questions(app, skip + len(outcomes))[skip:]
-    with app.session() as session:
-        for text, (certainty, verdict, article, reason) in zip(texts, outcomes, strict=True):
-            create = TurnCreate(
-                question=text,
-                answer="a",
-                confidence=0.95,
-                sources=[{"id": "card_arrival", "title": "When will my card arrive?", "score": 0.8}],
-                meta={"reason": reason, "retrieval_certainty": certainty},
-            )
-            turn = crud.create_turn(session=session, turn_create=create)
-            review = ReviewCreate(
-                turn_id=turn.id, reviewer_id=ids[0], verdict=verdict, corrected_answer="b", article_id=article
-            )
-            review_store.add_review(session=session, review_create=review, required=1)
 
 
 def test_a_later_night_lowers_the_article_certainty_an_earlier_one_raised(app: Any) -> None:

@@ -34,6 +34,7 @@ from chatbot.db.models import (
     UserCreate,
 )
 from tests.conftest import _postgres_database, make_settings
+from tests.nightly_support import slow_promotion_checks
 from tests.pipeline_support import make_app
 from tests.waiting import at_once, wait_for
 
@@ -177,15 +178,7 @@ def test_concurrent_promotions_through_the_registry_are_serialised(
     from chatbot.registry import list_models, production_version
     from finetune import registry
 
-    checked = registry._checked_target
-
-    def slow_check(settings: Any, session: Any, version: str) -> Any:
-        # Widens the window between reading production and changing it, where unserialised promotions interleave.
-        row = checked(settings, session, version)
-        time.sleep(0.2)
-        return row
-
-    monkeypatch.setattr(registry, "_checked_target", slow_check)
+    slow_promotion_checks(monkeypatch)
     app = make_app(tmp_path, database_url)
     with app.session() as session:
         _bundle(session, "v1")

@@ -33,7 +33,7 @@ from retrieval.kb import demo_kb_dir
 from retrieval.vector_store import kb_collection_name
 from tests.conftest import make_settings
 from tests.embedder_support import fine_tuned_folder, name_fine_tuned_embedder, serve_fine_tuned_embedder
-from tests.nightly_support import record_night
+from tests.nightly_support import record_night, slow_promotion_checks
 from tests.waiting import at_once
 
 DEADLINE_S = 60.0
@@ -188,15 +188,7 @@ def test_two_bundle_promotions_at_once_leave_one_production_embedder_the_product
     for bundle, embedder_version in embedder_of.items():
         record_night(app, bundle)
         name_fine_tuned_embedder(app, bundle, embedder_version)
-    checked = registry._checked_target
-
-    def slow_check(settings: Any, session: Any, version: str) -> Any:
-        # Widens the window between reading production and changing it, where unserialised promotions interleave.
-        row = checked(settings, session, version)
-        time.sleep(0.2)
-        return row
-
-    monkeypatch.setattr(registry, "_checked_target", slow_check)
+    slow_promotion_checks(monkeypatch)
     calls = [lambda b=b: registry.promote_version(app, b, by="test") for b in embedder_of]
     results = dict(zip(embedder_of, at_once(*calls, timeout=DEADLINE_S * 2), strict=True))
     winner = in_production(app).version
