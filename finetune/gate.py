@@ -172,10 +172,8 @@ def customer_outcome_key(model_answers_shown: bool) -> str:
     return "shown_right" if model_answers_shown else "fallback_right"
 
 
-def customer_right(records: Sequence[Mapping[str, Any]], key: str) -> float:
-    """Share of the in-scope questions whose customer got a right answer (``key``: ``customer_outcome_key``)."""
-    in_scope = [r for r in records if r.get("kind") == "in_scope"]
-    return sum(1 for r in in_scope if r.get(key) is True) / len(in_scope) if in_scope else float("nan")
+# The answers suite's share of in-scope questions answered right, per ``customer_outcome_key``.
+CUSTOMER_METRIC = {"shown_right": "answers.customer_right", "fallback_right": "answers.passage_only_right"}
 
 
 def paired_customer_changes(
@@ -313,10 +311,7 @@ def run_gate(
         customer_outcome_key(bool(earned["earned"])),
         customer_outcome_key(production.confidence.answers_shown(settings.base_model_answers)),
     )
-    cand[CUSTOMER_RIGHT], prod[CUSTOMER_RIGHT] = (
-        customer_right(cand_records, keys[0]),
-        customer_right(prod_records, keys[1]),
-    )
+    cand[CUSTOMER_RIGHT], prod[CUSTOMER_RIGHT] = cand[CUSTOMER_METRIC[keys[0]]], prod[CUSTOMER_METRIC[keys[1]]]
     changes = {
         **paired_changes(cand_records, prod_records),
         CUSTOMER_RIGHT: paired_customer_changes(cand_records, prod_records, keys),

@@ -11,7 +11,6 @@ from finetune.gate import (
     CUSTOMER_RIGHT,
     MODEL_ACCURACY,
     customer_outcome_key,
-    customer_right,
     decide,
     flatten,
     guarded_for,
@@ -177,9 +176,6 @@ def gate_records(outcomes: str, key: str) -> list[dict[str, Any]]:
 
 def test_what_customers_get_is_the_served_answer_once_earned_else_the_passage() -> None:
     assert (customer_outcome_key(True), customer_outcome_key(False)) == ("shown_right", "fallback_right")
-    records = [*gate_records("rrw-", "fallback_right"), {"id": "p", "kind": "probe", "fallback_right": True}]
-    assert customer_right(records, "fallback_right") == 0.5  # 2 of the 4 in-scope questions; the probe is not one
-    assert math.isnan(customer_right([], "shown_right"))
     candidate = gate_records("rrw-r", "fallback_right")
     production = gate_records("r-rrw", "shown_right")
     # q1 and q4 gained, q2 and q3 lost, q0 right on both sides
