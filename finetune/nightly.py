@@ -29,6 +29,7 @@ from chatbot.db.locks import NIGHTLY_LOCK_KEY, LockBusy, advisory_lock, is_postg
 from chatbot.errors import BankbotError
 from finetune import registry, training_runs
 from finetune.dataset import BuiltDataset, SFTExample
+from finetune.discard import reject_dead_runs, reject_unfinished_candidates
 from finetune.lora import LoraHyperparameters
 
 if TYPE_CHECKING:
@@ -151,6 +152,7 @@ def run_nightly(app: AppServices, options: NightlyOptions | None = None) -> Nigh
         stale = training_runs.fail_stale_runs(app)
         if stale:
             log.warning("marked %d interrupted run(s) failed: %s", len(stale), ", ".join(stale))
+        reject_dead_runs(app, stale)
         remove_partial_folders(settings)
         hp = options.hyperparameters
         dataset, frozen_sets = build_nightly_dataset(app, hp)
@@ -173,7 +175,7 @@ def run_nightly(app: AppServices, options: NightlyOptions | None = None) -> Nigh
         except BaseException as exc:  # KeyboardInterrupt / SIGTERM included: the run must not stay 'running'
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             training_runs.update_run(app, run_id, status="failed", message=f"{type(exc).__name__}: {reason}")
-            registry.reject_unfinished_candidates(app, run_id, reason=f"run failed: {reason}")
+            reject_unfinished_candidates(app, run_id, reason=f"run failed: {reason}")
             raise
 
 

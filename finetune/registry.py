@@ -8,27 +8,22 @@ The database (``ModelVersion``, ``EmbedderVersion``, ``BundleTurn``, ``TrainingR
 truth. Reading it (what is in production, a version, its
 lineage, ``RegistryError``) is ``chatbot.registry``, in the services layer, so serving never imports training code.
 
-A rejected bundle (by its gate, or unfinished when its run failed) leaves no candidate embedder behind: one that no
-other bundle but rejected ones names is retired and marked discarded in the transaction that rejects the bundle,
-then its collections and folder are removed (``retrieval.embedder_registry.discard_embedder``). A rejected bundle
-whose embedder was discarded cannot be promoted by hand; one that names a kept embedder still can.
+A rejected bundle leaves no candidate embedder behind (``finetune.discard``). A rejected bundle whose embedder was
+discarded cannot be promoted by hand; one that names a kept embedder still can.
 """
 
 from __future__ import annotations
 
-import logging
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chatbot.registry import RegistryError, adapter_dir, version_row
+from finetune.discard import DISCARDED, remove_discarded, retire_unnamed_embedders
 
 if TYPE_CHECKING:
     from chatbot.app_services import AppDatabase
-
-log = logging.getLogger(__name__)
-DISCARDED = "discarded"  # embedder_version.metrics key: why and when a rejected bundle's embedder was discarded
 
 
 def record_candidate(
@@ -107,7 +102,7 @@ def record_embedder(app: AppDatabase, version: str, *, embedder_version: str, su
 
 def record_gate(app: AppDatabase, version: str, *, promote: bool, decision: str, metrics: dict[str, Any]) -> None:
     """Store the gate's metrics and reason, then promote or mark the candidate rejected (and discard its embedder
-    when no other bundle but rejected ones names it: ``_retire_unnamed_embedders``)."""
+    when no other bundle but rejected ones names it: ``finetune.discard``)."""
     from chatbot.db.locks import lock_registry
     from chatbot.db.models import ModelStatus
 
@@ -124,9 +119,9 @@ def record_gate(app: AppDatabase, version: str, *, promote: bool, decision: str,
         if not promote:
             row.status = ModelStatus.rejected
             why = f"bundle {version} rejected by the gate"
-            discarded = _retire_unnamed_embedders(session, [row.embedder_version], why=why)
+            discarded = retire_unnamed_embedders(session, [row.embedder_version], why=why)
         session.commit()
-    _remove_discarded(app, discarded)
+    remove_discarded(app, discarded)
     if promote:
         promote_version(app, version, by="gate")
 
@@ -266,71 +261,3 @@ def rollback(app: AppDatabase, *, by: str) -> tuple[str, str | None]:
         result = current.version, previous.version if previous else None
     forget_cached()
     return result
-
-
-def reject_unfinished_candidates(app: AppDatabase, run_id: uuid.UUID, *, reason: str) -> None:
-    """A run that failed after recording its candidate leaves no 'candidate' behind: it becomes rejected, and its
-    embedder is discarded when no other bundle but rejected ones names it. Never raises for the clean-up."""
-    from sqlmodel import select
-
-    from chatbot.db.locks import lock_registry
-    from chatbot.db.models import ModelStatus, ModelVersion
-
-    with app.session() as session:
-        lock_registry(session)  # before any write: serialised with a promotion naming the same embedder
-        rows = session.exec(
-            select(ModelVersion)
-            .where(ModelVersion.training_run_id == run_id)
-            .where(ModelVersion.status == ModelStatus.candidate)
-        ).all()
-        for row in rows:
-            row.status = ModelStatus.rejected
-            row.decision = reason
-            session.add(row)
-        names = [row.embedder_version for row in rows]
-        why = f"bundle {', '.join(row.version for row in rows)} rejected unfinished"
-        discarded = _retire_unnamed_embedders(session, names, why=why)
-        session.commit()
-    _remove_discarded(app, discarded)
-
-
-def _retire_unnamed_embedders(session: Any, names: Iterable[str | None], *, why: str) -> list[tuple[str, str]]:
-    """In the caller's transaction (serialised by ``lock_registry``, its bundles already marked rejected): each
-    'candidate' embedder of ``names`` that no bundle names but rejected ones (not a candidate still in progress, not
-    production, not a retired bundle a rollback or a promotion may bring back) is retired and marked ``DISCARDED``
-    with ``why``. Production and retired embedders are never touched. Returns (version, folder reference) of each,
-    for ``_remove_discarded`` once the transaction is committed."""
-    from sqlmodel import select
-
-    from chatbot.db import crud
-    from chatbot.db.models import EmbedderStatus, ModelStatus, ModelVersion, utcnow
-
-    session.flush()
-    discarded = []
-    for name in dict.fromkeys(name for name in names if name):
-        row = crud.get_embedder_version(session=session, version=name)
-        if row is None or row.status != EmbedderStatus.candidate:
-            continue
-        named_by = session.exec(
-            select(ModelVersion.version)
-            .where(ModelVersion.embedder_version == name)
-            .where(ModelVersion.status != ModelStatus.rejected)
-        ).first()
-        if named_by is not None:
-            continue
-        row.status = EmbedderStatus.retired
-        row.metrics = {**(row.metrics or {}), DISCARDED: {"why": why, "at": utcnow().isoformat()}}
-        session.add(row)
-        discarded.append((row.version, row.path))
-    session.flush()
-    return discarded
-
-
-def _remove_discarded(app: AppDatabase, discarded: Sequence[tuple[str, str]]) -> None:
-    """Delete the collections and folder of each discarded embedder; a failure is logged, never raised (the row,
-    already retired, is what counts: nothing serves or promotes it)."""
-    from retrieval.embedder_registry import discard_embedder
-
-    for version, ref in discarded:
-        removed = discard_embedder(app.settings, version, ref)
-        log.info("discarded embedder %s (named by rejected bundles only): removed %s", version, removed or "nothing")

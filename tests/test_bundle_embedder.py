@@ -1,7 +1,8 @@
 """A bundle names its embedder: the app of a bundle (what the gate answers with) retrieves with that embedder's model
 and collections, and a running server switches embedder and collections together when the production bundle's
 embedder changes, and back on a rollback. A rejected bundle's embedder, named by no other bundle but rejected ones,
-is discarded: row retired, collections and folder removed, the bundle no longer promotable.
+is discarded: row retired, collections and folder removed, the bundle no longer promotable; so is what a killed night
+left, at the start of the next.
 
 Real SQLite and Chroma in a temp dir, the real packaged embedder, the fake LLM. A copy of the packaged embedder's
 folder stands in for a fine-tuned one (same vectors, its own collections); an article added only to its knowledge
@@ -22,15 +23,17 @@ from sqlmodel import select
 from chatbot.app import build_app
 from chatbot.db.models import EmbedderVersion
 from chatbot.registry import RegistryError, get_model, in_production
-from finetune import registry
+from finetune import discard, registry
 from finetune.bundle import bundle_app, follow_production, get_bundle, production_bundle
 from finetune.dataset import SFTExample
+from finetune.nightly import run_nightly
 from retrieval.chroma_collections import chroma_client, embedder_collections
+from retrieval.embedder_registry import prepare_embedder
 from retrieval.ingest import ingest
 from retrieval.kb import demo_kb_dir
 from retrieval.vector_store import open_vector_store
 from tests.conftest import make_settings
-from tests.embedder_support import name_fine_tuned_embedder, serve_fine_tuned_embedder
+from tests.embedder_support import fine_tuned_folder, name_fine_tuned_embedder, serve_fine_tuned_embedder
 from tests.nightly_support import record_night
 from ui.server import BundleWatcher
 
@@ -208,10 +211,32 @@ def test_a_crashed_nights_unfinished_candidate_has_its_embedder_discarded_too(ap
     folder = candidate_night(app, "b1", "emb-b")
     before = answered_from(app)
     run_id = get_model(app, "b1").training_run_id
-    registry.reject_unfinished_candidates(app, run_id, reason="run failed: killed by the test")
+    discard.reject_unfinished_candidates(app, run_id, reason="run failed: killed by the test")
 
     assert get_model(app, "b1").decision == "run failed: killed by the test"
     assert_discarded(app, "b1", "emb-b", folder)
     assert embedder_rows(app) == {"emb-b": "retired"}
+    assert in_production(app).embedder_version is None and answered_from(app) == before
+    app.engine.dispose()
+
+
+def test_the_next_night_rejects_a_killed_nights_candidate_and_discards_every_embedder_it_left(
+    app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("finetune.nightly.count_tokens_with", lambda settings: lambda text: len(text.split()))
+    # Killed after its bundle named its embedder: the run is still 'running', the bundle still a candidate.
+    named = candidate_night(app, "b1", "emb-b")
+    # Killed between preparing an embedder and naming it: a candidate row no bundle names.
+    orphan = fine_tuned_folder(app.settings.effective_artifact_root, "emb-c")
+    prepare_embedder(app.settings, orphan, source_version=app.embedder_version, engine=app.engine)
+    assert collections_of(app, "emb-c") == set(embedder_collections("bankbot_kb-emb-c"))
+    before = answered_from(app)
+
+    assert run_nightly(app).status == "skipped"  # nothing reviewed to learn from: the clean-up still runs
+
+    assert get_model(app, "b1").decision == "run failed: its process died"
+    assert_discarded(app, "b1", "emb-b", named)
+    assert embedder_rows(app) == {"emb-b": "retired", "emb-c": "retired"}
+    assert collections_of(app, "emb-c") == set() and not orphan.exists()
     assert in_production(app).embedder_version is None and answered_from(app) == before
     app.engine.dispose()

@@ -16,7 +16,7 @@ from chatbot.app import build_app
 from chatbot.db import crud
 from chatbot.db.models import EmbedderVersion
 from chatbot.registry import AdapterRef, Production, RegistryError, get_model, in_production
-from finetune import registry, training_runs
+from finetune import discard, registry, training_runs
 from retrieval import embedder_registry
 from tests.conftest import make_settings
 from tests.embedder_support import name_fine_tuned_embedder
@@ -196,7 +196,7 @@ def test_a_rejected_bundles_embedder_is_discarded_only_when_no_other_live_bundle
     registry.record_gate(app, "v2", promote=False, decision="rejected by the test", metrics={})
     assert serving(app) == (None, None, {"emb-1": "candidate"}) and folder.is_dir()
 
-    registry.reject_unfinished_candidates(app, get_model(app, "v1").training_run_id, reason="run failed: test")
+    discard.reject_unfinished_candidates(app, get_model(app, "v1").training_run_id, reason="run failed: test")
     assert serving(app) == (None, None, {"emb-1": "retired"}) and not folder.exists()
     with app.session() as session:
         row = crud.get_embedder_version(session=session, version="emb-1")
