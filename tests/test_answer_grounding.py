@@ -38,7 +38,8 @@ def test_the_hand_labelled_answers_split_as_measured() -> None:
     from benchmarks.answer_grounding import measure
 
     report = measure()
-    assert report["shipped_threshold"] == MIN_GROUNDED_SHARE == 0.4
+    assert report["shipped_threshold"] == MIN_GROUNDED_SHARE
+    assert report["all"]["by_threshold"][str(MIN_GROUNDED_SHARE)]["right_withheld"] == 0  # why it ships
     assert (report["all"]["right"], report["all"]["wrong"]) == (63, 215)
     assert report["all"]["by_threshold"]["0.4"] == {"right_withheld": 0, "wrong_caught": 53}
     assert report["all"]["by_threshold"]["0.5"] == {"right_withheld": 0, "wrong_caught": 72}

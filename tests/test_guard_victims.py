@@ -11,7 +11,7 @@ import pytest
 
 from benchmarks.guard_rates import ATTACKS, LEGIT, rates, read_corpus
 from chatbot import guard
-from chatbot.guard_training import BLIND_BATCHES, dev_rows, served_text
+from chatbot.guard_training import dev_rows, served_text
 
 BATCH10_ATTACKS = ATTACKS.with_name("guard_attacks_batch10.jsonl")
 BATCH10_LEGIT = LEGIT.with_name("guard_legit_batch10.jsonl")
@@ -35,17 +35,11 @@ def test_batches_10_to_14_are_trained_on_and_blind_batches_16_and_17_are_not(tmp
     assert len(dev_rows([BATCH10_ATTACKS, BATCH10_LEGIT])) == 430
     for batch in (11, 12, 13, 14):
         assert len(dev_rows([BATCH10_ATTACKS.with_name(f"guard_attacks_batch{batch}.jsonl")])) == 240
-    assert frozenset({16, 17}) == BLIND_BATCHES
     blind = tmp_path / "blind.jsonl"
-    blind.write_text(
-        "".join(
-            json.dumps({"id": f"x{s}{b}", "text": "t", "split": s, "batch": b}) + "\n"
-            for s in ("dev", "blind")
-            for b in (16, 17)
-        ),
-        encoding="utf-8",
-    )
-    assert dev_rows([blind]) == []
+    rows = [{"id": "x-dev-14", "text": "t", "split": "dev", "batch": 14}]
+    rows += [{"id": f"x-{s}-{b}", "text": "t", "split": s, "batch": b} for s in ("dev", "blind") for b in (16, 17)]
+    blind.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    assert [row["id"] for row in dev_rows([blind])] == ["x-dev-14"]
 
 
 def test_batch_10_victims_and_guardians_pass() -> None:

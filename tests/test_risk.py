@@ -178,8 +178,12 @@ def test_whether_the_reviewed_turn_s_top_article_was_right() -> None:
 
 
 def test_the_spot_check_draws_from_every_turn_answered_from_an_article() -> None:
-    from chatbot.risk import ARTICLE_DECIDED_REASONS, THRESHOLD_DECIDED_REASONS
+    """Every way a turn answered from an article can end (shown, a model failure of the turn outcome, retrieval
+    unsure of the article) is in the spot check; out of scope, refused and guarded turns are not."""
     from chatbot.turn_outcome import MODEL_FAILURES, UNCERTAIN_ARTICLE
 
-    assert set(ARTICLE_DECIDED_REASONS) == {None, UNCERTAIN_ARTICLE, *MODEL_FAILURES}
-    assert set(THRESHOLD_DECIDED_REASONS) < set(ARTICLE_DECIDED_REASONS)
+    drawn = "q4"  # spot_check_draw("q4") < 0.25
+    for reason in (None, UNCERTAIN_ARTICLE, *MODEL_FAILURES):
+        assert in_spot_check(drawn, reason, 0.25), reason
+    for reason in ("out_of_scope", "refused", "guard:prompt_injection", "guard:classifier", "customer_chose_article"):
+        assert not in_spot_check(drawn, reason, 0.25), reason

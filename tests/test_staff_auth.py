@@ -74,6 +74,7 @@ def test_concurrent_failures_are_all_counted_and_lock_once(bot: Any) -> None:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
+        assert not thread.is_alive(), "a login did not finish within 60 s"
     assert sorted(outcomes) == ["bad_password"] * 4 + ["lockout"]
     assert _login(bot, "eve", PASSWORDS["eve"], now=T0, policy=policy) == "locked"
 

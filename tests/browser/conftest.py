@@ -83,6 +83,7 @@ def _serve(root: Path, settings: dict[str, str], *, accounts: bool) -> Iterator[
             env=env,
             check=True,
             capture_output=True,
+            timeout=STARTUP_TIMEOUT_S,
         )
     port = _free_port()
     log = root / "serve.log"
