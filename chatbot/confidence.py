@@ -170,9 +170,9 @@ def combine(components: Mapping[str, float], params: ConfidenceParams | None = N
 
 def read_active_calibration(session: Any) -> ConfidenceParams:
     """What the chat uses: the production bundle's calibration and threshold (``read_bundle_calibration``)."""
-    from chatbot.db import crud
+    from chatbot.registry import production_row
 
-    return read_bundle_calibration(session, crud.production_model(session=session))
+    return read_bundle_calibration(session, production_row(session))
 
 
 def read_bundle_calibration(session: Any, bundle: Any) -> ConfidenceParams:

@@ -53,16 +53,30 @@ class Production:
     embedder_path: Path | None  # its folder on this host
 
 
+def production_row(session: Any) -> Any:
+    """The production bundle's ``model_version`` row in the caller's session (None: the base model serves). Every
+    read of what is in production goes through here, ``production_embedder_row`` or the functions below."""
+    from chatbot.db import crud
+
+    return crud.production_model(session=session)
+
+
+def production_embedder_row(session: Any) -> Any:
+    """The production ``embedder_version`` row in the caller's session (None: the configured embedder serves)."""
+    from chatbot.db import crud
+
+    return crud.production_embedder(session=session)
+
+
 def in_production(app: AppDatabase) -> Production:
     """The production bundle and embedder as this host serves them: an embedder whose folder is missing here is
     not served (the configured one is), and the embedder read is cached for a few seconds
     (``retrieval.embedder_registry.current_embedder``)."""
     from chatbot.confidence import read_bundle_calibration
-    from chatbot.db import crud
     from retrieval.embedder_registry import current_embedder
 
     with app.session() as session:
-        row = crud.production_model(session=session)
+        row = production_row(session)
         # The answer mode as the chat applies it (a bundle recorded before its gate decided keeps showing answers).
         shown = read_bundle_calibration(session, row).generated_answers
     embedder = current_embedder(app.settings, engine=app.engine)
@@ -91,20 +105,16 @@ def adapter_ref(settings: Any, row: Any) -> AdapterRef | None:
 
 def production_adapter(app: AppDatabase) -> AdapterRef | None:
     """The production bundle's adapter, or None to serve the base model."""
-    from chatbot.db import crud
-
     with app.session() as session:
-        row = crud.production_model(session=session)
+        row = production_row(session)
     return adapter_ref(app.settings, row)
 
 
 def production_snapshot(app: AppDatabase) -> int:
     """The snapshot the chat reads; 0 (what existed before the first bundle) when the database cannot say."""
-    from chatbot.db import crud
-
     try:
         with app.session() as session:
-            row = crud.production_model(session=session)
+            row = production_row(session)
     except Exception as exc:  # the chat must start without the database; the next reload corrects it
         log.warning("cannot read the production bundle (%s); reading index snapshot 0", exc)
         return 0

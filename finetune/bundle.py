@@ -46,11 +46,11 @@ def bundle_of(session: Any, row: Any, *, settings: Any = None) -> BundleRef:
     ``settings`` locate the adapter: the row stores its folder relative to the artifact root. Without them only an
     absolute path (a row written by an older release) can be located; a relative one raises RegistryError."""
     from chatbot.confidence import read_bundle_calibration
-    from chatbot.db import crud
+    from chatbot.registry import production_embedder_row
 
     confidence = read_bundle_calibration(session, row)
     if row is None:  # no bundle: an older release's imported embedder if any, else the configured one
-        embedder = crud.production_embedder(session=session)
+        embedder = production_embedder_row(session)
         return BundleRef(None, None, 0, confidence, embedder_version=embedder.version if embedder else None)
     adapter = _adapter_of(settings, row)
     return BundleRef(row.version, adapter, row.index_snapshot, confidence, row.calibration_id, row.embedder_version)
@@ -69,10 +69,10 @@ def _adapter_of(settings: Any, row: Any) -> AdapterRef | None:
 
 
 def production_bundle(app: AppDatabase) -> BundleRef:
-    from chatbot.db import crud
+    from chatbot.registry import production_row
 
     with app.session() as session:
-        return bundle_of(session, crud.production_model(session=session), settings=app.settings)
+        return bundle_of(session, production_row(session), settings=app.settings)
 
 
 def get_bundle(app: AppDatabase, version: str) -> BundleRef:

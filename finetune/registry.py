@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from chatbot.registry import RegistryError, adapter_dir, version_row
+from chatbot.registry import RegistryError, adapter_dir, production_embedder_row, production_row, version_row
 from finetune.discard import DISCARDED, remove_discarded, retire_unnamed_embedders
 
 if TYPE_CHECKING:
@@ -49,8 +49,8 @@ def record_candidate(
 
     ref = to_artifact_ref(app.settings, adapter_path) if adapter_path is not None else None
     with app.session() as session:
-        production = crud.production_model(session=session)
-        embedder = crud.production_embedder(session=session)
+        production = production_row(session)
+        embedder = production_embedder_row(session)
         if new_index_snapshot:
             snapshot = crud.next_index_snapshot(session=session)
         else:

@@ -223,13 +223,13 @@ class BundleWatcher:
 
     def check(self) -> bool:
         """One check; True when the pipeline was reloaded for a changed production bundle."""
-        from chatbot.db import crud
+        from chatbot.registry import production_embedder_row, production_row
         from finetune.bundle import follow_production
 
         try:
             with self.app.session() as session:
-                row = crud.production_model(session=session)
-                embedder = crud.production_embedder(session=session)
+                row = production_row(session)
+                embedder = production_embedder_row(session)
                 # With the promotion time, a version promoted again (its threshold refitted) counts as a change too;
                 # with the embedder, one that changed without the bundle (an older release's pointer imported:
                 # retrieval.embedder_registry.import_legacy_pointer).

@@ -49,11 +49,11 @@ def load_serving(
     bundle's calibration) the threshold would show. ``article_floor``: ``settings.passage_min_retrieval_certainty``
     (None: its default)."""
     from chatbot.confidence import read_bundle_calibration
-    from chatbot.db import crud
+    from chatbot.registry import production_row
     from chatbot.risk import risk_at
     from finetune.bundle import reviewed_outcomes
 
-    row = crud.production_model(session=session)
+    row = production_row(session)
     confidence = read_bundle_calibration(session, row)
     threshold = confidence.abstain_below(_configured(configured_threshold))
     recent = session.exec(select(Turn.abstained).order_by(col(Turn.created_at).desc()).limit(RECENT_TURNS)).all()
