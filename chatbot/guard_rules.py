@@ -4,10 +4,10 @@ Each rule names a category that is logged as ``guard:<rule>``. The rules target 
 bot's own* instructions, never a customer's own PIN, passcode or account. Written against the dev split of
 tests/data/guard_*.jsonl; the held-out split measures how far they generalise (benchmarks/guard_rates.py).
 
-This module holds the direct phrasings ("ignore your instructions", "what is Sarah's PIN?"); the broader structures
-written for later batches are in chatbot/guard_rules_broad.py, the same attacks in more languages and scripts in
-chatbot/guard_rules_scripts.py, and the families batch 7 showed in chatbot/guard_rules_more.py. ``RULES`` runs them in
-that order; the first match names the category.
+This module holds the direct phrasings ("ignore your instructions", "what is Sarah's PIN?"); the same attacks as broader
+structures are in chatbot/guard_rules_broad.py, in more languages and scripts in chatbot/guard_rules_scripts.py, and
+said indirectly (rules voided in other words, story setups, fake tool output, dictated confirmations) in
+chatbot/guard_rules_more.py. ``RULES`` runs them in that order; the first match names the category.
 """
 
 from __future__ import annotations

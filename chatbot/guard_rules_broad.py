@@ -1,6 +1,5 @@
-"""The guard's broader rules: structures rather than phrases, written for the batches after the first (the bot's own
-setup, other people's money, staff pretexts, fraud). Same conventions as chatbot/guard_rules.py, which runs these
-after its direct phrasings."""
+"""The guard's broader rules: structures rather than phrases, for the bot's own setup, other people's money, staff
+pretexts and fraud. Same conventions as chatbot/guard_rules.py, which runs these after its direct phrasings."""
 
 from __future__ import annotations
 
@@ -130,7 +129,7 @@ BROAD_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"riciclare|schwarzgeld|erschleich\w*|blanquear|branquear)\b",
         ),
     ),
-    # --- what the batch-5 probes showed: permissions granted by the user, pretexts, setups and indirect text ---------
+    # --- permissions granted by the user, pretexts, setups and indirect text -----------------------------------------
     (
         "injection",
         any_of(

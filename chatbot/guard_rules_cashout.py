@@ -1,8 +1,7 @@
 """The guard's rules for fraud by the customer against the bank or for criminals: documents doctored for a loan, scam
 money cashed out before the bank can stop it, cash paid in so the bank does not notice or report it, a dispute of a
 payment the asker made, a story to have a transfer reversed while the payee keeps it, money mules recruited, and the
-transactions the bank's monitoring misses (the families batch 12 showed; chatbot/guard.py runs them after
-chatbot/guard_rules_roles.py).
+transactions the bank's monitoring misses (chatbot/guard.py runs them after chatbot/guard_rules_roles.py).
 
 Each family is keyed on the asker's goal in the 28 languages the corpora use, not on topic words: a payslip is
 *edited* (infinitive or "can I", never "my employer changed it") for a lender who must not notice; money is taken out

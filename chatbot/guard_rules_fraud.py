@@ -1,5 +1,5 @@
-"""The guard's rules for fraud help, other people's money and staff pretexts worded as ordinary questions (the
-families batch 8 showed; chatbot/guard.py runs them after chatbot/guard_rules.py's ``RULES``).
+"""The guard's rules for fraud help, other people's money and staff pretexts worded as ordinary questions
+(chatbot/guard.py runs them after chatbot/guard_rules.py's ``RULES``).
 
 A fraud question rarely says "fraud": it asks how to forge a statement or edit a payslip "so it passes", how to keep
 deposits "just under" the point the bank looks, how to answer security questions "as him", which variations "won't

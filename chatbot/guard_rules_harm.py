@@ -1,5 +1,5 @@
-"""The guard's rules for harmful content asked of the bot and fraud help asked as a plain "how do I" (the families
-batches 10 and 11 showed; chatbot/guard.py runs them after chatbot/guard_rules_setup.py).
+"""The guard's rules for harmful content asked of the bot and fraud help asked as a plain "how do I"
+(chatbot/guard.py runs them after chatbot/guard_rules_setup.py).
 
 These are keyed on what the asker wants *made* or *achieved*, not on topic words, so that the victim's or the
 curious customer's question about the same thing passes. Harmful content is a text the customer asks the bot to

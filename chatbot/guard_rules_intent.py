@@ -1,5 +1,5 @@
 """The guard's rules for fraud help keyed on who benefits, other people's data asked for as a favour, and official
-pretexts (the families batch 9 showed; chatbot/guard.py runs them after chatbot/guard_rules_fraud.py).
+pretexts (chatbot/guard.py runs them after chatbot/guard_rules_fraud.py).
 
 Fraud asked politely names no crime: it asks what the bank will *not* notice ("how long before the bank notices if",
 "a good excuse if the bank asks where it came from"), wants a refund for what the asker *did* receive ("even though

@@ -1,7 +1,7 @@
 """The guard's rules for fraud help keyed on who is deceived: a lure written to look like the bank for its customers, a
 code talked out of someone without their knowing, a card or banking app that is not the asker's put to use, cash
 split so the bank does not connect it, a claim for a payment the asker made, a mule advert that must not look like
-one (the families batches 13 and 14 showed; chatbot/guard.py runs them after chatbot/guard_rules_violence.py).
+one (chatbot/guard.py runs them after chatbot/guard_rules_violence.py).
 
 Each family names the deceived party and the asker's part in it: *customers* or *people* are to receive the message,
 *they* must not realise, the *owner* must not cancel first, the bank must not *connect* the deposits, the claim is to

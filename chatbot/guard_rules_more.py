@@ -1,13 +1,12 @@
-"""The guard's rules for the phrasing families batches 7 and 8 showed (see chatbot/guard_rules.py, which runs these
-after the broader structures): rules voided in other words, the bot's setup asked for as a template, a file or a
-sentence to complete, story and game setups, tool output and front matter posing as the system, staff pretexts and
-other people's accounts in more languages, getting past someone else's verification, and answers dictated to the bot
-that claim an action it never took (a fake confirmation to show a landlord); then (batch 8) rules declared
-deprecated or a test, debug modes and acknowledgement codes, the bot's infrastructure (vector store, environment
-variables, temperature), its instructions asked for line by line or through a function, config blocks and tool
-results in brackets, and notes addressed to "the AI" inside pasted text. Fraud and other people's money worded as
-ordinary questions are in chatbot/guard_rules_fraud.py. Same conventions: folded, accent-free text; each part names
-the family, not one sentence.
+"""The guard's rules for attacks said indirectly (see chatbot/guard_rules.py, which runs these after the broader
+structures): rules voided in other words, the bot's setup asked for as a template, a file or a sentence to complete,
+story and game setups, tool output and front matter posing as the system, staff pretexts and other people's accounts in
+more languages, getting past someone else's verification, and answers dictated to the bot that claim an action it never
+took (a fake confirmation to show a landlord); and rules declared deprecated or a test, debug modes and acknowledgement
+codes, the bot's infrastructure (vector store, environment variables, temperature), its instructions asked for line by
+line or through a function, config blocks and tool results in brackets, and notes addressed to "the AI" inside pasted
+text. Fraud and other people's money worded as ordinary questions are in chatbot/guard_rules_fraud.py. Same conventions:
+folded, accent-free text; each part names the family, not one sentence.
 """
 
 from __future__ import annotations
@@ -200,8 +199,8 @@ _BATCH7_FAMILIES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
 )
 
-# Families batch 8 showed: the same attacks as above, said through a release note, a debug mode, a mirror, a puzzle,
-# a config block or a note to "the AI" inside a pasted memo.
+# The same attacks as above, said through a release note, a debug mode, a mirror, a puzzle, a config block or a note
+# to "the AI" inside a pasted memo.
 _BATCH8_FAMILIES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "injection",

@@ -1,5 +1,5 @@
-"""The guard's rules for other people's accounts read behind a family tie, a counterparty or a job title (the families
-batches 13 and 14 showed; chatbot/guard.py runs them after chatbot/guard_rules_overrides.py).
+"""The guard's rules for other people's accounts read behind a family tie, a counterparty or a job title
+(chatbot/guard.py runs them after chatbot/guard_rules_overrides.py).
 
 The key is a named other person (a spouse, sibling, parent, ex, tenant, neighbour, staff member, "Mr X") close to
 what their account shows (balance, transactions, what they spent or received, their address), or a stranger's account

@@ -1,6 +1,6 @@
 """The guard's rules for the bot's safeguards switched off, its setup asked for in other words, roles, markup and
-notes to an assistant, and statements in the bank's name for the asker to show someone (the families batches 13 and
-14 showed; chatbot/guard.py runs them after chatbot/guard_rules_lures.py).
+notes to an assistant, and statements in the bank's name for the asker to show someone (chatbot/guard.py runs them
+after chatbot/guard_rules_lures.py).
 
 Safeguards are keyed on *the bot's own* refusals, filters, policies or rules (yours, the earlier ones, the ones for
 this chat) being dropped, outranked or replaced by the asker's; a customer asking to turn off a card's contactless

@@ -1,6 +1,6 @@
 """The guard's rules for other customers' data asked for with a family, legal or business pretext, the bot's setup
-asked for in other languages, role setups, and rules waived by the customer (the families batches 10 and 11 showed;
-chatbot/guard.py runs them after chatbot/guard_rules_harm.py).
+asked for in other languages, role setups, and rules waived by the customer (chatbot/guard.py runs them after
+chatbot/guard_rules_harm.py).
 
 Other people's data is keyed on a read-out (balance, statements, what went in and out, an overdraft, a phone number)
 of someone who is not the asker (a spouse, an ex, a brother, a tenant, an employee, a named person), in the corpora's

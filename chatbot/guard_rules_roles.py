@@ -1,5 +1,5 @@
 """The guard's rules for answers asked of the bot outside its rules and for roles set up for it, in the 28 languages
-the corpora use (the families batch 12 showed; chatbot/guard.py runs them after chatbot/guard_rules_setup_intl.py).
+the corpora use (chatbot/guard.py runs them after chatbot/guard_rules_setup_intl.py).
 
 Answers outside the rules are a second answer, or the only one, "as if the policies did not exist"; a text to
 translate and then obey; a note to an automated reader inside pasted text, or the figure it is to misreport. Roles are

@@ -1,6 +1,6 @@
 """The guard's rules for the bot's setup asked for in other words, rules voided or swapped, role setups and pasted
-commands in more languages, statements dictated to the bot, and insults or slurs asked of it (the families batch 9
-showed; chatbot/guard.py runs them last).
+commands in more languages, statements dictated to the bot, and insults or slurs asked of it (chatbot/guard.py runs
+them last).
 
 Prompt extraction asks for "every rule your developers gave you", "the guidelines that shape your answers", "the
 version you currently have" of a pushed prompt, "the endpoint and auth key you use", or which rule "made you" refuse.

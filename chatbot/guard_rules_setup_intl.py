@@ -1,6 +1,6 @@
 """The guard's rules for the bot's own setup asked for in the 28 languages the corpora use, and the pattern helpers
-of the batch-12 modules (the families batch 12 showed; chatbot/guard.py runs them after
-chatbot/guard_rules_pretext.py, then chatbot/guard_rules_roles.py for answers outside the rules and roles).
+the other 28-language rule modules share (chatbot/guard.py runs these rules after chatbot/guard_rules_pretext.py,
+then chatbot/guard_rules_roles.py for answers outside the rules and roles).
 
 The setup is keyed on what is wanted of the instructions, not on one sentence: the bot's instructions or rules as its
 own (given to it, original, hidden, from its developers, "yours") together with the exact text (verbatim, in full,

@@ -1,8 +1,8 @@
 """The guard's rules for other people's accounts: getting into them (what it takes to reset someone's password,
 their phone used to move their money, a SIM on their number, their code got by posing as the bank) and reading them
 behind a pretext (a landlord, the parent of an adult, a debt, "his side" of a transfer, whether and where someone
-banks, staff asking for a named customer) in the 28 languages the corpora use (the families batch 12 showed;
-chatbot/guard.py runs them after chatbot/guard_rules_cashout.py).
+banks, staff asking for a named customer) in the 28 languages the corpora use (chatbot/guard.py runs them after
+chatbot/guard_rules_cashout.py).
 
 The key is whose account it is and who would act: *someone else's* password, number or money, moved or read by the
 asker. A carer resetting a password *for* a relative, a customer asking whether *their own* transfer arrived, a

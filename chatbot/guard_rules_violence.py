@@ -1,5 +1,5 @@
 """The guard's rules for violence against the bank's machines, branches and people, and for hate, in the 28 languages
-the corpora use (the families batch 12 showed; chatbot/guard.py runs them after chatbot/guard_rules_takeover.py).
+the corpora use (chatbot/guard.py runs them after chatbot/guard_rules_takeover.py).
 
 Keyed on the act asked about, never on the topic: an ATM, safe or vault broken into, forced or blown open; its
 cameras or alarm switched off; explosives with a cash machine; how long the police take when one does it; a group

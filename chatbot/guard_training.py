@@ -1,14 +1,14 @@
 """Training the classifier guard (chatbot/guard_classifier.py): ``python -m chatbot.guard_classifier train``.
 
 Trained on the ``dev`` corpora of the guard (tests/data/guard_attacks.jsonl and guard_legit.jsonl, every row but the
-held-out ``test`` third of batch 1, and the files of batches 5 and 7 to 14, each a blind batch in its round and a dev
-set since), the in-scope questions of evals/data/demo_eval.jsonl and a fixed sample of Banking77 questions read from
-their CSV at training time (only their hash is stored), all as the pipeline serves them (normalised, PII-redacted). C
-and the threshold are chosen by leave-one-batch-out cross-validation: each batch was written at another time (mostly by
-another author), so scoring it with a model trained on the others is what a new attacker's phrasing looks like. The
-threshold keeps out-of-batch false refusals at or under 1 % of the corpora's awkward legitimate questions and 0.5 % of
-ordinary ones. No other file is read: a new blind batch stays blind until it is added to ``DEV_ATTACKS`` (rows marked
-``split: "blind"`` are dropped, but for the batches in ``TUNED_BLIND_BATCHES``, and so are ``BLIND_BATCHES`` rows).
+held-out ``test`` third of batch 1, and the batch files listed in ``DEV_ATTACKS`` and ``DEV_LEGIT``), the in-scope
+questions of evals/data/demo_eval.jsonl and a fixed sample of Banking77 questions read from their CSV at training time
+(only their hash is stored), all as the pipeline serves them (normalised, PII-redacted). C and the threshold are chosen
+by leave-one-batch-out cross-validation: each batch is written apart from the others (mostly by another author), so
+scoring it with a model trained on the others is what a new attacker's phrasing looks like. The threshold keeps
+out-of-batch false refusals at or under 1 % of the corpora's awkward legitimate questions and 0.5 % of ordinary ones.
+No other file is read, so a batch not listed in ``DEV_ATTACKS`` stays blind; rows marked ``split: "blind"`` are
+dropped unless their batch is in ``TUNED_BLIND_BATCHES``, and ``BLIND_BATCHES`` rows are always dropped.
 """
 
 from __future__ import annotations
@@ -62,13 +62,11 @@ DEV_LEGIT = (
     DATA / "guard_legit_batch13.jsonl",
     DATA / "guard_legit_batch14.jsonl",
 )
-# Batches kept blind for the next measurement: nothing trains, tunes or asserts rates on their rows, even when a file
-# of theirs is listed by mistake. Batches 5, 7, 8 and 11 to 14 keep ``split: "blind"`` as the record of their blind
-# measurement and are dev sets since; batches 9 and 10 were relabelled ``dev`` when they became dev sets. Batch 15,
-# measured blind twice, is in no list: its ``blind`` rows are dropped like any untuned blind batch's. Batches 16 and
-# 17 each decided that a retrain (with batch 15; with batches 15 and 16) blocked no more of them, so it was not
-# shipped (docs/security.md): spent, and kept out of training; the next guard change is measured on a new batch 18.
+# Committed batches held out from training because they measure the guard blind (results in docs/security.md):
+# nothing trains, tunes or asserts rates on their rows, even when a file of theirs is listed by mistake.
 BLIND_BATCHES = frozenset({16, 17})
+# Batches whose rows keep ``split: "blind"`` (the label of the blind measurement they record) but are tuned on as dev
+# rows. Any other batch's ``blind`` rows are dropped.
 TUNED_BLIND_BATCHES = frozenset({5, 7, 8, 11, 12, 13, 14})
 EVAL_SET = ROOT / "evals" / "data" / "demo_eval.jsonl"
 BANKING77 = Path("/work/shared/data/banking77/train.csv")

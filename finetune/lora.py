@@ -55,7 +55,7 @@ class LoraHyperparameters:
     gradient_accumulation: int = 1
     epochs: float = 1.0
     # optimizer steps (transformers: this overrides epochs): 80 x batch 8 = 640 examples a night at ~8 s a step on
-    # 2 CPU cores (docs/nightly.md has the timing); the sweep's loss was flat from step 40 on
+    # 2 CPU cores; the recipe sweep's loss is flat from step 40 on (benchmarks/recipe_sweep.py, docs/nightly.md)
     max_steps: int = 80
     warmup_steps: int = 5
     lr_scheduler: str = "cosine"

@@ -2,10 +2,10 @@
 
 The vote reads the ``EXAMPLE_K`` nearest example questions; a multinomial logistic regression over *all* of the
 visible examples' embeddings (their article ids as labels) learns which directions of the embedding space mean
-which article, and disagrees with the vote exactly where a few near neighbours mislead it. Measured on the
-simulation's 770 held-out Banking77 queries (benchmarks/retrieval_confidence.py, docs/retrieval.md): the vote's
-fused score averaged with the head's probability is right more often from 300 indexed questions on (+2 to +3
-points of accuracy@1 at 300-800) and less often below (-1 at 150), hence ``HEAD_MIN_EXAMPLES``.
+which article, and disagrees with the vote exactly where a few near neighbours mislead it. The vote's fused score
+averaged with the head's probability is right more often than the vote alone from 300 indexed questions on and less
+often below, hence ``HEAD_MIN_EXAMPLES`` (measured by benchmarks/retrieval_confidence.py on the simulation's 770
+held-out Banking77 queries; figures in docs/retrieval.md).
 
 The head is fitted from the index itself (no extra artefact to promote or roll back): whatever snapshot the index
 reads — the production bundle's, or a candidate's in the gate — its head is fitted on first use and cached.

@@ -135,8 +135,8 @@ class LlamaCppGenerator:
                     model_path=str(self.gguf_path),
                     n_ctx=s.context_window,
                     n_batch=512,
-                    # llama-cpp-python defaults to half the cores: one thread on a 2-core machine (decode 37 vs
-                    # 58 tokens/s with two, docs/inference.md)
+                    # llama-cpp-python defaults to half the cores: one thread on a 2-core machine, which decodes 37
+                    # tokens/s against 58 with two (docs/inference.md)
                     n_threads=threads,
                     n_threads_batch=threads,
                     n_gpu_layers=-1 if s.device != "cpu" else 0,  # offloads when built with a GPU back end
