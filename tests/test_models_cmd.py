@@ -1,4 +1,4 @@
-"""`bankbot models list|show|promote|rollback` and the registry behind them, on SQLite and PostgreSQL."""
+"""`bankbot models list|show|promote|rollback|runs` and the registry behind them, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -145,6 +145,40 @@ def test_stale_running_runs_are_marked_failed(app: Any) -> None:
         run = session.get(TrainingRun, run_id)
         assert run is not None and run.status == "failed" and run.finished_at is not None
     assert training_runs.fail_stale_runs(app) == []
+
+
+def test_runs_lists_the_nights_newest_first_with_why_one_failed(app: Any, tmp_path: Path, capsys: Any) -> None:
+    capsys.readouterr()
+    assert main(["models", "runs"]) == 0
+    assert capsys.readouterr().out.strip() == "no training runs yet; run: bankbot nightly"
+    trained = _run(app)
+    training_runs.update_run(app, trained, status="succeeded", n_train=12, message="lora-1 promoted: better")
+    killed = _run(app)
+    training_runs.fail_stale_runs(app)
+    assert main(["models", "runs"]) == 0
+    lines = [line.split("\t") for line in capsys.readouterr().out.strip().splitlines()]
+    assert [cells[1:] for cells in lines] == [
+        ["failed", "n_train=0", "process died while running (found by the next nightly run)"],
+        ["succeeded", "n_train=12", "lora-1 promoted: better"],
+    ]
+    assert main(["models", "runs", "--json", "--limit", "1"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert (row["id"], row["status"], row["finished_at"] is not None) == (str(killed), "failed", True)
+
+
+def test_list_json_shows_each_bundles_public_fields(app: Any, tmp_path: Path, capsys: Any) -> None:
+    add_version(app, tmp_path, "v1")
+    registry.promote_version(app, "v1", by="test")
+    capsys.readouterr()
+    assert main(["models", "list", "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert (row["version"], row["status"], row["promoted_by"], row["embedder_version"]) == (
+        "v1",
+        "production",
+        "test",
+        None,
+    )
+    assert uuid.UUID(row["id"]) and "eval_metrics" not in row
 
 
 def test_serving_says_which_bundle_and_embedder_serve(app: Any, tmp_path: Path, capsys: Any) -> None:

@@ -22,26 +22,31 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     promote.add_argument("version")
     sub.add_parser("rollback", help="retire production and bring back the previously promoted bundle as a whole")
+    runs = sub.add_parser("runs", help="the latest nightly runs, newest first: status, examples, message (why failed)")
+    runs.add_argument("--limit", type=int, default=20)
+    runs.add_argument("--json", action="store_true")
 
 
 def _row(model: Any) -> dict[str, Any]:
-    return {
-        "version": model.version,
-        "status": model.status,
-        "created_at": model.created_at.isoformat() if model.created_at else None,
-        "promoted_at": model.promoted_at.isoformat() if model.promoted_at else None,
-        "promoted_by": model.promoted_by,
-        "base_model": model.base_model,
-        "training_data_hash": model.training_data_hash,
-        "training_run_id": str(model.training_run_id) if model.training_run_id else None,
-        "adapter_path": model.adapter_path,
-        "index_snapshot": model.index_snapshot,
-        "embedder_version": model.embedder_version,  # None: the configured embedder
-        "calibration_id": str(model.calibration_id) if model.calibration_id else None,
-        "abstain_threshold": model.abstain_threshold,
-        "risk": model.risk,
-        "decision": model.decision,
-    }
+    """A bundle as JSON: its public fields (``ModelVersionPublic``), without the gate's metrics (``show`` adds them)."""
+    from chatbot.db.models import ModelVersionPublic
+
+    return ModelVersionPublic.model_validate(model).model_dump(mode="json")
+
+
+def run_lines(runs: Any) -> list[str]:
+    """One line per training run: when it started, its status, the examples it trained on and its message."""
+    if not runs:
+        return ["no training runs yet; run: bankbot nightly"]
+    return [
+        "\t".join([f"{r.started_at:%Y-%m-%d %H:%M}", r.status, f"n_train={r.n_train}", (r.message or "")[:200]])
+        for r in runs
+    ]
+
+
+def _run_row(run: Any) -> dict[str, Any]:
+    fields = ("id", "status", "base_model", "data_hash", "n_train", "n_val", "message", "started_at", "finished_at")
+    return {name: getattr(run, name) for name in fields} | {"version": (run.metrics or {}).get("version")}
 
 
 def threshold_text(model: Any) -> str:
@@ -59,12 +64,19 @@ def run(args: argparse.Namespace) -> int:
     from chatbot.registry import adapter_dir, get_lineage, get_model, in_production, list_models
     from finetune.bundle import get_bundle
     from finetune.registry import promote_version, rollback
+    from finetune.training_runs import list_runs
 
     app = build_app()
     app.upgrade_database()
     who = f"cli:{getpass.getuser()}"
     if args.action == "serving":
         print(json.dumps(asdict(in_production(app)), indent=2, default=str))
+        return 0
+    if args.action == "runs":
+        runs = list_runs(app, limit=args.limit)
+        print(
+            json.dumps([_run_row(r) for r in runs], indent=2, default=str) if args.json else "\n".join(run_lines(runs))
+        )
         return 0
     if args.action == "list":
         models = list_models(app)

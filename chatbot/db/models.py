@@ -109,16 +109,6 @@ class TurnCreate(TurnBase):
     created_at: datetime | None = None
 
 
-class TurnPublic(TurnBase):
-    id: uuid.UUID
-    conversation_id: uuid.UUID
-    sources: list[dict[str, Any]]
-    confidence_components: dict[str, float]
-    review_status: str
-    consensus_verdict: str | None
-    created_at: datetime
-
-
 # --- feedback and reviews ---------------------------------------------------------------------------
 class Feedback(SQLModel, table=True):
     """The customer's thumbs on a turn; one row per turn, updated when they change their mind."""
@@ -151,11 +141,6 @@ class User(UserBase, table=True):
 
 class UserCreate(UserBase):
     password: str = Field(min_length=8)
-
-
-class UserPublic(UserBase):
-    id: uuid.UUID
-    created_at: datetime
 
 
 class StaffSession(SQLModel, table=True):
