@@ -54,8 +54,3 @@ def grounded_share(answer: str, grounding: Iterable[str]) -> tuple[float, int]:
         return 0.0, 0
     known = {w for text in grounding for w in content_words(text)}
     return sum(1 for w in words if w in known) / len(words), len(words)
-
-
-def is_grounded(answer: str, grounding: Iterable[str], min_share: float = MIN_GROUNDED_SHARE) -> bool:
-    share, words = grounded_share(answer, grounding)
-    return words > 0 and share >= min_share

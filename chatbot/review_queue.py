@@ -291,8 +291,3 @@ def submit_review(
         session.rollback()
         raise ReviewRejected(str(exc)) from exc
     return crud.get_turn(session=session, turn_id=turn_id)
-
-
-def article_choices(items: Sequence[QueueItem]) -> list[str]:
-    """The distinct source article ids in some queue items, for the filter's drop-down."""
-    return sorted({str(s.get("id")) for item in items for s in item.sources if s.get("id")})

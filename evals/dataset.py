@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import json
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -48,12 +47,6 @@ class EvalItem:
         return asdict(self)
 
 
-def normalize_question(text: str) -> str:
-    """Case, spacing and trailing punctuation do not make a question new (used to keep eval questions out of
-    training data)."""
-    return re.sub(r"\s+", " ", text.strip().lower()).strip(" ?!.")
-
-
 def gold_answers(kb_dir: Path | None = None) -> dict[str, str]:
     """Article id -> gold answer, from the knowledge base's front matter."""
     from retrieval.kb import load_articles
@@ -77,12 +70,6 @@ def load_eval_set(path: Path | str | None = None, *, kb_dir: Path | None = None)
             raise BadEvalSet(f"{path}: id {item.id!r} appears twice")
         seen.add(item.id)
     return items
-
-
-def frozen_eval_questions(path: Path | str | None = None) -> frozenset[str]:
-    """Normalized questions of the eval set, which the nightly dataset builder must never train on."""
-    path = Path(path) if path is not None else DEMO_EVAL_PATH
-    return frozenset(normalize_question(str(row.get("question", ""))) for _, row in _read_rows(path))
 
 
 def _read_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:

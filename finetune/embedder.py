@@ -237,11 +237,6 @@ def save_embedder(model: Any, model_dir: Path, target: Path, metadata: dict[str,
     os.replace(model_dir, target)
 
 
-def read_metadata(model_dir: Path) -> dict[str, Any]:
-    path = model_dir / METADATA_FILE
-    return json.loads(path.read_text()) if path.is_file() else {}
-
-
 def train_candidate_embedder(
     app: AppServices,
     questions: Sequence[str],

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from chatbot.answer_grounding import MIN_GROUNDED_SHARE, content_words, grounded_share, is_grounded
+from chatbot.answer_grounding import MIN_GROUNDED_SHARE, content_words, grounded_share
 from chatbot.generation.fake import FakeGenerator
 from tests.pipeline_support import make_app, rows
 
@@ -27,11 +27,11 @@ def test_exact_shares() -> None:
     lost_card = "Freeze the card at Cards. Check recent transactions if you lost your card or it was stolen."
     assert grounded_share(lost_card, [CARD_ARRIVAL]) == pytest.approx((4 / 9, 9))
     assert grounded_share("The answer to this question is: [1]", [CARD_ARRIVAL]) == (0.0, 0)
-    assert is_grounded(lost_card, [CARD_ARRIVAL])  # 0.44: over the 0.4 threshold
+    assert grounded_share(lost_card, [CARD_ARRIVAL])[0] >= MIN_GROUNDED_SHARE  # 0.44: over the threshold
     other = "Freeze it in the app straight away, then report it lost or stolen and order a replacement."
     assert grounded_share(other, [CARD_ARRIVAL]) == (0.0, 9)
-    assert not is_grounded(other, [CARD_ARRIVAL])
-    assert is_grounded(other, [CARD_ARRIVAL, "I lost my card. Freeze it in the app, report it stolen, order one."])
+    lost = "I lost my card. Freeze it in the app, report it stolen, order one."
+    assert grounded_share(other, [CARD_ARRIVAL, lost])[0] >= MIN_GROUNDED_SHARE
 
 
 def test_the_hand_labelled_answers_split_as_measured() -> None:

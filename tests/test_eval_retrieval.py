@@ -95,7 +95,7 @@ def test_examples_run_in_a_temporary_space(app: Any) -> None:
 
 def test_train_embedder_writes_a_versioned_folder(tmp_path: Path) -> None:
     from chatbot.model_loading import load_embedder
-    from finetune.embedder import read_metadata, train_embedder
+    from finetune.embedder import METADATA_FILE, train_embedder
 
     settings = make_settings(tmp_path, device="cpu")
     questions = [q for q, _ in QUERIES] * 2
@@ -103,7 +103,7 @@ def test_train_embedder_writes_a_versioned_folder(tmp_path: Path) -> None:
     texts = {c: c.replace("_", " ") for _, c in QUERIES}
     out = train_embedder(settings, questions, ids, article_texts=texts, batch_size=4, max_per_article=None)
     assert out.parent == settings.data_dir / "embedders"
-    meta = read_metadata(out)
+    meta = json.loads((out / METADATA_FILE).read_text())
     assert meta["version"] == out.name and meta["examples"] == 10 and meta["articles"] == 5
     assert meta["train_seconds"] > 0
     vector = load_embedder(settings, str(out)).encode(["hello"])
