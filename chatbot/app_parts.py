@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from chatbot.settings import Settings
 
@@ -68,22 +68,40 @@ class RetrievalParts:
         read_served: Callable[[], Served],
         index_snapshot: Callable[[], int],
         served: Served | None = None,
-        **given: Any,
+        *,
+        embedder: SentenceTransformer | None = None,
+        vector_store: Chroma | None = None,
+        example_index: ExampleIndex | None = None,
+        fewshot: FewShotStore | None = None,
+        retriever: BaseRetriever | None = None,
     ) -> None:
         self.settings = settings
         self._read_served, self._index_snapshot = read_served, index_snapshot
         self.served: Part[Served] = Part(read_served, served)
-        self.embedder: Part[SentenceTransformer] = Part(self._load_embedder, given.get("embedder"))
-        self.vector_store: Part[Chroma] = Part(self._open_vector_store, given.get("vector_store"))
-        self.example_index: Part[ExampleIndex] = Part(self._open_example_index, given.get("example_index"))
-        self.fewshot: Part[FewShotStore] = Part(self._open_fewshot, given.get("fewshot"))
-        self.retriever: Part[BaseRetriever] = Part(self._build_retriever, given.get("retriever"))
+        self.embedder: Part[SentenceTransformer] = Part(self._load_embedder, embedder)
+        self.vector_store: Part[Chroma] = Part(self._open_vector_store, vector_store)
+        self.example_index: Part[ExampleIndex] = Part(self._open_example_index, example_index)
+        self.fewshot: Part[FewShotStore] = Part(self._open_fewshot, fewshot)
+        self.retriever: Part[BaseRetriever] = Part(self._build_retriever, retriever)
         self.articles: Part[ArticleReader] = Part(self._make_article_reader, None)
 
-    def shared(self, **given: Any) -> RetrievalParts:
+    def shared(
+        self,
+        *,
+        example_index: ExampleIndex | None = None,
+        fewshot: FewShotStore | None = None,
+        retriever: BaseRetriever | None = None,
+    ) -> RetrievalParts:
         """The same embedder for another app (one bundle's): the model, the knowledge base and the article reader
-        are shared, the ``given`` parts used, the rest built for that app on first use."""
-        other = RetrievalParts(self.settings, self._read_served, self._index_snapshot, **given)
+        are shared, the given parts used, the rest built for that app on first use."""
+        other = RetrievalParts(
+            self.settings,
+            self._read_served,
+            self._index_snapshot,
+            example_index=example_index,
+            fewshot=fewshot,
+            retriever=retriever,
+        )
         other.served, other.embedder, other.vector_store = self.served, self.embedder, self.vector_store
         other.articles = self.articles
         return other
